@@ -1,0 +1,57 @@
+"""Time, injected: every "now" and every wait of the engine goes through a clock.
+
+`Clock` is real time. `FakeClock` is time that only moves when told to, so a
+test can check a 60-second retry delay or a one-hour timeout in microseconds:
+advance the clock, then `app.tick()`. This is what `sched.scheduler` does with
+its `timefunc` and `delayfunc` arguments.
+
+Two kinds of time are kept apart on purpose:
+- `monotonic()` (seconds, never jumps backwards) for due times and durations;
+- `now()` (a naive local `datetime`) for what humans read: events, status.
+"""
+import threading
+import time
+from datetime import datetime, timedelta
+
+
+class Clock:
+    """The real clock."""
+
+    def monotonic(self):
+        """Seconds on a clock that never goes backwards; only differences mean anything."""
+        return time.monotonic()
+
+    def now(self):
+        """The local wall-clock time, as a naive `datetime`."""
+        return datetime.now()
+
+    def wait(self, condition: threading.Condition, timeout):
+        """Wait on `condition` (held by the caller) until notified, or `timeout` seconds."""
+        condition.wait(timeout)
+
+
+class FakeClock(Clock):
+    """A clock for tests: time stands still until `advance()` or a timed `wait()`."""
+
+    def __init__(self, start=datetime(2026, 1, 1, 12, 0, 0)):
+        self._start = start
+        self._elapsed = 0.0
+
+    def monotonic(self):
+        return self._elapsed
+
+    def now(self):
+        return self._start + timedelta(seconds=self._elapsed)
+
+    def advance(self, seconds):
+        """Move time forward by `seconds`."""
+        self._elapsed += seconds
+
+    def wait(self, condition, timeout):
+        # A timed wait jumps straight to its end, so a foreground run() with a
+        # fake clock skips every delay instantly. Waiting with no timeout means
+        # "until something happens in another thread": that must really block.
+        if timeout is None:
+            condition.wait()
+        else:
+            self.advance(max(timeout, 0.0))

@@ -1,0 +1,131 @@
+"""An Execution is one step of a flow, and the protocol every step follows.
+
+A step's work is asynchronous. The engine calls `run(context)` once, which
+starts the work and returns at once; then it polls `check()` until the work is
+over:
+
+    check() returns False     -> still running; asked again later
+    check() returns True      -> finished well; `self.outputs` is published
+    check() raises SkipExecution -> the step is skipped
+    check() raises anything else -> the attempt failed (maybe retried)
+
+`cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`).
+
+Per-run copies: the object you build in a flow is a *definition*. Before each
+attempt, the vect makes a shallow copy (`copy.copy`) with a fresh `outputs`
+dict, and calls `run` and `check` on that copy. So `run()` keeps per-run state
+by *assigning* new attributes on `self`, never by mutating objects that
+`__init__` created (those are shared by every copy).
+
+Dependencies: `b.depends(a)` or `a >> b` says "b runs after a": a is upstream
+of b, b is downstream of a.
+"""
+from .errors import FlowIntegrityError
+from .names import check_name
+
+TRIGGER_RULES = ('all_success', 'all_failed', 'all_done', 'one_success', 'one_failed',
+                 'none_failed')
+
+
+class SkipExecution(Exception):
+    """Raised by a step (from check() or its function) to say "skip me": a signal, not an error."""
+
+
+class Execution:
+    """The base of every step. Subclass it and write `run`, `check` and maybe `cancel`."""
+
+    def __init__(self, name, flow, *, retries=0, retry_delay=0.0, timeout=None,  # pylint: disable=too-many-arguments
+                 trigger_rule='all_success', poll_interval=1.0):
+        self.name = check_name(name, 'step')
+        self.flow = flow
+        self.retries = _number(name, 'retries', retries, integer=True)
+        self.retry_delay = _number(name, 'retry_delay', retry_delay)
+        self.timeout = None if timeout is None else _number(name, 'timeout', timeout, positive=True)
+        self.poll_interval = _number(name, 'poll_interval', poll_interval, positive=True)
+        if trigger_rule not in TRIGGER_RULES:
+            raise FlowIntegrityError(
+                f'step {name!r}: unknown trigger_rule {trigger_rule!r}; '
+                f'use one of {", ".join(TRIGGER_RULES)}')
+        self.trigger_rule = trigger_rule
+        self.upstream = []  # the steps this one depends on, in the order they were added
+        self.outputs = {}   # replaced by a fresh dict in every per-run copy
+        flow.add_execution(self)
+
+    # -- the protocol a subclass writes -------------------------------------
+
+    def run(self, context):
+        """Start the work and return at once. `context` gives params, outputs, log and wake."""
+        raise NotImplementedError(
+            f'{type(self).__name__} must define run(context): start the work and return')
+
+    def check(self):
+        """Return False while running, True when done; raise SkipExecution or an error."""
+        raise NotImplementedError(
+            f'{type(self).__name__} must define check(): False while running, True when done')
+
+    def cancel(self):
+        """Stop the work. The default does nothing: a step with nothing to stop is simply dropped."""
+
+    # -- dependencies -------------------------------------------------------
+
+    def depends(self, *steps):
+        """Make this step run after each of `steps` (steps or lists of steps); return self."""
+        for step in _flatten(steps):
+            if not isinstance(step, Execution):
+                raise FlowIntegrityError(
+                    f'step {self.name!r} can only depend on steps, not {type(step).__name__} '
+                    f'{step!r}')
+            if step is self:
+                raise FlowIntegrityError(
+                    f'step {self.name!r} cannot depend on itself; remove that dependency')
+            if step.flow is not self.flow:
+                raise FlowIntegrityError(
+                    f'step {self.name!r} of flow {self.flow.name!r} cannot depend on step '
+                    f'{step.name!r} of flow {step.flow.name!r}; a dependency stays inside one flow')
+            if step not in self.upstream:
+                self.upstream.append(step)
+        return self
+
+    def __rshift__(self, other):
+        """`self >> other`: other runs after self. Returns other, so chains read left to right."""
+        for step in _flatten([other]):
+            step.depends(self)
+        return other
+
+    def __rrshift__(self, other):
+        """`[a, b] >> self`: self runs after a and b."""
+        self.depends(other)
+        return self
+
+    def __lshift__(self, other):
+        """`self << other`: self runs after other. Returns other."""
+        self.depends(other)
+        return other
+
+    def __rlshift__(self, other):
+        """`[a, b] << self`: a and b run after self."""
+        for step in _flatten([other]):
+            step.depends(self)
+        return self
+
+    def __repr__(self):
+        return f'<{type(self).__name__} {self.name!r} of flow {self.flow.name!r}>'
+
+
+def _flatten(items):
+    for item in items:
+        if isinstance(item, (list, tuple, set)):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _number(step, option, value, *, integer=False, positive=False):
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < 0 or (
+            positive and value == 0):
+        wanted = 'a whole number' if integer else 'a number of seconds'
+        bound = 'above 0' if positive else '0 or more'
+        raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
+                                 f'not {value!r}')
+    return value

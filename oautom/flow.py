@@ -1,0 +1,80 @@
+"""A Flow is a named DAG of steps (Executions), plus the params it accepts.
+
+A flow is only a definition: building one runs nothing. Its steps register
+themselves when they are created (`BashExecution('extract', flow=etl, ...)`),
+in definition order, which is also the order status and drawings use.
+
+Construction refuses at once what it can see at once (a bad or duplicate
+name). What needs the whole graph, such as a cycle or an empty flow, is found
+by `validate()`, which lists every problem in one error so that a learner
+fixes them all in one go. `app.start()` validates before anything runs.
+"""
+from .errors import FlowIntegrityError, UnknownExecutionError
+from .graph import find_cycles
+from .names import check_name
+
+
+class Flow:
+    """A named set of steps and the dependencies between them."""
+
+    def __init__(self, name, app=None, *, params=None):
+        self.name = check_name(name, 'flow')
+        if params is not None and not isinstance(params, dict):
+            raise FlowIntegrityError(
+                f'flow {name!r}: params must be a dict of names to default values, '
+                f'not {type(params).__name__}')
+        self.params = dict(params or {})  # param name -> default value
+        self._executions = {}             # step name -> step, in definition order
+        if app is not None:
+            app.register_flow(self)
+
+    @property
+    def executions(self):
+        """The steps, in definition order."""
+        return list(self._executions.values())
+
+    def execution(self, name):
+        """The step called `name`."""
+        try:
+            return self._executions[name]
+        except KeyError:
+            raise UnknownExecutionError(
+                f'flow {self.name!r} has no step {name!r}; its steps are: '
+                f'{", ".join(self._executions) or "none yet"}') from None
+
+    def add_execution(self, execution):
+        """Called by `Execution.__init__`: a step joins its flow once, under a unique name."""
+        if execution.name in self._executions:
+            raise FlowIntegrityError(
+                f'flow {self.name!r} already has a step named {execution.name!r}; '
+                'give each step its own name')
+        self._executions[execution.name] = execution
+
+    def downstream(self):
+        """Step name -> names of the steps that depend on it (the edges, pointing forwards)."""
+        downstream = {name: [] for name in self._executions}
+        for step in self._executions.values():
+            for upstream in step.upstream:
+                downstream[upstream.name].append(step.name)
+        return downstream
+
+    def problems(self):
+        """Every integrity problem of the whole flow, each as one sentence; empty if none."""
+        if not self._executions:
+            return [f'flow {self.name!r} is empty; add at least one step to it']
+        problems = []
+        for loop in find_cycles(list(self._executions), self.downstream()):
+            problems.append(f'cycle: {" -> ".join(loop)}; remove one of these dependencies')
+        return problems
+
+    def validate(self):
+        """Raise `FlowIntegrityError` listing every problem at once; return self if none."""
+        problems = self.problems()
+        if problems:
+            lines = '\n'.join(f'  - {problem}' for problem in problems)
+            raise FlowIntegrityError(
+                f'flow {self.name!r} cannot run, {len(problems)} problem(s):\n{lines}')
+        return self
+
+    def __repr__(self):
+        return f'<Flow {self.name!r}: {len(self._executions)} steps>'

@@ -1,0 +1,83 @@
+"""Graph algorithms over a flow's steps: cycles, found without recursion.
+
+A flow is a directed graph: an edge `a -> b` means "b depends on a". It may
+run only if it has no cycle. To report *every* cycle at once, precisely, we
+split the graph into strongly connected components (Tarjan's algorithm: a
+group of steps that can all reach each other) and, for each group of more
+than one step, print one concrete loop through it: `a -> b -> c -> a`.
+
+Everything here is iterative (explicit stacks), so a chain of 10,000 steps
+never meets Python's recursion limit.
+"""
+from collections import deque
+
+
+def strongly_connected_components(nodes, downstream):
+    """Tarjan's algorithm. `downstream[n]` lists n's successors; returns a list of components."""
+    index_of, lowlink, on_stack = {}, {}, set()
+    stack, components = [], []
+    for root in nodes:
+        if root in index_of:
+            continue
+        # Each frame is (node, iterator over its successors): the recursion, made explicit.
+        work = [(root, iter(downstream[root]))]
+        index_of[root] = lowlink[root] = len(index_of)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, successors = work[-1]
+            for successor in successors:
+                if successor not in index_of:
+                    index_of[successor] = lowlink[successor] = len(index_of)
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(downstream[successor])))
+                    break
+                if successor in on_stack:
+                    lowlink[node] = min(lowlink[node], index_of[successor])
+            else:  # every successor seen: node is finished
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    lowlink[parent] = min(lowlink[parent], lowlink[node])
+                if lowlink[node] == index_of[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(component)
+    return components
+
+
+def cycle_through(start, members, downstream):
+    """A shortest loop from `start` back to itself, staying inside `members`."""
+    came_from = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for successor in downstream[node]:
+            if successor == start:
+                path = [start]  # walk back from node to start, then read it forwards
+                while node is not None:
+                    path.append(node)
+                    node = came_from[node]
+                return path[::-1]
+            if successor in members and successor not in came_from:
+                came_from[successor] = node
+                queue.append(successor)
+    return [start]
+
+
+def find_cycles(nodes, downstream):
+    """One loop per strongly connected component of two or more nodes, in `nodes` order."""
+    position = {node: i for i, node in enumerate(nodes)}
+    cycles = []
+    for component in strongly_connected_components(nodes, downstream):
+        if len(component) > 1:
+            start = min(component, key=position.__getitem__)
+            cycles.append(cycle_through(start, set(component), downstream))
+    cycles.sort(key=lambda loop: position[loop[0]])
+    return cycles

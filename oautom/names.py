@@ -1,0 +1,28 @@
+"""What a flow or step name may be.
+
+Names travel everywhere: into log lines, URLs (`/vects/etl.3/log/extract`),
+templates (`{{ outputs.extract.rows }}`) and Airflow task ids. Allowing only
+letters, digits, `_`, `-` and single inner spaces keeps every one of those
+places safe without escaping: no dots (they separate a vect id), no braces or
+quotes (templates and shells), no slashes (URLs).
+"""
+import re
+
+from .errors import FlowIntegrityError
+
+MAX_LENGTH = 100
+_WORD = r'[A-Za-z0-9_-]+'
+_NAME = re.compile(rf'{_WORD}(?: {_WORD})*')
+
+
+def check_name(name, kind):
+    """Return `name` if it is a valid name for a `kind` ('flow' or 'step'), else raise."""
+    if not isinstance(name, str):
+        raise FlowIntegrityError(
+            f'a {kind} name must be a string, not {type(name).__name__} {name!r}')
+    if not 1 <= len(name) <= MAX_LENGTH or not _NAME.fullmatch(name):
+        raise FlowIntegrityError(
+            f'bad {kind} name {name!r}: use 1 to {MAX_LENGTH} characters among ASCII letters, '
+            "digits, '_' and '-', with single spaces only between words "
+            "(dots, braces, quotes, slashes and '<>' are not allowed)")
+    return name

@@ -1,0 +1,55 @@
+"""Params: a flow declares them with defaults; each vect may override some.
+
+`Flow('etl', params={'day': '2026-01-01', 'limit': 10})` declares two params.
+`app.start('etl', params={'limit': '20'})` overrides one. Values often arrive
+as text (a command line, an HTML form), so text is converted to the type of
+the default when that default is an int, a float or a bool. Any other value is
+kept as given. A name the flow does not declare is refused: a typo should
+fail loudly, not run the flow with the default.
+"""
+from collections.abc import Mapping
+
+from .errors import InvalidParamsError
+
+TRUE_WORDS = ('true', '1', 'yes')
+FALSE_WORDS = ('false', '0', 'no')
+
+
+def resolve_params(flow, given):
+    """The flow's defaults, overridden by `given` (converted); raise InvalidParamsError if bad."""
+    given = {} if given is None else given
+    if not isinstance(given, Mapping):
+        raise InvalidParamsError(
+            f'params for flow {flow.name!r} must be a mapping of names to values, '
+            f'not {type(given).__name__}')
+    declared = ', '.join(flow.params) or 'none'
+    values = dict(flow.params)
+    for name, value in given.items():
+        if name not in flow.params:
+            raise InvalidParamsError(
+                f'flow {flow.name!r} has no param {name!r}; its declared params are: {declared} '
+                f'(declare it with Flow(..., params={{{name!r}: default}}))')
+        values[name] = convert(flow.name, name, value, flow.params[name])
+    return values
+
+
+def convert(flow_name, name, value, default):
+    """`value` converted to the type of `default` when it is text and the default is not."""
+    kind = type(default)
+    if not isinstance(value, str) or kind not in (bool, int, float):
+        return value
+    text = value.strip()
+    if kind is bool:
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        wanted = f'one of {"/".join(TRUE_WORDS + FALSE_WORDS)}'
+    else:
+        try:
+            return kind(text)
+        except ValueError:
+            wanted = 'a whole number' if kind is int else 'a number'
+    raise InvalidParamsError(
+        f'param {name!r} of flow {flow_name!r} takes {wanted} (its default is {default!r}), '
+        f'not {value!r}')

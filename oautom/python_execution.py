@@ -1,0 +1,58 @@
+"""PythonExecution: a step that calls a Python function in a thread of its own.
+
+`run()` starts a thread that calls `function(context)`, and returns at once.
+When the function returns or raises, the thread wakes the engine; `check()`
+then reports: a returned dict becomes the outputs, any other value that is
+not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
+and any other exception fails it (the vect puts the traceback in the log).
+
+The thread is a daemon: it never keeps the process alive at exit. And since a
+thread cannot be killed, a timed-out or cancelled PythonExecution is
+abandoned, not stopped: its function runs on, but the vect has dropped this
+per-run copy, so whatever it returns is ignored.
+"""
+import threading
+
+from .errors import FlowIntegrityError
+from .execution import Execution
+
+
+class PythonExecution(Execution):
+    """Call `function(context)` in a thread; its return value becomes the outputs."""
+
+    def __init__(self, name, flow, function, **step_options):
+        super().__init__(name, flow, **step_options)
+        if not callable(function):
+            raise FlowIntegrityError(f'step {name!r}: function must be callable, '
+                                     f'not {type(function).__name__}')
+        self.function = function
+
+    def run(self, context):
+        self._finished = False
+        self._returned = None
+        self._raised = None
+        threading.Thread(target=self._call, args=(context,), daemon=True,
+                         name=f'oautom-python-{self.name}').start()
+
+    def check(self):
+        if not self._finished:
+            return False
+        if self._raised is not None:
+            if not isinstance(self._raised, Exception):  # SystemExit must not stop the engine
+                raise RuntimeError(f'the function raised {type(self._raised).__name__}') \
+                    from self._raised
+            raise self._raised
+        if isinstance(self._returned, dict):
+            self.outputs.update(self._returned)
+        elif self._returned is not None:
+            self.outputs['return_value'] = self._returned
+        return True
+
+    def _call(self, context):
+        try:
+            self._returned = self.function(context)
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            self._raised = error  # reported by check(), in the engine's thread
+        finally:
+            self._finished = True
+            context.wake()

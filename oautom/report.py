@@ -1,0 +1,22 @@
+"""Turning a vect's state into what people and JSON read.
+
+The engine keeps Python objects (datetimes, enums, whatever a step put in its
+outputs). Status dicts must survive `json.dumps` for the HTTP API, so values
+are converted at this edge, never inside the loop.
+"""
+
+
+def iso(moment):
+    """A datetime as ISO 8601 text, or None."""
+    return None if moment is None else moment.isoformat()
+
+
+def jsonable(value):
+    """`value` if JSON can hold it, containers converted inside out, anything else as its repr."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return repr(value)

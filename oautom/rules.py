@@ -1,0 +1,59 @@
+"""Trigger rules: from its upstream steps' end states, may a waiting step run?
+
+Each time an upstream step ends, the vect asks `decide()` about each of its
+downstream steps. The answer is one of three:
+
+    RUN                       the step may start now
+    None                      not decided yet: wait for more upstream steps
+    skipped / upstream_failed the step can no longer run, and ends in that state
+
+A rule decides as soon as it can: `all_success` gives up at the first
+upstream failure, without waiting for the other branches. "failed" below
+counts failed and upstream_failed alike.
+
+    rule          runs when                       otherwise, once it can no longer run
+    all_success   every upstream succeeded        any failed: upstream_failed; else skipped
+    all_failed    every upstream failed           skipped
+    all_done      every upstream ended            (never)
+    one_success   one upstream succeeded          any failed: upstream_failed; else skipped
+    one_failed    one upstream failed             skipped
+    none_failed   all ended, none failed          upstream_failed
+"""
+from .states import ExecutionState
+
+RUN = 'run'
+
+_SKIPPED = ExecutionState.skipped
+_UPSTREAM_FAILED = ExecutionState.upstream_failed
+
+
+def decide(rule, succeeded, failed, skipped, pending):
+    """RUN, None (wait) or the end state, from the counts of upstream end states."""
+    all_ended = pending == 0
+    if rule == 'all_success':
+        if failed:
+            return _UPSTREAM_FAILED
+        if skipped:
+            return _SKIPPED
+        return RUN if all_ended else None
+    if rule == 'all_failed':
+        if succeeded or skipped:
+            return _SKIPPED
+        return RUN if all_ended else None
+    if rule == 'all_done':
+        return RUN if all_ended else None
+    if rule == 'one_success':
+        if succeeded:
+            return RUN
+        if not all_ended:
+            return None
+        return _UPSTREAM_FAILED if failed else _SKIPPED
+    if rule == 'one_failed':
+        if failed:
+            return RUN
+        return _SKIPPED if all_ended else None
+    if rule == 'none_failed':
+        if failed:
+            return _UPSTREAM_FAILED
+        return RUN if all_ended else None
+    raise ValueError(f'unknown trigger rule {rule!r}')
