@@ -64,7 +64,7 @@ class Execution:
             f'{type(self).__name__} must define check(): False while running, True when done')
 
     def cancel(self):
-        """Stop the work. The default does nothing: a step with nothing to stop is simply dropped."""
+        """Stop the work. By default nothing: a step with nothing to stop is simply dropped."""
 
     # -- dependencies -------------------------------------------------------
 

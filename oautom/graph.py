@@ -14,24 +14,24 @@ from collections import deque
 
 def strongly_connected_components(nodes, downstream):
     """Tarjan's algorithm. `downstream[n]` lists n's successors; returns a list of components."""
-    index_of, lowlink, on_stack = {}, {}, set()
-    stack, components = [], []
+    index_of, lowlink = {}, {}
+    stack, on_stack, components = [], set(), []
+
+    def visit(node):
+        index_of[node] = lowlink[node] = len(index_of)
+        stack.append(node)
+        on_stack.add(node)
+        return node, iter(downstream[node])
+
     for root in nodes:
         if root in index_of:
             continue
-        # Each frame is (node, iterator over its successors): the recursion, made explicit.
-        work = [(root, iter(downstream[root]))]
-        index_of[root] = lowlink[root] = len(index_of)
-        stack.append(root)
-        on_stack.add(root)
+        work = [visit(root)]  # frames of (node, its successors left): the recursion, made explicit
         while work:
             node, successors = work[-1]
             for successor in successors:
                 if successor not in index_of:
-                    index_of[successor] = lowlink[successor] = len(index_of)
-                    stack.append(successor)
-                    on_stack.add(successor)
-                    work.append((successor, iter(downstream[successor])))
+                    work.append(visit(successor))
                     break
                 if successor in on_stack:
                     lowlink[node] = min(lowlink[node], index_of[successor])
@@ -40,16 +40,19 @@ def strongly_connected_components(nodes, downstream):
                 if work:
                     parent = work[-1][0]
                     lowlink[parent] = min(lowlink[parent], lowlink[node])
-                if lowlink[node] == index_of[node]:
-                    component = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    components.append(component)
+                if lowlink[node] == index_of[node]:  # node is the root of a component
+                    components.append(_pop_component(node, stack, on_stack))
     return components
+
+
+def _pop_component(root, stack, on_stack):
+    component = []
+    while True:
+        member = stack.pop()
+        on_stack.discard(member)
+        component.append(member)
+        if member == root:
+            return component
 
 
 def cycle_through(start, members, downstream):

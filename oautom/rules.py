@@ -27,8 +27,11 @@ _SKIPPED = ExecutionState.skipped
 _UPSTREAM_FAILED = ExecutionState.upstream_failed
 
 
-def decide(rule, succeeded, failed, skipped, pending):
-    """RUN, None (wait) or the end state, from the counts of upstream end states."""
+def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-many-return-statements,too-many-branches
+    """RUN, None (wait) or the end state, from the counts of upstream end states.
+
+    One `if` per row of the table above: a long function that reads as the table.
+    """
     all_ended = pending == 0
     if rule == 'all_success':
         if failed:

@@ -41,7 +41,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.succeeded = self.failed = self.skipped = 0  # how the ended upstream ones ended
         self.ready = False                # decided to run; waits for the app to start it
         self.cause = None                 # the upstream StepRun whose end decided this one
-        self.log = None                   # a StepLog, made by the vect when the first attempt starts
+        self.log = None                   # a StepLog, made by the vect as the first attempt starts
 
     @property
     def name(self):

@@ -1,0 +1,51 @@
+"""03 - Your own Execution: a sensor that waits for a file to appear.
+
+An Execution's work is asynchronous: `run()` starts it and returns at once,
+then the engine polls `check()` every `poll_interval` seconds until it says
+True. A sensor has nothing to start: its `check()` just looks. Per-run state
+(here, the path) is *assigned* in run(), because the engine calls run() and
+check() on a fresh copy of the step for every attempt.
+"""
+import os
+import tempfile
+import threading
+
+from oautom import BashExecution, Execution, Flow, OAutom
+
+
+class FileSensor(Execution):
+    """Succeeds once `path` exists; times out like any step (timeout=...)."""
+
+    def __init__(self, name, flow, path, **step_options):
+        super().__init__(name, flow, **step_options)
+        self.path = path
+
+    def run(self, context):
+        context.log(f'waiting for {self.path}')
+
+    def check(self):
+        return os.path.exists(self.path)
+
+
+def touch(path):
+    """Create an empty file at `path`."""
+    with open(path, 'w', encoding='utf-8'):
+        pass
+
+
+def main():
+    """Another thread drops the file a moment later; the sensor notices it."""
+    path = os.path.join(tempfile.mkdtemp(prefix='oautom-'), 'ready.flag')
+    app = OAutom()
+    flow = Flow('sensor', app=app)
+    sensor = FileSensor('wait for file', flow=flow, path=path, poll_interval=0.1, timeout=10)
+    sensor >> BashExecution('use file', flow=flow, command=f'echo found "{path}"')
+    threading.Timer(0.5, touch, args=(path,)).start()
+    vect = app.start('sensor')
+    app.run()
+    print(f'{vect!r} ended {vect.state.value}')
+    print(vect.log('use file'))
+
+
+if __name__ == '__main__':
+    main()

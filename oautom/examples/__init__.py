@@ -1,0 +1,7 @@
+"""Numbered examples, each adding one idea. Run one with `python -m oautom.examples.NAME`.
+
+    01_hello_world       one flow, one step, run in the foreground
+    02_dependencies      a diamond: fan-out and join, outputs passed downstream
+    03_custom_execution  your own Execution: a sensor that polls for a file
+    04_step_by_step      step mode: tick by hand and watch what changed
+"""
