@@ -50,10 +50,13 @@ def states(vect):
     return {step['name']: step['state'] for step in vect.status()['executions']}
 
 
-def tick_until_ended(app, vect, limit=100):
-    """Tick a step-mode app until `vect` ends; fail after `limit` ticks."""
+def tick_until_ended(app, vect, limit=100, seconds=0.0):
+    """Tick a step-mode app until `vect` ends, advancing its fake clock `seconds` after
+    each tick; fail after `limit` ticks."""
     for _ in range(limit):
         if vect.ended():
             return
         app.tick()
+        if seconds:
+            app.clock.advance(seconds)
     raise AssertionError(f'{vect!r} did not end within {limit} ticks')

@@ -1,0 +1,34 @@
+"""The injected clock: real time, or a fake that moves only when told."""
+import threading
+from datetime import datetime
+
+from oautom.clock import Clock, FakeClock
+
+
+def test_fake_clock_moves_only_when_told():
+    clock = FakeClock(start=datetime(2026, 3, 1, 8, 0))
+    assert clock.monotonic() == 0.0 and clock.now() == datetime(2026, 3, 1, 8, 0)
+    clock.advance(90)
+    assert clock.monotonic() == 90.0 and clock.now() == datetime(2026, 3, 1, 8, 1, 30)
+
+
+def test_fake_timed_wait_jumps_to_its_end_at_once():
+    clock, condition = FakeClock(), threading.Condition()
+    with condition:
+        clock.wait(condition, 3600)
+    assert clock.monotonic() == 3600
+
+
+def test_fake_untimed_wait_blocks_until_notified():
+    clock, condition = FakeClock(), threading.Condition()
+    threading.Timer(0.05, lambda: [condition.acquire(), condition.notify(),
+                                   condition.release()]).start()
+    with condition:
+        clock.wait(condition, None)
+    assert clock.monotonic() == 0.0
+
+
+def test_real_clock_is_naive_local_time():
+    clock = Clock()
+    assert clock.now().tzinfo is None
+    assert clock.monotonic() <= clock.monotonic()

@@ -1,0 +1,188 @@
+"""Flows and steps: names, dependencies, and validation of the whole graph."""
+import pytest
+
+from oautom import Execution, Flow, FlowIntegrityError, OAutom, PythonExecution
+from oautom.errors import UnknownExecutionError
+from helpers import Scripted
+
+
+@pytest.fixture(name='flow')
+def flow_fixture():
+    return Flow('etl')
+
+
+@pytest.mark.parametrize('name', ['flow 1', 'a', 'etl_2-b', 'x' * 100, 'A b C'])
+def test_good_names_are_accepted(name):
+    assert Flow(name).name == name
+    assert Scripted(name, Flow('f')).name == name
+
+
+@pytest.mark.parametrize('name', ['', 'x' * 101, 'a.b', 'a{b', "it's", 'a<b>', ' lead', 'trail ',
+                                  'two  spaces', 'tab\there', 'slash/no', 'é', 42])
+def test_bad_names_are_refused_with_the_allowed_characters(name):
+    with pytest.raises(FlowIntegrityError, match='flow name'):
+        Flow(name)
+    with pytest.raises(FlowIntegrityError, match='step name'):
+        Scripted(name, Flow('f'))
+
+
+def test_bad_name_message_says_what_is_allowed():
+    with pytest.raises(FlowIntegrityError) as error:
+        Flow('a.b')
+    assert "ASCII letters, digits, '_' and '-'" in str(error.value)
+
+
+def test_steps_are_kept_in_definition_order_and_found_by_name(flow):
+    steps = [Scripted(name, flow) for name in ('c', 'a', 'b')]
+    assert flow.executions == steps
+    assert flow.execution('a') is steps[1]
+    assert steps[0].flow is flow
+
+
+def test_unknown_step_name_lists_the_known_ones(flow):
+    Scripted('a', flow)
+    with pytest.raises(UnknownExecutionError, match="no step 'zz'; its steps are: a"):
+        flow.execution('zz')
+
+
+def test_duplicate_step_name_is_refused_at_once(flow):
+    Scripted('a', flow)
+    with pytest.raises(FlowIntegrityError, match="already has a step named 'a'"):
+        Scripted('a', flow)
+    assert len(flow.executions) == 1
+
+
+def test_flow_params_are_its_defaults():
+    assert Flow('f', params={'day': '2026-01-01'}).params == {'day': '2026-01-01'}
+    assert Flow('g').params == {}
+    with pytest.raises(FlowIntegrityError, match='params must be a dict'):
+        Flow('h', params=['day'])
+
+
+def test_flow_with_app_registers_itself():
+    app = OAutom()
+    flow = Flow('f', app=app)
+    assert app.flows() == ['f'] and app.flow('f') is flow
+
+
+def test_depends_returns_self_and_records_upstream_once(flow):
+    a, b, c = Scripted('a', flow), Scripted('b', flow), Scripted('c', flow)
+    assert c.depends(a, [b]) is c
+    c.depends(a)
+    assert c.upstream == [a, b]
+    assert a.upstream == []
+
+
+def test_rshift_and_lshift_return_the_right_hand_side(flow):
+    a, b, c, d = (Scripted(name, flow) for name in 'abcd')
+    assert (a >> b) is b
+    assert (c << d) is d
+    assert b.upstream == [a] and c.upstream == [d]
+
+
+def test_shift_operators_take_lists_on_either_side(flow):
+    a, b, c, d, e = (Scripted(name, flow) for name in 'abcde')
+    assert (a >> [b, c]) == [b, c]
+    assert ([b, c] >> d) is d
+    assert (e << [a, d]) == [a, d]
+    assert ([b, c] << a) is a
+    assert b.upstream == [a] and c.upstream == [a]
+    assert d.upstream == [b, c]
+    assert e.upstream == [a, d]
+
+
+def test_chains_read_left_to_right(flow):
+    a, b, c = (Scripted(name, flow) for name in 'abc')
+    a >> b >> c
+    assert (b.upstream, c.upstream) == ([a], [b])
+
+
+def test_self_dependency_is_refused_at_once(flow):
+    a = Scripted('a', flow)
+    with pytest.raises(FlowIntegrityError, match="'a' cannot depend on itself"):
+        a >> a
+    assert a.upstream == []
+
+
+def test_dependency_across_flows_is_refused_at_once(flow):
+    a, other = Scripted('a', flow), Scripted('x', Flow('other'))
+    with pytest.raises(FlowIntegrityError, match="flow 'etl'.*flow 'other'"):
+        a.depends(other)
+
+
+def test_dependency_on_a_non_step_is_refused(flow):
+    with pytest.raises(FlowIntegrityError, match='can only depend on steps'):
+        Scripted('a', flow).depends('b')
+
+
+@pytest.mark.parametrize('option, value', [('retries', -1), ('retries', 1.5), ('timeout', 0),
+                                           ('poll_interval', 0), ('retry_delay', -2),
+                                           ('timeout', 'soon'), ('retries', True)])
+def test_bad_step_options_are_refused(flow, option, value):
+    with pytest.raises(FlowIntegrityError, match=option):
+        Scripted('a', flow, **{option: value})
+
+
+def test_unknown_trigger_rule_lists_the_rules(flow):
+    with pytest.raises(FlowIntegrityError, match='one_success'):
+        Scripted('a', flow, trigger_rule='sometimes')
+
+
+def test_base_execution_asks_for_run_and_check(flow):
+    step = Execution('bare', flow)
+    with pytest.raises(NotImplementedError, match='must define run'):
+        step.run(None)
+    with pytest.raises(NotImplementedError, match='must define check'):
+        step.check()
+    assert step.cancel() is None
+
+
+def test_valid_flow_validates_to_itself(flow):
+    a, b = Scripted('a', flow), Scripted('b', flow)
+    a >> b
+    assert flow.validate() is flow
+
+
+def test_empty_flow_is_a_problem(flow):
+    with pytest.raises(FlowIntegrityError, match="flow 'etl' is empty; add at least one step"):
+        flow.validate()
+
+
+def test_validate_lists_every_cycle_with_its_path(flow):
+    a, b, c, d, e, f = (Scripted(name, flow) for name in 'abcdef')
+    a >> b >> c >> a      # one loop
+    d >> e >> d           # another, independent
+    c >> f                # f is downstream of a loop, not in it
+    with pytest.raises(FlowIntegrityError) as error:
+        flow.validate()
+    message = str(error.value)
+    assert '2 problem(s)' in message
+    assert 'cycle: a -> b -> c -> a' in message
+    assert 'cycle: d -> e -> d' in message
+    assert 'f ->' not in message
+
+
+def test_one_cycle_per_strongly_connected_component(flow):
+    a, b, c = (Scripted(name, flow) for name in 'abc')
+    a >> b >> a
+    b >> c >> a  # the same component: a, b and c reach each other
+    with pytest.raises(FlowIntegrityError) as error:
+        flow.validate()
+    assert str(error.value).count('cycle:') == 1
+
+
+def test_long_chain_validates_without_recursion():
+    flow = Flow('long')
+    steps = [PythonExecution(f's{i}', flow, function=lambda ctx: None) for i in range(10_000)]
+    for upstream, downstream in zip(steps, steps[1:]):
+        upstream >> downstream
+    assert flow.validate() is flow
+    steps[0].depends(steps[-1])
+    with pytest.raises(FlowIntegrityError, match='cycle: s0 -> s1 -> s2'):
+        flow.validate()
+
+
+def test_repr_speaks(flow):
+    Scripted('a', flow)
+    assert repr(flow) == "<Flow 'etl': 1 steps>"
+    assert repr(flow.execution('a')) == "<Scripted 'a' of flow 'etl'>"

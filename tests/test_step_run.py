@@ -1,0 +1,39 @@
+"""A StepRun's log keeps the last LOG_LIMIT characters, with a marker where it was cut."""
+import threading
+
+from oautom.step_run import LOG_LIMIT, StepLog
+
+
+def test_small_log_is_kept_whole():
+    log = StepLog()
+    log.write('one\n')
+    log.write('two\n')
+    assert log.text() == 'one\ntwo\n'
+
+
+def test_big_log_keeps_its_tail_behind_a_marker():
+    log = StepLog()
+    log.write('a' * LOG_LIMIT)
+    log.write('b' * 10)
+    text = log.text()
+    assert text.startswith('[... 10 earlier characters dropped')
+    assert text.endswith('a' * (LOG_LIMIT - 10) + 'b' * 10)
+    assert len(text.split('\n', 1)[1]) == LOG_LIMIT
+
+
+def test_one_huge_write_is_cut_to_its_tail():
+    log = StepLog()
+    log.write('x' * (LOG_LIMIT + 5) + 'END')
+    kept = log.text().split('\n', 1)[1]
+    assert len(kept) == LOG_LIMIT and kept.endswith('END')
+
+
+def test_concurrent_writers_lose_nothing_under_the_limit():
+    log = StepLog()
+    threads = [threading.Thread(target=lambda: [log.write('z') for _ in range(1000)])
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert log.text() == 'z' * 4000

@@ -1,0 +1,263 @@
+"""A vect walks its flow's DAG: readiness, trigger rules, failures, retries, outputs.
+
+These tests drive a step-mode app by hand with a fake clock and scripted
+steps, so every round of the engine is visible and nothing sleeps.
+"""
+import json
+from types import MappingProxyType
+
+import pytest
+
+from oautom import (ExecutionState, Flow, OAutom, OAutomMode, SkipExecution, VectState)
+from oautom.clock import FakeClock
+from oautom.errors import UnknownExecutionError
+from helpers import Scripted, states, tick_until_ended
+
+
+@pytest.fixture(name='app')
+def app_fixture():
+    return OAutom(mode=OAutomMode.step, clock=FakeClock())
+
+
+@pytest.fixture(name='flow')
+def flow_fixture(app):
+    return Flow('etl', app=app, params={'day': 'monday'})
+
+
+def test_steps_start_when_their_upstream_succeeded(app, flow):
+    a, b = Scripted('a', flow), Scripted('b', flow)
+    a >> b
+    vect = app.start('etl')
+    assert states(vect) == {'a': 'waiting', 'b': 'waiting'}
+    app.tick()
+    assert states(vect) == {'a': 'running', 'b': 'waiting'}
+    app.tick()
+    assert states(vect) == {'a': 'success', 'b': 'running'}
+    app.tick()
+    assert vect.state is VectState.success
+
+
+def test_check_is_first_called_in_the_tick_after_run(app, flow):
+    a = Scripted('a', flow)
+    vect = app.start('etl')
+    app.tick()
+    assert a.calls == [('run', 1)]
+    app.tick()
+    assert a.calls == [('run', 1), ('check',)]
+    assert vect.ended()
+
+
+def test_a_failure_blocks_only_its_downstream(app, flow):
+    a = Scripted('a', flow)
+    bad = Scripted('bad', flow, script=[ValueError('no rows')])
+    after_bad, other, after_other = (Scripted(n, flow) for n in ('after bad', 'other', 'last'))
+    a >> bad >> after_bad
+    a >> other >> after_other
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'a': 'success', 'bad': 'failed', 'after bad': 'upstream_failed',
+                            'other': 'success', 'last': 'success'}
+    assert vect.state is VectState.failed
+    (event,) = [e for e in vect.events if e['step'] == 'after bad' and e['state'] != 'waiting']
+    assert event['state'] is ExecutionState.upstream_failed
+    assert "upstream 'bad' failed" in event['message']
+
+
+def test_failed_step_error_and_traceback(app, flow):
+    Scripted('bad', flow, script=[ValueError('no rows')])
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    (step,) = vect.status()['executions']
+    assert step['error'] == 'ValueError: no rows'
+    assert 'Traceback' in vect.log('bad') and 'ValueError: no rows' in vect.log('bad')
+
+
+def test_upstream_failed_propagates_through_a_chain(app, flow):
+    bad, b, c = Scripted('bad', flow, script=[RuntimeError('x')]), Scripted('b', flow), \
+        Scripted('c', flow)
+    bad >> b >> c
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'bad': 'failed', 'b': 'upstream_failed', 'c': 'upstream_failed'}
+    assert b.calls == [] and c.calls == []
+
+
+def test_skip_signal_skips_the_step_and_its_all_success_downstream(app, flow):
+    skipper = Scripted('skipper', flow, script=[SkipExecution('nothing new')])
+    after = Scripted('after', flow)
+    tolerant = Scripted('tolerant', flow, trigger_rule='none_failed')
+    skipper >> [after, tolerant]
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'skipper': 'skipped', 'after': 'skipped', 'tolerant': 'success'}
+    assert vect.state is VectState.success
+    skip_event = next(e for e in vect.events if e['step'] == 'skipper' and e['state'] == 'skipped')
+    assert 'nothing new' in skip_event['message']
+
+
+def test_one_failed_rollback_runs_but_the_vect_still_fails(app, flow):
+    bad = Scripted('bad', flow, script=[ValueError('x')])
+    rollback = Scripted('rollback', flow, trigger_rule='one_failed')
+    bad >> rollback
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'bad': 'failed', 'rollback': 'success'}
+    assert vect.state is VectState.failed
+
+
+def test_one_success_runs_while_other_upstream_still_run(app, flow):
+    fast, slow = Scripted('fast', flow), Scripted('slow', flow, script=[False])
+    first = Scripted('first', flow, trigger_rule='one_success')
+    [fast, slow] >> first
+    vect = app.start('etl')
+    app.tick()
+    app.tick()
+    assert states(vect)['first'] == 'running' and states(vect)['slow'] == 'running'
+    app.tick()
+    assert states(vect)['first'] == 'success'
+    assert first.calls.count(('run', 1)) == 1
+
+
+def test_all_done_runs_after_mixed_ends(app, flow):
+    ok, bad = Scripted('ok', flow), Scripted('bad', flow, script=[ValueError('x')])
+    cleanup = Scripted('cleanup', flow, trigger_rule='all_done')
+    [ok, bad] >> cleanup
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect)['cleanup'] == 'success'
+
+
+def test_all_failed_is_skipped_when_something_succeeded(app, flow):
+    ok, bad = Scripted('ok', flow), Scripted('bad', flow, script=[ValueError('x')])
+    alarm = Scripted('alarm', flow, trigger_rule='all_failed')
+    [ok, bad] >> alarm
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect)['alarm'] == 'skipped'
+
+
+def test_run_raising_fails_the_attempt_and_is_retried(app, flow):
+    Scripted('a', flow, fail_on_run=OSError('disk full'), retries=1)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    (step,) = vect.status()['executions']
+    assert (step['state'], step['attempts'], step['error']) == ('failed', 2, 'OSError: disk full')
+    retry = next(e for e in vect.events if e['state'] == 'retrying')
+    assert 'attempt 1 failed: OSError: disk full' in retry['message']
+
+
+def test_retry_succeeds_with_a_fresh_copy_per_attempt(app, flow):
+    step = Scripted('a', flow, scripts=[[ValueError('flaky')], [True]], retries=2,
+                    outputs={'n': 1})
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    (status,) = vect.status()['executions']
+    assert (status['state'], status['attempts'], status['outputs']) == ('success', 2, {'n': 1})
+    assert step.calls.count(('run', 1)) == step.calls.count(('run', 2)) == 1
+    assert step.outputs == {}  # the definition is never changed by a run
+    assert not hasattr(step, 'context')
+
+
+def test_context_gives_params_vect_id_attempt_and_upstream_outputs(app, flow):
+    a = Scripted('a', flow, outputs={'rows': 3})
+    b = Scripted('b', flow)
+    a >> b
+    vect = app.start('etl', params={'day': 'tuesday'})
+    tick_until_ended(app, vect)
+    assert not hasattr(b, 'context')  # the context went to the per-run copy only
+    seen = vect_context(app, 'etl')
+    assert seen.params == {'day': 'tuesday'}
+    assert seen.vect_id == 'etl.2' and seen.attempt == 1
+    assert seen.outputs['a'] == {'rows': 3}
+
+
+def vect_context(app, flow_name):
+    """Run the flow again with a step that keeps its context in a list."""
+    kept = []
+
+    class Keeper(Scripted):
+        """Keeps each context it is given."""
+
+        def run(self, context):
+            kept.append(context)
+            super().run(context)
+
+    flow = app.flow(flow_name)
+    keeper = Keeper('keeper', flow)
+    keeper.depends(flow.execution('a'))
+    vect = app.start(flow_name, params={'day': 'tuesday'})
+    tick_until_ended(app, vect)
+    return kept[0]
+
+
+def test_outputs_view_shows_ancestors_only_and_is_read_only(app, flow):
+    a, b, c, side = (Scripted(n, flow, outputs={'from': n}) for n in ('a', 'b', 'c', 'side'))
+    a >> b >> c
+    kept = []
+    c.run = lambda context, original=c.run: (kept.append(context), original(context))[1]
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    outputs = kept[0].outputs
+    assert outputs['a'] == {'from': 'a'} and outputs['b'] == {'from': 'b'}
+    assert sorted(outputs) == ['a', 'b'] and len(outputs) == 2
+    assert isinstance(outputs['a'], MappingProxyType)
+    with pytest.raises(TypeError):
+        outputs['a']['from'] = 'changed'
+    with pytest.raises(KeyError, match="'side' is not upstream of 'c'.*ancestors are: a, b"):
+        outputs['side']  # pylint: disable=pointless-statement
+    assert side.calls  # it ran; it just is not an ancestor
+
+
+def test_context_log_goes_to_the_step_log(app, flow):
+    class Talker(Scripted):
+        """Logs a line when it starts."""
+
+        def run(self, context):
+            context.log('hello from run')
+            super().run(context)
+
+    Talker('talker', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert vect.log('talker') == 'hello from run\n'
+
+
+def test_status_is_json_and_complete(app, flow):
+    Scripted('a', flow, outputs={'when': object()})
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    status = json.loads(json.dumps(vect.status()))
+    assert status['id'] == 'etl.1' and status['flow'] == 'etl'
+    assert status['state'] == 'success' and status['params'] == {'day': 'monday'}
+    assert status['start_date'].startswith('2026-01-01T12:00')
+    (step,) = status['executions']
+    assert set(step) == {'name', 'state', 'attempts', 'started', 'ended', 'error', 'outputs'}
+    assert step['outputs']['when'].startswith('<object object')
+
+
+def test_log_of_an_unknown_step_lists_the_steps(app, flow):
+    Scripted('a', flow)
+    vect = app.start('etl')
+    with pytest.raises(UnknownExecutionError, match="no step 'zz'; its steps are: a"):
+        vect.log('zz')
+
+
+def test_events_follow_the_transitions_in_order(app, flow):
+    Scripted('a', flow, script=[False, True])
+    vect = app.start('etl')
+    tick_until_ended(app, vect, seconds=1.0)
+    assert [(e['step'], e['state'].value) for e in vect.events] == [
+        (None, 'running'), ('a', 'running'), ('a', 'success'), (None, 'success')]
+    assert {e['vect'] for e in vect.events} == {'etl.1'}
+
+
+def test_a_chain_of_ten_thousand_steps_runs():
+    app = OAutom()
+    flow = Flow('long', app=app)
+    steps = [Scripted(f's{i}', flow) for i in range(10_000)]
+    for upstream, downstream in zip(steps, steps[1:]):
+        upstream >> downstream
+    vect = app.start('long')
+    app.run()
+    assert vect.state is VectState.success
+    assert repr(vect) == '<Vect long.1 success: 10000/10000 done>'
