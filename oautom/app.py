@@ -15,7 +15,6 @@ another thread rings: a step's `context.wake()`, `app.start()`, `stop()`.
 So an idle app sleeps on a condition and uses no CPU, and a finished step's
 downstream starts within milliseconds.
 """
-import logging
 import threading
 from collections import deque
 from enum import StrEnum
@@ -23,10 +22,9 @@ from enum import StrEnum
 from .clock import Clock
 from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, \
     VectAlreadyRunningException
+from .events import Subscribers
 from .params import resolve_params
 from .vect import Vect
-
-logger = logging.getLogger('oautom')
 
 
 class OAutomMode(StrEnum):
@@ -56,7 +54,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._history = deque(maxlen=history_size)  # every kept Vect, oldest first
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
-        self._subscribers = []
         self._changed = False     # rung: something may let the loop move on
         self._stop_requested = False
         self._loop_thread = None  # the thread inside _loop(), if any
@@ -65,6 +62,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._tick_lock = threading.Lock()
         self._ticking = None      # the thread ident running tick(), to refuse re-entry
         self._queue = deque()     # (vect, StepRun) ready but held back by max_parallel
+        self._subscribers = Subscribers()
 
     # -- flows ------------------------------------------------------------------
 
@@ -110,7 +108,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._history.append(vect)
             self._changed = True
             self._lock.notify_all()
-        self._publish(vect.take_events())
+        self._subscribers.publish(vect.take_events())
         return vect
 
     def status(self, flow_name):
@@ -128,14 +126,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def subscribe(self, callback):
         """Call `callback(event)` for every event; return a function that unsubscribes."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe():
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-        return unsubscribe
+        return self._subscribers.subscribe(callback)
 
     # -- the engine -------------------------------------------------------------------
 
@@ -150,7 +141,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                 events = self._one_round()
             finally:
                 self._ticking = None
-        self._publish(events)
+        self._subscribers.publish(events)
         return events
 
     def _one_round(self):
@@ -249,27 +240,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._changed = True
             self._lock.notify_all()
 
-    def _publish(self, events):
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for event in events:
-            _log_event(event)
-            for callback in subscribers:
-                try:
-                    callback(event)
-                except Exception:  # pylint: disable=broad-exception-caught
-                    logger.exception('event callback %r failed; it keeps receiving events',
-                                     callback)
-
     def __repr__(self):
         with self._lock:
             return (f'<OAutom {self.mode.value}: {len(self._flows)} flows, '
                     f'{len(self._running)} running>')
-
-
-def _log_event(event):
-    bad = event['state'] in ('failed', 'upstream_failed')
-    level = logging.WARNING if bad else logging.INFO
-    if logger.isEnabledFor(level):
-        where = event['vect'] if event['step'] is None else f"{event['vect']} {event['step']}"
-        logger.log(level, '%s: %s', where, event['message'])

@@ -27,7 +27,7 @@ import threading
 
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution
-from .step_run import LOG_LIMIT
+from .step_log import LOG_LIMIT
 
 SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5

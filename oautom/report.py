@@ -20,3 +20,17 @@ def jsonable(value):
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]
     return repr(value)
+
+
+def vect_status(vect, runs):
+    """The status dict of `vect`, whose StepRuns are `runs` (the caller holds its lock)."""
+    return {
+        'id': vect.id, 'flow': vect.flow_name, 'state': vect.state.value,
+        'params': jsonable(vect.params),
+        'start_date': iso(vect.start_date), 'end_date': iso(vect.end_date),
+        'executions': [{
+            'name': run.name, 'state': run.state.value, 'attempts': run.attempts,
+            'started': iso(run.started), 'ended': iso(run.ended), 'error': run.error,
+            'outputs': jsonable(run.outputs),
+        } for run in runs],
+    }

@@ -5,21 +5,22 @@ StepRun per step to remember what happened to it this time. This is Airflow's
 "task instance", kept as small as possible because a vect of 10,000 steps
 holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`.
 """
-import threading
-from collections import deque
+import copy
+import traceback
 
-from .states import ENDED, ExecutionState
-
-LOG_LIMIT = 1024 * 1024  # characters kept per step log; older text is dropped
+from .execution import SkipExecution
+from .rules import decide
+from .states import ENDED, FAILED, ExecutionState
+from .step_log import StepLog
 
 
 class StepRun:  # pylint: disable=too-many-instance-attributes
     """The state of one step within one vect."""
     # __slots__ keeps each record small: there is one per step per vect.
     __slots__ = ('step', 'index', 'state', 'attempts', 'started', 'ended', 'error', 'outputs',
-                 'instance', 'attempt_began', 'next_check', 'retry_at', 'deadline',
+                 'instance', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'succeeded', 'failed', 'skipped',
-                 'ready', 'cause', 'log')
+                 'ready', 'log')
 
     def __init__(self, step, index):
         self.step = step                  # the definition (an Execution of the flow)
@@ -31,7 +32,6 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.error = None                 # why the last attempt failed (text)
         self.outputs = {}                 # what the successful attempt published
         self.instance = None              # the per-attempt copy of `step` that does the work
-        self.attempt_began = None         # monotonic time the current attempt started
         self.next_check = None            # monotonic time of the next check() while running
         self.retry_at = None              # monotonic time of the next attempt while retrying
         self.deadline = None              # monotonic time the current attempt times out
@@ -40,7 +40,6 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.pending = 0                  # upstream StepRuns that have not ended yet
         self.succeeded = self.failed = self.skipped = 0  # how the ended upstream ones ended
         self.ready = False                # decided to run; waits for the app to start it
-        self.cause = None                 # the upstream StepRun whose end decided this one
         self.log = None                   # a StepLog, made by the vect as the first attempt starts
 
     @property
@@ -60,40 +59,83 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Everything kept of the log, as one string."""
         return '' if self.log is None else self.log.text()
 
+    def upstream_ended(self, upstream):
+        """Count one more ended upstream StepRun; return its trigger rule's verdict, or None
+        if this step was decided already (see rules.py)."""
+        self.pending -= 1
+        if upstream.state is ExecutionState.success:
+            self.succeeded += 1
+        elif upstream.state in FAILED:
+            self.failed += 1
+        else:
+            self.skipped += 1
+        if self.state is not ExecutionState.waiting or self.ready:
+            return None  # e.g. one_success already ran at the first success
+        return decide(self.step.trigger_rule, self.succeeded, self.failed, self.skipped,
+                      self.pending)
+
+    def prepare_attempt(self, now, wall_time):
+        """Count a new attempt, due for its first check in the next tick (monotonic `now`)."""
+        self.ready = False
+        self.attempts += 1
+        self.next_check = now
+        self.deadline = None if self.step.timeout is None else now + self.step.timeout
+        if self.log is None:  # the first attempt
+            self.started = wall_time
+            self.log = StepLog()
+
+    def start_attempt(self, context):
+        """Make this attempt's copy of the step and call its run(); return what run() raised."""
+        self.instance = copy.copy(self.step)
+        self.instance.outputs = {}
+        try:
+            self.instance.run(context)
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            return error  # user code failing fails this attempt, never the engine
+        return None
+
+    def poll(self):
+        """Call check() once. Return (end state, message), or (None, error) for a failure,
+        or (None, None) while it still runs."""
+        try:
+            finished = self.instance.check()
+        except SkipExecution as signal:
+            reason = f'skipped by the step: {signal}' if str(signal) else 'skipped by the step'
+            return ExecutionState.skipped, reason
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            return None, error
+        if not finished:
+            return None, None
+        self.outputs = self.instance.outputs
+        return ExecutionState.success, f'succeeded after {self.attempts} attempt(s)'
+
+    def record_failure(self, error):
+        """Remember why this attempt failed: an exception (its traceback goes to the log)
+        or a reason in words."""
+        if isinstance(error, BaseException):
+            self.write_log(''.join(traceback.format_exception(error)))
+            error = f'{type(error).__name__}: {error}' if str(error) else type(error).__name__
+        self.error = error
+        self.deadline = None
+
+    def cancel_attempt(self):
+        """Ask the running copy to stop; an error in cancel() is logged, not raised."""
+        try:
+            self.instance.cancel()
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            self.write_log(f'cancel() raised {type(error).__name__}: {error}\n')
+
     def __repr__(self):
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'
 
 
-class StepLog:
-    """Text that keeps only its last LOG_LIMIT characters, with a marker where it was cut."""
-
-    def __init__(self):
-        # Guards _chunks, _size and _dropped: a step's threads write while readers read.
-        self._lock = threading.Lock()
-        self._chunks = deque()
-        self._size = 0
-        self._dropped = 0  # characters dropped from the front so far
-
-    def write(self, text):
-        """Append text, dropping the oldest chunks once over the limit."""
-        with self._lock:
-            self._chunks.append(text)
-            self._size += len(text)
-            while self._size > LOG_LIMIT:
-                oldest = self._chunks.popleft()
-                excess = self._size - LOG_LIMIT
-                if len(oldest) > excess:  # keep the tail of a chunk that straddles the limit
-                    self._chunks.appendleft(oldest[excess:])
-                    oldest = oldest[:excess]
-                self._size -= len(oldest)
-                self._dropped += len(oldest)
-
-    def text(self):
-        """The kept text, behind a marker saying how much was dropped, if any."""
-        with self._lock:
-            kept = ''.join(self._chunks)
-            dropped = self._dropped
-        if dropped:
-            return f'[... {dropped} earlier characters dropped: a step keeps the last ' \
-                   f'{LOG_LIMIT} ...]\n{kept}'
-        return kept
+def link_runs(steps):
+    """One StepRun per step, in definition order, linked upstream and downstream."""
+    runs = [StepRun(step, index) for index, step in enumerate(steps)]
+    by_name = {run.name: run for run in runs}
+    for run in runs:
+        run.upstream = [by_name[step.name] for step in run.step.upstream]
+        run.pending = len(run.upstream)
+        for upstream in run.upstream:
+            upstream.downstream.append(run)
+    return runs

@@ -1,7 +1,7 @@
-"""A StepRun's log keeps the last LOG_LIMIT characters, with a marker where it was cut."""
+"""A step log keeps the last LOG_LIMIT characters, with a marker where it was cut."""
 import threading
 
-from oautom.step_run import LOG_LIMIT, StepLog
+from oautom.step_log import LOG_LIMIT, StepLog
 
 
 def test_small_log_is_kept_whole():

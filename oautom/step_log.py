@@ -1,0 +1,46 @@
+"""A step's log: the text it wrote, bounded so a chatty step cannot eat the memory.
+
+A step writes to its log from its own threads (a shell's output, a Python
+function's `context.log`) while the HTTP server or a learner reads it. Only
+the last LOG_LIMIT characters are kept; a marker at the top says how much
+older text was dropped.
+"""
+import threading
+from collections import deque
+
+LOG_LIMIT = 1024 * 1024  # characters kept per step log; older text is dropped
+
+
+class StepLog:
+    """Text that keeps only its last LOG_LIMIT characters, with a marker where it was cut."""
+
+    def __init__(self):
+        # Guards _chunks, _size and _dropped: a step's threads write while readers read.
+        self._lock = threading.Lock()
+        self._chunks = deque()
+        self._size = 0
+        self._dropped = 0  # characters dropped from the front so far
+
+    def write(self, text):
+        """Append text, dropping the oldest chunks once over the limit."""
+        with self._lock:
+            self._chunks.append(text)
+            self._size += len(text)
+            while self._size > LOG_LIMIT:
+                oldest = self._chunks.popleft()
+                excess = self._size - LOG_LIMIT
+                if len(oldest) > excess:  # keep the tail of a chunk that straddles the limit
+                    self._chunks.appendleft(oldest[excess:])
+                    oldest = oldest[:excess]
+                self._size -= len(oldest)
+                self._dropped += len(oldest)
+
+    def text(self):
+        """The kept text, behind a marker saying how much was dropped, if any."""
+        with self._lock:
+            kept = ''.join(self._chunks)
+            dropped = self._dropped
+        if dropped:
+            return f'[... {dropped} earlier characters dropped: a step keeps the last ' \
+                   f'{LOG_LIMIT} ...]\n{kept}'
+        return kept
