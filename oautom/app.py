@@ -186,9 +186,14 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                                   f'{self._loop_thread.name!r}; call app.stop() first')
             self._stop_requested = False
             self._loop_done.clear()
+            if self.mode is OAutomMode.background:
+                # A daemon thread never keeps the process alive at exit.
+                self._loop_thread = threading.Thread(target=self._loop, name='oautom-engine',
+                                                     daemon=True)
+            else:
+                self._loop_thread = threading.current_thread()
         if self.mode is OAutomMode.background:
-            # A daemon thread never keeps the process alive at exit.
-            threading.Thread(target=self._loop, name='oautom-engine', daemon=True).start()
+            self._loop_thread.start()
             return
         try:
             self._loop()
@@ -197,8 +202,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise
 
     def _loop(self):
-        with self._lock:
-            self._loop_thread = threading.current_thread()
         try:
             while True:
                 self.tick()
@@ -228,6 +231,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             loop_thread = self._loop_thread
         for vect in vects:
             vect.cancel()
+        self._ring()  # an idle loop sleeps until rung: it must see the stop
         if loop_thread is None:
             if self._ticking != threading.get_ident():
                 self.tick()  # nobody loops (step mode): apply the cancellations now

@@ -183,6 +183,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._end(run, _S.failed, f'failed after {run.attempts} attempt(s): {run.error}')
 
     def _end(self, run, state, message):
+        run.ready = False  # a step queued by max_parallel may be cancelled before it starts
         self._set_state(run, state, message)
         self._unfinished -= 1
         self._failures += state is _S.failed
