@@ -15,8 +15,8 @@ holding the output open. That child is killed with the rest of the process
 group at the end of the step. A process that leaves the group on purpose
 (`setsid`) is out of reach: it is no longer the step's.
 
-At interpreter exit, every process group still running is killed, so a
-background app never leaves orphans behind.
+At interpreter exit, every process group still running is killed and its
+files removed, so a background app never leaves orphans behind.
 """
 import atexit
 import os
@@ -45,23 +45,20 @@ class BashExecution(Execution):
         if not isinstance(command, str) or not command.strip():
             raise FlowIntegrityError(f'step {name!r}: command must be a non-empty string of shell '
                                      f'code, not {command!r}')
+        env = dict(env or {})
+        for key, value in env.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise FlowIntegrityError(
+                    f'step {name!r}: env holds {key!r}: {value!r}; environment variable names '
+                    f'and values are text: write {key!s}={str(value)!r}')
         self.command = command
-        self.env = dict(env or {})
+        self.env = env
         self.cwd = cwd
 
     def run(self, context):
         self._result = None  # (exit code, stderr tail, outputs) once the shell has exited
-        self._stdout = tempfile.TemporaryFile()
-        self._stderr = tempfile.TemporaryFile()
-        descriptor, self._output_path = tempfile.mkstemp(prefix='oautom-output-')
-        os.close(descriptor)
-        environment = {**os.environ, **self.env, 'OAUTOM_OUTPUT': self._output_path}
         context.log(f'$ {self.command}')
-        self._process = subprocess.Popen(  # pylint: disable=consider-using-with
-            ['/bin/sh', '-c', self.command], stdin=subprocess.DEVNULL, stdout=self._stdout,
-            stderr=self._stderr, cwd=self.cwd, env=environment,
-            process_group=0)  # its own group: one killpg stops the shell and its children
-        _LIVE.add(self._process)
+        self._shell = _LIVE.start(self.command, self.env, self.cwd)
         threading.Thread(target=self._wait_for_exit, args=(context,), daemon=True,
                          name=f'oautom-bash-{self.name}').start()
 
@@ -75,78 +72,140 @@ class BashExecution(Execution):
         if code == SKIP_EXIT_CODE:
             raise SkipExecution(f'the command exited with {SKIP_EXIT_CODE}')
         detail = f'; last lines of stderr:\n{stderr_tail}' if stderr_tail else ' (no stderr)'
+        if code < 0:  # Popen's way of saying "killed by a signal"
+            raise CommandFailed(f'killed by signal {signal.Signals(-code).name}{detail}')
         raise CommandFailed(f'exit code {code}{detail}')
 
     def cancel(self):
         if self._result is None:
-            _kill_group(self._process)
+            self._shell.kill()
 
     def _wait_for_exit(self, context):
-        code = self._process.wait()
-        _kill_group(self._process)  # whatever the shell left running in its group
-        _LIVE.discard(self._process)
-        stdout, stderr = _tail(self._stdout), _tail(self._stderr)
-        if stdout:
-            context.log(stdout.rstrip('\n'))
-        if stderr:
-            context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
-        context.log(f'[exit code {code}]')
-        with open(self._output_path, encoding='utf-8', errors='replace') as output_file:
-            outputs = _parse_outputs(output_file)
-        os.unlink(self._output_path)
-        tail = '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:])
-        self._result = (code, tail, outputs)
-        context.wake()
+        code, stderr, outputs = -1, '', {}
+        try:  # whatever happens here, the step must end: hence the finally
+            code = self._shell.wait()
+            _LIVE.forget(self._shell)
+            stdout, stderr = self._shell.read_streams()
+            if stdout:
+                context.log(stdout.rstrip('\n'))
+            if stderr:
+                context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
+            context.log(f'[exit code {code}]')
+            outputs = self._shell.read_outputs()
+        finally:
+            self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
+                            outputs)
+            context.wake()
 
 
-def _tail(file):
-    """The last LOG_LIMIT bytes written to `file`, as text; closes it."""
+class _Shell:
+    """One `/bin/sh -c` process in its own group, with its output files."""
+
+    def __init__(self, command, env, cwd):
+        self.stdout = tempfile.TemporaryFile()  # anonymous: gone once closed
+        self.stderr = tempfile.TemporaryFile()
+        descriptor, self.output_path = tempfile.mkstemp(prefix='oautom-output-')
+        os.close(descriptor)
+        try:
+            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=self.stdout,
+                stderr=self.stderr, cwd=cwd, env={**os.environ, **env,
+                                                  'OAUTOM_OUTPUT': self.output_path},
+                process_group=0)  # its own group: one killpg stops the shell and its children
+        except BaseException:  # a missing cwd, say: nothing started, nothing may stay behind
+            self.remove_files()
+            raise
+
+    def wait(self):
+        """Block until the shell exits, kill what it left in its group; return its exit code."""
+        code = self.process.wait()
+        self.kill()
+        return code
+
+    def kill(self):
+        """Kill the shell's whole process group."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is already gone
+
+    def read_streams(self):
+        """stdout and stderr as text, each cut to its tail (behind a marker saying how much
+        was dropped) so that both fit in one step log; closes both files."""
+        out_size, err_size = (file.seek(0, os.SEEK_END) for file in (self.stdout, self.stderr))
+        budget = LOG_LIMIT - 4096  # room for the command line and the markers
+        keep_err = min(err_size, max(budget // 2, budget - out_size))
+        keep_out = min(out_size, budget - keep_err)
+        return _tail(self.stdout, 'stdout', keep_out), _tail(self.stderr, 'stderr', keep_err)
+
+    def read_outputs(self):
+        """Every `key=value` line the command appended to $OAUTOM_OUTPUT; removes the file."""
+        outputs = {}
+        try:
+            with open(self.output_path, encoding='utf-8', errors='replace') as output_file:
+                for line in output_file:
+                    key, sep, value = line.rstrip('\n').partition('=')
+                    if sep and key.strip():
+                        outputs[key.strip()] = value
+        except OSError:
+            pass  # the command removed or replaced the file: it published nothing
+        self.remove_files()
+        return outputs
+
+    def remove_files(self):
+        """Close the output files and remove $OAUTOM_OUTPUT; safe to call twice."""
+        self.stdout.close()
+        self.stderr.close()
+        try:
+            os.unlink(self.output_path)
+        except OSError:
+            pass  # already removed (by the command, or by an earlier call)
+
+
+def _tail(file, stream, keep):
+    """The last `keep` bytes of `file` as text, behind a marker if anything was cut."""
     with file:
         size = file.seek(0, os.SEEK_END)
-        file.seek(max(0, size - LOG_LIMIT))
-        return file.read().decode('utf-8', errors='replace')
+        file.seek(size - keep)
+        text = file.read().decode('utf-8', errors='replace')
+    if size > keep:
+        return f'[... {size - keep} earlier bytes of {stream} dropped ...]\n{text}'
+    return text
 
 
-def _parse_outputs(lines):
-    outputs = {}
-    for line in lines:
-        key, sep, value = line.rstrip('\n').partition('=')
-        if sep and key.strip():
-            outputs[key.strip()] = value
-    return outputs
-
-
-def _kill_group(process):
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the group is already gone
-
-
-class _LiveProcesses:
+class _LiveShells:
     """The shells started and not yet reaped, to kill at interpreter exit."""
 
     def __init__(self):
-        self._lock = threading.Lock()  # guards _processes: waiter threads add and remove
-        self._processes = set()
+        # Guards _shells and _closed. start() holds it across Popen, so an exit
+        # that comes while a shell is being started waits for it, then kills it.
+        self._lock = threading.Lock()
+        self._shells = set()
+        self._closed = False  # the interpreter is exiting: start nothing more
 
-    def add(self, process):
-        """Remember a started shell."""
+    def start(self, command, env, cwd):
+        """Start a shell and remember it until forget()."""
         with self._lock:
-            self._processes.add(process)
+            if self._closed:
+                raise RuntimeError('the interpreter is exiting; no new command is started')
+            shell = _Shell(command, env, cwd)
+            self._shells.add(shell)
+            return shell
 
-    def discard(self, process):
-        """Forget a shell that has exited."""
+    def forget(self, shell):
+        """The shell has exited and was reaped."""
         with self._lock:
-            self._processes.discard(process)
+            self._shells.discard(shell)
 
     def kill_all(self):
-        """Kill every remembered process group."""
+        """At exit: kill every live shell's group and remove its files."""
         with self._lock:
-            processes = list(self._processes)
-        for process in processes:
-            _kill_group(process)
+            self._closed = True
+            shells = list(self._shells)
+        for shell in shells:
+            shell.kill()
+            shell.remove_files()
 
 
-_LIVE = _LiveProcesses()
+_LIVE = _LiveShells()
 atexit.register(_LIVE.kill_all)

@@ -1,0 +1,474 @@
+"""BashExecution: a step that runs `/bin/sh -c COMMAND` in a process group of its own.
+
+These tests start real shells and read as its contract (API.md, section 2):
+
+- the shell leads its own process group; `env` is added to the inherited
+  environment, `cwd` is its working directory, and stdin is empty;
+- stdout and stderr are kept in the step's log, which keeps the last 1 MiB and
+  says, in a marker, that older text was dropped;
+- exit 0 succeeds, exit 99 skips the step, any other exit fails it with the
+  exit code and the last lines of stderr;
+- every `key=value` line appended to the file named by $OAUTOM_OUTPUT becomes
+  an output (a string), which a downstream step reads in `context.outputs`;
+- the step ends when the shell exits; whatever it left running in its group
+  is killed then, and on a timeout, on `vect.cancel()` / `app.stop()` and at
+  interpreter exit.
+
+Waiting for a real process is a short poll against a deadline, never a long sleep.
+"""
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from oautom import (BashExecution, Flow, FlowIntegrityError, OAutom, OAutomMode,
+                    PythonExecution, VectState)
+
+DEADLINE = 3.0     # seconds to wait for something that should happen within milliseconds
+MIB = 1024 * 1024  # what a step's log keeps
+REPO = Path(__file__).resolve().parent.parent
+
+# The shell starts a background child, writes both pids, then waits for the child.
+SHELL_WITH_CHILD = 'sleep 30 & echo $! > child.pid; echo $$ > shell.pid; wait'
+
+
+# -- helpers -------------------------------------------------------------------------
+
+def run_command(command, **options):
+    """Run a one-step flow in the foreground until it ends; return its vect."""
+    app = OAutom(mode=OAutomMode.foreground)
+    BashExecution('cmd', Flow('bash', app=app), command=command, **options)
+    vect = app.start('bash')
+    app.run()
+    return vect
+
+
+def step_status(vect, name='cmd'):
+    """The status dict of one step of `vect`."""
+    return next(step for step in vect.status()['executions'] if step['name'] == name)
+
+
+def wait_for(predicate, timeout=DEADLINE):
+    """Poll `predicate` until it is true (return True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def read_pid(path):
+    """The pid a shell wrote to `path` (waits until the whole line is there)."""
+    assert wait_for(lambda: path.exists() and path.read_text().endswith('\n')), \
+        f'{path.name} was never written'
+    return int(path.read_text())
+
+
+def read_pids(directory, leftovers):
+    """The pids SHELL_WITH_CHILD wrote in `directory`: (shell, child), both watched."""
+    return (leftovers(read_pid(directory / 'shell.pid')),
+            leftovers(read_pid(directory / 'child.pid')))
+
+
+def is_running(pid):
+    """True while `pid` is a live process. A zombie counts as gone: it is dead, and an
+    orphan's zombie may stay in the table (a container's init may never reap it)."""
+    if os.path.isdir('/proc'):
+        try:
+            with open(f'/proc/{pid}/stat', encoding='ascii') as stat:
+                return stat.read().rpartition(')')[2].split()[0] != 'Z'
+        except FileNotFoundError:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(name='background_app')
+def fixture_background_app():
+    """A background app, running; stopped at the end of the test."""
+    app = OAutom(mode=OAutomMode.background)
+    app.run()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(name='leftovers')
+def fixture_leftovers():
+    """`leftovers(pid)` returns pid, and kills it if it still runs after the test:
+    a test that fails because a process survived must not leave it behind."""
+    pids = []
+
+    def watch(pid):
+        pids.append(pid)
+        return pid
+
+    yield watch
+    for pid in pids:
+        if is_running(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+# -- the process ------------------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which('ps') is None, reason='needs ps')
+def test_the_shell_leads_a_process_group_of_its_own():
+    vect = run_command('echo "pid=$$" >> "$OAUTOM_OUTPUT"; '
+                       'echo "pgid=$(ps -o pgid= -p $$ | tr -d " ")" >> "$OAUTOM_OUTPUT"')
+    outputs = step_status(vect)['outputs']
+    assert outputs['pgid'] == outputs['pid']
+    assert int(outputs['pgid']) != os.getpgrp()
+
+
+def test_env_is_added_to_the_inherited_environment(monkeypatch):
+    monkeypatch.setenv('OAUTOM_TEST_INHERITED', 'from the test process')
+    vect = run_command('echo "inherited=$OAUTOM_TEST_INHERITED" >> "$OAUTOM_OUTPUT"; '
+                       'echo "added=$OAUTOM_TEST_ADDED" >> "$OAUTOM_OUTPUT"',
+                       env={'OAUTOM_TEST_ADDED': 'from env'})
+    assert step_status(vect)['outputs'] == {'inherited': 'from the test process',
+                                            'added': 'from env'}
+
+
+def test_env_wins_over_an_inherited_variable_of_the_same_name(monkeypatch):
+    monkeypatch.setenv('OAUTOM_TEST_VALUE', 'inherited')
+    vect = run_command('echo "value=$OAUTOM_TEST_VALUE" >> "$OAUTOM_OUTPUT"',
+                       env={'OAUTOM_TEST_VALUE': 'given'})
+    assert step_status(vect)['outputs'] == {'value': 'given'}
+
+
+def test_env_does_not_leak_into_the_engines_process():
+    run_command('true', env={'OAUTOM_TEST_ONLY_IN_STEP': 'yes'})
+    assert 'OAUTOM_TEST_ONLY_IN_STEP' not in os.environ
+
+
+def test_cwd_is_the_shells_working_directory(tmp_path):
+    vect = run_command('echo made > made.txt', cwd=tmp_path)
+    assert vect.state is VectState.success
+    assert (tmp_path / 'made.txt').read_text() == 'made\n'
+
+
+def test_without_cwd_the_shell_works_in_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run_command('echo made > made.txt')
+    assert (tmp_path / 'made.txt').read_text() == 'made\n'
+
+
+def test_stdin_is_empty_so_a_command_that_reads_it_does_not_hang():
+    # The test process's own stdin becomes a pipe nobody writes to: a shell that
+    # inherited it would block in `cat` until its timeout.
+    read_end, write_end = os.pipe()
+    saved_stdin = os.dup(0)
+    os.dup2(read_end, 0)
+    try:
+        vect = run_command('cat', timeout=1)
+    finally:
+        os.dup2(saved_stdin, 0)
+        for descriptor in (saved_stdin, read_end, write_end):
+            os.close(descriptor)
+    assert step_status(vect)['state'] == 'success'
+
+
+def test_a_missing_cwd_fails_the_step_not_the_engine(tmp_path):
+    vect = run_command('true', cwd=tmp_path / 'missing')
+    assert vect.state is VectState.failed
+    assert step_status(vect)['error'].startswith('FileNotFoundError')
+
+
+def test_a_finished_step_leaves_no_temporary_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"')
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_step_that_cannot_start_leaves_no_temporary_file(tmp_path, monkeypatch):
+    temporary = tmp_path / 'tmp'
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', str(temporary))
+    vect = run_command('true', cwd='/nonexistent/oautom-test-dir')
+    assert vect.state is VectState.failed
+    assert not list(temporary.iterdir())
+
+
+def test_a_non_string_env_value_is_refused_at_construction():
+    with pytest.raises(FlowIntegrityError, match='env'):
+        BashExecution('cmd', Flow('bash'), command='true', env={'PORT': 8080})
+
+
+# -- the log --------------------------------------------------------------------------
+
+def test_the_log_shows_the_command_and_its_stdout():
+    vect = run_command('echo hello; echo world')
+    log = vect.log('cmd')
+    assert 'echo hello; echo world' in log
+    assert 'hello\nworld\n' in log
+
+
+def test_stderr_is_kept_in_the_log():
+    vect = run_command("printf '%s\\n' side ways >&2")
+    assert 'side\nways\n' in vect.log('cmd')
+
+
+def test_the_log_keeps_the_last_mib_of_a_long_output_behind_a_marker():
+    vect = run_command(r"printf 'FIRST\n'; head -c 1500000 /dev/zero | tr '\0' x; "
+                       r"printf '\nLAST\n'")
+    log = vect.log('cmd')
+    assert len(log) <= MIB + 200
+    assert 'dropped' in log.splitlines()[1]  # right after the command line
+    assert 'x\nLAST\n' in log
+    assert 'FIRST\n' not in log
+
+
+def test_the_drop_marker_counts_all_the_text_cut_from_a_long_output():
+    produced = len('FIRST\n') + 1_500_000 + len('\nLAST\n')
+    vect = run_command(r"printf 'FIRST\n'; head -c 1500000 /dev/zero | tr '\0' x; "
+                       r"printf '\nLAST\n'")
+    (marker,) = [line for line in vect.log('cmd').splitlines() if 'dropped' in line]
+    dropped = int(re.search(r'\d+', marker).group())
+    assert dropped >= produced - MIB
+
+
+# -- exit codes ---------------------------------------------------------------------------
+
+def test_exit_0_succeeds():
+    vect = run_command('exit 0')
+    assert step_status(vect)['state'] == 'success'
+    assert vect.state is VectState.success
+
+
+def test_exit_99_skips_the_step_and_its_downstream():
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('bash', app=app)
+    BashExecution('cmd', flow, command='exit 99') >> BashExecution('after', flow, command='true')
+    vect = app.start('bash')
+    app.run()
+    assert step_status(vect)['state'] == 'skipped'
+    assert step_status(vect, 'after')['state'] == 'skipped'
+    assert vect.state is VectState.success
+
+
+def test_another_exit_fails_with_the_exit_code_and_stderr():
+    vect = run_command('echo "disk is full" >&2; exit 3')
+    error = step_status(vect)['error']
+    assert step_status(vect)['state'] == 'failed'
+    assert 'exit code 3' in error
+    assert 'disk is full' in error
+
+
+def test_the_error_holds_only_the_last_lines_of_a_long_stderr():
+    vect = run_command('for i in 01 02 03 04 05 06 07 08 09 10; do echo "line-$i" >&2; done; '
+                       'exit 1')
+    error = step_status(vect)['error']
+    assert 'line-10' in error
+    assert 'line-01' not in error
+
+
+def test_a_shell_killed_by_a_signal_fails_the_step():
+    vect = run_command('kill -KILL $$')
+    assert step_status(vect)['state'] == 'failed'
+
+
+# -- outputs -----------------------------------------------------------------------------
+
+def test_key_value_lines_become_string_outputs():
+    vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"; echo "day=monday" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'rows': '3', 'day': 'monday'}
+
+
+def test_output_lines_without_an_equals_sign_are_ignored():
+    vect = run_command('echo "just a note" >> "$OAUTOM_OUTPUT"; echo "a=1" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'a': '1'}
+
+
+def test_an_output_value_may_contain_equals_signs():
+    vect = run_command('echo "query=a=1&b=2" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'query': 'a=1&b=2'}
+
+
+def test_a_failed_command_publishes_no_outputs():
+    vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"; exit 1')
+    assert step_status(vect)['outputs'] == {}
+
+
+@pytest.mark.parametrize('command', [
+    'rm "$OAUTOM_OUTPUT"',
+    'rm "$OAUTOM_OUTPUT"; mkdir "$OAUTOM_OUTPUT"',
+], ids=['file removed', 'file replaced by a directory'])
+def test_a_command_that_spoils_its_output_file_still_ends(background_app, tmp_path, monkeypatch,
+                                                          command):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    BashExecution('cmd', Flow('bash', app=background_app), command=command)
+    vect = background_app.start('bash')
+    assert vect.wait(1.0), 'the step never ended'
+
+
+def test_a_downstream_step_reads_the_outputs_in_its_context():
+    def report(context):
+        return {'total': int(context.outputs['extract']['rows']) * 2}
+
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('bash', app=app)
+    extract = BashExecution('extract', flow, command='echo "rows=3" >> "$OAUTOM_OUTPUT"')
+    extract >> PythonExecution('report', flow, function=report)
+    vect = app.start('bash')
+    app.run()
+    assert step_status(vect, 'report')['outputs'] == {'total': 6}
+
+
+def test_the_downstream_starts_as_soon_as_the_shell_exits():
+    # Without the wake at exit, the next check would wait for poll_interval (5 s).
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('bash', app=app)
+    BashExecution('cmd', flow, command='sleep 0.1', poll_interval=5) >> \
+        BashExecution('after', flow, command='true')
+    vect = app.start('bash')
+    began = time.monotonic()
+    app.run()
+    assert vect.state is VectState.success
+    assert time.monotonic() - began < 2
+
+
+# -- what the shell leaves behind ----------------------------------------------------------
+
+@pytest.mark.parametrize('redirect', ['', ' > /dev/null 2>&1'],
+                         ids=['child holds the output', 'child output redirected'])
+def test_the_step_ends_when_the_shell_exits_despite_a_background_child(tmp_path, redirect):
+    vect = run_command(f'sleep 30{redirect} & echo $! > child.pid', cwd=tmp_path, timeout=5)
+    assert step_status(vect)['state'] == 'success'
+
+
+@pytest.mark.parametrize('redirect', ['', ' > /dev/null 2>&1'],
+                         ids=['child holds the output', 'child output redirected'])
+def test_a_background_child_is_killed_when_the_shell_exits(tmp_path, redirect, leftovers):
+    run_command(f'sleep 30{redirect} & echo $! > child.pid', cwd=tmp_path, timeout=5)
+    child = leftovers(read_pid(tmp_path / 'child.pid'))
+    assert wait_for(lambda: not is_running(child))
+
+
+# -- timeout, cancel, stop, exit ------------------------------------------------------------
+
+def test_a_timeout_fails_the_step_with_timed_out_after():
+    began = time.monotonic()
+    vect = run_command('sleep 30', timeout=0.2)
+    assert time.monotonic() - began < DEADLINE
+    assert step_status(vect)['state'] == 'failed'
+    assert step_status(vect)['error'] == 'timed out after 0.2 s'
+
+
+def test_a_timeout_kills_the_shell_and_its_children(tmp_path, leftovers):
+    run_command(SHELL_WITH_CHILD, cwd=tmp_path, timeout=0.2)
+    shell, child = read_pids(tmp_path, leftovers)
+    assert wait_for(lambda: not is_running(shell) and not is_running(child))
+
+
+def test_a_timed_out_attempt_is_retried(tmp_path):
+    vect = run_command('[ -e tried ] || { touch tried; sleep 30; }', cwd=tmp_path,
+                       timeout=0.3, retries=1)
+    assert step_status(vect)['state'] == 'success'
+    assert step_status(vect)['attempts'] == 2
+
+
+def test_vect_cancel_kills_the_running_process_group(background_app, tmp_path, leftovers):
+    BashExecution('cmd', Flow('bash', app=background_app), command=SHELL_WITH_CHILD, cwd=tmp_path)
+    vect = background_app.start('bash')
+    shell, child = read_pids(tmp_path, leftovers)
+    vect.cancel()
+    assert vect.wait(DEADLINE)
+    assert step_status(vect)['state'] == 'cancelled'
+    assert wait_for(lambda: not is_running(shell) and not is_running(child))
+
+
+def test_app_stop_ends_the_vect_cancelled_and_leaves_no_process(background_app, tmp_path,
+                                                                leftovers):
+    BashExecution('cmd', Flow('bash', app=background_app), command=SHELL_WITH_CHILD, cwd=tmp_path)
+    vect = background_app.start('bash')
+    shell, child = read_pids(tmp_path, leftovers)
+    background_app.stop()
+    assert vect.state is VectState.cancelled
+    assert wait_for(lambda: not is_running(shell) and not is_running(child))
+
+
+# Run as `python -c EXIT_SCRIPT CWD WHEN`: a background app starts SHELL_WITH_CHILD in CWD,
+# and the interpreter exits normally while the shell still runs. WHEN says how far the
+# engine got: 'started' (run() has returned: the step's 'running' event is published
+# after the round that started it) or 'starting' (Popen has started the shell but not
+# returned yet, as when the engine thread is descheduled under load).
+EXIT_SCRIPT = textwrap.dedent('''
+    import os, subprocess, sys, threading, time
+    from oautom import BashExecution, Flow, OAutom, OAutomMode
+
+    cwd, when = sys.argv[1], sys.argv[2]
+    if when == 'starting':
+        class SlowPopen(subprocess.Popen):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                time.sleep(0.3)
+        subprocess.Popen = SlowPopen
+
+    app = OAutom(mode=OAutomMode.background)
+    BashExecution('sleeper', Flow('left running', app=app), command=%r, cwd=cwd)
+    started = threading.Event()
+
+    def on_event(event):
+        if event['step'] == 'sleeper' and event['state'] == 'running':
+            started.set()
+
+    app.subscribe(on_event)
+    app.start('left running')
+    app.run()
+    pid_file = os.path.join(cwd, 'shell.pid')
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (
+            os.path.exists(pid_file) and open(pid_file).read().endswith('\\n')):
+        time.sleep(0.01)
+    if when == 'started':
+        started.wait(5)
+''') % SHELL_WITH_CHILD
+
+
+def exit_with_a_running_shell(directory, when):
+    """Run EXIT_SCRIPT in `directory`, its temporary files in a fresh folder; return that."""
+    temporary = directory / 'tmp'
+    temporary.mkdir()
+    subprocess.run([sys.executable, '-c', EXIT_SCRIPT, str(directory), when],
+                   env={**os.environ, 'PYTHONPATH': str(REPO), 'TMPDIR': str(temporary)},
+                   timeout=10, check=True)
+    return temporary
+
+
+@pytest.mark.parametrize('when', [
+    'started',
+    'starting',
+])
+def test_interpreter_exit_kills_the_running_process_groups_of_a_background_app(
+        tmp_path, leftovers, when):
+    exit_with_a_running_shell(tmp_path, when)
+    shell, child = read_pids(tmp_path, leftovers)
+    assert wait_for(lambda: not is_running(shell) and not is_running(child), timeout=1.0)
+
+
+def test_interpreter_exit_leaves_no_temporary_file(tmp_path, leftovers):
+    temporary = exit_with_a_running_shell(tmp_path, 'started')
+    read_pids(tmp_path, leftovers)
+    assert not list(temporary.iterdir())
+
+
+# -- construction -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('command', ['', '   ', None, 42, ['echo', 'hi']],
+                         ids=['empty', 'blank', 'None', 'int', 'list'])
+def test_a_bad_command_is_refused_at_construction(command):
+    with pytest.raises(FlowIntegrityError, match='command'):
+        BashExecution('cmd', Flow('bash'), command=command)

@@ -1,0 +1,340 @@
+"""PythonExecution: a step that calls `function(context)` in a thread of its own.
+
+These tests run real threads and read as its contract (API.md, section 2):
+
+- the function gets the context (params, vect id, attempt, log) and runs in a
+  daemon thread started at `run()`, never in the engine's thread, so the
+  engine goes on ticking and independent steps run at the same time;
+- a returned dict becomes the outputs, any other non-None value
+  `outputs['return_value']`, None no outputs;
+- `SkipExecution` skips the step; any other exception fails it, with
+  'Type: message' as the error and the traceback in the step's log;
+- a failed attempt is retried; a timed-out attempt fails with "timed out after
+  N s"; since a thread cannot be killed, a timed-out or cancelled attempt is
+  abandoned: its late result is ignored, and a function that never returns
+  never keeps the process alive.
+
+Functions that must block wait on a threading.Event that the test releases,
+with a deadline, so a broken engine fails a test instead of hanging it.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from oautom import (Flow, FlowIntegrityError, OAutom, OAutomMode, PythonExecution,
+                    SkipExecution, VectState)
+
+DEADLINE = 3.0  # seconds to wait for something that should happen within milliseconds
+REPO = Path(__file__).resolve().parent.parent
+
+
+# -- helpers -------------------------------------------------------------------------
+
+def run_function(function, *, params=None, start_params=None, **options):
+    """Run a one-step flow calling `function` in the foreground until it ends; return the vect."""
+    app = OAutom(mode=OAutomMode.foreground)
+    PythonExecution('call', Flow('python', app=app, params=params), function=function, **options)
+    vect = app.start('python', params=start_params)
+    app.run()
+    return vect
+
+
+def step_status(vect, name='call'):
+    """The status dict of one step of `vect`."""
+    return next(step for step in vect.status()['executions'] if step['name'] == name)
+
+
+def step_states(vect, name='call'):
+    """The states a step went through, from the vect's events."""
+    return [event['state'] for event in vect.events if event['step'] == name]
+
+
+def tick_until(app, predicate, timeout=DEADLINE):
+    """Tick a step-mode app until `predicate()` is true; False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        app.tick()
+        time.sleep(0.005)
+    return True
+
+
+@pytest.fixture(name='release')
+def fixture_release():
+    """An event a blocked function waits for; set at the end of the test whatever happens."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+# -- the call --------------------------------------------------------------------------
+
+def test_the_function_gets_the_params_the_vect_id_and_the_attempt():
+    seen = {}
+
+    def record(context):
+        seen.update(params=dict(context.params), vect_id=context.vect_id,
+                    attempt=context.attempt)
+
+    run_function(record, params={'day': 'monday', 'limit': 10}, start_params={'limit': 5})
+    assert seen == {'params': {'day': 'monday', 'limit': 5}, 'vect_id': 'python.1',
+                    'attempt': 1}
+
+
+def test_the_function_runs_in_a_daemon_thread_not_the_engines():
+    seen = {}
+
+    def record(context):
+        thread = threading.current_thread()
+        seen.update(ident=thread.ident, daemon=thread.daemon)
+
+    run_function(record)  # the foreground engine loops in this thread
+    assert seen['ident'] != threading.get_ident()
+    assert seen['daemon'] is True
+
+
+def test_the_thread_is_named_after_the_step():
+    seen = {}
+    app = OAutom(mode=OAutomMode.foreground)
+    PythonExecution('load rows', Flow('python', app=app),
+                    function=lambda ctx: seen.update(name=threading.current_thread().name))
+    app.start('python')
+    app.run()
+    assert 'load rows' in seen['name']
+
+
+def test_context_log_lines_appear_in_the_steps_log():
+    def chatty(context):
+        context.log('reading 3 rows')
+        context.log('done')
+
+    vect = run_function(chatty)
+    assert 'reading 3 rows\ndone\n' in vect.log('call')
+
+
+# -- what the function returns ----------------------------------------------------------
+
+@pytest.mark.parametrize('returned, outputs', [
+    ({'rows': 3, 'day': 'monday'}, {'rows': 3, 'day': 'monday'}),
+    ({}, {}),
+    (42, {'return_value': 42}),
+    ('text', {'return_value': 'text'}),
+    ([1, 2], {'return_value': [1, 2]}),
+    (0, {'return_value': 0}),
+    (False, {'return_value': False}),
+    (None, {}),
+], ids=['dict', 'empty dict', 'int', 'str', 'list', 'zero', 'False', 'None'])
+def test_the_return_value_becomes_the_outputs(returned, outputs):
+    vect = run_function(lambda context: returned)
+    assert step_status(vect)['state'] == 'success'
+    assert step_status(vect)['outputs'] == outputs
+
+
+def test_a_downstream_function_reads_the_outputs_in_its_context():
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    extract = PythonExecution('extract', flow, function=lambda ctx: {'rows': 3})
+    extract >> PythonExecution('report', flow,
+                               function=lambda ctx: ctx.outputs['extract']['rows'] * 2)
+    vect = app.start('python')
+    app.run()
+    assert step_status(vect, 'report')['outputs'] == {'return_value': 6}
+
+
+# -- skips and failures ------------------------------------------------------------------
+
+def test_skip_execution_skips_the_step_and_its_downstream():
+    def no_data(context):
+        raise SkipExecution('no data today')
+
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    PythonExecution('call', flow, function=no_data) >> \
+        PythonExecution('after', flow, function=lambda ctx: None)
+    vect = app.start('python')
+    app.run()
+    assert step_status(vect)['state'] == 'skipped'
+    assert step_status(vect, 'after')['state'] == 'skipped'
+    assert vect.state is VectState.success
+
+
+def test_an_exception_fails_the_step_with_its_type_and_message():
+    def explode(context):
+        raise ValueError('boom')
+
+    vect = run_function(explode)
+    assert step_status(vect)['state'] == 'failed'
+    assert step_status(vect)['error'] == 'ValueError: boom'
+    assert vect.state is VectState.failed
+
+
+def test_the_traceback_of_an_exception_goes_to_the_log():
+    def explode(context):
+        raise ValueError('boom')
+
+    log = run_function(explode).log('call')
+    assert 'Traceback (most recent call last)' in log
+    assert 'in explode' in log
+    assert 'ValueError: boom' in log
+
+
+def test_system_exit_fails_the_step_without_stopping_the_engine():
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    PythonExecution('call', flow, function=lambda ctx: sys.exit(3))
+    PythonExecution('independent', flow, function=lambda ctx: {'ran': True})
+    vect = app.start('python')
+    app.run()
+    assert step_status(vect)['state'] == 'failed'
+    assert 'SystemExit' in step_status(vect)['error']
+    assert step_status(vect, 'independent')['outputs'] == {'ran': True}
+
+
+def test_a_failed_attempt_is_retried_until_one_succeeds():
+    def fail_twice(context):
+        if context.attempt < 3:
+            raise ValueError(f'attempt {context.attempt} failed')
+        return {'attempt': context.attempt}
+
+    vect = run_function(fail_twice, retries=2)
+    assert step_status(vect)['state'] == 'success'
+    assert step_status(vect)['attempts'] == 3
+    assert step_status(vect)['outputs'] == {'attempt': 3}
+    assert step_states(vect) == ['running', 'retrying', 'running', 'retrying', 'running',
+                                 'success']
+
+
+# -- time: timeouts and concurrency -------------------------------------------------------------
+
+def test_a_timeout_fails_the_step_with_timed_out_after(release):
+    began = time.monotonic()
+    vect = run_function(lambda context: release.wait(DEADLINE), timeout=0.1)
+    assert time.monotonic() - began < DEADLINE
+    assert step_status(vect)['state'] == 'failed'
+    assert step_status(vect)['error'] == 'timed out after 0.1 s'
+
+
+def test_the_late_result_of_a_timed_out_attempt_is_ignored(release):
+    threads = []
+
+    def answer_late(context):
+        threads.append(threading.current_thread())
+        release.wait(DEADLINE)
+        return {'late': 'yes'}
+
+    app = OAutom(mode=OAutomMode.step)
+    PythonExecution('call', Flow('python', app=app), function=answer_late, timeout=0.1,
+                    retries=1, retry_delay=60)  # stays 'retrying' while the late answer comes
+    vect = app.start('python')
+    assert tick_until(app, lambda: step_status(vect)['state'] == 'retrying')
+    release.set()
+    threads[0].join(DEADLINE)  # the abandoned function has returned and woken the engine
+    for _ in range(3):
+        app.tick()
+    assert step_status(vect)['state'] == 'retrying'
+    assert step_status(vect)['outputs'] == {}
+    assert step_status(vect)['error'] == 'timed out after 0.1 s'
+    vect.cancel()
+    app.tick()
+
+
+def test_the_engine_goes_on_ticking_while_the_function_runs(release):
+    app = OAutom(mode=OAutomMode.step)
+    PythonExecution('call', Flow('python', app=app), function=lambda ctx: release.wait(DEADLINE))
+    vect = app.start('python')
+    app.tick()        # starts the step; must come back while the function still waits
+    release.set()     # so the function only sees this if tick() did not wait for it
+    assert tick_until(app, vect.ended)
+    assert step_status(vect)['outputs'] == {'return_value': True}
+
+
+def test_two_independent_steps_run_at_the_same_time():
+    barrier = threading.Barrier(2, timeout=DEADLINE)  # breaks unless both wait at once
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    PythonExecution('left', flow, function=lambda ctx: barrier.wait())
+    PythonExecution('right', flow, function=lambda ctx: barrier.wait())
+    vect = app.start('python')
+    app.run()
+    assert vect.state is VectState.success
+
+
+def test_every_ready_step_gets_a_thread_at_once_without_a_pool():
+    count = 40  # more than a default ThreadPoolExecutor would run at once
+    barrier = threading.Barrier(count, timeout=DEADLINE)
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    for number in range(count):
+        PythonExecution(f'step {number}', flow, function=lambda ctx: barrier.wait())
+    vect = app.start('python')
+    app.run()
+    assert vect.state is VectState.success
+
+
+def test_the_downstream_starts_as_soon_as_the_function_returns():
+    # Without the wake at return, the next check would wait for poll_interval (5 s).
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    PythonExecution('call', flow, function=lambda ctx: time.sleep(0.1), poll_interval=5) >> \
+        PythonExecution('after', flow, function=lambda ctx: None)
+    vect = app.start('python')
+    began = time.monotonic()
+    app.run()
+    assert vect.state is VectState.success
+    assert time.monotonic() - began < 2
+
+
+def test_cancel_abandons_a_running_function(release):
+    app = OAutom(mode=OAutomMode.background)
+    PythonExecution('call', Flow('python', app=app), function=lambda ctx: release.wait(DEADLINE))
+    app.run()
+    try:
+        vect = app.start('python')
+        vect.cancel()
+        assert vect.wait(DEADLINE)
+        assert step_status(vect)['state'] == 'cancelled'
+    finally:
+        app.stop()
+
+
+EXIT_SCRIPT = textwrap.dedent('''
+    import threading
+    from oautom import Flow, OAutom, OAutomMode, PythonExecution
+
+    started = threading.Event()
+
+    def block_forever(context):
+        started.set()
+        threading.Event().wait()
+
+    app = OAutom(mode=OAutomMode.background)
+    PythonExecution('forever', Flow('stuck', app=app), function=block_forever)
+    app.start('stuck')
+    app.run()
+    assert started.wait(5), 'the function never started'
+    print('exiting')
+''')
+
+
+def test_a_function_that_never_returns_does_not_keep_the_process_alive():
+    result = subprocess.run([sys.executable, '-c', EXIT_SCRIPT], capture_output=True, text=True,
+                            env={**os.environ, 'PYTHONPATH': str(REPO)}, timeout=DEADLINE + 5,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'exiting\n'
+
+
+# -- construction ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('function', [None, 'print', 42, {'not': 'callable'}],
+                         ids=['None', 'str', 'int', 'dict'])
+def test_a_function_that_is_not_callable_is_refused_at_construction(function):
+    with pytest.raises(FlowIntegrityError, match='callable'):
+        PythonExecution('call', Flow('python'), function=function)
