@@ -15,6 +15,7 @@ another thread rings: a step's `context.wake()`, `app.start()`, `stop()`.
 So an idle app sleeps on a condition and uses no CPU, and a finished step's
 downstream starts within milliseconds.
 """
+import signal
 import threading
 from collections import deque
 from enum import StrEnum
@@ -39,6 +40,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def __init__(self, mode=OAutomMode.foreground, *, max_parallel=None, history_size=100,
                  clock=None):
+        if mode not in OAutomMode.__members__.values():
+            raise OAutomError(f'unknown mode {mode!r}; use one of '
+                              f'{", ".join(m.value for m in OAutomMode)} (OAutomMode.foreground)')
         self.mode = OAutomMode(mode)
         for option, value in (('max_parallel', max_parallel), ('history_size', history_size)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
@@ -106,9 +110,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             vect = Vect(flow, number, values, clock=self.clock, on_change=self._ring)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._history.append(vect)
-            self._changed = True
+            self._changed = True  # its start event and first steps go out with the next tick
             self._lock.notify_all()
-        self._subscribers.publish(vect.take_events())
         return vect
 
     def status(self, flow_name):
@@ -167,8 +170,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             if run.ready:  # not cancelled while it waited
                 vect.start_step(run, now)
                 free -= 1
-        for vect, run in ready:
-            if free > 0 and not self._queue:
+        for vect, run in ready:  # once one is held back, free stays 0: no one overtakes it
+            if free > 0:
                 vect.start_step(run, now)
                 free -= 1
             else:
@@ -195,15 +198,36 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if self.mode is OAutomMode.background:
             self._loop_thread.start()
             return
+        self._loop_until_ctrl_c()
+
+    def _loop_until_ctrl_c(self):
+        """The foreground loop. Ctrl-C only *asks* it to stop, so a KeyboardInterrupt never
+        lands mid-tick (between starting a process and recording it, say); the loop cancels
+        the running steps, kills their processes, and then KeyboardInterrupt is raised."""
+        interrupted = []
+
+        def on_ctrl_c(_signal_number, _frame):
+            if interrupted:  # a second Ctrl-C: stop waiting for the cancellations
+                raise KeyboardInterrupt
+            interrupted.append(True)
+            self._request_stop()
+
+        # Python lets only the main thread set signal handlers.
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main else None
         try:
             self._loop()
-        except KeyboardInterrupt:
-            self.stop()  # Ctrl-C: cancel the running steps, kill their processes
-            raise
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            raise KeyboardInterrupt
 
     def _loop(self):
         try:
             while True:
+                if self._stop_requested:
+                    self._cancel_running()
                 self.tick()
                 with self._lock:
                     if not self._running and (
@@ -225,18 +249,28 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def stop(self):
         """Cancel every running vect and stop the loop; run() may be called again later."""
+        self._request_stop()
         with self._lock:
-            self._stop_requested = True
-            vects = list(self._running.values())
             loop_thread = self._loop_thread
-        for vect in vects:
-            vect.cancel()
-        self._ring()  # an idle loop sleeps until rung: it must see the stop
-        if loop_thread is None:
+        if loop_thread is None:  # nobody loops (step mode): cancel now
+            self._cancel_running()
             if self._ticking != threading.get_ident():
-                self.tick()  # nobody loops (step mode): apply the cancellations now
+                self.tick()
         elif loop_thread is not threading.current_thread():
             self._loop_done.wait()
+
+    def _request_stop(self):
+        # Safe in a signal handler: it only takes the app's lock, which is reentrant.
+        with self._lock:
+            self._stop_requested = True
+            self._changed = True
+            self._lock.notify_all()
+
+    def _cancel_running(self):
+        with self._lock:
+            vects = list(self._running.values())
+        for vect in vects:
+            vect.cancel()
 
     def _ring(self):
         """Something changed (a wake, a start, a cancel): let the loop tick again."""

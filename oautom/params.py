@@ -7,6 +7,8 @@ the default when that default is an int, a float or a bool. Any other value is
 kept as given. A name the flow does not declare is refused: a typo should
 fail loudly, not run the flow with the default.
 """
+import copy
+import math
 from collections.abc import Mapping
 
 from .errors import InvalidParamsError
@@ -23,7 +25,7 @@ def resolve_params(flow, given):
             f'params for flow {flow.name!r} must be a mapping of names to values, '
             f'not {type(given).__name__}')
     declared = ', '.join(flow.params) or 'none'
-    values = dict(flow.params)
+    values = copy.deepcopy(flow.params)  # a step changing a list param must not change the flow
     for name, value in given.items():
         if name not in flow.params:
             raise InvalidParamsError(
@@ -47,9 +49,12 @@ def convert(flow_name, name, value, default):
         wanted = f'one of {"/".join(TRUE_WORDS + FALSE_WORDS)}'
     else:
         try:
-            return kind(text)
+            number = kind(text)
+            if math.isfinite(number):  # nan and inf would make status() invalid JSON
+                return number
         except ValueError:
-            wanted = 'a whole number' if kind is int else 'a number'
+            pass
+        wanted = 'a whole number' if kind is int else 'a finite number'
     raise InvalidParamsError(
         f'param {name!r} of flow {flow_name!r} takes {wanted} (its default is {default!r}), '
         f'not {value!r}')

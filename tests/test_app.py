@@ -1,0 +1,781 @@
+"""Spec of oautom/app.py: the engine that registers flows, starts vects and ticks them.
+
+Step mode with a FakeClock is used wherever time matters (retries, timeouts,
+polling): `clock.advance(seconds)` then `app.tick()`. Foreground and background
+modes run on real threads; Ctrl-C is sent to a real subprocess. Nothing here
+sleeps for long: tests wait on real things with short polls and a deadline, and
+every call that could hang on a bug runs in a helper thread with a deadline.
+"""
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from helpers import Scripted, states, tick_until_ended
+from oautom import (ExecutionState, Flow, FlowIntegrityError, InvalidParamsError, OAutom,
+                    OAutomError, OAutomMode, UnknownFlowError, VectAlreadyRunningException,
+                    VectState)
+from oautom.clock import FakeClock
+
+ROOT = Path(__file__).resolve().parents[1]
+DEADLINE = 5.0  # seconds: a generous bound for things that take milliseconds
+
+
+def step_app(**options):
+    """An app that only moves on app.tick(), on a clock that only moves on advance()."""
+    clock = FakeClock()
+    return OAutom(mode=OAutomMode.step, clock=clock, **options), clock
+
+
+def one_step_flow(app, name='etl', **options):
+    """A flow with one Scripted step 'a' (script defaults to: done at first check)."""
+    flow = Flow(name, app=app)
+    Scripted('a', flow, **options)
+    return flow
+
+
+def finishes_within(seconds, function, *args):
+    """Call `function(*args)` in a helper thread; fail (not hang) if it does not return in time."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome['value'] = function(*args)
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            outcome['error'] = error
+
+    thread = threading.Thread(target=call, name='test-caller', daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f'{function!r} did not return within {seconds} s'
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome.get('value')
+
+
+def stop_later(app, seconds):
+    """Call app.stop() from a timer thread (a daemon, so a hung stop() cannot hang pytest)."""
+    timer = threading.Timer(seconds, app.stop)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def wait_until(predicate, seconds=DEADLINE):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f'gave up waiting after {seconds} s'
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def background_app():
+    """Make background apps; each is stopped after the test, so no engine thread lingers."""
+    apps = []
+
+    def make(**options):
+        apps.append(OAutom(mode=OAutomMode.background, **options))
+        return apps[-1]
+    yield make
+    for app in apps:
+        finishes_within(DEADLINE, app.stop)
+
+
+def new_threads(before):
+    return [thread for thread in threading.enumerate() if thread not in before]
+
+
+def event_states(events, step):
+    return [event['state'].value for event in events if event['step'] == step]
+
+
+# -- registering flows -------------------------------------------------------------------
+
+
+def test_flow_with_app_registers_it_and_flow_returns_it():
+    app, _ = step_app()
+    flow = Flow('etl', app=app)
+    other = app.register_flow(Flow('other'))
+    assert app.flows() == ['etl', 'other']
+    assert app.flow('etl') is flow and app.flow('other') is other
+
+
+def test_a_second_flow_of_the_same_name_in_one_app_is_refused():
+    app, _ = step_app()
+    Flow('etl', app=app)
+    with pytest.raises(FlowIntegrityError, match="'etl'"):
+        Flow('etl', app=app)
+    with pytest.raises(FlowIntegrityError, match="'etl'"):
+        app.register_flow(Flow('etl'))
+
+
+def test_one_flow_registered_in_two_apps_runs_in_both():
+    first, _ = step_app()
+    second, _ = step_app()
+    flow = one_step_flow(first)
+    second.register_flow(flow)
+    vects = [first.start('etl'), second.start('etl')]
+    tick_until_ended(first, vects[0])
+    tick_until_ended(second, vects[1])
+    assert [vect.state for vect in vects] == [VectState.success, VectState.success]
+    assert [vect.id for vect in vects] == ['etl.1', 'etl.1']
+
+
+def test_an_unknown_flow_raises_a_readable_unknown_flow_error_that_is_a_key_error():
+    app, _ = step_app()
+    Flow('etl', app=app)
+    Flow('other', app=app)
+    for call in (lambda: app.flow('nope'), lambda: app.start('nope'),
+                 lambda: app.status('nope')):
+        with pytest.raises(UnknownFlowError) as caught:
+            call()
+        assert isinstance(caught.value, KeyError)
+        assert str(caught.value) == "unknown flow 'nope'; the registered flows are: etl, other"
+
+
+def test_an_unknown_flow_in_an_empty_app_says_there_are_none():
+    app, _ = step_app()
+    with pytest.raises(UnknownFlowError, match='none yet'):
+        app.flow('etl')
+
+
+# -- start() -----------------------------------------------------------------------------
+
+
+def test_start_validates_first_and_a_cyclic_flow_creates_no_vect():
+    app, _ = step_app()
+    flow = Flow('loop', app=app)
+    a, b = Scripted('a', flow), Scripted('b', flow)
+    a >> b >> a
+    with pytest.raises(FlowIntegrityError, match='cycle'):
+        app.start('loop')
+    assert app.logs() == [] and app.status('loop') == {}
+
+
+def test_start_refuses_a_second_vect_while_one_runs_naming_it_and_when_it_started():
+    app, _ = step_app()
+    one_step_flow(app, script=[False])
+    app.start('etl')
+    with pytest.raises(VectAlreadyRunningException) as caught:
+        app.start('etl')
+    assert 'etl.1' in str(caught.value) and 'started 12:00:00' in str(caught.value)
+
+
+def test_vect_ids_count_up_per_flow_and_a_refused_start_uses_no_number():
+    app, _ = step_app()
+    one_step_flow(app)
+    one_step_flow(app, 'other')
+    first = app.start('etl')
+    with pytest.raises(VectAlreadyRunningException):
+        app.start('etl')
+    tick_until_ended(app, first)
+    second = app.start('etl')
+    assert (first.id, second.id, app.start('other').id) == ('etl.1', 'etl.2', 'other.1')
+    assert second.flow_name == 'etl'
+
+
+def test_start_refuses_an_undeclared_param_listing_the_declared_ones():
+    app, _ = step_app()
+    flow = Flow('etl', app=app, params={'day': '2026-01-01', 'limit': 10})
+    Scripted('a', flow)
+    with pytest.raises(InvalidParamsError, match='day, limit'):
+        app.start('etl', params={'dya': 'x'})
+    assert app.logs() == []
+
+
+def test_start_refuses_a_value_that_does_not_convert():
+    app, _ = step_app()
+    Scripted('a', Flow('etl', app=app, params={'limit': 10}))
+    with pytest.raises(InvalidParamsError, match='ten'):
+        app.start('etl', params={'limit': 'ten'})
+
+
+def test_vect_params_are_the_defaults_merged_with_the_given_ones_converted():
+    app, _ = step_app()
+    Scripted('a', Flow('etl', app=app, params={'day': '2026-01-01', 'limit': 10}))
+    vect = app.start('etl', params={'limit': '20'})
+    assert vect.params == {'day': '2026-01-01', 'limit': 20}
+    assert vect.status()['params'] == {'day': '2026-01-01', 'limit': 20}
+
+
+# -- tick() and events -------------------------------------------------------------------
+
+
+def test_tick_returns_the_events_it_caused_and_vect_events_lists_all_in_order():
+    app, _ = step_app()
+    one_step_flow(app)
+    vect = app.start('etl')
+    assert vect.events[0]['state'] is VectState.running  # recorded at start()...
+    first, second = app.tick(), app.tick()
+    assert [(e['step'], e['state']) for e in first] == [  # ...published by the next tick
+        (None, VectState.running), ('a', ExecutionState.running)]
+    assert [(e['step'], e['state']) for e in second] == [
+        ('a', ExecutionState.success), (None, VectState.success)]
+    assert vect.events == first + second
+    assert app.tick() == []
+
+
+def test_events_are_dicts_of_time_vect_step_state_message():
+    app, _ = step_app()
+    one_step_flow(app)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    for event in vect.events:
+        assert set(event) == {'time', 'vect', 'step', 'state', 'message'}
+        assert isinstance(event['time'], datetime) and event['time'].tzinfo is None
+        assert event['vect'] == 'etl.1' and isinstance(event['message'], str)
+    start, end = vect.events[0], vect.events[-1]
+    assert (start['step'], start['state']) == (None, VectState.running)
+    assert (end['step'], end['state']) == (None, VectState.success)
+    assert isinstance(end['state'], VectState)
+    assert isinstance(vect.events[1]['state'], ExecutionState)
+
+
+# -- step mode ---------------------------------------------------------------------------
+
+
+def test_in_step_mode_nothing_moves_without_tick():
+    app, _ = step_app()
+    flow = one_step_flow(app)
+    vect = app.start('etl')
+    time.sleep(0.05)
+    assert states(vect) == {'a': 'waiting'} and flow.execution('a').calls == []
+    app.tick()
+    assert states(vect) == {'a': 'running'}
+
+
+def test_run_in_step_mode_raises_an_oautom_error_pointing_to_tick():
+    app, _ = step_app()
+    with pytest.raises(OAutomError, match=r'app\.tick\(\)'):
+        app.run()
+
+
+# -- foreground --------------------------------------------------------------------------
+
+
+def test_foreground_run_returns_when_no_vect_is_running():
+    app = OAutom(mode=OAutomMode.foreground)
+    one_step_flow(app, script=[False, False, True], poll_interval=0.01)
+    vect = app.start('etl')
+    finishes_within(DEADLINE, app.run)
+    assert vect.state is VectState.success and app.logs()[0]['state'] == 'success'
+
+
+def test_foreground_run_with_nothing_started_returns_at_once():
+    app = OAutom(mode=OAutomMode.foreground)
+    one_step_flow(app)
+    finishes_within(1, app.run)
+    assert app.logs() == []
+
+
+def test_foreground_stop_from_another_thread_cancels_the_vect_and_run_returns():
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = one_step_flow(app, script=[False], poll_interval=0.02)
+    vect = app.start('etl')
+    stopper = stop_later(app, 0.1)
+    finishes_within(DEADLINE, app.run)
+    stopper.join(DEADLINE)
+    assert vect.state is VectState.cancelled and states(vect) == {'a': 'cancelled'}
+    assert ('cancel',) in flow.execution('a').calls
+
+
+def test_foreground_run_may_be_called_again_after_stop():
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = one_step_flow(app, script=[False], poll_interval=0.02)
+    stop_later(app, 0.05)
+    app.start('etl')
+    finishes_within(DEADLINE, app.run)
+    flow.execution('a').script = [True]  # the next vect's copy finishes at once
+    vect = app.start('etl')
+    finishes_within(DEADLINE, app.run)
+    assert vect.id == 'etl.2' and vect.state is VectState.success
+
+
+# -- background --------------------------------------------------------------------------
+
+
+def test_background_run_returns_at_once_from_a_daemon_thread_named_oautom_engine(background_app):
+    app = background_app()
+    before = threading.enumerate()
+    finishes_within(1, app.run)
+    engine = [thread for thread in new_threads(before) if thread.name == 'oautom-engine']
+    assert len(engine) == 1 and engine[0].daemon
+
+
+def test_background_runs_a_vect_started_after_run(background_app):
+    app = background_app()
+    one_step_flow(app, script=[False, True], poll_interval=0.01)
+    app.run()
+    vect = app.start('etl')
+    assert vect.wait(timeout=DEADLINE) and vect.state is VectState.success
+
+
+def test_background_stop_cancels_running_vects_and_ends_the_engine_thread(background_app):
+    app = background_app()
+    flow = one_step_flow(app, script=[False], poll_interval=0.02)
+    before = threading.enumerate()
+    app.run()
+    [engine] = [thread for thread in new_threads(before) if thread.name == 'oautom-engine']
+    vect = app.start('etl')
+    wait_until(lambda: states(vect) == {'a': 'running'})
+    finishes_within(DEADLINE, app.stop)
+    assert vect.state is VectState.cancelled and ('cancel',) in flow.execution('a').calls
+    engine.join(DEADLINE)
+    assert not engine.is_alive()
+
+
+def test_background_stop_returns_when_the_engine_is_idle():
+    app = OAutom(mode=OAutomMode.background)
+    one_step_flow(app)
+    before = threading.enumerate()
+    app.run()
+    [engine] = [thread for thread in new_threads(before) if thread.name == 'oautom-engine']
+    assert app.start('etl').wait(timeout=DEADLINE)
+    finishes_within(1, app.stop)
+    engine.join(DEADLINE)
+    assert not engine.is_alive()
+
+
+def test_a_second_run_while_the_engine_runs_is_refused(background_app):
+    app = background_app()
+    app.run()
+    with pytest.raises(OAutomError, match='already running'):
+        app.run()
+
+
+def test_stop_in_step_mode_cancels_running_vects_at_once():
+    app, _ = step_app()
+    one_step_flow(app, script=[False])
+    vect = app.start('etl')
+    app.tick()
+    app.stop()
+    assert vect.state is VectState.cancelled and states(vect) == {'a': 'cancelled'}
+
+
+# -- Ctrl-C --------------------------------------------------------------------------------
+
+CTRL_C_SCRIPT = '''
+import os, signal, subprocess, sys
+from oautom import BashExecution, Flow, OAutom
+if sys.argv[1:] == ['during-popen']:  # Ctrl-C lands just as the step's shell is started
+    class Popen(subprocess.Popen):
+        def __init__(self, *args, **options):
+            super().__init__(*args, **options)
+            with open({pid_file!r}, 'w') as pid_file:  # the shell may die before it can tell
+                pid_file.write(str(self.pid))
+            os.kill(os.getpid(), signal.SIGINT)
+    subprocess.Popen = Popen
+app = OAutom()
+BashExecution('sleeper', Flow('f', app=app), command='echo $$ > {pid_file}; sleep 30')
+app.subscribe(lambda event: event['step'] and open({ready_file!r}, 'w').close())
+vect = app.start('f')
+try:
+    app.run()
+finally:
+    print(vect.state.value, flush=True)
+'''
+
+
+def run_ctrl_c_script(tmp_path, *args):
+    """Run a foreground app in a subprocess until Ctrl-C; return (pid of its step's shell,
+    the vect's state as printed after run(), its stderr)."""
+    pid_file, ready_file = tmp_path / 'shell.pid', tmp_path / 'ready'
+    script = tmp_path / 'app.py'
+    script.write_text(CTRL_C_SCRIPT.format(pid_file=str(pid_file), ready_file=str(ready_file)))
+    env = {**os.environ, 'PYTHONPATH': str(ROOT)}
+    with subprocess.Popen([sys.executable, str(script), *args], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        try:
+            if not args:  # the step has started once its 'running' event is published
+                wait_until(ready_file.exists)
+                process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=DEADLINE)
+        finally:
+            process.kill()
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip())
+    return int(pid_file.read_text()), stdout.strip(), stderr
+
+
+def process_gone(pid):
+    """True once `pid` has exited; a zombie counts (its parent is gone, and PID 1 of a
+    container may never reap it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return Path(f'/proc/{pid}/stat').read_text(encoding='ascii').rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return False
+
+
+def assert_gone(pid, seconds, stderr):
+    try:
+        wait_until(lambda: process_gone(pid), seconds)
+    except AssertionError:
+        os.kill(pid, signal.SIGKILL)  # leave no orphan behind
+        raise AssertionError(f'process {pid} survived the app; its stderr:\n{stderr}') from None
+
+
+def test_ctrl_c_in_foreground_stops_the_app_and_kills_the_step_process(tmp_path):
+    shell, vect_state, stderr = run_ctrl_c_script(tmp_path)
+    assert vect_state == 'cancelled' and 'KeyboardInterrupt' in stderr
+    assert_gone(shell, DEADLINE, stderr)
+
+
+def test_ctrl_c_while_a_step_process_is_being_started_still_kills_it(tmp_path):
+    shell, _, stderr = run_ctrl_c_script(tmp_path, 'during-popen')
+    assert_gone(shell, 0.5, stderr)
+
+
+# -- max_parallel ------------------------------------------------------------------------
+
+
+def test_max_parallel_runs_one_step_at_a_time_and_records_the_others_queued():
+    app, _ = step_app(max_parallel=1)
+    flow = Flow('etl', app=app)
+    for name in ('c', 'a', 'b'):  # definition order, not alphabetical
+        Scripted(name, flow)
+    vect = app.start('etl')
+    started = []
+    for _ in range(10):
+        events = app.tick()
+        started += [e['step'] for e in events if e['state'] is ExecutionState.running]
+        assert list(states(vect).values()).count('running') <= 1
+    assert started == ['c', 'a', 'b']
+    assert [event_states(vect.events, name)[0] for name in ('c', 'a', 'b')] == [
+        'running', 'queued', 'queued']
+    assert vect.state is VectState.success
+
+
+def test_held_back_steps_start_first_come_first_served():
+    app, _ = step_app(max_parallel=1)
+    flow = Flow('etl', app=app)
+    first = Scripted('first', flow, script=[False, True])
+    late = Scripted('late', flow)       # defined before 'early', ready one round later
+    Scripted('early', flow)
+    first >> late
+    vect = app.start('etl')
+    tick_until_ended(app, vect, seconds=1)
+    running = [e['step'] for e in vect.events if e['state'] is ExecutionState.running]
+    assert running == ['first', 'early', 'late']
+
+
+def test_max_parallel_counts_the_steps_of_every_vect():
+    app, _ = step_app(max_parallel=1)
+    one_step_flow(app, 'one', script=[False, True])
+    one_step_flow(app, 'two', script=[False, True])
+    one, two = app.start('one'), app.start('two')
+    app.tick()
+    assert (states(one), states(two)) == ({'a': 'running'}, {'a': 'queued'})
+    tick_until_ended(app, two, seconds=1)
+    assert (one.state, two.state) == (VectState.success, VectState.success)
+
+
+def test_without_max_parallel_no_step_is_ever_queued():
+    app, _ = step_app()
+    flow = Flow('etl', app=app)
+    for name in ('a', 'b', 'c'):
+        Scripted(name, flow, script=[False, True])
+    vect = app.start('etl')
+    assert set(event['step'] for event in app.tick()) == {None, 'a', 'b', 'c'}
+    tick_until_ended(app, vect, seconds=1)
+    assert all(event['state'] is not ExecutionState.queued for event in vect.events)
+
+
+def test_cancelling_a_vect_with_queued_steps_ends_it_cleanly():
+    app, _ = step_app(max_parallel=1)
+    flow = Flow('etl', app=app)
+    Scripted('a', flow, script=[False])
+    Scripted('b', flow)
+    vect = app.start('etl')
+    app.tick()
+    assert states(vect) == {'a': 'running', 'b': 'queued'}
+    vect.cancel()
+    events = app.tick()
+    assert states(vect) == {'a': 'cancelled', 'b': 'cancelled'}
+    assert events[-1]['state'] is VectState.cancelled
+    assert '0 running' in repr(app)
+
+
+# -- subscribe ---------------------------------------------------------------------------
+
+
+def test_a_subscriber_receives_every_event_of_every_vect_until_it_unsubscribes():
+    app, _ = step_app()
+    one_step_flow(app)
+    one_step_flow(app, 'other')
+    received = []
+    unsubscribe = app.subscribe(received.append)
+    vects = [app.start('etl'), app.start('other')]
+    for vect in vects:
+        tick_until_ended(app, vect)
+    assert sorted(map(id, received)) == sorted(id(e) for v in vects for e in v.events)
+    unsubscribe()
+    tick_until_ended(app, app.start('etl'))
+    assert len(received) == sum(len(vect.events) for vect in vects)
+
+
+def test_a_failing_callback_is_logged_and_ignored(caplog):
+    app, _ = step_app()
+    one_step_flow(app)
+    received = []
+
+    def broken(_event):
+        raise RuntimeError('callback bug')
+    app.subscribe(broken)
+    app.subscribe(received.append)
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        vect = app.start('etl')
+        tick_until_ended(app, vect)
+    assert vect.state is VectState.success and received == vect.events
+    failures = [r for r in caplog.records if r.name == 'oautom' and 'callback' in r.getMessage()]
+    assert len(failures) == len(vect.events)
+    assert 'callback bug' in failures[0].exc_text
+
+
+def test_callbacks_run_with_no_lock_held_so_they_may_call_the_app(background_app):
+    app = background_app()
+    one_step_flow(app, script=[False, True], poll_interval=0.01)
+    seen, blocked = [], []
+
+    def look(event):
+        seen.append((app.status('etl')['id'], len(app.logs()), app.flows(), repr(app)))
+        other = threading.Thread(target=lambda: (app.flows(), app.status('etl')))
+        other.start()  # a lock held by this thread would block another one
+        other.join(2)
+        blocked.append(other.is_alive())
+    app.subscribe(look)
+    app.run()
+    vect = app.start('etl')
+    assert vect.wait(timeout=DEADLINE)
+    wait_until(lambda: len(seen) == len(vect.events))
+    assert seen[0][:3] == ('etl.1', 1, ['etl']) and not any(blocked)
+
+
+def test_every_subscriber_sees_the_vect_start_before_its_steps(background_app):
+    app = background_app()
+    one_step_flow(app)
+    caller = threading.current_thread()
+    received = []
+    app.subscribe(lambda event: time.sleep(0.2) if threading.current_thread() is caller else None)
+    app.subscribe(received.append)
+    app.run()
+    vect = app.start('etl')
+    assert vect.wait(timeout=DEADLINE)
+    wait_until(lambda: len(received) == len(vect.events))
+    assert received == vect.events
+
+
+# -- status, logs, history ---------------------------------------------------------------
+
+
+def test_status_is_empty_before_any_vect_then_the_newest_vects():
+    app, _ = step_app()
+    one_step_flow(app)
+    assert app.status('etl') == {}
+    tick_until_ended(app, app.start('etl'))
+    newest = app.start('etl')
+    assert app.status('etl') == newest.status() and app.status('etl')['id'] == 'etl.2'
+
+
+def test_logs_lists_the_kept_vects_newest_first():
+    app, _ = step_app()
+    one_step_flow(app)
+    one_step_flow(app, 'other')
+    tick_until_ended(app, app.start('etl'))
+    app.start('other')
+    app.start('etl')
+    assert [status['id'] for status in app.logs()] == ['etl.2', 'other.1', 'etl.1']
+
+
+def test_history_size_bounds_the_logs():
+    app, _ = step_app(history_size=2)
+    one_step_flow(app)
+    for _ in range(3):
+        tick_until_ended(app, app.start('etl'))
+    assert [status['id'] for status in app.logs()] == ['etl.3', 'etl.2']
+
+
+@pytest.mark.parametrize('option', ['max_parallel', 'history_size'])
+@pytest.mark.parametrize('value', [0, -1, 1.5, True])
+def test_app_options_must_be_whole_numbers_of_one_or_more(option, value):
+    with pytest.raises(OAutomError, match=option):
+        OAutom(mode=OAutomMode.step, **{option: value})
+
+
+def test_status_is_json_serialisable_with_iso_dates_and_repr_of_odd_outputs():
+    app, _ = step_app()
+    odd = datetime(2026, 3, 4, 5, 6, 7)
+    one_step_flow(app, outputs={'when': odd, 'rows': 3})
+    vect = app.start('etl')
+    assert vect.status()['end_date'] is None
+    tick_until_ended(app, vect)
+    status = json.loads(json.dumps(app.status('etl')))
+    assert status['executions'][0]['outputs'] == {'when': repr(odd), 'rows': 3}
+    assert datetime.fromisoformat(status['start_date']) == vect.start_date
+    assert datetime.fromisoformat(status['end_date']) == vect.end_date
+    assert json.dumps(app.logs())
+
+
+# -- vect.cancel(), wait(), ended() ------------------------------------------------------
+
+
+def test_vect_cancel_in_step_mode_takes_effect_on_the_next_tick():
+    app, _ = step_app()
+    flow = Flow('etl', app=app)
+    first = Scripted('first', flow, script=[False])
+    first >> Scripted('second', flow)
+    vect = app.start('etl')
+    app.tick()
+    vect.cancel()
+    assert vect.state is VectState.running and states(vect)['first'] == 'running'
+    app.tick()
+    assert states(vect) == {'first': 'cancelled', 'second': 'cancelled'}
+    assert vect.state is VectState.cancelled and ('cancel',) in first.calls
+
+
+def test_cancel_on_an_ended_vect_changes_nothing():
+    app, _ = step_app()
+    one_step_flow(app)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    events = list(vect.events)
+    vect.cancel()
+    assert app.tick() == [] and vect.state is VectState.success and vect.events == events
+
+
+def test_wait_is_false_while_running_and_true_once_ended():
+    app, _ = step_app()
+    one_step_flow(app)
+    vect = app.start('etl')
+    assert not vect.wait(timeout=0.01) and not vect.ended()
+    tick_until_ended(app, vect)
+    assert vect.wait(timeout=0) and vect.ended()
+
+
+# -- logging and reprs -------------------------------------------------------------------
+
+
+def test_the_oautom_logger_reports_vect_start_end_and_step_failure(caplog):
+    app, _ = step_app()
+    one_step_flow(app, script=[ValueError('bad row')])
+    with caplog.at_level(logging.INFO, logger='oautom'):
+        tick_until_ended(app, app.start('etl'))
+    messages = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == 'oautom']
+    assert any('etl.1' in text and 'started' in text for _, text in messages)
+    assert any('etl.1' in text and 'ended failed' in text for _, text in messages)
+    assert any(level == logging.WARNING and 'etl.1 a' in text and 'bad row' in text
+               for level, text in messages)
+
+
+def test_reprs_say_what_they_hold():
+    app, _ = step_app()
+    flow = Flow('etl', app=app)
+    Scripted('a', flow) >> Scripted('b', flow)
+    vect = app.start('etl')
+    assert repr(vect) == '<Vect etl.1 running: 0/2 done>'
+    assert repr(app).startswith('<OAutom step') and '1 running' in repr(app)
+    tick_until_ended(app, vect)
+    assert repr(vect) == '<Vect etl.1 success: 2/2 done>' and '0 running' in repr(app)
+
+
+# -- flows run side by side --------------------------------------------------------------
+
+
+def test_a_failing_step_in_one_flow_does_not_affect_another_flows_vect():
+    app, _ = step_app()
+    bad_flow, good_flow = Flow('bad', app=app), Flow('good', app=app)
+    Scripted('a', bad_flow, script=[ValueError('boom')]) >> Scripted('b', bad_flow)
+    Scripted('a', good_flow, script=[False, False, True]) >> Scripted('b', good_flow)
+    bad, good = app.start('bad'), app.start('good')
+    tick_until_ended(app, good, seconds=1)
+    assert (bad.state, good.state) == (VectState.failed, VectState.success)
+    assert states(good) == {'a': 'success', 'b': 'success'}
+
+
+# -- time: retries, timeouts, polling (FakeClock) ----------------------------------------
+
+
+def test_a_retry_waits_its_retry_delay_on_the_clock():
+    app, clock = step_app()
+    flow = one_step_flow(app, scripts=[[ValueError('flaky')], [True]], retries=1,
+                         retry_delay=60)
+    vect = app.start('etl')
+    app.tick()
+    app.tick()
+    assert states(vect) == {'a': 'retrying'}
+    clock.advance(59)
+    app.tick()
+    assert states(vect) == {'a': 'retrying'} and ('run', 2) not in flow.execution('a').calls
+    clock.advance(1.5)
+    app.tick()
+    assert states(vect) == {'a': 'running'} and ('run', 2) in flow.execution('a').calls
+    tick_until_ended(app, vect)
+    assert vect.state is VectState.success and vect.status()['executions'][0]['attempts'] == 2
+
+
+def test_a_step_running_past_its_timeout_is_cancelled_and_fails():
+    app, clock = step_app()
+    flow = one_step_flow(app, script=[False], timeout=3600)
+    vect = app.start('etl')
+    app.tick()
+    app.tick()
+    clock.advance(3599)
+    app.tick()
+    assert states(vect) == {'a': 'running'} and ('cancel',) not in flow.execution('a').calls
+    clock.advance(1)
+    app.tick()
+    assert states(vect) == {'a': 'failed'} and vect.state is VectState.failed
+    assert 'timed out after 3600 s' in vect.status()['executions'][0]['error']
+    assert ('cancel',) in flow.execution('a').calls
+
+
+def test_check_is_not_called_again_before_poll_interval_has_passed():
+    app, clock = step_app()
+    step = one_step_flow(app, script=[False], poll_interval=10).execution('a')
+    app.start('etl')
+    app.tick()
+    app.tick()  # the first tick after run() checks
+    assert step.calls.count(('check',)) == 1
+    clock.advance(9)
+    app.tick()
+    assert step.calls.count(('check',)) == 1
+    clock.advance(1)
+    app.tick()
+    assert step.calls.count(('check',)) == 2
+
+
+class Wakeable(Scripted):
+    """A Scripted step that hands its contexts out, so a test can call wake()."""
+
+    def __init__(self, *args, **options):
+        super().__init__(*args, **options)
+        self.contexts = []  # shared by every per-run copy
+
+    def run(self, context):
+        super().run(context)
+        self.contexts.append(context)
+
+
+def test_wake_from_another_thread_makes_the_next_tick_check_at_once():
+    app, _ = step_app()
+    step = Wakeable('a', Flow('etl', app=app), script=[False, True], poll_interval=3600)
+    vect = app.start('etl')
+    app.tick()
+    app.tick()
+    app.tick()
+    assert step.calls.count(('check',)) == 1
+    waker = threading.Thread(target=step.contexts[0].wake)
+    waker.start()
+    waker.join()
+    app.tick()
+    assert step.calls.count(('check',)) == 2 and vect.state is VectState.success

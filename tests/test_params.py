@@ -1,0 +1,127 @@
+"""Spec of oautom/params.py: a flow declares params with defaults; a vect may override some.
+
+Values often arrive as text (command line, HTML form): text is converted to the
+type of the default when that default is an int, a float or a bool. Anything
+else is kept as given. Undeclared names and values that do not convert are
+refused with InvalidParamsError (an OAutomError and a ValueError).
+"""
+from types import MappingProxyType
+
+import pytest
+
+from oautom import Flow, InvalidParamsError, OAutomError
+from oautom.params import resolve_params
+
+
+def etl():
+    return Flow('etl', params={'day': '2026-01-01', 'limit': 10, 'ratio': 0.5, 'dry': False,
+                               'note': None})
+
+
+def test_no_params_gives_the_defaults():
+    flow = etl()
+    assert resolve_params(flow, None) == flow.params
+    assert resolve_params(flow, {}) == flow.params
+
+
+def test_the_result_is_a_copy_and_the_flow_defaults_never_change():
+    flow = etl()
+    values = resolve_params(flow, {'limit': '20'})
+    values['day'] = 'changed'
+    assert flow.params['limit'] == 10 and flow.params['day'] == '2026-01-01'
+
+
+def test_given_values_override_only_their_own_defaults():
+    values = resolve_params(etl(), {'day': '2026-02-02'})
+    assert values == {'day': '2026-02-02', 'limit': 10, 'ratio': 0.5, 'dry': False,
+                      'note': None}
+
+
+@pytest.mark.parametrize('text, expected', [('20', 20), (' 20 ', 20), ('-3', -3)])
+def test_text_for_an_int_default_becomes_an_int(text, expected):
+    value = resolve_params(etl(), {'limit': text})['limit']
+    assert value == expected and type(value) is int
+
+
+@pytest.mark.parametrize('text, expected', [('0.25', 0.25), (' 2 ', 2.0), ('1e3', 1000.0)])
+def test_text_for_a_float_default_becomes_a_float(text, expected):
+    value = resolve_params(etl(), {'ratio': text})['ratio']
+    assert value == expected and type(value) is float
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('true', True), ('TRUE', True), (' Yes ', True), ('1', True), ('yEs', True),
+    ('false', False), ('False', False), (' no ', False), ('0', False), ('NO', False),
+])
+def test_text_for_a_bool_default_becomes_a_bool(text, expected):
+    flow = Flow('etl', params={'dry': not expected})  # the default never leaks through
+    assert resolve_params(flow, {'dry': text})['dry'] is expected
+
+
+@pytest.mark.parametrize('name, value', [
+    ('limit', 7.5), ('limit', True), ('ratio', 3), ('dry', 0), ('dry', None), ('day', 20260101),
+    ('note', [1, 2]),
+])
+def test_values_that_are_not_text_are_kept_as_given(name, value):
+    assert resolve_params(etl(), {name: value})[name] is value
+
+
+@pytest.mark.parametrize('name', ['day', 'note'])
+def test_text_stays_text_when_the_default_is_not_int_float_or_bool(name):
+    assert resolve_params(etl(), {name: ' 42 '})[name] == ' 42 '
+
+
+def test_any_mapping_is_accepted():
+    assert resolve_params(etl(), MappingProxyType({'limit': '3'}))['limit'] == 3
+
+
+def test_an_undeclared_param_is_refused_listing_the_declared_ones():
+    with pytest.raises(InvalidParamsError) as caught:
+        resolve_params(etl(), {'limt': '3'})
+    message = str(caught.value)
+    assert "'limt'" in message and "'etl'" in message
+    assert 'day, limit, ratio, dry, note' in message
+
+
+def test_an_undeclared_param_of_a_flow_without_params_says_none_are_declared():
+    with pytest.raises(InvalidParamsError, match='none'):
+        resolve_params(Flow('bare'), {'x': 1})
+
+
+@pytest.mark.parametrize('name, text, wanted', [
+    ('limit', 'ten', 'a whole number'), ('limit', '2.5', 'a whole number'),
+    ('limit', '', 'a whole number'), ('ratio', 'half', 'a finite number'),
+    ('dry', 'maybe', 'true/1/yes/false/0/no'), ('dry', 'on', 'true/1/yes/false/0/no'),
+])
+def test_text_that_does_not_convert_is_refused_saying_what_is_wanted(name, text, wanted):
+    with pytest.raises(InvalidParamsError) as caught:
+        resolve_params(etl(), {name: text})
+    message = str(caught.value)
+    assert f"'{name}'" in message and "'etl'" in message and repr(text) in message
+    assert wanted in message
+
+
+def test_invalid_params_error_is_an_oautom_error_and_a_value_error():
+    with pytest.raises(InvalidParamsError) as caught:
+        resolve_params(etl(), {'limit': 'ten'})
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, OAutomError)
+
+
+@pytest.mark.parametrize('given', [[('limit', 3)], 'limit=3', 3])
+def test_params_that_are_not_a_mapping_are_refused(given):
+    with pytest.raises(InvalidParamsError, match='mapping'):
+        resolve_params(etl(), given)
+
+
+@pytest.mark.parametrize('text', ['nan', 'inf', '-Infinity'])
+def test_a_float_param_refuses_non_finite_numbers(text):
+    flow = Flow('etl', params={'ratio': 0.5})
+    with pytest.raises(InvalidParamsError, match='finite number'):
+        resolve_params(flow, {'ratio': text})
+
+
+def test_a_vect_gets_its_own_copy_of_mutable_defaults():
+    flow = Flow('etl', params={'tags': ['a']})
+    values = resolve_params(flow, None)
+    values['tags'].append('b')
+    assert flow.params == {'tags': ['a']}
