@@ -6,7 +6,7 @@ Reading order (about 1,000 lines, top to bottom):
     execution.py  a step: run(context) starts it, check() is polled, cancel()
     flow.py       a named DAG of steps, validated as a whole (graph.py: cycles)
     vect.py       one run of a flow: StepRuns (step_run.py), trigger rules (rules.py)
-    app.py        the engine: start vects, tick(), and the loops over tick()
+    app.py        the engine: start vects and tick() (loop.py: the loop over tick())
 
 At the edges: bash_execution.py and python_execution.py (the two ready-made
 steps), context.py (what a step sees), params.py, clock.py (injected time),

@@ -9,13 +9,8 @@ time) and publishes the events. The three modes only differ in who calls it:
     foreground  run() loops in your thread until no vect is left running
     background  run() starts a thread named 'oautom-engine' that loops
 
-The loop is "tick, then sleep until something can change". Something can
-change when a step is due (the earliest time any vect reports) or when
-another thread rings: a step's `context.wake()`, `app.start()`, `stop()`.
-So an idle app sleeps on a condition and uses no CPU, and a finished step's
-downstream starts within milliseconds.
+The loop, "tick, then sleep until something can change", is in loop.py.
 """
-import signal
 import threading
 from collections import deque
 from enum import StrEnum
@@ -24,6 +19,7 @@ from .clock import Clock
 from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, \
     VectAlreadyRunningException
 from .events import Subscribers
+from .loop import Loop
 from .params import resolve_params
 from .vect import Vect
 
@@ -50,23 +46,21 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                 raise OAutomError(f'{option} must be a whole number of 1 or more, not {value!r}')
         self.max_parallel = max_parallel
         self.clock = clock or Clock()  # every now and every wait goes through it
-        # Guards every attribute below up to _loop_done, and is the condition the
-        # loop sleeps on. Never held while user code (run, check, callbacks) runs.
-        self._lock = threading.Condition()
+        # Guards the five dicts below. Never held while user code (run, check,
+        # callbacks) runs.
+        self._lock = threading.Lock()
         self._flows = {}          # flow name -> Flow
         self._running = {}        # flow name -> its running Vect
         self._history = deque(maxlen=history_size)  # every kept Vect, oldest first
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
-        self._changed = False     # rung: something may let the loop move on
-        self._stop_requested = False
-        self._loop_thread = None  # the thread inside _loop(), if any
-        self._loop_done = threading.Event()
         # Only touched inside tick(), which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
         self._ticking = None      # the thread ident running tick(), to refuse re-entry
         self._queue = deque()     # (vect, StepRun) ready but held back by max_parallel
         self._subscribers = Subscribers()
+        self._loop = Loop(tick=self._loop_round, seconds_to_next_due=self._seconds_to_next_due,
+                          has_work=self._has_running_vects, clock=self.clock)
 
     # -- flows ------------------------------------------------------------------
 
@@ -107,11 +101,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()')
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
-            vect = Vect(flow, number, values, clock=self.clock, on_change=self._ring)
+            vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._history.append(vect)
-            self._changed = True  # its start event and first steps go out with the next tick
-            self._lock.notify_all()
+        self._loop.ring()  # its start event and first steps go out with the next tick
         return vect
 
     def status(self, flow_name):
@@ -151,7 +144,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         now = self.clock.monotonic()
         with self._lock:
             vects = list(self._running.values())
-            self._changed = False
         ready = [(vect, run) for vect in vects for run in vect.advance(now)]
         self._start(ready, vects, now)
         events = [event for vect in vects for event in vect.take_events()]
@@ -179,92 +171,25 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                 self._queue.append((vect, run))
 
     def run(self):
-        """Drive the engine: loop here (foreground) or in a thread (background)."""
+        """Drive the engine: loop here until no vect runs (foreground), or in a thread
+        until stop() (background). Ctrl-C in foreground stops the app, then raises."""
         if self.mode is OAutomMode.step:
             raise OAutomError('an app in step mode does not run by itself; call app.tick() '
                               'for each round, or create it with mode=OAutomMode.foreground')
-        with self._lock:
-            if self._loop_thread is not None:
-                raise OAutomError(f'this app is already running in thread '
-                                  f'{self._loop_thread.name!r}; call app.stop() first')
-            self._stop_requested = False
-            self._loop_done.clear()
-            if self.mode is OAutomMode.background:
-                # A daemon thread never keeps the process alive at exit.
-                self._loop_thread = threading.Thread(target=self._loop, name='oautom-engine',
-                                                     daemon=True)
-            else:
-                self._loop_thread = threading.current_thread()
-        if self.mode is OAutomMode.background:
-            self._loop_thread.start()
-            return
-        self._loop_until_ctrl_c()
-
-    def _loop_until_ctrl_c(self):
-        """The foreground loop. Ctrl-C only *asks* it to stop, so a KeyboardInterrupt never
-        lands mid-tick (between starting a process and recording it, say); the loop cancels
-        the running steps, kills their processes, and then KeyboardInterrupt is raised."""
-        interrupted = []
-
-        def on_ctrl_c(_signal_number, _frame):
-            if interrupted:  # a second Ctrl-C: stop waiting for the cancellations
-                raise KeyboardInterrupt
-            interrupted.append(True)
-            self._request_stop()
-
-        # Python lets only the main thread set signal handlers.
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main else None
-        try:
-            self._loop()
-        finally:
-            if in_main:
-                signal.signal(signal.SIGINT, previous)
-        if interrupted:
-            raise KeyboardInterrupt
-
-    def _loop(self):
-        try:
-            while True:
-                if self._stop_requested:
-                    self._cancel_running()
-                self.tick()
-                with self._lock:
-                    if not self._running and (
-                            self._stop_requested or self.mode is OAutomMode.foreground):
-                        return
-                    if not self._changed:
-                        self.clock.wait(self._lock, self._seconds_to_next_due())
-        finally:
-            with self._lock:
-                self._loop_thread = None
-            self._loop_done.set()
-
-    def _seconds_to_next_due(self):
-        """Seconds until the earliest due time of any vect; None if only a ring can help."""
-        dues = [due for vect in self._running.values() if (due := vect.next_due()) is not None]
-        if not dues:
-            return None
-        return max(0.0, min(dues) - self.clock.monotonic())
+        self._loop.start(background=self.mode is OAutomMode.background)
 
     def stop(self):
         """Cancel every running vect and stop the loop; run() may be called again later."""
-        self._request_stop()
-        with self._lock:
-            loop_thread = self._loop_thread
-        if loop_thread is None:  # nobody loops (step mode): cancel now
+        self._loop.request_stop()
+        if not self._loop.wait_until_stopped():  # nobody loops (step mode): cancel now
             self._cancel_running()
             if self._ticking != threading.get_ident():
                 self.tick()
-        elif loop_thread is not threading.current_thread():
-            self._loop_done.wait()
 
-    def _request_stop(self):
-        # Safe in a signal handler: it only takes the app's lock, which is reentrant.
-        with self._lock:
-            self._stop_requested = True
-            self._changed = True
-            self._lock.notify_all()
+    def _loop_round(self):
+        if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
+            self._cancel_running()
+        self.tick()
 
     def _cancel_running(self):
         with self._lock:
@@ -272,11 +197,17 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         for vect in vects:
             vect.cancel()
 
-    def _ring(self):
-        """Something changed (a wake, a start, a cancel): let the loop tick again."""
+    def _has_running_vects(self):
         with self._lock:
-            self._changed = True
-            self._lock.notify_all()
+            return bool(self._running)
+
+    def _seconds_to_next_due(self):
+        """Seconds until the earliest due time of any vect; None if only a ring can help."""
+        with self._lock:
+            dues = [due for vect in self._running.values() if (due := vect.next_due()) is not None]
+        if not dues:
+            return None
+        return max(0.0, min(dues) - self.clock.monotonic())
 
     def __repr__(self):
         with self._lock:

@@ -1,0 +1,117 @@
+"""The loop that drives an app: tick, then sleep until something can change.
+
+    while there is work:
+        app.tick()
+        sleep until the next due time, or until someone rings
+
+Something can change when a step is due (a poll, a timeout, a retry: the
+app knows the earliest) or when another thread rings the loop: a step's
+`context.wake()`, `app.start()`, `app.stop()`. So an idle app sleeps on a
+condition and uses no CPU, and a finished step's downstream starts within
+milliseconds instead of at the next fixed tick.
+
+Foreground mode runs the loop in the caller's thread; background mode in a
+daemon thread named 'oautom-engine', which never keeps the process alive.
+"""
+import signal
+import threading
+
+from .errors import OAutomError
+
+
+class Loop:
+    """Calls `tick()` whenever something may have changed, until there is no work left."""
+
+    def __init__(self, *, tick, seconds_to_next_due, has_work, clock):
+        self._tick = tick                                # one round of the engine
+        self._seconds_to_next_due = seconds_to_next_due  # None: nothing is due by itself
+        self._has_work = has_work                        # True while a vect runs
+        self._clock = clock
+        # Guards _rung, _stop_requested and _thread; the loop sleeps on it. It is
+        # reentrant so that a Ctrl-C handler may ring while the loop holds it.
+        self._condition = threading.Condition(threading.RLock())
+        self._rung = False             # something may have changed since the last tick
+        self._stop_requested = False
+        self._thread = None            # the thread looping now, if any
+        self._done = threading.Event()
+
+    def ring(self):
+        """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
+        with self._condition:
+            self._rung = True
+            self._condition.notify_all()
+
+    def request_stop(self):
+        """Ask the loop to end once no vect runs (the app cancels them). Any thread."""
+        with self._condition:
+            self._stop_requested = True
+            self._rung = True
+            self._condition.notify_all()
+
+    @property
+    def stopping(self):
+        """True once a stop was asked for, until the next start."""
+        return self._stop_requested
+
+    def start(self, *, background):
+        """Loop in a new daemon thread (background) or in this thread until done."""
+        with self._condition:
+            if self._thread is not None:
+                raise OAutomError(f'this app is already running in thread {self._thread.name!r}; '
+                                   'call app.stop() first')
+            self._stop_requested = False
+            self._done.clear()
+            self._thread = threading.Thread(target=self._run, args=(True,), daemon=True,
+                                            name='oautom-engine') if background \
+                else threading.current_thread()
+        if background:
+            self._thread.start()
+        else:
+            self._run_until_ctrl_c()
+
+    def wait_until_stopped(self):
+        """After request_stop(): block until the loop has ended; False if no loop runs."""
+        with self._condition:
+            thread = self._thread
+        if thread is None:
+            return False
+        if thread is not threading.current_thread():  # never wait for ourselves
+            self._done.wait()
+        return True
+
+    def _run(self, background):
+        try:
+            while True:
+                self._tick()
+                with self._condition:
+                    if not self._has_work() and (self._stop_requested or not background):
+                        return
+                    if not self._rung:
+                        self._clock.wait(self._condition, self._seconds_to_next_due())
+                    self._rung = False
+        finally:
+            with self._condition:
+                self._thread = None
+            self._done.set()
+
+    def _run_until_ctrl_c(self):
+        """The foreground loop. Ctrl-C only *asks* it to stop, so a KeyboardInterrupt never
+        lands mid-tick (between starting a process and recording it, say): the app cancels
+        the running steps, kills their processes, and then KeyboardInterrupt is raised."""
+        interrupted = []
+
+        def on_ctrl_c(_signal_number, _frame):
+            if interrupted:  # a second Ctrl-C: stop waiting for the cancellations
+                raise KeyboardInterrupt
+            interrupted.append(True)
+            self.request_stop()
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main else None  # main only
+        try:
+            self._run(background=False)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            raise KeyboardInterrupt
