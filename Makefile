@@ -7,7 +7,7 @@ VENV_PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.dev-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help example tests lint coverage clean
+.PHONY: help example tests lint coverage bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ tests: $(STAMP)  ## create .venv if missing, install the dev tools, run the test
 
 lint: $(STAMP)  ## pylint over the package and its examples (must stay at 10.00)
 	$(VENV_PYTHON) -m pylint oautom
+
+bench:  ## oautom against standard-library floors, side by side (under 2 minutes)
+	$(PYTHON) benchmarks/bench.py
 
 coverage: $(STAMP)  ## the test suite under coverage, with a report
 	$(VENV_PYTHON) -m coverage run -m pytest

@@ -9,7 +9,7 @@ Two kinds of time are kept apart on purpose:
 - `monotonic()` (seconds, never jumps backwards) for due times and durations;
 - `now()` (a naive local `datetime`) for what humans read: events, status.
 """
-import threading
+import queue
 import time
 from datetime import datetime, timedelta
 
@@ -25,9 +25,12 @@ class Clock:
         """The local wall-clock time, as a naive `datetime`."""
         return datetime.now()
 
-    def wait(self, condition: threading.Condition, timeout):
-        """Wait on `condition` (held by the caller) until notified, or `timeout` seconds."""
-        condition.wait(timeout)
+    def wait(self, doorbell: queue.SimpleQueue, timeout):
+        """Sleep until something rings `doorbell` (puts in it), or `timeout` seconds pass."""
+        try:
+            doorbell.get(timeout=timeout)
+        except queue.Empty:
+            pass
 
 
 class FakeClock(Clock):
@@ -47,11 +50,11 @@ class FakeClock(Clock):
         """Move time forward by `seconds`."""
         self._elapsed += seconds
 
-    def wait(self, condition, timeout):
+    def wait(self, doorbell, timeout):
         # A timed wait jumps straight to its end, so a foreground run() with a
         # fake clock skips every delay instantly. Waiting with no timeout means
         # "until something happens in another thread": that must really block.
         if timeout is None:
-            condition.wait()
+            doorbell.get()
         else:
             self.advance(max(timeout, 0.0))

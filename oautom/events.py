@@ -44,8 +44,10 @@ class Subscribers:
         """Log each event, then give it to every callback (no lock held while they run)."""
         with self._lock:
             callbacks = list(self._callbacks)
+        logging_on = logger.isEnabledFor(logging.WARNING)  # INFO implies WARNING
         for event in events:
-            log_event(event)
+            if logging_on:
+                log_event(event)
             for callback in callbacks:
                 try:
                     callback(event)

@@ -6,13 +6,16 @@
 
 Something can change when a step is due (a poll, a timeout, a retry: the
 app knows the earliest) or when another thread rings the loop: a step's
-`context.wake()`, `app.start()`, `app.stop()`. So an idle app sleeps on a
-condition and uses no CPU, and a finished step's downstream starts within
-milliseconds instead of at the next fixed tick.
+`context.wake()`, `app.start()`, `app.stop()`. The doorbell is a queue:
+ringing puts a token in it, and the loop sleeps in `get(timeout)` until a
+token arrives or the next due time. A ring during a tick leaves its token
+behind, so no wake-up is ever lost. An idle app uses no CPU, and a finished
+step's downstream starts within microseconds, not at the next fixed tick.
 
 Foreground mode runs the loop in the caller's thread; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
+import queue
 import signal
 import threading
 
@@ -27,26 +30,20 @@ class Loop:
         self._seconds_to_next_due = seconds_to_next_due  # None: nothing is due by itself
         self._has_work = has_work                        # True while a vect runs
         self._clock = clock
-        # Guards _rung, _stop_requested and _thread; the loop sleeps on it. It is
-        # reentrant so that a Ctrl-C handler may ring while the loop holds it.
-        self._condition = threading.Condition(threading.RLock())
-        self._rung = False             # something may have changed since the last tick
-        self._stop_requested = False
-        self._thread = None            # the thread looping now, if any
+        self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
+        self._lock = threading.Lock()   # guards _thread: who loops now, if anyone
+        self._thread = None
+        self._stop_requested = False    # a plain flag: written in a signal handler, read by the loop
         self._done = threading.Event()
 
     def ring(self):
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
-        with self._condition:
-            self._rung = True
-            self._condition.notify_all()
+        self._doorbell.put(True)
 
     def request_stop(self):
         """Ask the loop to end once no vect runs (the app cancels them). Any thread."""
-        with self._condition:
-            self._stop_requested = True
-            self._rung = True
-            self._condition.notify_all()
+        self._stop_requested = True
+        self._doorbell.put(True)
 
     @property
     def stopping(self):
@@ -55,7 +52,7 @@ class Loop:
 
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""
-        with self._condition:
+        with self._lock:
             if self._thread is not None:
                 raise OAutomError(f'this app is already running in thread {self._thread.name!r}; '
                                    'call app.stop() first')
@@ -71,7 +68,7 @@ class Loop:
 
     def wait_until_stopped(self):
         """After request_stop(): block until the loop has ended; False if no loop runs."""
-        with self._condition:
+        with self._lock:
             thread = self._thread
         if thread is None:
             return False
@@ -83,14 +80,15 @@ class Loop:
         try:
             while True:
                 self._tick()
-                with self._condition:
-                    if not self._has_work() and (self._stop_requested or not background):
-                        return
-                    if not self._rung:
-                        self._clock.wait(self._condition, self._seconds_to_next_due())
-                    self._rung = False
+                if not self._has_work() and (self._stop_requested or not background):
+                    return
+                timeout = self._seconds_to_next_due()
+                if timeout is None or timeout > 0:  # else something is due already
+                    self._clock.wait(self._doorbell, timeout)
+                while not self._doorbell.empty():  # one tick answers every ring so far
+                    self._doorbell.get()
         finally:
-            with self._condition:
+            with self._lock:
                 self._thread = None
             self._done.set()
 

@@ -1,6 +1,7 @@
 """PythonExecution: a step that calls a Python function in a thread of its own.
 
-`run()` starts a thread that calls `function(context)`, and returns at once.
+`run()` hands `function(context)` to a thread of its own, and returns at once
+(the thread is a reused worker when one is idle: see workers.py).
 When the function returns or raises, the thread wakes the engine; `check()`
 then reports: a returned dict becomes the outputs, any other value that is
 not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
@@ -11,10 +12,11 @@ thread cannot be killed, a timed-out or cancelled PythonExecution is
 abandoned, not stopped: its function runs on, but the vect has dropped this
 per-run copy, so whatever it returns is ignored.
 """
-import threading
+from functools import partial
 
 from .errors import FlowIntegrityError
 from .execution import Execution
+from .workers import WORKERS
 
 
 class PythonExecution(Execution):
@@ -31,8 +33,7 @@ class PythonExecution(Execution):
         self._finished = False
         self._returned = None
         self._raised = None
-        threading.Thread(target=self._call, args=(context,), daemon=True,
-                         name=f'oautom-python-{self.name}').start()
+        WORKERS.hand_over(partial(self._call, context), name=f'oautom-python-{self.name}')
 
     def check(self):
         if not self._finished:

@@ -6,12 +6,15 @@ StepRun per step to remember what happened to it this time. This is Airflow's
 holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`.
 """
 import copy
+import threading
 import traceback
 
 from .execution import SkipExecution
 from .rules import decide
 from .states import ENDED, FAILED, ExecutionState
 from .step_log import StepLog
+
+_NEW_LOG = threading.Lock()  # a step's first log line may come from any of its threads
 
 
 class StepRun:  # pylint: disable=too-many-instance-attributes
@@ -40,7 +43,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.pending = 0                  # upstream StepRuns that have not ended yet
         self.succeeded = self.failed = self.skipped = 0  # how the ended upstream ones ended
         self.ready = False                # decided to run; waits for the app to start it
-        self.log = None                   # a StepLog, made by the vect as the first attempt starts
+        self.log = None                   # a StepLog, made at the first line written
 
     @property
     def name(self):
@@ -53,6 +56,10 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
 
     def write_log(self, text):
         """Append `text` to this step's log; callable from the step's own threads."""
+        if self.log is None:  # most no-op steps never write: make the log on demand
+            with _NEW_LOG:
+                if self.log is None:
+                    self.log = StepLog()
         self.log.write(text)
 
     def log_text(self):
@@ -74,15 +81,14 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         return decide(self.step.trigger_rule, self.succeeded, self.failed, self.skipped,
                       self.pending)
 
-    def prepare_attempt(self, now, wall_time):
+    def prepare_attempt(self, now, clock):
         """Count a new attempt, due for its first check in the next tick (monotonic `now`)."""
         self.ready = False
         self.attempts += 1
         self.next_check = now
         self.deadline = None if self.step.timeout is None else now + self.step.timeout
-        if self.log is None:  # the first attempt
-            self.started = wall_time
-            self.log = StepLog()
+        if self.started is None:
+            self.started = clock.now()
 
     def start_attempt(self, context):
         """Make this attempt's copy of the step and call its run(); return what run() raised."""

@@ -62,7 +62,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._unfinished = len(self._runs)
         self._failures = 0
         self.running_steps = 0            # StepRuns in state running, for max_parallel
-        self._record(None, VectState.running, f'vect {self.id} started')
+        self.events.append(make_event(self.start_date, self.id, None, VectState.running,
+                                      f'vect {self.id} started'))
+        self._new_events.append(self.events[0])
 
     # -- what the app calls from its tick ----------------------------------------
 
@@ -81,7 +83,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def start_step(self, run, now):
         """Start one attempt of a ready step: a fresh copy of it, then its run(context)."""
-        run.prepare_attempt(now, self._clock.now())
+        run.prepare_attempt(now, self._clock)
         self._set_state(run, _S.running, f'attempt {run.attempts} started')
         for when in (run.next_check, run.deadline):  # the first check, and the timeout
             if when is not None:
@@ -218,10 +220,13 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             state = VectState.cancelled
         else:
             state = VectState.failed if self._failures else VectState.success
+        event = make_event(self._clock.now(), self.id, None, state,
+                           f'vect {self.id} ended {state.value}')
         with self._lock:
             self.state = state
-            self.end_date = self._clock.now()
-        self._record(None, state, f'vect {self.id} ended {state.value}')
+            self.end_date = event['time']
+            self.events.append(event)
+        self._new_events.append(event)
         self._ended.set()
 
     # -- plumbing ----------------------------------------------------------------------
@@ -229,21 +234,17 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _set_state(self, run, state, message):
         check_transition(run.name, run.state, state)
         self.running_steps += (state is _S.running) - (run.state is _S.running)
-        with self._lock:
+        event = make_event(self._clock.now(), self.id, run.name, state, message)
+        with self._lock:  # state, end time and event change together for readers
             run.state = state
             if state in ENDED:
-                run.ended = self._clock.now()
-        self._record(run.name, state, message)
+                run.ended = event['time']
+            self.events.append(event)
+        self._new_events.append(event)
 
     def _make_ready(self, run):
         run.ready = True
         self._ready.append(run)
-
-    def _record(self, step, state, message):
-        event = make_event(self._clock.now(), self.id, step, state, message)
-        with self._lock:
-            self.events.append(event)
-        self._new_events.append(event)
 
 
     def _outputs_of(self, name):

@@ -1,4 +1,5 @@
 """The injected clock: real time, or a fake that moves only when told."""
+import queue
 import threading
 from datetime import datetime
 
@@ -13,19 +14,25 @@ def test_fake_clock_moves_only_when_told():
 
 
 def test_fake_timed_wait_jumps_to_its_end_at_once():
-    clock, condition = FakeClock(), threading.Condition()
-    with condition:
-        clock.wait(condition, 3600)
+    clock = FakeClock()
+    clock.wait(queue.SimpleQueue(), 3600)
     assert clock.monotonic() == 3600
 
 
-def test_fake_untimed_wait_blocks_until_notified():
-    clock, condition = FakeClock(), threading.Condition()
-    threading.Timer(0.05, lambda: [condition.acquire(), condition.notify(),
-                                   condition.release()]).start()
-    with condition:
-        clock.wait(condition, None)
-    assert clock.monotonic() == 0.0
+def test_fake_untimed_wait_blocks_until_rung():
+    clock, doorbell = FakeClock(), queue.SimpleQueue()
+    threading.Timer(0.05, doorbell.put, args=(True,)).start()
+    clock.wait(doorbell, None)
+    assert clock.monotonic() == 0.0 and doorbell.empty()
+
+
+def test_real_wait_returns_at_a_ring_or_at_its_timeout():
+    clock, doorbell = Clock(), queue.SimpleQueue()
+    doorbell.put(True)
+    clock.wait(doorbell, 10)  # returns at once: it was rung
+    before = clock.monotonic()
+    clock.wait(doorbell, 0.05)
+    assert clock.monotonic() - before >= 0.05
 
 
 def test_real_clock_is_naive_local_time():

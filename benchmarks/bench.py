@@ -1,0 +1,102 @@
+"""`make bench`: oautom measured side by side with standard-library floors.
+
+Each measurement runs `measure.py` in a fresh interpreter, so its time and
+its peak memory are its own. Contenders are interleaved (floor, oautom,
+floor, oautom, ...) so that a slow moment of the machine hits both alike,
+and every figure is the median of REPEAT runs.
+
+    python benchmarks/bench.py            the whole table (under 2 minutes)
+    python benchmarks/bench.py --quick    one repetition, smaller N: a smoke test
+"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import date
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPEAT = 3
+
+# (workload, N, floors, the figure's unit); oautom runs in both modes against each floor.
+ROWS = [
+    ('W1', 1000, ['floor'], 'time'),
+    ('W1', 10000, ['floor'], 'time'),
+    ('W2', 1000, ['floor'], 'time'),
+    ('W2', 10000, ['floor'], 'time'),
+    ('W3', 100, ['samework', 'bare'], 'time'),
+    ('W5', 50, [], 'latency'),
+    ('W6', 1, [], 'cpu'),
+]
+MODES = ['foreground', 'background']
+TITLES = {'W1': 'chain of N no-op Python steps', 'W2': 'fan-out 1 -> N -> 1 (Python)',
+          'W3': 'chain of N `true` shell steps', 'W5': 'hand-off latency, shell -> next',
+          'W6': 'idle CPU while a `sleep 3` runs'}
+
+
+def measure(contender, workload, n):
+    """One fresh-process measurement: {'seconds': ..., 'peak_mib': ...}."""
+    done = subprocess.run([sys.executable, os.path.join(HERE, 'measure.py'), contender,
+                           workload, str(n)], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f'measure.py {contender} {workload} {n} failed:\n{done.stderr}')
+    return json.loads(done.stdout)
+
+
+def run_row(workload, n, floors, repeat):
+    """Medians for every contender of one row, measured interleaved."""
+    contenders = floors + MODES
+    samples = {contender: [] for contender in contenders}
+    for _ in range(repeat):
+        for contender in contenders:
+            samples[contender].append(measure(contender, workload, n))
+    return {contender: {'seconds': statistics.median(s['seconds'] for s in runs),
+                        'peak_mib': max(s['peak_mib'] for s in runs)}
+            for contender, runs in samples.items()}
+
+
+def fmt_time(seconds, unit):
+    """Seconds as a readable figure: ms for times, µs for latencies, CPU s for W6."""
+    if unit == 'cpu':
+        return f'{seconds:.3f} CPU s'
+    if unit == 'latency':
+        return f'{seconds * 1e6:.0f} µs'
+    return f'{seconds * 1e3:.1f} ms'
+
+
+def main():
+    """Measure every row, print the table in Markdown."""
+    quick = '--quick' in sys.argv
+    repeat = 1 if quick else REPEAT
+    print(f'oautom benchmarks, {date.today()}, {platform.machine()}, {os.cpu_count()} cores, '
+          f'Python {platform.python_version()}, median of {repeat}\n')
+    print('| workload | N | floor | floor time | mode | oautom time | ratio | per step | '
+          'peak MiB |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    results = {}
+    for workload, n, floors, unit in ROWS:
+        n = min(n, 200) if quick and unit == 'time' else n
+        medians = results[workload, n] = run_row(workload, n, floors, repeat)
+        for mode in MODES:
+            mine = medians[mode]
+            against = floors or ['—']
+            for floor in against:
+                base = medians.get(floor)
+                ratio = f'{mine["seconds"] / base["seconds"]:.2f}' if base else '—'
+                per_step = f'{mine["seconds"] / n * 1e6:.0f} µs' if unit == 'time' else '—'
+                print(f'| {workload} {TITLES[workload]} | {n} | {floor} | '
+                      f'{fmt_time(base["seconds"], unit) if base else "—"} | {mode} | '
+                      f'{fmt_time(mine["seconds"], unit)} | {ratio} | {per_step} | '
+                      f'{mine["peak_mib"]:.0f} |')
+    if not quick:
+        print('\nScaling, time(10,000) / time(1,000):')
+        for workload in ('W1', 'W2'):
+            for mode in MODES:
+                ratio = results[workload, 10000][mode]['seconds'] / \
+                    results[workload, 1000][mode]['seconds']
+                print(f'- {workload} {mode}: {ratio:.1f}')
+
+
+if __name__ == '__main__':
+    main()
