@@ -26,14 +26,14 @@ import tempfile
 import threading
 
 from .errors import FlowIntegrityError
-from .execution import Execution, SkipExecution
+from .execution import Execution, SkipExecution, StepFailed
 from .step_log import LOG_LIMIT
 
 SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
 
 
-class CommandFailed(Exception):
+class CommandFailed(StepFailed):
     """The command exited with a code other than 0 or 99."""
 
 
@@ -41,7 +41,8 @@ class BashExecution(Execution):
     """Run `command` with /bin/sh; `env` is added to the inherited environment."""
 
     def __init__(self, name, flow, command, *, env=None, cwd=None, **step_options):
-        super().__init__(name, flow, **step_options)
+        # Checked before the step joins its flow (super().__init__), so a refused
+        # step is not left in the flow half-built.
         if not isinstance(command, str) or not command.strip():
             raise FlowIntegrityError(f'step {name!r}: command must be a non-empty string of shell '
                                      f'code, not {command!r}')
@@ -54,9 +55,14 @@ class BashExecution(Execution):
         self.command = command
         self.env = env
         self.cwd = cwd
+        super().__init__(name, flow, **step_options)
 
     def run(self, context):
         self._result = None  # (exit code, stderr tail, outputs) once the shell has exited
+        self._cancelled = False
+        if self.cwd is not None and not os.path.isdir(self.cwd):
+            raise StepFailed(f'cwd {os.fspath(self.cwd)!r} is not a directory; give '
+                             'BashExecution(..., cwd=...) a folder that exists')
         context.log(f'$ {self.command}')
         self._shell = _LIVE.start(self.command, self.env, self.cwd)
         threading.Thread(target=self._wait_for_exit, args=(context,), daemon=True,
@@ -73,11 +79,13 @@ class BashExecution(Execution):
             raise SkipExecution(f'the command exited with {SKIP_EXIT_CODE}')
         detail = f'; last lines of stderr:\n{stderr_tail}' if stderr_tail else ' (no stderr)'
         if code < 0:  # Popen's way of saying "killed by a signal"
-            raise CommandFailed(f'killed by signal {signal.Signals(-code).name}{detail}')
-        raise CommandFailed(f'exit code {code}{detail}')
+            raise CommandFailed(f'the command was killed by signal '
+                                f'{signal.Signals(-code).name}{detail}')
+        raise CommandFailed(f'the command failed with exit code {code}{detail}')
 
     def cancel(self):
         if self._result is None:
+            self._cancelled = True  # its output, coming later, is labelled as such
             self._shell.kill()
 
     def _wait_for_exit(self, context):
@@ -85,6 +93,8 @@ class BashExecution(Execution):
         try:  # whatever happens here, the step must end: hence the finally
             code = self._shell.wait()
             _LIVE.forget(self._shell)
+            if self._cancelled:
+                context.log('[the output of a cancelled attempt of this step follows]')
             stdout, stderr = self._shell.read_streams()
             if stdout:
                 context.log(stdout.rstrip('\n'))

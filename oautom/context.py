@@ -15,6 +15,8 @@ only to check that the name asked for is really an ancestor.
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from .errors import UnknownExecutionError
+
 
 class Context:
     """The handle a step gets for one attempt of one vect."""
@@ -42,17 +44,18 @@ class Context:
 class AncestorOutputs(Mapping):
     """A read-only view: ancestor step name -> that step's outputs, for one step."""
 
-    def __init__(self, step, outputs_of):
+    def __init__(self, step, runs):
         self._step = step              # the step definition (an Execution)
-        self._outputs_of = outputs_of  # step name -> outputs dict, for the whole vect
+        self._runs = runs              # step name -> its StepRun in this vect
         self._ancestors = None         # every ancestor's name, computed on first full listing
 
     def __getitem__(self, name):
         if not self._is_ancestor(name):
             names = ', '.join(sorted(self._all_ancestors())) or 'none: it has no upstream'
-            raise KeyError(f'step {name!r} is not upstream of {self._step.name!r}, so its outputs '
-                           f'are not visible there; the ancestors are: {names}')
-        return MappingProxyType(self._outputs_of(name))
+            raise UnknownExecutionError(
+                f'step {name!r} is not upstream of {self._step.name!r}, so its outputs are not '
+                f'visible there; the ancestors are: {names}')
+        return MappingProxyType(self._runs[name].outputs)
 
     def __iter__(self):
         return iter(sorted(self._all_ancestors()))

@@ -19,24 +19,50 @@ by *assigning* new attributes on `self`, never by mutating objects that
 
 Dependencies: `b.depends(a)` or `a >> b` says "b runs after a": a is upstream
 of b, b is downstream of a.
+
+A subclass checks its own arguments *before* calling `super().__init__()`:
+the base class adds the step to its flow, so a step refused afterwards would
+stay in the flow half-built.
 """
+import difflib
+
 from .errors import FlowIntegrityError
 from .names import check_name
 
 TRIGGER_RULES = ('all_success', 'all_failed', 'all_done', 'one_success', 'one_failed',
                  'none_failed')
+STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
 
 
 class SkipExecution(Exception):
     """Raised by a step (from check() or its function) to say "skip me": a signal, not an error."""
 
 
+class StepFailed(Exception):
+    """A failure a step reports in words: its message says it all, so no traceback is logged."""
+
+
+def describe(error):
+    """'ValueError: bad row': an exception in one line, as a step's error shows it."""
+    if isinstance(error, StepFailed):
+        return str(error)
+    return f'{type(error).__name__}: {error}' if str(error) else type(error).__name__
+
+
 class Execution:
     """The base of every step. Subclass it and write `run`, `check` and maybe `cancel`."""
 
     def __init__(self, name, flow, *, retries=0, retry_delay=0.0, timeout=None,  # pylint: disable=too-many-arguments
-                 trigger_rule='all_success', poll_interval=1.0):
+                 trigger_rule='all_success', poll_interval=1.0, **unknown):
         self.name = check_name(name, 'step')
+        if not hasattr(flow, 'add_execution'):
+            raise FlowIntegrityError(f'step {name!r}: flow must be a Flow, not '
+                                     f'{type(flow).__name__} {flow!r}')
+        for option in unknown:  # a typo such as retry=3 deserves better than a TypeError
+            close = difflib.get_close_matches(option, STEP_OPTIONS, n=1)
+            hint = f'did you mean {close[0]!r}? ' if close else ''
+            raise FlowIntegrityError(f'step {name!r}: unknown option {option!r}; {hint}the '
+                                     f'options of every step are: {", ".join(STEP_OPTIONS)}')
         self.flow = flow
         self.retries = _number(name, 'retries', retries, integer=True)
         self.retry_delay = _number(name, 'retry_delay', retry_delay)
@@ -71,10 +97,7 @@ class Execution:
     def depends(self, *steps):
         """Make this step run after each of `steps` (steps or lists of steps); return self."""
         for step in _flatten(steps):
-            if not isinstance(step, Execution):
-                raise FlowIntegrityError(
-                    f'step {self.name!r} can only depend on steps, not {type(step).__name__} '
-                    f'{step!r}')
+            _require_step(step, f'step {self.name!r} can only depend on steps')
             if step is self:
                 raise FlowIntegrityError(
                     f'step {self.name!r} cannot depend on itself; remove that dependency')
@@ -89,6 +112,7 @@ class Execution:
     def __rshift__(self, other):
         """`self >> other`: other runs after self. Returns other, so chains read left to right."""
         for step in _flatten([other]):
+            _require_step(step, f'{self.name!r} >> ...: the right-hand side must be steps')
             step.depends(self)
         return other
 
@@ -105,6 +129,7 @@ class Execution:
     def __rlshift__(self, other):
         """`[a, b] << self`: a and b run after self."""
         for step in _flatten([other]):
+            _require_step(step, f'... << {self.name!r}: the left-hand side must be steps')
             step.depends(self)
         return self
 
@@ -125,6 +150,11 @@ def _flatten(items):
             yield from _flatten(item)
         else:
             yield item
+
+
+def _require_step(thing, rule):
+    if not isinstance(thing, Execution):
+        raise FlowIntegrityError(f'{rule}, not {type(thing).__name__} {thing!r}')
 
 
 def _number(step, option, value, *, integer=False, positive=False):

@@ -26,6 +26,9 @@ class Flow:
         self.params = dict(params or {})  # param name -> default value
         self._executions = {}             # step name -> step, in definition order
         if app is not None:
+            if not hasattr(app, 'register_flow'):
+                raise FlowIntegrityError(f'flow {name!r}: app must be an OAutom, not '
+                                         f'{type(app).__name__} {app!r}')
             app.register_flow(self)
 
     @property

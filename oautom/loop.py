@@ -33,7 +33,7 @@ class Loop:
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
         self._lock = threading.Lock()   # guards _thread: who loops now, if anyone
         self._thread = None
-        self._stop_requested = False    # a plain flag: written in a signal handler, read by the loop
+        self._stop_requested = False    # a plain flag: a signal handler may set it
         self._done = threading.Event()
 
     def ring(self):

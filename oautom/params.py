@@ -3,9 +3,10 @@
 `Flow('etl', params={'day': '2026-01-01', 'limit': 10})` declares two params.
 `app.start('etl', params={'limit': '20'})` overrides one. Values often arrive
 as text (a command line, an HTML form), so text is converted to the type of
-the default when that default is an int, a float or a bool. Any other value is
-kept as given. A name the flow does not declare is refused: a typo should
-fail loudly, not run the flow with the default.
+the default when that default is an int, a float or a bool; a value that is
+not text must then already be of that type (an int is fine for a float).
+Other defaults take any value. A name the flow does not declare is refused:
+a typo should fail loudly, not run the flow with the default.
 """
 import copy
 import math
@@ -38,8 +39,10 @@ def resolve_params(flow, given):
 def convert(flow_name, name, value, default):
     """`value` converted to the type of `default` when it is text and the default is not."""
     kind = type(default)
-    if not isinstance(value, str) or kind not in (bool, int, float):
+    if kind not in (bool, int, float):
         return value
+    if not isinstance(value, str):
+        return _checked(flow_name, name, value, default)
     text = value.strip()
     if kind is bool:
         if text.lower() in TRUE_WORDS:
@@ -58,3 +61,15 @@ def convert(flow_name, name, value, default):
     raise InvalidParamsError(
         f'param {name!r} of flow {flow_name!r} takes {wanted} (its default is {default!r}), '
         f'not {value!r}')
+
+
+def _checked(flow_name, name, value, default):
+    """A non-text value for a bool, int or float param: kept if it is of the right type."""
+    kind = type(default)
+    kinds = (int, float) if kind is float else (kind,)
+    right_type = isinstance(value, kinds) and (kind is bool or not isinstance(value, bool))
+    if right_type and (kind is not float or math.isfinite(value)):
+        return value
+    raise InvalidParamsError(
+        f'param {name!r} of flow {flow_name!r} takes {"a finite " if kind is float else "a "}'
+        f'{kind.__name__} like its default {default!r}, not {type(value).__name__} {value!r}')

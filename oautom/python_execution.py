@@ -12,10 +12,11 @@ thread cannot be killed, a timed-out or cancelled PythonExecution is
 abandoned, not stopped: its function runs on, but the vect has dropped this
 per-run copy, so whatever it returns is ignored.
 """
+import traceback
 from functools import partial
 
 from .errors import FlowIntegrityError
-from .execution import Execution
+from .execution import Execution, SkipExecution, StepFailed, describe
 from .workers import WORKERS
 
 
@@ -23,26 +24,23 @@ class PythonExecution(Execution):
     """Call `function(context)` in a thread; its return value becomes the outputs."""
 
     def __init__(self, name, flow, function, **step_options):
-        super().__init__(name, flow, **step_options)
-        if not callable(function):
+        if not callable(function):  # checked before the step joins its flow
             raise FlowIntegrityError(f'step {name!r}: function must be callable, '
-                                     f'not {type(function).__name__}')
+                                     f'not {type(function).__name__} {function!r}')
         self.function = function
+        super().__init__(name, flow, **step_options)
 
     def run(self, context):
         self._finished = False
         self._returned = None
-        self._raised = None
+        self._failure = None  # SkipExecution, or StepFailed once the traceback is logged
         WORKERS.hand_over(partial(self._call, context), name=f'oautom-python-{self.name}')
 
     def check(self):
         if not self._finished:
             return False
-        if self._raised is not None:
-            if not isinstance(self._raised, Exception):  # SystemExit must not stop the engine
-                raise RuntimeError(f'the function raised {type(self._raised).__name__}') \
-                    from self._raised
-            raise self._raised
+        if self._failure is not None:
+            raise self._failure
         if isinstance(self._returned, dict):
             self.outputs.update(self._returned)
         elif self._returned is not None:
@@ -52,8 +50,16 @@ class PythonExecution(Execution):
     def _call(self, context):
         try:
             self._returned = self.function(context)
+        except SkipExecution as signal:
+            self._failure = signal
+        except SystemExit as exit_request:  # it must end this step, not the engine
+            self._failure = StepFailed(f'the function called sys.exit({exit_request.code}); '
+                                       'raise an exception to fail a step')
         except BaseException as error:  # pylint: disable=broad-exception-caught
-            self._raised = error  # reported by check(), in the engine's thread
+            # The traceback starts at the function: this method's own frame is left out.
+            context.log(''.join(traceback.format_exception(
+                type(error), error, error.__traceback__.tb_next)).rstrip('\n'))
+            self._failure = StepFailed(describe(error))  # check() reports it, in the engine
         finally:
             self._finished = True
             context.wake()

@@ -4,6 +4,7 @@ The engine keeps Python objects (datetimes, enums, whatever a step put in its
 outputs). Status dicts must survive `json.dumps` for the HTTP API, so values
 are converted at this edge, never inside the loop.
 """
+import math
 
 
 def iso(moment):
@@ -13,6 +14,8 @@ def iso(moment):
 
 def jsonable(value):
     """`value` if JSON can hold it, containers converted inside out, anything else as its repr."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # strict JSON has no nan or inf
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, dict):

@@ -19,7 +19,7 @@ counts failed and upstream_failed alike.
     one_failed    one upstream failed             skipped
     none_failed   all ended, none failed          upstream_failed
 """
-from .states import ExecutionState
+from .states import FAILED, ExecutionState
 
 RUN = 'run'
 
@@ -60,3 +60,20 @@ def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-ma
             return _UPSTREAM_FAILED
         return RUN if all_ended else None
     raise ValueError(f'unknown trigger rule {rule!r}')
+
+
+def blame(rule, verdict, upstream):
+    """Why a step ended `verdict` by its rule: the upstream steps and states that decided it.
+
+    `upstream` lists the step's upstream StepRuns; the answer reads
+    "upstream 'extract' failed, 'load' upstream_failed".
+    """
+    if verdict is _UPSTREAM_FAILED:
+        culprits = [run for run in upstream if run.state in FAILED]
+    elif rule == 'all_success':
+        culprits = [run for run in upstream if run.state is _SKIPPED]
+    elif rule == 'all_failed':
+        culprits = [run for run in upstream if run.has_ended() and run.state not in FAILED]
+    else:  # one_success, one_failed: every upstream ended, none as the rule waited for
+        culprits = upstream
+    return 'upstream ' + ', '.join(f'{run.name!r} {run.state.value}' for run in culprits)

@@ -6,13 +6,17 @@ StepRun per step to remember what happened to it this time. This is Airflow's
 holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`.
 """
 import copy
+import logging
 import threading
 import traceback
 
-from .execution import SkipExecution
+from .execution import SkipExecution, StepFailed, describe
 from .rules import decide
 from .states import ENDED, FAILED, ExecutionState
 from .step_log import StepLog
+
+logger = logging.getLogger('oautom')
+SLOW_RUN_SECONDS = 0.5  # a run() slower than this blocked the whole engine
 
 _NEW_LOG = threading.Lock()  # a step's first log line may come from any of its threads
 
@@ -87,17 +91,27 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.attempts += 1
         self.next_check = now
         self.deadline = None if self.step.timeout is None else now + self.step.timeout
+        self.error = None  # a success after a retry shows no error
         if self.started is None:
             self.started = clock.now()
+        else:  # a retry: say where its lines begin
+            self.write_log(f'[attempt {self.attempts}]\n')
 
-    def start_attempt(self, context):
+    def start_attempt(self, context, clock):
         """Make this attempt's copy of the step and call its run(); return what run() raised."""
         self.instance = copy.copy(self.step)
         self.instance.outputs = {}
+        began = clock.monotonic()
         try:
             self.instance.run(context)
         except Exception as error:  # pylint: disable=broad-exception-caught
             return error  # user code failing fails this attempt, never the engine
+        took = clock.monotonic() - began
+        if took > SLOW_RUN_SECONDS:  # the whole engine waited: say so, where it shows
+            message = (f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
+                       'for it; run() must only start the work (in a thread or a process)')
+            self.write_log(f'[warning] {message}\n')
+            logger.warning('%s', message)
         return None
 
     def poll(self):
@@ -119,10 +133,14 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Remember why this attempt failed: an exception (its traceback goes to the log)
         or a reason in words."""
         if isinstance(error, BaseException):
-            self.write_log(''.join(traceback.format_exception(error)))
-            error = f'{type(error).__name__}: {error}' if str(error) else type(error).__name__
+            if not isinstance(error, StepFailed):
+                # The first frame is oautom's own call into the step: start at the step's code.
+                self.write_log(''.join(traceback.format_exception(
+                    type(error), error, error.__traceback__.tb_next)))
+            error = describe(error)
         self.error = error
         self.deadline = None
+        self.write_log(f'[attempt {self.attempts} failed: {error}]\n')
 
     def cancel_attempt(self):
         """Ask the running copy to stop; an error in cancel() is logged, not raised."""

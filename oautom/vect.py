@@ -23,7 +23,7 @@ from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event
 from .report import vect_status
-from .rules import RUN
+from .rules import RUN, blame
 from .states import ENDED, ExecutionState, VectState, check_transition
 from .step_run import link_runs
 
@@ -88,10 +88,10 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         for when in (run.next_check, run.deadline):  # the first check, and the timeout
             if when is not None:
                 self._agenda.schedule(run, when)
-        context = Context(params=self.params, outputs=AncestorOutputs(run.step, self._outputs_of),
+        context = Context(params=self.params, outputs=AncestorOutputs(run.step, self._by_name),
                           vect_id=self.id, attempt=run.attempts, log=run.write_log,
                           wake=partial(self._agenda.wake, run))
-        error = run.start_attempt(context)
+        error = run.start_attempt(context, self._clock)
         if error is not None:
             self._fail_attempt(run, now, error)
             self._settle()
@@ -200,9 +200,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 if verdict == RUN:
                     self._make_ready(run)
                 elif verdict is not None:
-                    self._end(run, verdict, f'{verdict.value} by trigger rule '
-                              f'{run.step.trigger_rule}: upstream {upstream.name!r} '
-                              f'{upstream.state.value}')
+                    rule = run.step.trigger_rule
+                    self._end(run, verdict, f'{verdict.value} by trigger rule {rule}: '
+                              f'{blame(rule, verdict, run.upstream)}')
 
     def _cancel_all(self):
         for run in self._runs:
@@ -245,7 +245,3 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _make_ready(self, run):
         run.ready = True
         self._ready.append(run)
-
-
-    def _outputs_of(self, name):
-        return self._by_name[name].outputs

@@ -19,7 +19,7 @@ import threading
 IDLE_SECONDS = 10.0
 
 
-class Workers:
+class Workers:  # pylint: disable=too-few-public-methods
     """A set of daemon threads that run jobs at once, started or reused as needed."""
 
     def __init__(self):

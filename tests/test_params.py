@@ -59,10 +59,9 @@ def test_text_for_a_bool_default_becomes_a_bool(text, expected):
 
 
 @pytest.mark.parametrize('name, value', [
-    ('limit', 7.5), ('limit', True), ('ratio', 3), ('dry', 0), ('dry', None), ('day', 20260101),
-    ('note', [1, 2]),
+    ('limit', 7), ('ratio', 3), ('dry', False), ('day', 20260101), ('note', [1, 2]),
 ])
-def test_values_that_are_not_text_are_kept_as_given(name, value):
+def test_values_that_are_not_text_and_fit_are_kept_as_given(name, value):
     assert resolve_params(etl(), {name: value})[name] is value
 
 
@@ -125,3 +124,17 @@ def test_a_vect_gets_its_own_copy_of_mutable_defaults():
     values = resolve_params(flow, None)
     values['tags'].append('b')
     assert flow.params == {'tags': ['a']}
+
+
+@pytest.mark.parametrize('name, value', [('limit', [1, 2]), ('limit', None), ('limit', 2.7),
+                                         ('limit', True), ('dry', 5), ('ratio', float('inf')),
+                                         ('ratio', 'x' and object())])
+def test_a_non_text_value_of_the_wrong_type_is_refused(name, value):
+    with pytest.raises(InvalidParamsError, match=f"param '{name}'"):
+        resolve_params(etl(), {name: value})
+
+
+@pytest.mark.parametrize('name, value', [('limit', 7), ('ratio', 2), ('ratio', 0.25),
+                                         ('dry', True), ('note', [1]), ('day', 20260101)])
+def test_a_non_text_value_of_a_fitting_type_is_kept(name, value):
+    assert resolve_params(etl(), {name: value})[name] == value

@@ -193,7 +193,7 @@ def test_system_exit_fails_the_step_without_stopping_the_engine():
     vect = app.start('python')
     app.run()
     assert step_status(vect)['state'] == 'failed'
-    assert 'SystemExit' in step_status(vect)['error']
+    assert 'sys.exit(3)' in step_status(vect)['error']
     assert step_status(vect, 'independent')['outputs'] == {'ran': True}
 
 

@@ -261,3 +261,26 @@ def test_a_chain_of_ten_thousand_steps_runs():
     app.run()
     assert vect.state is VectState.success
     assert repr(vect) == '<Vect long.1 success: 10000/10000 done>'
+
+
+def test_a_rule_verdict_blames_the_upstream_that_caused_it(app, flow):
+    bad = Scripted('bad', flow, script=[ValueError('x')])
+    late = Scripted('late skip', flow, script=[False, SkipExecution('nothing')])
+    either = Scripted('either', flow, trigger_rule='one_success')
+    [bad, late] >> either
+    vect = app.start('etl')
+    tick_until_ended(app, vect, seconds=1.0)
+    (event,) = [e for e in vect.events if e['step'] == 'either']
+    assert event['state'] is ExecutionState.upstream_failed
+    assert event['message'] == "upstream_failed by trigger rule one_success: upstream 'bad' failed"
+
+
+def test_a_skipped_verdict_names_every_upstream_when_none_did_what_the_rule_waited_for(app, flow):
+    ok, skipper = Scripted('ok', flow), Scripted('skipper', flow, script=[SkipExecution()])
+    on_failure = Scripted('on failure', flow, trigger_rule='one_failed')
+    [ok, skipper] >> on_failure
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    (event,) = [e for e in vect.events if e['step'] == 'on failure']
+    assert event['message'] == ("skipped by trigger rule one_failed: upstream 'ok' success, "
+                                "'skipper' skipped")
