@@ -40,9 +40,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise OAutomError(f'unknown mode {mode!r}; use one of '
                               f'{", ".join(m.value for m in OAutomMode)} (OAutomMode.foreground)')
         self.mode = OAutomMode(mode)
-        for option, value in (('max_parallel', max_parallel), ('history_size', history_size)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 1):
+        for option, value, may_be_none in (('max_parallel', max_parallel, True),
+                                           ('history_size', history_size, False)):
+            if not (value is None and may_be_none) and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise OAutomError(f'{option} must be a whole number of 1 or more, not {value!r}')
         self.max_parallel = max_parallel
         self.clock = clock or Clock()  # every now and every wait goes through it
@@ -56,7 +57,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._numbers = {}        # flow name -> number of its last vect
         # Only touched inside tick(), which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
-        self._ticking = None      # the thread ident running tick(), to refuse re-entry
+        self._ticking = None      # the name of the thread inside tick(), for messages
         self._queue = deque()     # (vect, StepRun) ready but held back by max_parallel
         self._subscribers = Subscribers()
         self._loop = Loop(tick=self._loop_round, seconds_to_next_due=self._seconds_to_next_due,
@@ -128,16 +129,26 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def tick(self):
         """One round of the engine; return the events it caused."""
-        if self._ticking == threading.get_ident():
-            raise OAutomError('app.tick() was called from inside a tick (from a step or a '
-                              'callback); let the current tick finish instead')
-        with self._tick_lock:
-            self._ticking = threading.get_ident()
-            try:
-                events = self._one_round()
-            finally:
-                self._ticking = None
-        self._subscribers.publish(events)
+        events = self._tick_if_free()
+        if events is None:
+            raise OAutomError(f'app.tick() is already running in thread {self._ticking!r}; '
+                              'in foreground and background modes the loop ticks, and in '
+                              'step mode one thread should tick at a time')
+        return events
+
+    def _tick_if_free(self):
+        """A tick, unless one is under way (then None). Ticks never overlap, and nobody ever
+        waits for one: user code inside a tick cannot deadlock with another thread."""
+        if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
+            return None
+        try:
+            self._ticking = threading.current_thread().name
+            events = self._one_round()
+            self._subscribers.post(events)  # still inside the tick: posted in tick order
+        finally:
+            self._ticking = None
+            self._tick_lock.release()
+        self._subscribers.deliver()  # outside every lock
         return events
 
     def _one_round(self):
@@ -179,12 +190,17 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._loop.start(background=self.mode is OAutomMode.background)
 
     def stop(self):
-        """Cancel every running vect and stop the loop; run() may be called again later."""
+        """Cancel every running vect and stop the loop; run() may be called again later.
+
+        A loop in another thread: wait until it has cancelled everything and ended.
+        A loop in this thread (stop() called by a step or a callback): it ends after this
+        round. No loop (step mode): cancel now, in a tick of our own, unless a tick is
+        under way (then the next tick finishes the job).
+        """
         self._loop.request_stop()
-        if not self._loop.wait_until_stopped():  # nobody loops (step mode): cancel now
+        if not self._loop.wait_until_stopped():
             self._cancel_running()
-            if self._ticking != threading.get_ident():
-                self.tick()
+            self._tick_if_free()
 
     def _loop_round(self):
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C

@@ -9,9 +9,9 @@ downstream starts within milliseconds. `check()` reads the result:
     exit 99    the step is skipped (as Airflow's BashOperator does)
     otherwise  the step fails with the exit code and the last lines of stderr
 
-stdout and stderr go to two anonymous temporary files rather than pipes: the
-step then ends when the *shell* exits, even if it left a background child
-holding the output open. That child is killed with the rest of the process
+stdout and stderr go to files in a temporary folder rather than to pipes:
+the step then ends when the *shell* exits, even if it left a background
+child holding the output open. That child is killed with the rest of the process
 group at the end of the step. A process that leaves the group on purpose
 (`setsid`) is out of reach: it is no longer the step's.
 
@@ -20,6 +20,7 @@ files removed, so a background app never leaves orphans behind.
 """
 import atexit
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -109,31 +110,42 @@ class BashExecution(Execution):
 
 
 class _Shell:
-    """One `/bin/sh -c` process in its own group, with its output files."""
+    """One `/bin/sh -c` process in its own group, and a folder for its three files:
+    stdout, stderr and output ($OAUTOM_OUTPUT). The engine keeps none of them open
+    while the shell runs, so a wide fan-out of shells cannot run out of descriptors."""
 
     def __init__(self, command, env, cwd):
-        self.stdout = tempfile.TemporaryFile()  # anonymous: gone once closed
-        self.stderr = tempfile.TemporaryFile()
-        descriptor, self.output_path = tempfile.mkstemp(prefix='oautom-output-')
-        os.close(descriptor)
+        self.folder = tempfile.mkdtemp(prefix='oautom-step-')
+        self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
+        self._reaped = False           # once reaped, the pid may belong to another program
         try:
-            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=self.stdout,
-                stderr=self.stderr, cwd=cwd, env={**os.environ, **env,
-                                                  'OAUTOM_OUTPUT': self.output_path},
-                process_group=0)  # its own group: one killpg stops the shell and its children
-        except BaseException:  # a missing cwd, say: nothing started, nothing may stay behind
+            open(self._path('output'), 'wb').close()  # pylint: disable=consider-using-with
+            with open(self._path('stdout'), 'wb') as stdout, \
+                    open(self._path('stderr'), 'wb') as stderr:
+                self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                    ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
+                    stderr=stderr, cwd=cwd,
+                    env={**os.environ, **env, 'OAUTOM_OUTPUT': self._path('output')},
+                    process_group=0)  # its own group: one killpg stops it and its children
+        except BaseException:  # nothing started, so nothing may stay behind
             self.remove_files()
             raise
 
     def wait(self):
         """Block until the shell exits, kill what it left in its group; return its exit code."""
         code = self.process.wait()
-        self.kill()
+        with self._lock:
+            self._kill_group()
+            self._reaped = True
         return code
 
     def kill(self):
-        """Kill the shell's whole process group."""
+        """Kill the shell's whole process group, unless the shell was already reaped."""
+        with self._lock:
+            if not self._reaped:
+                self._kill_group()
+
+    def _kill_group(self):
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -141,18 +153,20 @@ class _Shell:
 
     def read_streams(self):
         """stdout and stderr as text, each cut to its tail (behind a marker saying how much
-        was dropped) so that both fit in one step log; closes both files."""
-        out_size, err_size = (file.seek(0, os.SEEK_END) for file in (self.stdout, self.stderr))
+        was dropped) so that both fit in one step log."""
+        out_size, err_size = (os.path.getsize(self._path(name)) for name in ('stdout', 'stderr'))
+        # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
         budget = LOG_LIMIT - 4096  # room for the command line and the markers
         keep_err = min(err_size, max(budget // 2, budget - out_size))
         keep_out = min(out_size, budget - keep_err)
-        return _tail(self.stdout, 'stdout', keep_out), _tail(self.stderr, 'stderr', keep_err)
+        return (_tail(self._path('stdout'), 'stdout', keep_out),
+                _tail(self._path('stderr'), 'stderr', keep_err))
 
     def read_outputs(self):
-        """Every `key=value` line the command appended to $OAUTOM_OUTPUT; removes the file."""
+        """Every `key=value` line the command appended to $OAUTOM_OUTPUT; removes the files."""
         outputs = {}
         try:
-            with open(self.output_path, encoding='utf-8', errors='replace') as output_file:
+            with open(self._path('output'), encoding='utf-8', errors='replace') as output_file:
                 for line in output_file:
                     key, sep, value = line.rstrip('\n').partition('=')
                     if sep and key.strip():
@@ -163,18 +177,16 @@ class _Shell:
         return outputs
 
     def remove_files(self):
-        """Close the output files and remove $OAUTOM_OUTPUT; safe to call twice."""
-        self.stdout.close()
-        self.stderr.close()
-        try:
-            os.unlink(self.output_path)
-        except OSError:
-            pass  # already removed (by the command, or by an earlier call)
+        """Remove the folder and its files; safe to call twice."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _path(self, name):
+        return os.path.join(self.folder, name)
 
 
-def _tail(file, stream, keep):
-    """The last `keep` bytes of `file` as text, behind a marker if anything was cut."""
-    with file:
+def _tail(path, stream, keep):
+    """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
+    with open(path, 'rb') as file:
         size = file.seek(0, os.SEEK_END)
         file.seek(size - keep)
         text = file.read().decode('utf-8', errors='replace')

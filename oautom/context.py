@@ -7,10 +7,12 @@
     context.log(msg)  add a line to this step's log
     context.wake()    "check me now": callable from any thread
 
-`context.outputs` is a *view*, not a copy: building a copy of every ancestor's
-outputs for every step would make a chain of n steps cost n * n. The view
-looks names up in the vect's outputs when asked, and walks the upstream graph
-only to check that the name asked for is really an ancestor.
+`context.outputs` is a *view*, not a copy: copying every ancestor's outputs
+for every step would make a chain of n steps cost n * n. The view looks a
+name up in the vect when asked, after checking that the name really is an
+ancestor. "Is an ancestor" is answered by the vect's `Ancestry`: one big
+integer per step, with bit i set when step i is upstream of it, computed
+once, on first use, from the upstream steps' own integers.
 """
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -42,46 +44,62 @@ class Context:
 
 
 class AncestorOutputs(Mapping):
-    """A read-only view: ancestor step name -> that step's outputs, for one step."""
+    """A read-only view: ancestor step name -> that step's outputs, for one StepRun."""
 
-    def __init__(self, step, runs):
-        self._step = step              # the step definition (an Execution)
-        self._runs = runs              # step name -> its StepRun in this vect
-        self._ancestors = None         # every ancestor's name, computed on first full listing
+    def __init__(self, run, ancestry):
+        self._run = run            # the StepRun whose context this is
+        self._ancestry = ancestry  # the vect's Ancestry
 
     def __getitem__(self, name):
-        if not self._is_ancestor(name):
-            names = ', '.join(sorted(self._all_ancestors())) or 'none: it has no upstream'
+        ancestor = self._ancestry.run_named(name)
+        if ancestor is None or not self._ancestry.is_upstream(ancestor, self._run):
+            names = ', '.join(self) or 'none: it has no upstream'
             raise UnknownExecutionError(
-                f'step {name!r} is not upstream of {self._step.name!r}, so its outputs are not '
+                f'step {name!r} is not upstream of {self._run.name!r}, so its outputs are not '
                 f'visible there; the ancestors are: {names}')
-        return MappingProxyType(self._runs[name].outputs)
+        return MappingProxyType(ancestor.outputs)
 
     def __iter__(self):
-        return iter(sorted(self._all_ancestors()))
+        return iter(sorted(self._ancestry.names_upstream_of(self._run)))
 
     def __len__(self):
-        return len(self._all_ancestors())
+        return len(self._ancestry.names_upstream_of(self._run))
 
-    def _is_ancestor(self, name):
-        # Most steps read their direct upstream: answer that without a walk.
-        if any(step.name == name for step in self._step.upstream):
-            return True
-        if self._ancestors is not None:
-            return name in self._ancestors
-        return any(ancestor == name for ancestor in self._walk_upstream())
 
-    def _all_ancestors(self):
-        if self._ancestors is None:
-            self._ancestors = set(self._walk_upstream())
-        return self._ancestors
+class Ancestry:
+    """Which StepRuns of a vect are upstream of which, as bit sets computed on demand."""
 
-    def _walk_upstream(self):
-        """Yield the name of every ancestor once, nearest first-ish (depth-first)."""
-        seen, stack = set(), list(self._step.upstream)
-        while stack:
-            step = stack.pop()
-            if step.name not in seen:
-                seen.add(step.name)
-                yield step.name
-                stack.extend(step.upstream)
+    def __init__(self, runs):
+        self._runs = runs                             # every StepRun, in definition order
+        self._by_name = {run.name: run for run in runs}
+        self._bits = {}  # StepRun index -> int: bit i set when run i is an ancestor
+
+    def run_named(self, name):
+        """The StepRun called `name`, or None."""
+        return self._by_name.get(name)
+
+    def is_upstream(self, ancestor, run):
+        """True if `ancestor` is upstream of `run`, directly or not."""
+        return bool(self._bits_of(run) >> ancestor.index & 1)
+
+    def names_upstream_of(self, run):
+        """The names of every ancestor of `run`."""
+        bits = self._bits_of(run)
+        return [other.name for other in self._runs if bits >> other.index & 1]
+
+    def _bits_of(self, run):
+        # Depth-first without recursion: a step's bits need its upstream steps' bits first.
+        # Several step threads may fill the table at once; they compute the same values.
+        pending = [run]
+        while pending:
+            top = pending[-1]
+            missing = [up for up in top.upstream if up.index not in self._bits]
+            if missing:
+                pending.extend(missing)
+                continue
+            pending.pop()
+            bits = 0
+            for up in top.upstream:
+                bits |= self._bits[up.index] | 1 << up.index
+            self._bits[top.index] = bits
+        return self._bits[run.index]

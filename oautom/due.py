@@ -3,7 +3,9 @@
 Running and retrying steps are due at a known time: their next check
 (`poll_interval` after the last one), their timeout, their next attempt.
 Those times sit in a heap, so finding what is due costs only what is due,
-and the app can sleep exactly until the earliest one.
+and the app can sleep exactly until the earliest one. A time can go stale
+(a step woken early and finished never needs its planned check): the step
+says so (`run.is_due_at(when)`), and a stale time is dropped, not served.
 
 Steps can also be due *now*, from another thread: a step whose work ended
 calls `context.wake()`. Those wake-ups go on a list guarded by a lock, and
@@ -18,7 +20,7 @@ class Agenda:
     """Due times of StepRuns, plus the wake-ups that arrived from other threads."""
 
     def __init__(self, ring):
-        self._ring = ring                 # wakes the app's loop
+        self.ring = ring                  # wakes the app's loop
         self._lock = threading.Lock()     # guards _woken: any thread may wake a step
         self._woken = []                  # StepRuns that called context.wake()
         self._heap = []                   # (monotonic time, tie-breaker, StepRun)
@@ -32,24 +34,23 @@ class Agenda:
         """`run` is due now: called from any thread."""
         with self._lock:
             self._woken.append(run)
-        self._ring()
+        self.ring()
 
     def pop_due(self, now):
-        """The StepRuns woken since the last call, then those whose time has come.
-
-        One StepRun may appear more than once (woken and timed): the vect checks
-        each time whether it is really due, so a stale entry does nothing.
-        """
+        """(the StepRuns woken since the last call, those whose time has come)."""
         with self._lock:
-            due, self._woken = self._woken, []
-        for run in due:
-            run.next_check = now  # woken: check it now, whatever its poll interval says
+            woken, self._woken = self._woken, []
+        timed = []
         while self._heap and self._heap[0][0] <= now:
-            due.append(heapq.heappop(self._heap)[2])
-        return due
+            when, _, run = heapq.heappop(self._heap)
+            if run.is_due_at(when):
+                timed.append(run)
+        return woken, timed
 
     def next_time(self):
         """The earliest due time; -inf if a step was woken; None if nothing is due."""
         if self._woken:
             return float('-inf')
+        while self._heap and not self._heap[0][2].is_due_at(self._heap[0][0]):
+            heapq.heappop(self._heap)  # stale: nothing will happen then
         return self._heap[0][0] if self._heap else None

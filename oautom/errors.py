@@ -16,19 +16,19 @@ class FlowIntegrityError(OAutomError):
     """A flow's definition breaks a rule: a bad name, a cycle, an empty flow..."""
 
 
-class UnknownFlowError(OAutomError, KeyError):
+class _ReadableKeyError(OAutomError, KeyError):
+    """A KeyError whose str() is its message: KeyError's own would show its repr, quoted."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ''
+
+
+class UnknownFlowError(_ReadableKeyError):
     """A flow name that was never registered with this app."""
 
-    def __str__(self):
-        # KeyError.__str__ would show the repr of the message, quotes and all.
-        return str(self.args[0]) if self.args else ''
 
-
-class UnknownExecutionError(OAutomError, KeyError):
+class UnknownExecutionError(_ReadableKeyError):
     """A step name that a flow does not have."""
-
-    def __str__(self):
-        return str(self.args[0]) if self.args else ''
 
 
 class VectAlreadyRunningException(OAutomError):

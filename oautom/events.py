@@ -3,14 +3,17 @@
     {'time': datetime, 'vect': 'etl.3', 'step': 'extract' or None,
      'state': ExecutionState or VectState, 'message': 'attempt 1 started'}
 
-A vect records each event in `vect.events`; after each tick the app hands the
-new ones to its `Subscribers` (the command line's progress, the HTTP event
-stream, your own callback) and to the `oautom` logger. Subscribers are called
-outside every lock, and one that raises is logged and ignored: a broken
-listener must never stop the engine.
+A vect records each event in `vect.events`; each tick posts the new ones to
+the app's `Subscribers` (the command line's progress, the HTTP event stream,
+your own callback) and the `oautom` logger. Callbacks run outside every lock,
+and one that raises is logged and ignored: a broken listener must never stop
+the engine. Events wait in an outbox, so that callbacks see them in the order
+they happened even when two threads tick (a learner's tick and a stop()):
+only one thread at a time delivers, and it delivers everything posted.
 """
 import logging
 import threading
+from collections import deque
 
 logger = logging.getLogger('oautom')
 
@@ -26,8 +29,10 @@ class Subscribers:
     """The callbacks that receive every event."""
 
     def __init__(self):
-        self._lock = threading.Lock()  # guards _callbacks: any thread may (un)subscribe
+        self._lock = threading.Lock()  # guards the three below; never held during callbacks
         self._callbacks = []
+        self._outbox = deque()         # events posted, not yet delivered
+        self._delivering = False       # a thread is delivering the outbox now
 
     def subscribe(self, callback):
         """Add `callback(event)`; return a function that removes it."""
@@ -40,10 +45,29 @@ class Subscribers:
                     self._callbacks.remove(callback)
         return unsubscribe
 
-    def publish(self, events):
-        """Log each event, then give it to every callback (no lock held while they run)."""
+    def post(self, events):
+        """Queue events for delivery, in order (the tick calls this before anyone else ticks)."""
         with self._lock:
-            callbacks = list(self._callbacks)
+            self._outbox.extend(events)
+
+    def deliver(self):
+        """Log each posted event and give it to every callback, unless another thread is
+        delivering already: that thread then delivers these too, in order."""
+        while True:
+            with self._lock:
+                if self._delivering or not self._outbox:
+                    return
+                self._delivering = True
+                events, self._outbox = self._outbox, deque()
+                callbacks = list(self._callbacks)
+            try:
+                self._deliver(events, callbacks)
+            finally:
+                with self._lock:
+                    self._delivering = False
+
+    @staticmethod
+    def _deliver(events, callbacks):
         logging_on = logger.isEnabledFor(logging.WARNING)  # INFO implies WARNING
         for event in events:
             if logging_on:

@@ -26,14 +26,15 @@ def jsonable(value):
 
 
 def vect_status(vect, runs):
-    """The status dict of `vect`, whose StepRuns are `runs` (the caller holds its lock)."""
+    """The status dict, from a vect's fields (id, flow, state, params, start_date, end_date)
+    and its steps' (name, state, attempts, started, ended, error, outputs), copied by Vect."""
+    vect_id, flow, state, params, start_date, end_date = vect
     return {
-        'id': vect.id, 'flow': vect.flow_name, 'state': vect.state.value,
-        'params': jsonable(vect.params),
-        'start_date': iso(vect.start_date), 'end_date': iso(vect.end_date),
+        'id': vect_id, 'flow': flow, 'state': state.value, 'params': jsonable(params),
+        'start_date': iso(start_date), 'end_date': iso(end_date),
         'executions': [{
-            'name': run.name, 'state': run.state.value, 'attempts': run.attempts,
-            'started': iso(run.started), 'ended': iso(run.ended), 'error': run.error,
-            'outputs': jsonable(run.outputs),
-        } for run in runs],
+            'name': name, 'state': step_state.value, 'attempts': attempts,
+            'started': iso(started), 'ended': iso(ended), 'error': error,
+            'outputs': jsonable(outputs),
+        } for name, step_state, attempts, started, ended, error, outputs in runs],
     }

@@ -21,6 +21,8 @@ counts failed and upstream_failed alike.
 """
 from .states import FAILED, ExecutionState
 
+TRIGGER_RULES = ('all_success', 'all_failed', 'all_done', 'one_success', 'one_failed',
+                 'none_failed')
 RUN = 'run'
 
 _SKIPPED = ExecutionState.skipped
@@ -55,11 +57,10 @@ def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-ma
         if failed:
             return RUN
         return _SKIPPED if all_ended else None
-    if rule == 'none_failed':
-        if failed:
-            return _UPSTREAM_FAILED
-        return RUN if all_ended else None
-    raise ValueError(f'unknown trigger rule {rule!r}')
+    # none_failed (Execution checks that a rule is one of TRIGGER_RULES)
+    if failed:
+        return _UPSTREAM_FAILED
+    return RUN if all_ended else None
 
 
 def blame(rule, verdict, upstream):

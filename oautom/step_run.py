@@ -26,8 +26,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     # __slots__ keeps each record small: there is one per step per vect.
     __slots__ = ('step', 'index', 'state', 'attempts', 'started', 'ended', 'error', 'outputs',
                  'instance', 'next_check', 'retry_at', 'deadline',
-                 'upstream', 'downstream', 'pending', 'succeeded', 'failed', 'skipped',
-                 'ready', 'log')
+                 'upstream', 'downstream', 'pending', 'upstream_successes',
+                 'upstream_failures', 'upstream_skips', 'ready', 'log')
 
     def __init__(self, step, index):
         self.step = step                  # the definition (an Execution of the flow)
@@ -45,7 +45,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.upstream = []                # StepRuns this one waits for
         self.downstream = []              # StepRuns that wait for this one
         self.pending = 0                  # upstream StepRuns that have not ended yet
-        self.succeeded = self.failed = self.skipped = 0  # how the ended upstream ones ended
+        self.upstream_successes = 0       # how the ended upstream StepRuns ended: success,
+        self.upstream_failures = 0        # failed or upstream_failed,
+        self.upstream_skips = 0           # skipped
         self.ready = False                # decided to run; waits for the app to start it
         self.log = None                   # a StepLog, made at the first line written
 
@@ -70,20 +72,25 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Everything kept of the log, as one string."""
         return '' if self.log is None else self.log.text()
 
+    def snapshot(self):
+        """(name, state, attempts, started, ended, error, outputs), for a status dict."""
+        return (self.name, self.state, self.attempts, self.started, self.ended, self.error,
+                self.outputs)
+
     def upstream_ended(self, upstream):
         """Count one more ended upstream StepRun; return its trigger rule's verdict, or None
         if this step was decided already (see rules.py)."""
         self.pending -= 1
         if upstream.state is ExecutionState.success:
-            self.succeeded += 1
+            self.upstream_successes += 1
         elif upstream.state in FAILED:
-            self.failed += 1
+            self.upstream_failures += 1
         else:
-            self.skipped += 1
+            self.upstream_skips += 1
         if self.state is not ExecutionState.waiting or self.ready:
             return None  # e.g. one_success already ran at the first success
-        return decide(self.step.trigger_rule, self.succeeded, self.failed, self.skipped,
-                      self.pending)
+        return decide(self.step.trigger_rule, self.upstream_successes, self.upstream_failures,
+                      self.upstream_skips, self.pending)
 
     def prepare_attempt(self, now, clock):
         """Count a new attempt, due for its first check in the next tick (monotonic `now`)."""
@@ -98,30 +105,32 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.write_log(f'[attempt {self.attempts}]\n')
 
     def start_attempt(self, context, clock):
-        """Make this attempt's copy of the step and call its run(); return what run() raised."""
-        self.instance = copy.copy(self.step)
-        self.instance.outputs = {}
+        """Make this attempt's copy of the step and call its run(). Return, as poll() does,
+        (None, None) when it started, (skipped, reason) or (None, the error raised)."""
         began = clock.monotonic()
-        try:
+        try:  # user code failing fails this attempt, never the engine
+            self.instance = copy.copy(self.step)
+            self.instance.outputs = {}
             self.instance.run(context)
+        except SkipExecution as signal:
+            return ExecutionState.skipped, _skip_reason(signal)
         except Exception as error:  # pylint: disable=broad-exception-caught
-            return error  # user code failing fails this attempt, never the engine
+            return None, error
         took = clock.monotonic() - began
         if took > SLOW_RUN_SECONDS:  # the whole engine waited: say so, where it shows
             message = (f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
                        'for it; run() must only start the work (in a thread or a process)')
             self.write_log(f'[warning] {message}\n')
             logger.warning('%s', message)
-        return None
+        return None, None
 
     def poll(self):
         """Call check() once. Return (end state, message), or (None, error) for a failure,
         or (None, None) while it still runs."""
         try:
-            finished = self.instance.check()
+            finished = bool(self.instance.check())  # bool() too may run user code
         except SkipExecution as signal:
-            reason = f'skipped by the step: {signal}' if str(signal) else 'skipped by the step'
-            return ExecutionState.skipped, reason
+            return ExecutionState.skipped, _skip_reason(signal)
         except Exception as error:  # pylint: disable=broad-exception-caught
             return None, error
         if not finished:
@@ -142,6 +151,13 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.deadline = None
         self.write_log(f'[attempt {self.attempts} failed: {error}]\n')
 
+    def is_due_at(self, when):
+        """True while `when` is still one of this step's due times (a check, a timeout, a
+        retry); an older time, left in the vect's agenda, no longer matters."""
+        if self.state is ExecutionState.running:
+            return when in (self.next_check, self.deadline)
+        return self.state is ExecutionState.retrying and when == self.retry_at
+
     def cancel_attempt(self):
         """Ask the running copy to stop; an error in cancel() is logged, not raised."""
         try:
@@ -151,6 +167,11 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
 
     def __repr__(self):
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'
+
+
+def _skip_reason(signal):
+    text = describe(signal)
+    return f'skipped by the step: {text}' if text else 'skipped by the step'
 
 
 def link_runs(steps):

@@ -1,24 +1,24 @@
 """A Vect is one run of a flow: it walks the DAG, step by step, as the app ticks.
 
-The app calls three methods, always from its tick, never concurrently:
+The app drives it from its tick, never from two threads at once:
 
     advance(now)          check the running steps that are due, end what ended,
                           and return the steps that became ready to start
     start_step(run, now)  start one ready step (the app decides when: max_parallel)
     hold(run)             record that a ready step waits for a free slot (queued)
+    take_events()         the events since the last call, for the app to publish
+    next_due()            when this vect next needs a tick, for the loop to sleep
 
 A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
 each StepRun counts its upstream steps that have not ended yet; when one ends,
 every downstream count goes down and the trigger rule is asked (see rules.py).
-So a tick costs what changed, never the size of the flow.
-
-When running steps are next due (a check, a timeout, a retry, a wake-up)
-is kept in an Agenda (due.py).
+So a tick costs what changed, never the size of the flow. When each running
+step is next due (a check, a timeout, a retry, a wake-up) is in an Agenda.
 """
 import threading
 from functools import partial
 
-from .context import AncestorOutputs, Context
+from .context import AncestorOutputs, Ancestry, Context
 from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event
@@ -38,10 +38,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.flow_name = flow.name
         self.params = params
         self._clock = clock
-        self._on_change = on_change  # tells the app's loop that something may have changed
-        # Guards what other threads read or write: state, end_date, events, every
-        # StepRun's state fields and _cancel_requested. Never held while user code
-        # (run, check, cancel) runs.
+        # Guards what other threads read or write: state, end_date, events, _cancel_requested,
+        # each StepRun's state and ended (its other fields are the tick's alone, and status()
+        # may see them a step early). Never held while user code (run, check, repr) runs.
         self._lock = threading.Lock()
         self.state = VectState.running
         self.start_date = clock.now()
@@ -52,13 +51,12 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         # Below: touched only by the app's tick, so no lock is needed.
         self._new_events = []             # events not yet collected by the app
         self._runs = link_runs(flow.executions)
-        self._by_name = {run.name: run for run in self._runs}
-        self._ready = []                  # StepRuns the trigger rules let run, not started yet
-        for run in self._runs:
-            if not run.upstream:          # a step with no upstream runs at once
-                self._make_ready(run)
+        self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
+        self._ready = [run for run in self._runs if not run.upstream]  # these run at once
+        for run in self._ready:           # _ready: StepRuns allowed to run, not started yet
+            run.ready = True
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
-        self._agenda = Agenda(on_change)  # when each running step is next due
+        self._agenda = Agenda(on_change)  # when each running step is next due; rings the loop
         self._unfinished = len(self._runs)
         self._failures = 0
         self.running_steps = 0            # StepRuns in state running, for max_parallel
@@ -73,12 +71,15 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if self._cancel_requested:
             self._cancel_all()
         else:
-            for run in self._agenda.pop_due(now):
+            woken, timed = self._agenda.pop_due(now)
+            for run in woken:
+                run.next_check = now  # woken: check it now, whatever its poll interval says
+            for run in woken + timed:
                 self._visit(run, now)
             self._settle()
         self._finish_if_done()
         ready, self._ready = self._ready, []
-        ready.sort(key=lambda run: run.index)
+        ready.sort(key=lambda run: run.index)  # the contract's order: definition order
         return ready
 
     def start_step(self, run, now):
@@ -88,18 +89,22 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         for when in (run.next_check, run.deadline):  # the first check, and the timeout
             if when is not None:
                 self._agenda.schedule(run, when)
-        context = Context(params=self.params, outputs=AncestorOutputs(run.step, self._by_name),
+        context = Context(params=self.params, outputs=AncestorOutputs(run, self._ancestry),
                           vect_id=self.id, attempt=run.attempts, log=run.write_log,
                           wake=partial(self._agenda.wake, run))
-        error = run.start_attempt(context, self._clock)
-        if error is not None:
-            self._fail_attempt(run, now, error)
-            self._settle()
+        end_state, outcome = run.start_attempt(context, self._clock)
+        if end_state is not None:  # run() raised SkipExecution
+            self._end(run, end_state, outcome)
+        elif outcome is not None:  # run() raised an error
+            self._fail_attempt(run, now, outcome)
+        else:
+            return
+        self._settle()
+        self._finish_if_done()
 
     def hold(self, run):
-        """A ready step is held back by max_parallel: record it as queued (once)."""
-        if run.state is _S.waiting or run.state is _S.retrying:
-            self._set_state(run, _S.queued, 'queued: max_parallel steps are already running')
+        """A newly ready step is held back by max_parallel: record it as queued."""
+        self._set_state(run, _S.queued, 'queued: max_parallel steps are already running')
 
     def next_due(self):
         """Monotonic time this vect next needs a tick; None if only a wake can move it."""
@@ -120,7 +125,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             if self.state is not VectState.running:
                 return
             self._cancel_requested = True
-        self._on_change()
+        self._agenda.ring()
 
     def ended(self):
         """True once the vect has ended (success, failed or cancelled)."""
@@ -132,18 +137,22 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def status(self):
         """A JSON-serialisable snapshot of the vect and every step."""
-        with self._lock:
-            return vect_status(self, self._runs)
+        with self._lock:  # a consistent copy under the lock; JSON (and repr()) outside it
+            vect = (self.id, self.flow_name, self.state, self.params, self.start_date,
+                    self.end_date)
+            runs = [run.snapshot() for run in self._runs]
+        return vect_status(vect, runs)
 
     def log(self, step):
         """The log text of the step called `step`."""
-        if step not in self._by_name:
+        run = self._ancestry.run_named(step)
+        if run is None:
             raise UnknownExecutionError(f'vect {self.id} has no step {step!r}; its steps are: '
-                                        f'{", ".join(self._by_name)}')
-        return self._by_name[step].log_text()
+                                        f'{", ".join(run.name for run in self._runs)}')
+        return run.log_text()
 
     def __repr__(self):
-        done = sum(run.state in ENDED for run in self._runs)
+        done = len(self._runs) - self._unfinished
         return f'<Vect {self.id} {self.state.value}: {done}/{len(self._runs)} done>'
 
     # -- inside a tick ---------------------------------------------------------------
@@ -164,14 +173,12 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._end(run, end_state, outcome)
         elif outcome is not None:
             self._fail_attempt(run, now, outcome)
-        else:
+        else:  # still running
             run.next_check = now + run.step.poll_interval
             self._agenda.schedule(run, run.next_check)
 
     def _time_out(self, run, now):
-        # A thread cannot be killed, so cancel() may only abandon the work:
-        # the attempt's copy is dropped and whatever it produces later is ignored.
-        run.cancel_attempt()
+        run.cancel_attempt()  # a step that cannot stop its work abandons it (see its cancel)
         self._fail_attempt(run, now, f'timed out after {run.step.timeout:g} s')
 
     def _fail_attempt(self, run, now, error):
@@ -216,10 +223,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _finish_if_done(self):
         if self._unfinished or self.state is not VectState.running:
             return
-        if self._cancel_requested:
-            state = VectState.cancelled
-        else:
-            state = VectState.failed if self._failures else VectState.success
+        state = (VectState.cancelled if self._cancel_requested else
+                 VectState.failed if self._failures else VectState.success)
         event = make_event(self._clock.now(), self.id, None, state,
                            f'vect {self.id} ended {state.value}')
         with self._lock:
@@ -228,8 +233,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self.events.append(event)
         self._new_events.append(event)
         self._ended.set()
-
-    # -- plumbing ----------------------------------------------------------------------
 
     def _set_state(self, run, state, message):
         check_transition(run.name, run.state, state)

@@ -21,9 +21,11 @@ class Scripted(Execution):
         self.result = dict(outputs or {})
         self.fail_on_run = fail_on_run
         self.calls = []  # shared by every per-run copy: ('run', attempt) / ('check',) / ('cancel',)
+        self.contexts = []  # shared too: the context of every attempt
 
     def run(self, context):
         self.calls.append(('run', context.attempt))
+        self.contexts.append(context)
         self.context = context
         if self.fail_on_run is not None:
             raise self.fail_on_run

@@ -779,3 +779,69 @@ def test_wake_from_another_thread_makes_the_next_tick_check_at_once():
     waker.join()
     app.tick()
     assert step.calls.count(('check',)) == 2 and vect.state is VectState.success
+
+
+def test_history_size_cannot_be_none():
+    with pytest.raises(OAutomError, match='history_size'):
+        OAutom(mode=OAutomMode.step, history_size=None)
+
+
+def test_an_unknown_mode_says_which_modes_exist():
+    with pytest.raises(OAutomError, match='foreground, background, step'):
+        OAutom(mode='bogus')
+
+
+def test_a_tick_from_a_second_thread_is_refused_while_one_runs():
+    app, _ = step_app()
+    flow = Flow('etl', app=app)
+    inside, release, refused = threading.Event(), threading.Event(), []
+
+    class Slow(Scripted):
+        """Holds its tick until released."""
+
+        def run(self, context):
+            inside.set()
+            release.wait(DEADLINE)
+            super().run(context)
+    Slow('slow', flow)
+    app.start('etl')
+    ticking = threading.Thread(target=app.tick)
+    ticking.start()
+    assert inside.wait(DEADLINE)
+    try:
+        app.tick()
+    except OAutomError as error:
+        refused.append(str(error))
+    release.set()
+    ticking.join(DEADLINE)
+    assert refused and 'already running in thread' in refused[0]
+
+
+def test_a_run_that_blocks_the_engine_is_reported(caplog):
+    app = OAutom(mode=OAutomMode.step, clock=FakeClock())
+    flow = Flow('etl', app=app)
+
+    class Blocking(Scripted):
+        """A run() that does the work itself instead of starting it."""
+
+        def run(self, context):
+            app.clock.advance(2)  # two (fake) seconds pass inside run()
+            super().run(context)
+    Blocking('blocking', flow)
+    vect = app.start('etl')
+    with caplog.at_level(logging.WARNING, logger='oautom'):
+        tick_until_ended(app, vect)
+    assert "run() of step 'blocking' took 2.0 s" in caplog.text
+    assert 'run() must only start the work' in vect.log('blocking')
+
+
+def test_a_join_of_thousands_of_steps_builds_and_runs():
+    app = OAutom()
+    flow = Flow('wide', app=app)
+    first, last = Scripted('first', flow), Scripted('last', flow)
+    middle = [Scripted(f'm{i}', flow) for i in range(5000)]
+    first >> middle >> last
+    assert len(last.upstream) == 5000
+    vect = app.start('wide')
+    app.run()
+    assert vect.state is VectState.success

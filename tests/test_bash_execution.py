@@ -472,3 +472,16 @@ def test_interpreter_exit_leaves_no_temporary_file(tmp_path, leftovers):
 def test_a_bad_command_is_refused_at_construction(command):
     with pytest.raises(FlowIntegrityError, match='command'):
         BashExecution('cmd', Flow('bash'), command=command)
+
+
+def test_running_shells_hold_no_file_open_in_the_engine(background_app, tmp_path):
+    """A wide fan-out of shells must not run the engine out of file descriptors."""
+    flow = Flow('wide', app=background_app)
+    for i in range(30):
+        BashExecution(f'wait {i}', flow, command=f'touch {tmp_path}/{i}; sleep 0.5')
+    before = len(os.listdir('/proc/self/fd'))
+    vect = background_app.start('wide')
+    assert wait_for(lambda: len(list(tmp_path.iterdir())) == 30)
+    during = len(os.listdir('/proc/self/fd'))
+    assert vect.wait(5) and vect.state is VectState.success
+    assert during - before < 10

@@ -284,3 +284,70 @@ def test_a_skipped_verdict_names_every_upstream_when_none_did_what_the_rule_wait
     (event,) = [e for e in vect.events if e['step'] == 'on failure']
     assert event['message'] == ("skipped by trigger rule one_failed: upstream 'ok' success, "
                                 "'skipper' skipped")
+
+
+def test_skip_execution_raised_by_run_skips_the_step(app, flow):
+    Scripted('a', flow, fail_on_run=SkipExecution('no new files today'), retries=2)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    (step,) = vect.status()['executions']
+    assert (step['state'], step['attempts']) == ('skipped', 1)
+    assert vect.state is VectState.success
+
+
+def test_a_failing_run_ends_its_vect_in_the_same_tick(app, flow):
+    Scripted('a', flow, fail_on_run=OSError('no'))
+    vect = app.start('etl')
+    app.tick()
+    assert vect.state is VectState.failed
+
+
+class Unprintable(Exception):
+    """An exception whose message cannot even be shown."""
+
+    def __str__(self):
+        raise RuntimeError('cannot describe myself')
+
+
+class Falsy:
+    """A check() result whose truth cannot be told."""
+
+    def __bool__(self):
+        raise RuntimeError('neither true nor false')
+
+
+@pytest.mark.parametrize('answer', [Unprintable(), Falsy()], ids=['bad __str__', 'bad __bool__'])
+def test_user_code_failing_in_odd_ways_fails_only_its_step(app, flow, answer):
+    Scripted('odd', flow, script=[answer])
+    Scripted('fine', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'odd': 'failed', 'fine': 'success'}
+
+
+def test_a_step_reads_the_outputs_of_a_far_ancestor_and_only_ancestors(app, flow):
+    steps = [Scripted(f's{i}', flow, outputs={'n': i}) for i in range(300)]
+    for upstream, downstream in zip(steps, steps[1:]):
+        upstream >> downstream
+    Scripted('apart', flow)
+    seen = []
+
+    def read_root(context, original=steps[-1].run):
+        seen.append((context.outputs['s0']['n'], len(context.outputs), 'apart' in context.outputs))
+        original(context)
+    steps[-1].run = read_root
+    vect = app.start('etl')
+    tick_until_ended(app, vect, limit=1000)
+    assert seen == [(0, 299, False)]
+
+
+def test_a_stale_check_time_wakes_nobody(app, flow):
+    step = Scripted('a', flow, script=[False, True], poll_interval=60)
+    vect = app.start('etl')
+    app.tick()
+    app.tick()                       # first check: still running, next check in 60 s
+    assert vect.next_due() == 60
+    step.contexts[0].wake()          # ...but it wakes early
+    app.tick()                       # and ends now
+    assert vect.ended()
+    assert vect.next_due() is None   # its 60 s check is gone, not waited for

@@ -1,0 +1,39 @@
+"""The agenda: due times in a heap, wake-ups from any thread, stale times dropped."""
+from oautom.due import Agenda
+
+
+class Run:
+    """A stand-in StepRun: due at the times in `due_at`."""
+
+    def __init__(self, *due_at):
+        self.due_at = set(due_at)
+
+    def is_due_at(self, when):
+        return when in self.due_at
+
+
+def test_pop_due_returns_what_is_due_in_time_order():
+    agenda, early, late, later = Agenda(lambda: None), Run(1.0), Run(2.0), Run(9.0)
+    for run, when in ((late, 2.0), (later, 9.0), (early, 1.0)):
+        agenda.schedule(run, when)
+    assert agenda.next_time() == 1.0
+    assert agenda.pop_due(5.0) == ([], [early, late])
+    assert agenda.next_time() == 9.0
+
+
+def test_a_wake_rings_and_is_due_at_once():
+    rings = []
+    agenda, run = Agenda(lambda: rings.append(True)), Run()
+    agenda.wake(run)
+    assert rings == [True] and agenda.next_time() == float('-inf')
+    assert agenda.pop_due(0.0) == ([run], [])
+    assert agenda.next_time() is None
+
+
+def test_stale_times_are_dropped_not_served():
+    agenda, run = Agenda(lambda: None), Run(30.0)
+    agenda.schedule(run, 10.0)  # planned, then superseded: the run now says 30
+    agenda.schedule(run, 30.0)
+    assert agenda.next_time() == 30.0
+    assert agenda.pop_due(20.0) == ([], [])
+    assert agenda.pop_due(30.0) == ([], [run])

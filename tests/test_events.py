@@ -1,0 +1,73 @@
+"""Events reach subscribers in the order they happened, outside every lock."""
+import logging
+import threading
+
+from oautom.events import Subscribers, make_event
+
+
+def event(n):
+    return make_event(None, 'f.1', f's{n}', 'running', f'event {n}')
+
+
+def test_posted_events_are_delivered_in_order_to_every_callback():
+    subscribers, first, second = Subscribers(), [], []
+    subscribers.subscribe(first.append)
+    subscribers.subscribe(second.append)
+    subscribers.post([event(1), event(2)])
+    subscribers.deliver()
+    assert [e['step'] for e in first] == [e['step'] for e in second] == ['s1', 's2']
+
+
+def test_events_posted_during_a_delivery_are_delivered_after_it_by_the_same_thread():
+    subscribers, seen = Subscribers(), []
+
+    def callback(received):
+        seen.append(received['step'])
+        if received['step'] == 's1':  # as if a callback's action made the engine tick
+            subscribers.post([event(3)])
+            subscribers.deliver()     # returns at once: the outer delivery goes on
+    subscribers.subscribe(callback)
+    subscribers.post([event(1), event(2)])
+    subscribers.deliver()
+    assert seen == ['s1', 's2', 's3']
+
+
+def test_a_second_thread_never_overtakes_a_slow_delivery():
+    subscribers, seen, inside = Subscribers(), [], threading.Event()
+    release = threading.Event()
+
+    def slow(received):
+        if received['step'] == 's1':
+            inside.set()
+            release.wait(2)
+        seen.append(received['step'])
+    subscribers.subscribe(slow)
+    subscribers.post([event(1)])
+    first = threading.Thread(target=subscribers.deliver)
+    first.start()
+    assert inside.wait(2)
+    subscribers.post([event(2)])
+    subscribers.deliver()  # the first thread is delivering: it will deliver s2 as well
+    release.set()
+    first.join(2)
+    assert seen == ['s1', 's2']
+
+
+def test_a_failing_callback_is_logged_and_the_others_still_receive(caplog):
+    subscribers, seen = Subscribers(), []
+    subscribers.subscribe(lambda received: 1 / 0)
+    subscribers.subscribe(seen.append)
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        subscribers.post([event(1)])
+        subscribers.deliver()
+    assert len(seen) == 1 and 'event callback' in caplog.text
+
+
+def test_unsubscribe_stops_the_deliveries():
+    subscribers, seen = Subscribers(), []
+    unsubscribe = subscribers.subscribe(seen.append)
+    unsubscribe()
+    unsubscribe()  # twice is harmless
+    subscribers.post([event(1)])
+    subscribers.deliver()
+    assert seen == []
