@@ -10,7 +10,7 @@ STAMP := $(VENV)/.dev-installed
 .PHONY: help example tests lint coverage bench clean
 
 help:  ## list the commands
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 example:  ## run the hello-world flow (needs nothing installed)
 	$(PYTHON) -m oautom.examples.01_hello_world

@@ -1,16 +1,22 @@
 """oautom: a small, in-memory, Airflow-like DAG workflow engine, written to be read.
 
-Reading order (about 1,000 lines, top to bottom):
+The core, in reading order (about 800 lines, top to bottom):
 
     states.py     the states of a step and of a vect, and the allowed moves
     execution.py  a step: run(context) starts it, check() is polled, cancel()
-    flow.py       a named DAG of steps, validated as a whole (graph.py: cycles)
-    vect.py       one run of a flow: StepRuns (step_run.py), trigger rules (rules.py)
-    app.py        the engine: start vects and tick() (loop.py: the loop over tick())
+    flow.py       a named DAG of steps, validated as a whole
+    vect.py       one run of a flow: walks the DAG as the app ticks
+    app.py        the engine: holds flows, starts vects, tick()
 
-At the edges: bash_execution.py and python_execution.py (the two ready-made
-steps), context.py (what a step sees), params.py, clock.py (injected time),
-report.py, names.py and errors.py. Examples: `python -m oautom.examples.01_hello_world`.
+Each core module leans on small helpers, one concept each: step_run.py (one
+step of one vect), rules.py (trigger rules), due.py (when steps are next
+due), context.py (what a step sees), loop.py (the loop over tick()),
+events.py, graph.py (cycles), params.py, clock.py (injected time),
+report.py, names.py, errors.py and step_log.py.
+
+At the edges, the two ready-made steps: bash_execution.py and
+python_execution.py (workers.py: the threads that run Python steps).
+Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 """
 from .app import OAutom, OAutomMode
 from .bash_execution import BashExecution

@@ -35,16 +35,17 @@ def touch(path):
 
 def main():
     """Another thread drops the file a moment later; the sensor notices it."""
-    path = os.path.join(tempfile.mkdtemp(prefix='oautom-'), 'ready.flag')
-    app = OAutom()
-    flow = Flow('sensor', app=app)
-    sensor = FileSensor('wait for file', flow=flow, path=path, poll_interval=0.1, timeout=10)
-    sensor >> BashExecution('use file', flow=flow, command=f'echo found "{path}"')
-    threading.Timer(0.5, touch, args=(path,)).start()
-    vect = app.start('sensor')
-    app.run()
-    print(f'{vect!r} ended {vect.state.value}')
-    print(vect.log('use file'))
+    with tempfile.TemporaryDirectory(prefix='oautom-') as folder:
+        path = os.path.join(folder, 'ready.flag')
+        app = OAutom()
+        flow = Flow('sensor', app=app)
+        sensor = FileSensor('wait for file', flow=flow, path=path, poll_interval=0.1, timeout=10)
+        sensor >> BashExecution('use file', flow=flow, command=f'echo found "{path}"')
+        threading.Timer(0.5, touch, args=(path,)).start()
+        vect = app.start('sensor')
+        app.run()
+        print(f'{vect!r} ended {vect.state.value}')
+        print(vect.log('use file'))
 
 
 if __name__ == '__main__':
