@@ -1,8 +1,8 @@
 """BashExecution: a step that runs a shell command in its own process group.
 
-`run()` starts `/bin/sh -c COMMAND` and returns at once. A small waiter thread
-blocks on the process's exit (no polling), then wakes the engine, so the
-downstream starts within milliseconds. `check()` reads the result:
+`run()` starts `/bin/sh -c COMMAND` and returns at once. A waiter thread (a
+reused worker: see workers.py) blocks on the process's exit (no polling),
+then wakes the engine, so the downstream starts within a millisecond. `check()` reads the result:
 
     exit 0     success; every `key=value` line the command appended to the
                file named by $OAUTOM_OUTPUT becomes an output (a string)
@@ -25,10 +25,12 @@ import signal
 import subprocess
 import tempfile
 import threading
+from functools import partial
 
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed
 from .step_log import LOG_LIMIT
+from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
@@ -66,8 +68,7 @@ class BashExecution(Execution):
                              'BashExecution(..., cwd=...) a folder that exists')
         context.log(f'$ {self.command}')
         self._shell = _LIVE.start(self.command, self.env, self.cwd)
-        threading.Thread(target=self._wait_for_exit, args=(context,), daemon=True,
-                         name=f'oautom-bash-{self.name}').start()
+        WORKERS.hand_over(partial(self._wait_for_exit, context), name=f'oautom-bash-{self.name}')
 
     def check(self):
         if self._result is None:
@@ -110,22 +111,22 @@ class BashExecution(Execution):
 
 
 class _Shell:
-    """One `/bin/sh -c` process in its own group, and a folder for its three files:
-    stdout, stderr and output ($OAUTOM_OUTPUT). The engine keeps none of them open
-    while the shell runs, so a wide fan-out of shells cannot run out of descriptors."""
+    """One `/bin/sh -c` process in its own group, and its three temporary files: stdout,
+    stderr and output ($OAUTOM_OUTPUT, made by the command's first `>>`). The engine keeps
+    none of them open while the shell runs: a wide fan-out cannot run out of descriptors."""
 
     def __init__(self, command, env, cwd):
-        self.folder = tempfile.mkdtemp(prefix='oautom-step-')
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
+        self.paths = {}                # 'stdout', 'stderr', 'output' -> its file's path
         try:
-            open(self._path('output'), 'wb').close()  # pylint: disable=consider-using-with
-            with open(self._path('stdout'), 'wb') as stdout, \
-                    open(self._path('stderr'), 'wb') as stderr:
+            with _temporary_file(self.paths, 'stdout') as stdout, \
+                    _temporary_file(self.paths, 'stderr') as stderr:
+                self.paths['output'] = self.paths['stdout'].removesuffix('.stdout') + '.output'
                 self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                     ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
                     stderr=stderr, cwd=cwd,
-                    env={**os.environ, **env, 'OAUTOM_OUTPUT': self._path('output')},
+                    env={**os.environ, **env, 'OAUTOM_OUTPUT': self.paths['output']},
                     process_group=0)  # its own group: one killpg stops it and its children
         except BaseException:  # nothing started, so nothing may stay behind
             self.remove_files()
@@ -154,19 +155,19 @@ class _Shell:
     def read_streams(self):
         """stdout and stderr as text, each cut to its tail (behind a marker saying how much
         was dropped) so that both fit in one step log."""
-        out_size, err_size = (os.path.getsize(self._path(name)) for name in ('stdout', 'stderr'))
+        out_size, err_size = (os.path.getsize(self.paths[name]) for name in ('stdout', 'stderr'))
         # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
         budget = LOG_LIMIT - 4096  # room for the command line and the markers
         keep_err = min(err_size, max(budget // 2, budget - out_size))
         keep_out = min(out_size, budget - keep_err)
-        return (_tail(self._path('stdout'), 'stdout', keep_out),
-                _tail(self._path('stderr'), 'stderr', keep_err))
+        return (_tail(self.paths['stdout'], 'stdout', keep_out),
+                _tail(self.paths['stderr'], 'stderr', keep_err))
 
     def read_outputs(self):
         """Every `key=value` line the command appended to $OAUTOM_OUTPUT; removes the files."""
         outputs = {}
         try:
-            with open(self._path('output'), encoding='utf-8', errors='replace') as output_file:
+            with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
                 for line in output_file:
                     key, sep, value = line.rstrip('\n').partition('=')
                     if sep and key.strip():
@@ -177,11 +178,20 @@ class _Shell:
         return outputs
 
     def remove_files(self):
-        """Remove the folder and its files; safe to call twice."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Remove the three files; safe to call twice."""
+        for path in self.paths.values():
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass  # never made (output), or already removed
+            except IsADirectoryError:  # the command put a folder in its place
+                shutil.rmtree(path, ignore_errors=True)
 
-    def _path(self, name):
-        return os.path.join(self.folder, name)
+
+def _temporary_file(paths, stream):
+    """A new temporary file, open for writing; its path goes to `paths[stream]`."""
+    descriptor, paths[stream] = tempfile.mkstemp(prefix='oautom-', suffix=f'.{stream}')
+    return os.fdopen(descriptor, 'wb')
 
 
 def _tail(path, stream, keep):
