@@ -11,8 +11,8 @@ The core, in reading order (about 800 lines, top to bottom):
 Each core module leans on small helpers, one concept each: step_run.py (one
 step of one vect), rules.py (trigger rules), due.py (when steps are next
 due), context.py (what a step sees), loop.py (the loop over tick()),
-events.py, graph.py (cycles), params.py, clock.py (injected time),
-report.py, names.py, errors.py and step_log.py.
+plans.py and cron.py (schedules), events.py, graph.py (cycles), params.py,
+clock.py (injected time), report.py, names.py, errors.py and step_log.py.
 
 At the edges, the two ready-made steps: bash_execution.py and
 python_execution.py (workers.py: the threads that run Python steps).
@@ -24,12 +24,14 @@ from .errors import (FlowIntegrityError, InvalidParamsError, InvalidScheduleErro
                      UnknownFlowError, VectAlreadyRunningException)
 from .execution import Execution, SkipExecution
 from .flow import Flow
+from .plans import Plan
 from .python_execution import PythonExecution
 from .states import ExecutionState, VectState
 from .vect import Vect
 
 __all__ = [
     'OAutom', 'OAutomMode', 'Flow', 'Execution', 'BashExecution', 'PythonExecution', 'Vect',
+    'Plan',
     'ExecutionState', 'VectState', 'SkipExecution', 'OAutomError', 'FlowIntegrityError',
     'UnknownFlowError', 'VectAlreadyRunningException', 'InvalidScheduleError',
     'InvalidParamsError',

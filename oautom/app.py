@@ -3,7 +3,8 @@
 Everything that happens, happens in `tick()`: one round in which every
 running vect checks its due steps, ends what ended and hands back the steps
 that became ready; the app then starts them (at most `max_parallel` at a
-time) and publishes the events. The three modes only differ in who calls it:
+time) and publishes the events. Plans (plans.py) start vects from the
+tick as well. The three modes only differ in who calls it:
 
     step        you do: nothing moves until you call app.tick()
     foreground  run() loops in your thread until no vect is left running
@@ -21,6 +22,7 @@ from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, \
 from .events import Subscribers
 from .loop import Loop
 from .params import resolve_params
+from .plans import Plans, make_plan
 from .vect import Vect
 
 
@@ -60,10 +62,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._ticking = None      # the name of the thread inside tick(), for messages
         self._queue = deque()     # (vect, StepRun) ready but held back by max_parallel
         self._subscribers = Subscribers()
+        self._plans = Plans()
         self._loop = Loop(tick=self._loop_round, seconds_to_next_due=self._seconds_to_next_due,
-                          has_work=self._has_running_vects, clock=self.clock)
-
-    # -- flows ------------------------------------------------------------------
+                          has_work=self._has_work, clock=self.clock)
 
     def register_flow(self, flow):
         """Add a flow to this app; its name must be new here."""
@@ -107,6 +108,20 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._history.append(vect)
         self._loop.ring()  # its start event and first steps go out with the next tick
         return vect
+
+    def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
+             params=None):
+        """Start the flow every interval, or on a 5-field cron expression (see plans.py)."""
+        values = resolve_params(self.flow(flow_name), params)
+        plan = make_plan(flow_name, values, self.clock.now(), days=days, hours=hours,
+                         minutes=minutes, seconds=seconds, cron=cron)
+        self._plans.add(plan)
+        self._loop.ring()  # a sleeping loop must learn of the new firing time
+        return plan
+
+    def plans(self):
+        """The plans not cancelled."""
+        return self._plans.live()
 
     def status(self, flow_name):
         """The status dict of the flow's newest vect, {} if it never ran."""
@@ -152,6 +167,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return events
 
     def _one_round(self):
+        self._plans.fire_due(self.clock.now(), self.start)
         now = self.clock.monotonic()
         with self._lock:
             vects = list(self._running.values())
@@ -197,6 +213,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         round. No loop (step mode): cancel now, in a tick of our own, unless a tick is
         under way (then the next tick finishes the job).
         """
+        self._plans.cancel_all()
         self._loop.request_stop()
         if not self._loop.wait_until_stopped():
             self._cancel_running()
@@ -213,17 +230,18 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         for vect in vects:
             vect.cancel()
 
-    def _has_running_vects(self):
+    def _has_work(self):
         with self._lock:
-            return bool(self._running)
+            return bool(self._running) or bool(self._plans.live())
 
     def _seconds_to_next_due(self):
-        """Seconds until the earliest due time of any vect; None if only a ring can help."""
+        """Seconds until a vect or a plan is next due; None if only a ring can help."""
         with self._lock:
             dues = [due for vect in self._running.values() if (due := vect.next_due()) is not None]
-        if not dues:
-            return None
-        return max(0.0, min(dues) - self.clock.monotonic())
+        now = self.clock.monotonic()
+        waits = [max(0.0, due - now) for due in dues]
+        plan_wait = self._plans.seconds_to_next(self.clock.now())
+        return min(waits + [plan_wait] if plan_wait is not None else waits, default=None)
 
     def __repr__(self):
         with self._lock:

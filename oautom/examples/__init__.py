@@ -4,4 +4,5 @@
     02_dependencies      a diamond: fan-out and join, outputs passed downstream
     03_custom_execution  your own Execution: a sensor that polls for a file
     04_step_by_step      step mode: tick by hand and watch what changed
+    05_plans             a schedule in a background app
 """

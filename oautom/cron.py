@@ -1,0 +1,113 @@
+"""Cron expressions: five fields that say at which minutes a plan fires.
+
+    ┌ minute        0-59
+    │ ┌ hour        0-23
+    │ │ ┌ day       1-31            (day of the month)
+    │ │ │ ┌ month   1-12, jan-dec
+    │ │ │ │ ┌ weekday 0-7, sun-sat  (0 and 7 are both Sunday)
+    * * * * *
+
+Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a
+comma-separated list of those. As in Vixie cron, when both the day and the
+weekday are restricted (the field does not start with `*`), a date matches
+if *either* matches: `0 9 1 * mon` is "9:00 on the 1st and on every Monday".
+
+`Cron('*/5 * * * *').next_after(dt)` is pure: it reads no clock.
+"""
+from datetime import datetime, timedelta
+
+from .errors import InvalidScheduleError
+
+# name, lowest, highest, names for the values from `lowest` on
+FIELDS = (
+    ('minute', 0, 59, ()),
+    ('hour', 0, 23, ()),
+    ('day', 1, 31, ()),
+    ('month', 1, 12, ('jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct',
+                      'nov', 'dec')),
+    ('weekday', 0, 7, ('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat')),
+)
+LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31,
+                 11: 30, 12: 31}
+
+
+class Cron:
+    """A parsed cron expression."""
+
+    def __init__(self, expression):
+        if not isinstance(expression, str) or len(expression.split()) != 5:
+            raise InvalidScheduleError(
+                f'cron expression {expression!r} must have 5 fields: minute hour day month '
+                f'weekday, such as "*/5 * * * *"')
+        self.expression = expression
+        fields = expression.lower().split()
+        self.minutes, self.hours, self.days, self.months, weekdays = (
+            _parse(text, *spec) for text, spec in zip(fields, FIELDS))
+        self.weekdays = {day % 7 for day in weekdays}  # 7 is Sunday too
+        # Vixie cron: a field that starts with '*' counts as unrestricted.
+        self.days_restricted = not fields[2].startswith('*')
+        self.weekdays_restricted = not fields[4].startswith('*')
+        if self.days_restricted and not self.weekdays_restricted and not any(
+                day <= LONGEST_MONTH[month] for day in self.days for month in self.months):
+            raise InvalidScheduleError(
+                f'cron field day: {fields[2]!r} never occurs in month {fields[3]!r}, so '
+                f'{expression!r} would never fire; pick days that the months have')
+
+    def matches_day(self, moment):
+        """True if the date of `moment` is one this expression fires on."""
+        if moment.month not in self.months:
+            return False
+        day_ok = moment.day in self.days
+        weekday_ok = moment.isoweekday() % 7 in self.weekdays  # Sunday is 0
+        if self.days_restricted and self.weekdays_restricted:
+            return day_ok or weekday_ok
+        return day_ok and weekday_ok
+
+    def next_after(self, moment):
+        """The first minute strictly after `moment` at which this expression fires."""
+        moment = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        for _ in range(366 * 30):  # days: enough for a Feb 29 that is also a Monday
+            if not self.matches_day(moment):
+                moment = datetime(moment.year, moment.month, moment.day) + timedelta(days=1)
+                continue
+            for hour in sorted(h for h in self.hours if h >= moment.hour):
+                first = moment.minute if hour == moment.hour else 0
+                minutes = [m for m in sorted(self.minutes) if m >= first]
+                if minutes:
+                    return moment.replace(hour=hour, minute=minutes[0])
+            moment = datetime(moment.year, moment.month, moment.day) + timedelta(days=1)
+        raise InvalidScheduleError(f'cron expression {self.expression!r} never fires')
+
+    def __repr__(self):
+        return f'<Cron {self.expression!r}>'
+
+
+def _parse(text, name, lowest, highest, names):
+    """The set of values a field allows."""
+    values = set()
+    for part in text.split(','):
+        span, _, step_text = part.partition('/')
+        step = _number(step_text, name, 1, highest, names=()) if step_text else 1
+        if span == '*':
+            first, last = lowest, highest
+        elif '-' in span:
+            start, _, end = span.partition('-')
+            first, last = (_number(bound, name, lowest, highest, names) for bound in (start, end))
+            if first > last:
+                raise InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; '
+                                           f'write it low-high')
+        else:
+            first = _number(span, name, lowest, highest, names)
+            last = highest if step_text else first  # '5/15' means 5, 20, 35, ...
+        values.update(range(first, last + 1, step))
+    return values
+
+
+def _number(text, name, lowest, highest, names):
+    if text in names:
+        return lowest + names.index(text)
+    if not text.isdigit() or not lowest <= int(text) <= highest:
+        allowed = f'{lowest}-{highest}' + (f' or {names[0]}-{names[-1]}' if names else '')
+        raise InvalidScheduleError(f'cron field {name}: {text!r} is not allowed; use {allowed}, '
+                                   f'*, ranges a-b, steps */n and lists a,b')
+    return int(text)

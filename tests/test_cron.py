@@ -1,0 +1,67 @@
+"""Cron expressions: five fields, Vixie cron's day rule, errors that name the field."""
+from datetime import datetime
+
+import pytest
+
+from oautom import InvalidScheduleError
+from oautom.cron import Cron
+
+FRIDAY = datetime(2026, 1, 2, 10, 0)  # 2 January 2026 is a Friday
+
+
+@pytest.mark.parametrize('expression, after, expected', [
+    ('*/5 * * * *', datetime(2026, 1, 1, 12, 3), datetime(2026, 1, 1, 12, 5)),
+    ('*/5 * * * *', datetime(2026, 1, 1, 12, 5), datetime(2026, 1, 1, 12, 10)),  # strictly after
+    ('*/5 * * * *', datetime(2026, 1, 1, 12, 4, 59), datetime(2026, 1, 1, 12, 5)),
+    ('0,30 8-10 * * *', datetime(2026, 1, 1, 10, 30), datetime(2026, 1, 2, 8, 0)),
+    ('15 14 1 * *', datetime(2026, 1, 1, 14, 16), datetime(2026, 2, 1, 14, 15)),
+    ('0 9 * * mon-fri', FRIDAY, datetime(2026, 1, 5, 9, 0)),
+    ('0 0 1 jan *', FRIDAY, datetime(2027, 1, 1, 0, 0)),
+    ('0 0 * * 7', FRIDAY, datetime(2026, 1, 4, 0, 0)),   # 7 is Sunday
+    ('0 0 * * 0', FRIDAY, datetime(2026, 1, 4, 0, 0)),   # and so is 0
+    ('0 0 29 2 *', FRIDAY, datetime(2028, 2, 29, 0, 0)),  # the next leap day
+    ('0 12 10-20/5 * *', FRIDAY, datetime(2026, 1, 10, 12, 0)),
+    ('59 23 31 dec *', datetime(2026, 12, 31, 23, 59), datetime(2027, 12, 31, 23, 59)),
+])
+def test_next_after(expression, after, expected):
+    assert Cron(expression).next_after(after) == expected
+
+
+def test_restricted_day_and_weekday_match_either():
+    # Vixie cron: "on the 1st, and on every Monday"
+    cron = Cron('0 9 1 * mon')
+    assert cron.next_after(datetime(2026, 1, 2, 0, 0)) == datetime(2026, 1, 5, 9, 0)   # a Monday
+    assert cron.next_after(datetime(2026, 1, 26, 10, 0)) == datetime(2026, 2, 1, 9, 0)  # the 1st
+
+
+def test_a_day_field_starting_with_a_star_counts_as_unrestricted():
+    # */2 starts with '*': both fields must match, so odd days that are Mondays
+    cron = Cron('0 9 */2 * mon')
+    assert cron.next_after(datetime(2026, 1, 1, 0, 0)) == datetime(2026, 1, 5, 9, 0)
+    assert cron.next_after(datetime(2026, 1, 5, 10, 0)) == datetime(2026, 1, 19, 9, 0)
+
+
+@pytest.mark.parametrize('expression, field', [
+    ('60 * * * *', 'minute'), ('* 24 * * *', 'hour'), ('* * 0 * *', 'day'),
+    ('* * * 13 *', 'month'), ('* * * * 8', 'weekday'), ('* * * foo *', 'month'),
+    ('5-1 * * * *', 'minute'), ('*/0 * * * *', 'minute'), ('0 0 30 2 *', 'day'),
+    ('0 0 31 apr,jun *', 'day'),
+])
+def test_a_bad_field_is_named(expression, field):
+    with pytest.raises(InvalidScheduleError, match=f'cron field {field}'):
+        Cron(expression)
+
+
+@pytest.mark.parametrize('expression', ['* * * *', '* * * * * *', '', None])
+def test_five_fields_are_required(expression):
+    with pytest.raises(InvalidScheduleError, match='5 fields'):
+        Cron(expression)
+
+
+def test_an_impossible_day_is_fine_when_a_weekday_can_fire():
+    assert Cron('0 0 30 2 mon').next_after(FRIDAY) == datetime(2026, 2, 2, 0, 0)  # Mondays in Feb
+
+
+def test_schedule_errors_are_value_errors():
+    with pytest.raises(ValueError):
+        Cron('nope')
