@@ -221,6 +221,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def _loop_round(self):
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
+            self._plans.cancel_all()
             self._cancel_running()
         self.tick()
 

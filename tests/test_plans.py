@@ -1,5 +1,9 @@
 """Plans start a flow every interval (on a fixed grid) or on a cron expression."""
 import logging
+import os
+import pathlib
+import subprocess
+import sys
 import threading
 from datetime import datetime
 
@@ -11,6 +15,7 @@ from oautom.clock import FakeClock
 from helpers import Scripted
 
 NOON = datetime(2026, 1, 1, 12, 0)  # FakeClock's start
+ROOT = pathlib.Path(__file__).parents[1]
 
 
 @pytest.fixture(name='app')
@@ -150,3 +155,21 @@ def test_a_background_app_fires_its_plan_on_the_real_clock():
 def test_repr_says_when_it_fires(app):
     plan = app.plan('etl', minutes=10)
     assert repr(plan) == "<Plan 'etl' every 0:10:00, next 2026-01-01 12:10:00>"
+
+
+CTRL_C_WITH_A_PLAN = '''
+import os, signal, threading
+from oautom import Flow, OAutom, PythonExecution
+app = OAutom()
+PythonExecution('a', Flow('etl', app=app), function=lambda ctx: None)
+app.plan('etl', hours=1)
+threading.Timer(0.2, os.kill, args=(os.getpid(), signal.SIGINT)).start()
+app.run()
+'''
+
+
+def test_ctrl_c_ends_a_foreground_run_that_still_has_a_plan():
+    done = subprocess.run([sys.executable, '-c', CTRL_C_WITH_A_PLAN], capture_output=True,
+                          text=True, timeout=10, check=False,
+                          env={**os.environ, 'PYTHONPATH': str(ROOT)})
+    assert done.returncode != 0 and 'KeyboardInterrupt' in done.stderr
