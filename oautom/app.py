@@ -7,10 +7,8 @@ time) and publishes the events. Plans (plans.py) start vects from the
 tick as well. The three modes only differ in who calls it:
 
     step        you do: nothing moves until you call app.tick()
-    foreground  run() loops in your thread until no vect is left running
-    background  run() starts a thread named 'oautom-engine' that loops
-
-The loop, "tick, then sleep until something can change", is in loop.py.
+    foreground  run() loops in your thread until no vect runs and no plan is left
+    background  run() starts a thread named 'oautom-engine' that loops (loop.py)
 """
 import threading
 from collections import deque
@@ -49,14 +47,14 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                 raise OAutomError(f'{option} must be a whole number of 1 or more, not {value!r}')
         self.max_parallel = max_parallel
         self.clock = clock or Clock()  # every now and every wait goes through it
-        # Guards the five dicts below. Never held while user code (run, check,
-        # callbacks) runs.
+        # Guards the six below. Never held while user code (run, check, callbacks) runs.
         self._lock = threading.Lock()
         self._flows = {}          # flow name -> Flow
         self._running = {}        # flow name -> its running Vect
         self._history = deque(maxlen=history_size)  # every kept Vect, oldest first
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
+        self._events = []         # events of every vect, not yet published, in order
         # Only touched inside tick(), which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
         self._ticking = None      # the name of the thread inside tick(), for messages
@@ -90,8 +88,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise UnknownFlowError(f'unknown flow {name!r}; the registered flows are: {known}')
         return flow
 
-    # -- vects --------------------------------------------------------------------
-
     def start(self, flow_name, params=None):
         """Validate the flow and start a new vect of it; return the Vect."""
         flow = self.flow(flow_name).validate()
@@ -103,18 +99,24 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()')
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
-            vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring)
+            vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring,
+                        on_event=self._note_event)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._history.append(vect)
-        self._loop.ring()  # its start event and first steps go out with the next tick
+            self._events.append(vect.events[0])  # its start, published by the next tick
+        self._loop.ring()
         return vect
+
+    def _note_event(self, event):  # one list for all vects: events stay in the order they happen
+        with self._lock:
+            self._events.append(event)
 
     def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
              params=None):
         """Start the flow every interval, or on a 5-field cron expression (see plans.py)."""
         values = resolve_params(self.flow(flow_name), params)
-        plan = make_plan(flow_name, values, self.clock.now(), days=days, hours=hours,
-                         minutes=minutes, seconds=seconds, cron=cron)
+        plan = make_plan(flow_name, values, self.clock.time(), self._loop.ring, days=days,
+                         hours=hours, minutes=minutes, seconds=seconds, cron=cron)
         self._plans.add(plan)
         self._loop.ring()  # a sleeping loop must learn of the new firing time
         return plan
@@ -167,14 +169,14 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return events
 
     def _one_round(self):
-        self._plans.fire_due(self.clock.now(), self.start)
+        self._plans.fire_due(self.clock.time(), self.start)
         now = self.clock.monotonic()
         with self._lock:
             vects = list(self._running.values())
         ready = [(vect, run) for vect in vects for run in vect.advance(now)]
         self._start(ready, vects, now)
-        events = [event for vect in vects for event in vect.take_events()]
         with self._lock:
+            events, self._events = self._events, []
             for vect in vects:
                 if vect.ended() and self._running.get(vect.flow_name) is vect:
                     del self._running[vect.flow_name]
@@ -206,13 +208,11 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._loop.start(background=self.mode is OAutomMode.background)
 
     def stop(self):
-        """Cancel every running vect and stop the loop; run() may be called again later.
+        """Cancel every running vect and plan, and stop the loop; run() may be called again.
 
-        A loop in another thread: wait until it has cancelled everything and ended.
-        A loop in this thread (stop() called by a step or a callback): it ends after this
-        round. No loop (step mode): cancel now, in a tick of our own, unless a tick is
-        under way (then the next tick finishes the job).
-        """
+        A loop in another thread: wait until it has cancelled all and ended. In this thread
+        (a step or callback called stop()): it ends after this round. No loop (step mode):
+        cancel now, in a tick of our own, unless one is under way (the next one does it)."""
         self._plans.cancel_all()
         self._loop.request_stop()
         if not self._loop.wait_until_stopped():
@@ -223,7 +223,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
             self._plans.cancel_all()
             self._cancel_running()
-        self.tick()
+        self._tick_if_free()  # a learner's own app.tick() may be under way: let it be
 
     def _cancel_running(self):
         with self._lock:
@@ -241,10 +241,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             dues = [due for vect in self._running.values() if (due := vect.next_due()) is not None]
         now = self.clock.monotonic()
         waits = [max(0.0, due - now) for due in dues]
-        plan_wait = self._plans.seconds_to_next(self.clock.now())
-        return min(waits + [plan_wait] if plan_wait is not None else waits, default=None)
+        plan_wait = self._plans.seconds_to_next(self.clock.time())
+        if plan_wait is not None:
+            waits.append(plan_wait)
+        return min(waits, default=None)
 
     def __repr__(self):
-        with self._lock:
-            return (f'<OAutom {self.mode.value}: {len(self._flows)} flows, '
-                    f'{len(self._running)} running>')
+        return f'<OAutom {self.mode.value}: {len(self._flows)} flows, {len(self._running)} running>'

@@ -9,9 +9,9 @@ then wakes the engine, so the downstream starts within a millisecond. `check()` 
     exit 99    the step is skipped (as Airflow's BashOperator does)
     otherwise  the step fails with the exit code and the last lines of stderr
 
-stdout and stderr go to files in a temporary folder rather than to pipes:
-the step then ends when the *shell* exits, even if it left a background
-child holding the output open. That child is killed with the rest of the process
+stdout and stderr go to temporary files rather than to pipes: the step
+then ends when the *shell* exits, even if it left a background child
+holding the output open. That child is killed with the rest of the process
 group at the end of the step. A process that leaves the group on purpose
 (`setsid`) is out of reach: it is no longer the step's.
 
@@ -28,7 +28,7 @@ import threading
 from functools import partial
 
 from .errors import FlowIntegrityError
-from .execution import Execution, SkipExecution, StepFailed
+from .execution import Execution, SkipExecution, StepFailed, describe
 from .step_log import LOG_LIMIT
 from .workers import WORKERS
 
@@ -68,12 +68,19 @@ class BashExecution(Execution):
                              'BashExecution(..., cwd=...) a folder that exists')
         context.log(f'$ {self.command}')
         self._shell = _LIVE.start(self.command, self.env, self.cwd)
-        WORKERS.hand_over(partial(self._wait_for_exit, context), name=f'oautom-bash-{self.name}')
+        try:
+            WORKERS.hand_over(partial(self._wait_for_exit, context),
+                              name=f'oautom-bash-{self.name}')
+        except BaseException:  # no thread to wait for it: the shell must not run unwatched
+            self._shell.kill()
+            raise
 
     def check(self):
         if self._result is None:
             return False
-        code, stderr_tail, outputs = self._result
+        code, stderr_tail, outputs, trouble = self._result
+        if trouble is not None:
+            raise CommandFailed(trouble)
         if code == 0:
             self.outputs.update(outputs)
             return True
@@ -91,10 +98,9 @@ class BashExecution(Execution):
             self._shell.kill()
 
     def _wait_for_exit(self, context):
-        code, stderr, outputs = -1, '', {}
-        try:  # whatever happens here, the step must end: hence the finally
+        code, stderr, outputs, trouble = None, '', {}, None
+        try:  # whatever happens here, the step must end: hence the except and the finally
             code = self._shell.wait()
-            _LIVE.forget(self._shell)
             if self._cancelled:
                 context.log('[the output of a cancelled attempt of this step follows]')
             stdout, stderr = self._shell.read_streams()
@@ -104,25 +110,30 @@ class BashExecution(Execution):
                 context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
             context.log(f'[exit code {code}]')
             outputs = self._shell.read_outputs()
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            trouble = f"the command's exit could not be collected: {describe(error)}"
         finally:
+            self._shell.remove_files()
+            _LIVE.forget(self._shell)  # only now: until here, an exit must remove its files
             self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
-                            outputs)
+                            outputs, trouble)
             context.wake()
 
 
 class _Shell:
     """One `/bin/sh -c` process in its own group, and its three temporary files: stdout,
-    stderr and output ($OAUTOM_OUTPUT, made by the command's first `>>`). The engine keeps
-    none of them open while the shell runs: a wide fan-out cannot run out of descriptors."""
+    stderr and output ($OAUTOM_OUTPUT). Each has a name nobody can guess (mkstemp), and
+    the engine keeps none open while the shell runs: a wide fan-out cannot run out of
+    descriptors."""
 
     def __init__(self, command, env, cwd):
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
         self.paths = {}                # 'stdout', 'stderr', 'output' -> its file's path
         try:
+            _temporary_file(self.paths, 'output').close()
             with _temporary_file(self.paths, 'stdout') as stdout, \
                     _temporary_file(self.paths, 'stderr') as stderr:
-                self.paths['output'] = self.paths['stdout'].removesuffix('.stdout') + '.output'
                 self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                     ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
                     stderr=stderr, cwd=cwd,
@@ -134,9 +145,12 @@ class _Shell:
 
     def wait(self):
         """Block until the shell exits, kill what it left in its group; return its exit code."""
-        code = self.process.wait()
+        # Wait without reaping: until it is reaped, the exited shell keeps its pid (and so
+        # its group id) from being given to another program, so killpg is safe.
+        os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT)
         with self._lock:
             self._kill_group()
+            code = self.process.wait()  # reaps it
             self._reaped = True
         return code
 
@@ -155,7 +169,7 @@ class _Shell:
     def read_streams(self):
         """stdout and stderr as text, each cut to its tail (behind a marker saying how much
         was dropped) so that both fit in one step log."""
-        out_size, err_size = (os.path.getsize(self.paths[name]) for name in ('stdout', 'stderr'))
+        out_size, err_size = (_size(self.paths[name]) for name in ('stdout', 'stderr'))
         # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
         budget = LOG_LIMIT - 4096  # room for the command line and the markers
         keep_err = min(err_size, max(budget // 2, budget - out_size))
@@ -164,7 +178,7 @@ class _Shell:
                 _tail(self.paths['stderr'], 'stderr', keep_err))
 
     def read_outputs(self):
-        """Every `key=value` line the command appended to $OAUTOM_OUTPUT; removes the files."""
+        """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
         outputs = {}
         try:
             with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
@@ -174,7 +188,6 @@ class _Shell:
                         outputs[key.strip()] = value
         except OSError:
             pass  # the command removed or replaced the file: it published nothing
-        self.remove_files()
         return outputs
 
     def remove_files(self):
@@ -183,7 +196,7 @@ class _Shell:
             try:
                 os.unlink(path)
             except FileNotFoundError:
-                pass  # never made (output), or already removed
+                pass  # already removed (by the command, or at interpreter exit)
             except IsADirectoryError:  # the command put a folder in its place
                 shutil.rmtree(path, ignore_errors=True)
 
@@ -194,8 +207,17 @@ def _temporary_file(paths, stream):
     return os.fdopen(descriptor, 'wb')
 
 
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:  # the command removed or replaced its own file: nothing to read
+        return 0
+
+
 def _tail(path, stream, keep):
     """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
+    if not keep:
+        return ''
     with open(path, 'rb') as file:
         size = file.seek(0, os.SEEK_END)
         file.seek(size - keep)

@@ -5,9 +5,11 @@ test can check a 60-second retry delay or a one-hour timeout in microseconds:
 advance the clock, then `app.tick()`. This is what `sched.scheduler` does with
 its `timefunc` and `delayfunc` arguments.
 
-Two kinds of time are kept apart on purpose:
+Three kinds of time are kept apart on purpose:
 - `monotonic()` (seconds, never jumps backwards) for due times and durations;
-- `now()` (a naive local `datetime`) for what humans read: events, status.
+- `now()` (a naive local `datetime`) for what humans read: events, status;
+- `time()` (seconds since the epoch) for plans: wall-clock time, but one that
+  a daylight-saving change does not move back or forth.
 """
 import queue
 import time
@@ -24,6 +26,10 @@ class Clock:
     def now(self):
         """The local wall-clock time, as a naive `datetime`."""
         return datetime.now()
+
+    def time(self):
+        """Seconds since the epoch: wall-clock time that daylight saving never moves."""
+        return time.time()
 
     def wait(self, doorbell: queue.SimpleQueue, timeout):
         """Sleep until something rings `doorbell` (puts in it), or `timeout` seconds pass."""
@@ -45,6 +51,9 @@ class FakeClock(Clock):
 
     def now(self):
         return self._start + timedelta(seconds=self._elapsed)
+
+    def time(self):
+        return self._start.timestamp() + self._elapsed
 
     def advance(self, seconds):
         """Move time forward by `seconds`."""

@@ -66,7 +66,7 @@ class Cron:
     def next_after(self, moment):
         """The first minute strictly after `moment` at which this expression fires."""
         moment = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        for _ in range(366 * 30):  # days: enough for a Feb 29 that is also a Monday
+        for _ in range(366 * 400):  # days: a whole Gregorian cycle, the calendar's period
             if not self.matches_day(moment):
                 moment = datetime(moment.year, moment.month, moment.day) + timedelta(days=1)
                 continue

@@ -15,11 +15,14 @@ step's downstream starts within microseconds, not at the next fixed tick.
 Foreground mode runs the loop in the caller's thread; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
+import logging
 import queue
 import signal
 import threading
 
 from .errors import OAutomError
+
+logger = logging.getLogger('oautom')
 
 
 class Loop:
@@ -38,12 +41,13 @@ class Loop:
 
     def ring(self):
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
-        self._doorbell.put(True)
+        if self._thread is not None:  # nobody loops (step mode): nobody would drain it
+            self._doorbell.put(True)
 
     def request_stop(self):
         """Ask the loop to end once no vect runs (the app cancels them). Any thread."""
         self._stop_requested = True
-        self._doorbell.put(True)
+        self.ring()
 
     @property
     def stopping(self):
@@ -79,7 +83,12 @@ class Loop:
     def _run(self, background):
         try:
             while True:
-                self._tick()
+                try:
+                    self._tick()
+                except Exception:  # pylint: disable=broad-exception-caught
+                    # Steps' errors never get here: this is an engine bug. Say so loudly,
+                    # but keep the engine alive for the other flows.
+                    logger.exception('the engine failed in a tick; it goes on with the next')
                 if not self._has_work() and (self._stop_requested or not background):
                     return
                 timeout = self._seconds_to_next_due()

@@ -14,60 +14,90 @@ The app asks its plans, in each tick, which are due (`Plans.due(now)`) and
 starts their flows; the loop sleeps until the next firing at the latest.
 """
 import logging
+import math
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
 
 logger = logging.getLogger('oautom')
+MAX_INTERVAL = 100 * 366 * 86400  # seconds
+LONGEST_WAIT = 60.0  # seconds: look at the wall clock at least this often (see seconds_to_next)
 
 
 class Plan:
     """A schedule for one flow: `next_run` is when it fires next."""
 
-    def __init__(self, flow_name, params, *, interval=None, cron=None, now):  # pylint: disable=too-many-arguments
+    def __init__(self, flow_name, params, *, interval=None, cron=None, now, on_change):  # pylint: disable=too-many-arguments
         self.flow_name = flow_name
         self.params = params
-        self._interval = interval       # a timedelta, or None for a cron plan
+        self._interval = interval       # seconds, or None for a cron plan
         self._cron = None if cron is None else Cron(cron)
-        self._anchor = now              # an interval plan's grid starts here
+        self._anchor = now              # an interval plan's grid starts here (epoch seconds)
+        self._on_change = on_change     # rings the app's loop
         self.cancelled = False
-        self.next_run = self.next_after(now)
+        # Epoch seconds, not a local datetime: a daylight-saving change must not make
+        # an interval plan fire twice or pause for an hour.
+        self.next_time = self._first_after(now)
+
+    @property
+    def next_run(self):
+        """The next firing, as a naive local datetime."""
+        return datetime.fromtimestamp(self.next_time)
 
     def next_after(self, moment):
-        """The first firing strictly after `moment` (pure: reads no clock)."""
-        if self._cron is not None:
-            return self._cron.next_after(moment)
-        steps = max(0, (moment - self._anchor) // self._interval) + 1
-        return self._anchor + steps * self._interval
+        """The first firing strictly after the naive local datetime `moment` (reads no clock)."""
+        return datetime.fromtimestamp(self._first_after(moment.timestamp()))
 
     def cancel(self):
         """Never fire again."""
         self.cancelled = True
+        self._on_change()  # a foreground run() may end now, if no plan is left
+
+    def move_past(self, now):
+        """The plan fired at `now` (epoch seconds): its next firing is the first after it."""
+        self.next_time = self._first_after(now)
+
+    def _first_after(self, seconds):
+        """Epoch seconds of the first firing strictly after `seconds`."""
+        if self._cron is not None:
+            return self._cron.next_after(datetime.fromtimestamp(seconds)).timestamp()
+        # The grid anchor + k * interval, k >= 1: the first point past `seconds` (the
+        # loop guards against a float rounding down onto `seconds` itself).
+        steps = max(0, math.floor((seconds - self._anchor) / self._interval)) + 1
+        while self._anchor + steps * self._interval <= seconds:
+            steps += 1
+        return self._anchor + steps * self._interval
 
     def __repr__(self):
-        every = self._cron.expression if self._cron else f'every {self._interval}'
+        every = self._cron.expression if self._cron else \
+            f'every {timedelta(seconds=self._interval)}'
         state = 'cancelled' if self.cancelled else f'next {self.next_run:%Y-%m-%d %H:%M:%S}'
         return f'<Plan {self.flow_name!r} {every}, {state}>'
 
 
-def make_plan(flow_name, params, now, *, days, hours, minutes, seconds, cron):  # pylint: disable=too-many-arguments
+def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, seconds, cron):  # pylint: disable=too-many-arguments
     """A Plan from app.plan()'s arguments, or InvalidScheduleError saying what is wrong."""
     parts = {'days': days, 'hours': hours, 'minutes': minutes, 'seconds': seconds}
     for name, value in parts.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise InvalidScheduleError(f'{name} must be a number of 0 or more, not {value!r}')
-    interval = timedelta(**parts)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                0 <= value < math.inf):
+            raise InvalidScheduleError(f'{name} must be a finite number of 0 or more, '
+                                       f'not {value!r}')
+    interval = days * 86400 + hours * 3600 + minutes * 60 + seconds
     if cron is not None:
         if interval:
             raise InvalidScheduleError('give a plan either an interval (days, hours, minutes, '
                                        'seconds) or a cron expression, not both')
-        return Plan(flow_name, params, cron=cron, now=now)
+        return Plan(flow_name, params, cron=cron, now=now, on_change=on_change)
     if not interval:
         raise InvalidScheduleError('a plan needs an interval above 0 (days=, hours=, minutes=, '
                                    'seconds=) or a cron expression (cron="*/5 * * * *")')
-    return Plan(flow_name, params, interval=interval, now=now)
+    if interval > MAX_INTERVAL:
+        raise InvalidScheduleError(f'an interval of {interval:g} s is longer than a century; '
+                                   'give a shorter one, or a cron expression')
+    return Plan(flow_name, params, interval=interval, now=now, on_change=on_change)
 
 
 class Plans:
@@ -89,10 +119,10 @@ class Plans:
             return list(self._plans)
 
     def due(self, now):
-        """The plans whose firing time has come; each moves on to its next firing."""
-        fired = [plan for plan in self.live() if plan.next_run <= now]
+        """The plans whose firing time (epoch seconds) has come; each moves on to its next."""
+        fired = [plan for plan in self.live() if plan.next_time <= now]
         for plan in fired:
-            plan.next_run = plan.next_after(now)
+            plan.move_past(now)
         return fired
 
     def fire_due(self, now, start):
@@ -106,9 +136,14 @@ class Plans:
                 logger.warning('plan of flow %r could not start it: %s', plan.flow_name, error)
 
     def seconds_to_next(self, now):
-        """Seconds until the next firing of any plan; None if there is no plan."""
-        firings = [plan.next_run for plan in self.live()]
-        return max(0.0, (min(firings) - now).total_seconds()) if firings else None
+        """Seconds from `now` (epoch) until the next firing of any plan; None if no plan.
+
+        The loop sleeps on the monotonic clock, which stands still while the machine is
+        suspended and ignores the wall clock being set: it looks again at least every
+        LONGEST_WAIT seconds, so a firing is never late by more than that.
+        """
+        firings = [plan.next_time for plan in self.live()]
+        return min(max(0.0, min(firings) - now), LONGEST_WAIT) if firings else None
 
     def cancel_all(self):
         """Cancel every plan (app.stop())."""

@@ -52,9 +52,6 @@ class PythonExecution(Execution):
             self._returned = self.function(context)
         except SkipExecution as signal:
             self._failure = signal
-        except SystemExit as exit_request:  # it must end this step, not the engine
-            self._failure = StepFailed(f'the function called sys.exit({exit_request.code}); '
-                                       'raise an exception to fail a step')
         except BaseException as error:  # pylint: disable=broad-exception-caught
             # The traceback starts at the function: this method's own frame is left out.
             context.log(''.join(traceback.format_exception(

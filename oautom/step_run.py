@@ -10,7 +10,7 @@ import logging
 import threading
 import traceback
 
-from .execution import SkipExecution, StepFailed, describe
+from .execution import STEP_ERRORS, SkipExecution, StepFailed, describe
 from .rules import decide
 from .states import ENDED, FAILED, ExecutionState
 from .step_log import StepLog
@@ -114,7 +114,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.instance.run(context)
         except SkipExecution as signal:
             return ExecutionState.skipped, _skip_reason(signal)
-        except Exception as error:  # pylint: disable=broad-exception-caught
+        except STEP_ERRORS as error:
             return None, error
         took = clock.monotonic() - began
         if took > SLOW_RUN_SECONDS:  # the whole engine waited: say so, where it shows
@@ -131,7 +131,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             finished = bool(self.instance.check())  # bool() too may run user code
         except SkipExecution as signal:
             return ExecutionState.skipped, _skip_reason(signal)
-        except Exception as error:  # pylint: disable=broad-exception-caught
+        except STEP_ERRORS as error:
             return None, error
         if not finished:
             return None, None
@@ -162,8 +162,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Ask the running copy to stop; an error in cancel() is logged, not raised."""
         try:
             self.instance.cancel()
-        except Exception as error:  # pylint: disable=broad-exception-caught
-            self.write_log(f'cancel() raised {type(error).__name__}: {error}\n')
+        except STEP_ERRORS as error:
+            self.write_log(f'[cancel() failed: {describe(error)}]\n')
 
     def __repr__(self):
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'

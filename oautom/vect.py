@@ -6,7 +6,6 @@ The app drives it from its tick, never from two threads at once:
                           and return the steps that became ready to start
     start_step(run, now)  start one ready step (the app decides when: max_parallel)
     hold(run)             record that a ready step waits for a free slot (queued)
-    take_events()         the events since the last call, for the app to publish
     next_due()            when this vect next needs a tick, for the loop to sleep
 
 A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
@@ -33,7 +32,7 @@ _S = ExecutionState
 class Vect:  # pylint: disable=too-many-instance-attributes
     """One run of one flow, with its own params, step states, outputs and events."""
 
-    def __init__(self, flow, number, params, *, clock, on_change):  # pylint: disable=too-many-arguments
+    def __init__(self, flow, number, params, *, clock, on_change, on_event):  # pylint: disable=too-many-arguments
         self.id = f'{flow.name}.{number}'
         self.flow_name = flow.name
         self.params = params
@@ -49,7 +48,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._cancel_requested = False
         self._ended = threading.Event()   # set once the vect has ended, for wait()
         # Below: touched only by the app's tick, so no lock is needed.
-        self._new_events = []             # events not yet collected by the app
+        self._on_event = on_event         # hands each new event to the app, in order
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
         self._ready = [run for run in self._runs if not run.upstream]  # these run at once
@@ -62,7 +61,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.running_steps = 0            # StepRuns in state running, for max_parallel
         self.events.append(make_event(self.start_date, self.id, None, VectState.running,
                                       f'vect {self.id} started'))
-        self._new_events.append(self.events[0])
 
     # -- what the app calls from its tick ----------------------------------------
 
@@ -84,6 +82,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def start_step(self, run, now):
         """Start one attempt of a ready step: a fresh copy of it, then its run(context)."""
+        if self._cancel_requested:  # cancel() came during this tick: start nothing more
+            return
         run.prepare_attempt(now, self._clock)
         self._set_state(run, _S.running, f'attempt {run.attempts} started')
         for when in (run.next_check, run.deadline):  # the first check, and the timeout
@@ -111,11 +111,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if self._ready or self._cancel_requested:
             return float('-inf')
         return self._agenda.next_time()
-
-    def take_events(self):
-        """The events since the last call (the app publishes them after its tick)."""
-        events, self._new_events = self._new_events, []
-        return events
 
     # -- the public handle ---------------------------------------------------------
 
@@ -231,7 +226,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self.state = state
             self.end_date = event['time']
             self.events.append(event)
-        self._new_events.append(event)
+        self._on_event(event)
         self._ended.set()
 
     def _set_state(self, run, state, message):
@@ -243,7 +238,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             if state in ENDED:
                 run.ended = event['time']
             self.events.append(event)
-        self._new_events.append(event)
+        self._on_event(event)
 
     def _make_ready(self, run):
         run.ready = True

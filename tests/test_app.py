@@ -845,3 +845,23 @@ def test_a_join_of_thousands_of_steps_builds_and_runs():
     vect = app.start('wide')
     app.run()
     assert vect.state is VectState.success
+
+
+def test_subscribers_see_the_events_of_all_vects_in_the_order_they_happened():
+    app = OAutom(mode=OAutomMode.step, max_parallel=1, clock=FakeClock())
+    x, y = Flow('x', app=app), Flow('y', app=app)
+    Scripted('xa', x) >> Scripted('xb', x)
+    Scripted('ya', y)
+    running, most = set(), []
+
+    def count(event):
+        if event['step'] is not None:
+            key = (event['vect'], event['step'])
+            (running.add if event['state'] is ExecutionState.running else running.discard)(key)
+            most.append(len(running))
+    app.subscribe(count)
+    one, two = app.start('x'), app.start('y')
+    for _ in range(20):
+        app.tick()
+    assert one.ended() and two.ended()
+    assert max(most) == 1  # as max_parallel allows: a subscriber never sees two at once

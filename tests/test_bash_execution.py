@@ -485,3 +485,43 @@ def test_running_shells_hold_no_file_open_in_the_engine(background_app, tmp_path
     during = len(os.listdir('/proc/self/fd'))
     assert vect.wait(5) and vect.state is VectState.success
     assert during - before < 10
+
+
+STOP_THEN_EXIT = '''
+from oautom import BashExecution, Flow, OAutom, OAutomMode
+app = OAutom(mode=OAutomMode.background)
+flow = Flow('f', app=app)
+for i in range(4):
+    BashExecution(f's{i}', flow, command='sleep 5')
+app.run()
+vect = app.start('f')
+while not all(s['state'] == 'running' for s in vect.status()['executions']):
+    pass
+app.stop()
+'''
+
+
+def test_exiting_right_after_stop_leaves_no_temporary_file_and_no_traceback(tmp_path):
+    temporary = tmp_path / 'tmp'
+    temporary.mkdir()
+    for _ in range(3):  # the waiters race the exit: try it a few times
+        done = subprocess.run([sys.executable, '-c', STOP_THEN_EXIT], capture_output=True,
+                              text=True, timeout=10, check=True,
+                              env={**os.environ, 'PYTHONPATH': str(REPO),
+                                   'TMPDIR': str(temporary)})
+        assert 'Traceback' not in done.stderr
+        assert not list(temporary.iterdir())
+
+
+def test_a_command_that_removes_its_own_log_files_still_succeeds_and_leaves_nothing(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    vect = run_command('echo hi; echo oops >&2; rm -f "$TMPDIR"/oautom-* '
+                       f'{tmp_path}/oautom-*')
+    assert step_status(vect)['state'] == 'success'
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_output_file_exists_and_only_its_owner_may_touch_it():
+    vect = run_command('echo "mode=$(stat -c %a "$OAUTOM_OUTPUT")" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'mode': '600'}

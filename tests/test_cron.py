@@ -65,3 +65,8 @@ def test_an_impossible_day_is_fine_when_a_weekday_can_fire():
 def test_schedule_errors_are_value_errors():
     with pytest.raises(ValueError):
         Cron('nope')
+
+
+def test_the_search_spans_the_calendar_cycle():
+    # Feb 29 on a Sunday: 2088, then not again until 2128
+    assert Cron('0 0 29 2 */7').next_after(datetime(2089, 3, 1)) == datetime(2128, 2, 29)

@@ -173,3 +173,22 @@ def test_ctrl_c_ends_a_foreground_run_that_still_has_a_plan():
                           text=True, timeout=10, check=False,
                           env={**os.environ, 'PYTHONPATH': str(ROOT)})
     assert done.returncode != 0 and 'KeyboardInterrupt' in done.stderr
+
+
+@pytest.mark.parametrize('options', [{'seconds': float('nan')}, {'hours': float('inf')},
+                                     {'days': 10 ** 9}])
+def test_an_interval_that_is_not_a_usable_number_is_refused(app, options):
+    with pytest.raises(InvalidScheduleError):
+        app.plan('etl', **options)
+
+
+def test_cancelling_the_last_plan_ends_a_foreground_run_at_once():
+    app = OAutom(mode=OAutomMode.foreground)
+    Scripted('a', Flow('etl', app=app))
+    plan = app.plan('etl', seconds=30)
+    threading.Timer(0.1, plan.cancel).start()
+    runner = threading.Thread(target=app.run, daemon=True)
+    runner.start()
+    runner.join(5)
+    assert not runner.is_alive()
+    assert app.logs() == []

@@ -351,3 +351,63 @@ def test_a_stale_check_time_wakes_nobody(app, flow):
     app.tick()                       # and ends now
     assert vect.ended()
     assert vect.next_due() is None   # its 60 s check is gone, not waited for
+
+
+class Exits(Scripted):
+    """A step whose run(), check() or cancel() calls sys.exit()."""
+
+    def __init__(self, name, flow, where, **options):
+        super().__init__(name, flow, script=[False], **options)
+        self.where = where
+
+    def run(self, context):
+        super().run(context)
+        if self.where == 'run':
+            raise SystemExit(2)
+
+    def check(self):
+        if self.where == 'check':
+            raise SystemExit(2)
+        return super().check()
+
+    def cancel(self):
+        if self.where == 'cancel':
+            raise SystemExit(2)
+
+
+@pytest.mark.parametrize('where', ['run', 'check'])
+def test_sys_exit_in_a_step_fails_the_step_not_the_engine(app, flow, where):
+    Exits('exits', flow, where)
+    Scripted('fine', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'exits': 'failed', 'fine': 'success'}
+    assert 'sys.exit(2)' in vect.status()['executions'][0]['error']
+
+
+def test_sys_exit_in_cancel_does_not_stop_the_cancellation(app, flow):
+    Exits('exits', flow, 'cancel', timeout=5)
+    vect = app.start('etl')
+    app.tick()
+    app.clock.advance(5)
+    app.tick()  # timed out: its cancel() calls sys.exit
+    assert states(vect) == {'exits': 'failed'}
+    assert 'sys.exit(2)' in vect.log('exits')
+
+
+def test_no_step_starts_once_its_vect_is_cancelled(app, flow):
+    first = Scripted('first', flow)
+    vects = []
+
+    class Canceller(Scripted):
+        """Cancels its own vect from run(), as another thread might mid-tick."""
+
+        def run(self, context):
+            super().run(context)
+            vects[0].cancel()
+    fan = [Canceller('c0', flow)] + [Scripted(f'f{i}', flow) for i in range(1, 5)]
+    first >> fan
+    vects.append(app.start('etl'))
+    tick_until_ended(app, vects[0])
+    assert vects[0].state is VectState.cancelled
+    assert all(step.calls == [] for step in fan[1:])

@@ -1,0 +1,57 @@
+"""The loop: tick, then sleep until something can change; it survives a failing tick."""
+import logging
+import threading
+
+from oautom.clock import Clock
+from oautom.loop import Loop
+
+
+def test_a_foreground_loop_ticks_until_no_work_is_left():
+    work = [3]
+
+    def tick():
+        work[0] -= 1
+    loop = Loop(tick=tick, seconds_to_next_due=lambda: 0.0, has_work=lambda: work[0] > 0,
+                clock=Clock())
+    loop.start(background=False)
+    assert work == [0]
+
+
+def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog):
+    ticks = []
+
+    def tick():
+        ticks.append(True)
+        if len(ticks) == 1:
+            raise RuntimeError('an engine bug')
+    loop = Loop(tick=tick, seconds_to_next_due=lambda: 0.0, has_work=lambda: len(ticks) < 3,
+                clock=Clock())
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        loop.start(background=False)
+    assert len(ticks) == 3 and 'the engine failed in a tick' in caplog.text
+
+
+def test_a_background_loop_sleeps_until_rung():
+    ticked = threading.Event()
+    count = []
+
+    def tick():
+        count.append(True)
+        if len(count) > 1:
+            ticked.set()
+    loop = Loop(tick=tick, seconds_to_next_due=lambda: None,
+                has_work=lambda: not loop.stopping, clock=Clock())
+    loop.start(background=True)
+    assert not ticked.wait(0.1)  # nothing is due: it sleeps after its first tick
+    loop.ring()
+    assert ticked.wait(2)
+    loop.request_stop()
+    assert loop.wait_until_stopped()
+
+
+def test_nobody_loops_so_rings_are_not_kept():
+    loop = Loop(tick=lambda: None, seconds_to_next_due=lambda: None, has_work=lambda: False,
+                clock=Clock())
+    for _ in range(1000):
+        loop.ring()
+    assert loop._doorbell.empty()  # pylint: disable=protected-access
