@@ -115,7 +115,8 @@ class Plans:
     def live(self):
         """The plans not cancelled, dropping the cancelled ones."""
         with self._lock:
-            self._plans = [plan for plan in self._plans if not plan.cancelled]
+            if self._plans:  # asked at every tick: cheap when there is no plan
+                self._plans = [plan for plan in self._plans if not plan.cancelled]
             return list(self._plans)
 
     def due(self, now):
