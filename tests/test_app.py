@@ -394,8 +394,9 @@ def run_ctrl_c_script(tmp_path, *args):
     with subprocess.Popen([sys.executable, str(script), *args], env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         try:
-            if not args:  # the step has started once its 'running' event is published
-                wait_until(ready_file.exists)
+            if not args:  # once the shell has written its pid, it is surely running
+                wait_until(lambda: ready_file.exists() and pid_file.exists()
+                           and pid_file.read_text().strip())
                 process.send_signal(signal.SIGINT)
             stdout, stderr = process.communicate(timeout=DEADLINE)
         finally:
