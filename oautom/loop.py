@@ -87,8 +87,9 @@ class Loop:
                     self._tick()
                 except Exception:  # pylint: disable=broad-exception-caught
                     # Steps' errors never get here: this is an engine bug. Say so loudly,
-                    # but keep the engine alive for the other flows.
+                    # keep the engine alive for the other flows, but never spin on it.
                     logger.exception('the engine failed in a tick; it goes on with the next')
+                    self._clock.wait(self._doorbell, 1.0)
                 if not self._has_work() and (self._stop_requested or not background):
                     return
                 timeout = self._seconds_to_next_due()

@@ -145,7 +145,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if not isinstance(error, StepFailed):
                 # The first frame is oautom's own call into the step: start at the step's code.
                 self.write_log(''.join(traceback.format_exception(
-                    type(error), error, error.__traceback__.tb_next)))
+                    type(error), error, getattr(error.__traceback__, 'tb_next', None))))
             error = describe(error)
         self.error = error
         self.deadline = None
