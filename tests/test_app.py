@@ -6,6 +6,7 @@ modes run on real threads; Ctrl-C is sent to a real subprocess. Nothing here
 sleeps for long: tests wait on real things with short polls and a deadline, and
 every call that could hang on a bug runs in a helper thread with a deadline.
 """
+import inspect
 import json
 import logging
 import os
@@ -72,7 +73,8 @@ def stop_later(app, seconds):
 def wait_until(predicate, seconds=DEADLINE):
     deadline = time.monotonic() + seconds
     while not predicate():
-        assert time.monotonic() < deadline, f'gave up waiting after {seconds} s'
+        assert time.monotonic() < deadline, \
+            f'gave up waiting after {seconds} s for: {inspect.getsource(predicate).strip()}'
         time.sleep(0.005)
 
 
