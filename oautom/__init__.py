@@ -14,8 +14,9 @@ due), context.py (what a step sees), loop.py (the loop over tick()),
 plans.py and cron.py (schedules), events.py, graph.py (cycles), params.py,
 clock.py (injected time), report.py, names.py, errors.py and step_log.py.
 
-At the edges, the two ready-made steps: bash_execution.py and
-python_execution.py (workers.py: the threads that run Python steps).
+At the edges, the two ready-made steps: bash_execution.py (shell.py: one
+process group and its files) and python_execution.py (workers.py: the
+threads that run Python functions and wait for shells).
 Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 """
 from .app import OAutom, OAutomMode

@@ -1,0 +1,170 @@
+"""A shell process in its own process group, and the temporary files it writes.
+
+BashExecution (bash_execution.py) says *what* a shell step does; this module
+says how one process is started, watched and cleaned up:
+
+    Shell(command, env, cwd)   /bin/sh -c in a new process group; stdout,
+                               stderr and $OAUTOM_OUTPUT go to temporary files
+    shell.wait()               the exit code, once what it left running is killed
+    shell.kill()               kill the whole group (timeout, cancel, exit)
+    LIVE                       every shell not yet cleaned up, killed and removed
+                               at interpreter exit
+
+Files rather than pipes: nothing has to read while the shell runs, the engine
+keeps no descriptor open per running shell, and the step ends when the shell
+exits even if a child it left behind still holds the output open.
+"""
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+
+from .step_log import LOG_LIMIT
+
+
+class Shell:
+    """One `/bin/sh -c` process in its own group, and its three temporary files: stdout,
+    stderr and output ($OAUTOM_OUTPUT). Each has a name nobody can guess (mkstemp), and
+    the engine keeps none open while the shell runs: a wide fan-out cannot run out of
+    descriptors."""
+
+    def __init__(self, command, env, cwd):
+        self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
+        self._reaped = False           # once reaped, the pid may belong to another program
+        self.paths = {}                # 'stdout', 'stderr', 'output' -> its file's path
+        try:
+            _temporary_file(self.paths, 'output').close()
+            with _temporary_file(self.paths, 'stdout') as stdout, \
+                    _temporary_file(self.paths, 'stderr') as stderr:
+                self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                    ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
+                    stderr=stderr, cwd=cwd,
+                    env={**os.environ, **env, 'OAUTOM_OUTPUT': self.paths['output']},
+                    process_group=0)  # its own group: one killpg stops it and its children
+        except BaseException:  # nothing started, so nothing may stay behind
+            self.remove_files()
+            raise
+
+    def wait(self):
+        """Block until the shell exits, kill what it left in its group; return its exit code."""
+        # Wait without reaping: until it is reaped, the exited shell keeps its pid (and so
+        # its group id) from being given to another program, so killpg is safe.
+        os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT)
+        with self._lock:
+            self._kill_group()
+            code = self.process.wait()  # reaps it
+            self._reaped = True
+        return code
+
+    def kill(self):
+        """Kill the shell's whole process group, unless the shell was already reaped."""
+        with self._lock:
+            if not self._reaped:
+                self._kill_group()
+
+    def _kill_group(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is already gone
+
+    def read_streams(self):
+        """stdout and stderr as text, each cut to its tail (behind a marker saying how much
+        was dropped) so that both fit in one step log."""
+        out_size, err_size = (_size(self.paths[name]) for name in ('stdout', 'stderr'))
+        # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
+        budget = LOG_LIMIT - 4096  # room for the command line and the markers
+        keep_err = min(err_size, max(budget // 2, budget - out_size))
+        keep_out = min(out_size, budget - keep_err)
+        return (_tail(self.paths['stdout'], 'stdout', keep_out),
+                _tail(self.paths['stderr'], 'stderr', keep_err))
+
+    def read_outputs(self):
+        """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
+        outputs = {}
+        try:
+            with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
+                for line in output_file:
+                    key, sep, value = line.rstrip('\n').partition('=')
+                    if sep and key.strip():
+                        outputs[key.strip()] = value
+        except OSError:
+            pass  # the command removed or replaced the file: it published nothing
+        return outputs
+
+    def remove_files(self):
+        """Remove the three files; safe to call twice."""
+        for path in self.paths.values():
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass  # already removed (by the command, or at interpreter exit)
+            except IsADirectoryError:  # the command put a folder in its place
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _temporary_file(paths, stream):
+    """A new temporary file, open for writing; its path goes to `paths[stream]`."""
+    descriptor, paths[stream] = tempfile.mkstemp(prefix='oautom-', suffix=f'.{stream}')
+    return os.fdopen(descriptor, 'wb')
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:  # the command removed or replaced its own file: nothing to read
+        return 0
+
+
+def _tail(path, stream, keep):
+    """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
+    if not keep:
+        return ''
+    with open(path, 'rb') as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(size - keep)
+        text = file.read().decode('utf-8', errors='replace')
+    if size > keep:
+        return f'[... {size - keep} earlier bytes of {stream} dropped ...]\n{text}'
+    return text
+
+
+class LiveShells:
+    """The shells started and not yet reaped, to kill at interpreter exit."""
+
+    def __init__(self):
+        # Guards _shells and _closed. start() holds it across Popen, so an exit
+        # that comes while a shell is being started waits for it, then kills it.
+        self._lock = threading.Lock()
+        self._shells = set()
+        self._closed = False  # the interpreter is exiting: start nothing more
+
+    def start(self, command, env, cwd):
+        """Start a shell and remember it until forget()."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError('the interpreter is exiting; no new command is started')
+            shell = Shell(command, env, cwd)
+            self._shells.add(shell)
+            return shell
+
+    def forget(self, shell):
+        """The shell has exited and was reaped."""
+        with self._lock:
+            self._shells.discard(shell)
+
+    def kill_all(self):
+        """At exit: kill every live shell's group and remove its files."""
+        with self._lock:
+            self._closed = True
+            shells = list(self._shells)
+        for shell in shells:
+            shell.kill()
+            shell.remove_files()
+
+
+LIVE = LiveShells()
+atexit.register(LIVE.kill_all)
