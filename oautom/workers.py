@@ -1,10 +1,11 @@
-"""Workers: the threads that run PythonExecution functions, reused.
+"""Workers: reused threads for the work of steps (Python functions, waits for shells).
 
 A PythonExecution calls its function in a thread of its own, started at
-run(): the function never waits in a queue behind another one. Starting a
-new thread costs tens of microseconds, as much as a whole step of a fast
-flow, so a thread whose function has returned stays around for a while,
-idle, and the next function is handed to it instead:
+run(): the function never waits in a queue behind another one, and a
+BashExecution waits for its shell the same way. Starting a new thread costs
+tens of microseconds, as much as a whole step of a fast flow, so a thread
+whose job is done stays around for a while, idle, and the next job is handed
+to it instead:
 
     hand_over(job)  an idle worker?  -> it runs the job at once
                     none idle?       -> a new worker thread runs it
@@ -53,7 +54,7 @@ class Workers:  # pylint: disable=too-few-public-methods
                         return
                 job, name = inbox.get()  # picked just now: its job is on the way
             thread.name = name
-            job()  # a job handles its own errors: see PythonExecution._call
+            job()  # a job catches its own errors (PythonExecution._call, BashExecution's waiter)
             thread.name = idle_name
             with self._lock:
                 self._idle.append(inbox)
