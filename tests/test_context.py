@@ -1,0 +1,60 @@
+"""What a step sees: ancestry by bit sets, outputs as a read-only view, log and wake."""
+import pytest
+
+from oautom import Flow
+from oautom.context import AncestorOutputs, Ancestry, Context
+from oautom.errors import UnknownExecutionError
+from oautom.step_run import link_runs
+from helpers import Scripted
+
+
+def diamond():
+    """a -> b, a -> c, b -> d, c -> d, and e apart."""
+    flow = Flow('f')
+    a, b, c, d, _ = (Scripted(name, flow) for name in 'abcde')
+    a >> [b, c] >> d
+    runs = link_runs(flow.executions)
+    return {run.name: run for run in runs}, Ancestry(runs)
+
+
+def test_ancestors_follow_every_path_and_only_upstream():
+    runs, ancestry = diamond()
+    assert sorted(ancestry.names_upstream_of(runs['d'])) == ['a', 'b', 'c']
+    assert ancestry.is_upstream(runs['a'], runs['d'])
+    assert not ancestry.is_upstream(runs['d'], runs['a'])
+    assert not ancestry.is_upstream(runs['e'], runs['d'])
+    assert ancestry.names_upstream_of(runs['a']) == []
+
+
+def test_a_long_chain_is_walked_without_recursion():
+    flow = Flow('long')
+    steps = [Scripted(f's{i}', flow) for i in range(5000)]
+    for upstream, downstream in zip(steps, steps[1:]):
+        upstream >> downstream
+    runs = link_runs(flow.executions)
+    ancestry = Ancestry(runs)
+    assert ancestry.is_upstream(runs[0], runs[-1])
+    assert len(ancestry.names_upstream_of(runs[-1])) == 4999
+
+
+def test_outputs_view_reads_ancestors_outputs_and_refuses_others():
+    runs, ancestry = diamond()
+    runs['a'].outputs = {'rows': 3}
+    view = AncestorOutputs(runs['d'], ancestry)
+    assert view['a'] == {'rows': 3} and sorted(view) == ['a', 'b', 'c'] and len(view) == 3
+    with pytest.raises(UnknownExecutionError, match="'e' is not upstream of 'd'"):
+        view['e']  # pylint: disable=pointless-statement
+    with pytest.raises(UnknownExecutionError, match="'zz' is not upstream"):
+        view['zz']  # pylint: disable=pointless-statement
+    with pytest.raises(TypeError):
+        view['a']['rows'] = 4
+
+
+def test_context_log_adds_a_line_and_wake_calls_back():
+    lines, wakes = [], []
+    context = Context(params={'day': 1}, outputs={}, vect_id='f.1', attempt=2,
+                      log=lines.append, wake=lambda: wakes.append(True))
+    context.log('hello')
+    context.wake()
+    assert lines == ['hello\n'] and wakes == [True]
+    assert repr(context) == '<Context f.1 attempt 2>'

@@ -1,0 +1,51 @@
+"""Workers run each job at once in a daemon thread, reusing idle ones."""
+import threading
+
+from oautom import workers
+from oautom.workers import Workers
+
+
+def run_and_wait(pool, name='job'):
+    """Hand a job over; return (the thread it ran in, its name while it ran)."""
+    done, seen = threading.Event(), []
+
+    def job():
+        seen.append((threading.current_thread(), threading.current_thread().name))
+        done.set()
+    pool.hand_over(job, name)
+    assert done.wait(2)
+    return seen[0]
+
+
+def test_a_job_runs_in_a_daemon_thread_named_after_it():
+    thread, name = run_and_wait(Workers(), name='oautom-python-load')
+    assert thread is not threading.current_thread() and thread.daemon
+    assert name == 'oautom-python-load'
+
+
+def test_an_idle_worker_is_reused_and_named_idle_again():
+    pool = Workers()
+    first, _ = run_and_wait(pool)
+    for _ in range(100):  # the worker goes idle just after its job: give it a moment
+        if first.name.startswith('oautom-worker-'):
+            break
+        threading.Event().wait(0.005)
+    second, _ = run_and_wait(pool)
+    assert second is first and first.name == 'oautom-worker-1'
+
+
+def test_jobs_never_wait_behind_a_busy_worker():
+    pool, release = Workers(), threading.Event()
+    pool.hand_over(lambda: release.wait(2), 'busy')
+    try:
+        thread, _ = run_and_wait(pool)  # would time out if queued behind 'busy'
+        assert thread.name != 'busy'
+    finally:
+        release.set()
+
+
+def test_an_idle_worker_exits_after_its_idle_time(monkeypatch):
+    monkeypatch.setattr(workers, 'IDLE_SECONDS', 0.05)
+    thread, _ = run_and_wait(Workers())
+    thread.join(2)
+    assert not thread.is_alive()
