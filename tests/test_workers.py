@@ -49,3 +49,23 @@ def test_an_idle_worker_exits_after_its_idle_time(monkeypatch):
     thread, _ = run_and_wait(Workers())
     thread.join(2)
     assert not thread.is_alive()
+
+
+def test_a_burst_of_jobs_that_wait_for_each_other_all_run_at_once():
+    pool, barrier, passed = Workers(), threading.Barrier(20, timeout=2), []
+    for number in range(20):  # each job waits until all 20 run: none may wait for another
+        pool.hand_over(lambda: passed.append(barrier.wait()), f'job-{number}')
+    for _ in range(400):
+        if len(passed) == 20:
+            break
+        threading.Event().wait(0.005)
+    assert sorted(passed) == list(range(20))
+
+
+def test_a_burst_of_short_jobs_shares_few_workers():
+    pool, done = Workers(), threading.Semaphore(0)
+    for _ in range(2000):
+        pool.hand_over(done.release, 'short')
+    for _ in range(2000):
+        assert done.acquire(timeout=2)
+    assert pool._count < 2000  # pylint: disable=protected-access  # idle workers took jobs
