@@ -10,6 +10,7 @@ tick as well. The three modes only differ in who calls it:
     foreground  run() loops in your thread until no vect runs and no plan is left
     background  run() starts a thread named 'oautom-engine' that loops (loop.py)
 """
+import math
 import threading
 from collections import deque
 from enum import StrEnum
@@ -51,18 +52,18 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._lock = threading.Lock()
         self._flows = {}          # flow name -> Flow
         self._running = {}        # flow name -> its running Vect
+        self._started = []        # Vects started since the last tick, whose start is not published
         self._history = deque(maxlen=history_size)  # every kept Vect, oldest first
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
-        self._events = []         # events of every vect, not yet published, in order
         # Only touched inside tick(), which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
         self._ticking = None      # the name of the thread inside tick(), for messages
         self._queue = deque()     # (vect, StepRun) ready but held back by max_parallel
+        self._events = []         # this tick's events, of every vect, in the order they happen
         self._subscribers = Subscribers()
         self._plans = Plans()
-        self._loop = Loop(tick=self._loop_round, seconds_to_next_due=self._seconds_to_next_due,
-                          has_work=self._has_work, clock=self.clock)
+        self._loop = Loop(tick=self._loop_round, clock=self.clock)
 
     def register_flow(self, flow):
         """Add a flow to this app; its name must be new here."""
@@ -102,14 +103,14 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring,
                         on_event=self._note_event)
             self._running[flow_name] = self._newest[flow_name] = vect
+            self._started.append(vect)
             self._history.append(vect)
-            self._events.append(vect.events[0])  # its start, published by the next tick
         self._loop.ring()
         return vect
 
-    def _note_event(self, event):  # one list for all vects: events stay in the order they happen
-        with self._lock:
-            self._events.append(event)
+    def _note_event(self, event):
+        # Every event but a vect's start happens inside a tick: one list, no lock needed.
+        self._events.append(event)
 
     def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
              params=None):
@@ -161,11 +162,13 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         try:
             self._ticking = threading.current_thread().name
             events = self._one_round()
-            self._subscribers.post(events)  # still inside the tick: posted in tick order
+            if events:
+                self._subscribers.post(events)  # still inside the tick: posted in tick order
         finally:
             self._ticking = None
             self._tick_lock.release()
-        self._subscribers.deliver()  # outside every lock
+        if events:
+            self._subscribers.deliver()  # outside every lock
         return events
 
     def _one_round(self):
@@ -173,13 +176,17 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         now = self.clock.monotonic()
         with self._lock:
             vects = list(self._running.values())
+            started, self._started = self._started, []
+        self._events = [vect.events[0] for vect in started]  # a vect starts before its steps
         ready = [(vect, run) for vect in vects for run in vect.advance(now)]
         self._start(ready, vects, now)
-        with self._lock:
-            events, self._events = self._events, []
-            for vect in vects:
-                if vect.ended() and self._running.get(vect.flow_name) is vect:
-                    del self._running[vect.flow_name]
+        ended = [vect for vect in vects if vect.ended()]
+        if ended:
+            with self._lock:
+                for vect in ended:
+                    if self._running.get(vect.flow_name) is vect:
+                        del self._running[vect.flow_name]
+        events, self._events = self._events, []
         return events
 
     def _start(self, ready, vects, now):
@@ -220,10 +227,12 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._tick_if_free()
 
     def _loop_round(self):
+        """A tick for the loop; return how long it may sleep (see loop.py)."""
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
             self._plans.cancel_all()
             self._cancel_running()
         self._tick_if_free()  # a learner's own app.tick() may be under way: let it be
+        return self._seconds_to_sleep()
 
     def _cancel_running(self):
         with self._lock:
@@ -231,20 +240,16 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         for vect in vects:
             vect.cancel()
 
-    def _has_work(self):
+    def _seconds_to_sleep(self):
+        """Seconds until a vect or a plan is next due; inf if only a ring can help;
+        None if no vect runs and no plan waits."""
         with self._lock:
-            return bool(self._running) or bool(self._plans.live())
-
-    def _seconds_to_next_due(self):
-        """Seconds until a vect or a plan is next due; None if only a ring can help."""
-        with self._lock:
-            dues = [due for vect in self._running.values() if (due := vect.next_due()) is not None]
-        now = self.clock.monotonic()
-        waits = [max(0.0, due - now) for due in dues]
+            dues = [vect.next_due() for vect in self._running.values()]
         plan_wait = self._plans.seconds_to_next(self.clock.time())
-        if plan_wait is not None:
-            waits.append(plan_wait)
-        return min(waits, default=None)
+        if not dues and plan_wait is None:
+            return None
+        wait = max(0.0, min(dues, default=math.inf) - self.clock.monotonic())
+        return wait if plan_wait is None else min(wait, plan_wait)
 
     def __repr__(self):
         return f'<OAutom {self.mode.value}: {len(self._flows)} flows, {len(self._running)} running>'

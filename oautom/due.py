@@ -7,13 +7,23 @@ and the app can sleep exactly until the earliest one. A time can go stale
 (a step woken early and finished never needs its planned check): the step
 says so (`run.is_due_at(when)`), and a stale time is dropped, not served.
 
+A step just started is due in the very next tick, for its first check. The
+loop does not rush that tick, though: it gives the step FIRST_CHECK_GRACE
+to do its work first. A step that wakes the engine when its work ends (every
+Bash and Python step does) is then checked once, when it is done, instead of
+once too early and once again; a step that never wakes it is checked after
+the grace. In step mode nothing changes: your next tick checks it.
+
 Steps can also be due *now*, from another thread: a step whose work ended
 calls `context.wake()`. Those wake-ups go on a list guarded by a lock, and
 `ring` tells the app's loop to stop sleeping.
 """
 import heapq
 import itertools
+import math
 import threading
+
+FIRST_CHECK_GRACE = 0.005  # seconds: long enough for a no-op step, too short for anyone to see
 
 
 class Agenda:
@@ -23,12 +33,20 @@ class Agenda:
         self.ring = ring                  # wakes the app's loop
         self._lock = threading.Lock()     # guards _woken: any thread may wake a step
         self._woken = []                  # StepRuns that called context.wake()
+        self._started = []                # StepRuns started since the last tick: first checks
+        self._first_checks_at = math.inf  # when the loop should tick for those at the latest
         self._heap = []                   # (monotonic time, tie-breaker, StepRun)
         self._tie = itertools.count()     # so heap entries never compare StepRuns
 
     def schedule(self, run, when):
         """`run` is due at monotonic time `when` (a check, a timeout or a retry)."""
         heapq.heappush(self._heap, (when, next(self._tie), run))
+
+    def started(self, run, now):
+        """`run` started at monotonic time `now`: its first check is due in the next tick."""
+        if not self._started:
+            self._first_checks_at = now + FIRST_CHECK_GRACE
+        self._started.append(run)
 
     def wake(self, run):
         """`run` is due now: called from any thread."""
@@ -37,20 +55,26 @@ class Agenda:
         self.ring()
 
     def pop_due(self, now):
-        """(the StepRuns woken since the last call, those whose time has come)."""
-        with self._lock:
-            woken, self._woken = self._woken, []
-        timed = []
+        """(the StepRuns woken since the last call, the others due now: started since the
+        last call, or whose time has come)."""
+        if self._woken:  # read without the lock: a wake it misses rings for the next tick
+            with self._lock:
+                woken, self._woken = self._woken, []
+        else:
+            woken = []
+        due, self._started = self._started, []
         while self._heap and self._heap[0][0] <= now:
             when, _, run = heapq.heappop(self._heap)
             if run.is_due_at(when):
-                timed.append(run)
-        return woken, timed
+                due.append(run)
+        return woken, due
 
     def next_time(self):
-        """The earliest due time; -inf if a step was woken; None if nothing is due."""
+        """The time the loop should next tick: -inf if a step was woken, inf if only a
+        wake can make anything due."""
         if self._woken:
-            return float('-inf')
+            return -math.inf
         while self._heap and not self._heap[0][2].is_due_at(self._heap[0][0]):
             heapq.heappop(self._heap)  # stale: nothing will happen then
-        return self._heap[0][0] if self._heap else None
+        first = self._heap[0][0] if self._heap else math.inf
+        return min(first, self._first_checks_at) if self._started else first

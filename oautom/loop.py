@@ -4,6 +4,11 @@
         app.tick()
         sleep until the next due time, or until someone rings
 
+The app hands the loop one function, `tick()`, that ticks and then says
+how long the loop may sleep: a number of seconds, `math.inf` when only a
+ring can change anything, or None when no work is left at all (no vect
+runs and no plan waits).
+
 Something can change when a step is due (a poll, a timeout, a retry: the
 app knows the earliest) or when another thread rings the loop: a step's
 `context.wake()`, `app.start()`, `app.stop()`. The doorbell is a queue:
@@ -16,6 +21,7 @@ Foreground mode runs the loop in the caller's thread; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
 import logging
+import math
 import queue
 import signal
 import threading
@@ -28,10 +34,8 @@ logger = logging.getLogger('oautom')
 class Loop:
     """Calls `tick()` whenever something may have changed, until there is no work left."""
 
-    def __init__(self, *, tick, seconds_to_next_due, has_work, clock):
-        self._tick = tick                                # one round of the engine
-        self._seconds_to_next_due = seconds_to_next_due  # None: nothing is due by itself
-        self._has_work = has_work                        # True while a vect runs
+    def __init__(self, *, tick, clock):
+        self._tick = tick  # one round; returns the seconds to sleep, inf, or None: no work left
         self._clock = clock
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
         self._lock = threading.Lock()   # guards _thread: who loops now, if anyone
@@ -84,17 +88,18 @@ class Loop:
         try:
             while True:
                 try:
-                    self._tick()
+                    sleep = self._tick()
                 except Exception:  # pylint: disable=broad-exception-caught
                     # Steps' errors never get here: this is an engine bug. Say so loudly,
                     # keep the engine alive for the other flows, but never spin on it.
                     logger.exception('the engine failed in a tick; it goes on with the next')
-                    self._clock.wait(self._doorbell, 1.0)
-                if not self._has_work() and (self._stop_requested or not background):
-                    return
-                timeout = self._seconds_to_next_due()
-                if timeout is None or timeout > 0:  # else something is due already
-                    self._clock.wait(self._doorbell, timeout)
+                    sleep = 1.0
+                if sleep is None:  # no work left
+                    if self._stop_requested or not background:
+                        return
+                    sleep = math.inf
+                if sleep > 0:  # else something is due already
+                    self._clock.wait(self._doorbell, None if sleep == math.inf else sleep)
                 while not self._doorbell.empty():  # one tick answers every ring so far
                     self._doorbell.get()
         finally:

@@ -14,6 +14,7 @@ every downstream count goes down and the trigger rule is asked (see rules.py).
 So a tick costs what changed, never the size of the flow. When each running
 step is next due (a check, a timeout, a retry, a wake-up) is in an Agenda.
 """
+import math
 import threading
 from functools import partial
 
@@ -69,10 +70,10 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if self._cancel_requested:
             self._cancel_all()
         else:
-            woken, timed = self._agenda.pop_due(now)
+            woken, due = self._agenda.pop_due(now)
             for run in woken:
                 run.next_check = now  # woken: check it now, whatever its poll interval says
-            for run in woken + timed:
+            for run in woken + due:
                 self._visit(run, now)
             self._settle()
         self._finish_if_done()
@@ -86,9 +87,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             return
         run.prepare_attempt(now, self._clock)
         self._set_state(run, _S.running, f'attempt {run.attempts} started')
-        for when in (run.next_check, run.deadline):  # the first check, and the timeout
-            if when is not None:
-                self._agenda.schedule(run, when)
+        self._agenda.started(run, now)  # its first check: in the next tick
+        if run.deadline is not None:
+            self._agenda.schedule(run, run.deadline)
         context = Context(params=self.params, outputs=AncestorOutputs(run, self._ancestry),
                           vect_id=self.id, attempt=run.attempts, log=run.write_log,
                           wake=partial(self._agenda.wake, run))
@@ -107,9 +108,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._set_state(run, _S.queued, 'queued: max_parallel steps are already running')
 
     def next_due(self):
-        """Monotonic time this vect next needs a tick; None if only a wake can move it."""
+        """Monotonic time this vect next needs a tick; inf if only a wake can move it."""
         if self._ready or self._cancel_requested:
-            return float('-inf')
+            return -math.inf
         return self._agenda.next_time()
 
     # -- the public handle ---------------------------------------------------------

@@ -1,5 +1,7 @@
 """The agenda: due times in a heap, wake-ups from any thread, stale times dropped."""
-from oautom.due import Agenda
+import math
+
+from oautom.due import FIRST_CHECK_GRACE, Agenda
 
 
 class Run:
@@ -27,7 +29,17 @@ def test_a_wake_rings_and_is_due_at_once():
     agenda.wake(run)
     assert rings == [True] and agenda.next_time() == float('-inf')
     assert agenda.pop_due(0.0) == ([run], [])
-    assert agenda.next_time() is None
+    assert agenda.next_time() == math.inf  # only another wake can make it due
+
+
+def test_a_started_step_is_due_in_the_next_tick_and_the_loop_waits_a_grace_for_it():
+    agenda, first, second, later = Agenda(lambda: None), Run(), Run(), Run(60.0)
+    agenda.schedule(later, 60.0)
+    agenda.started(first, 10.0)
+    agenda.started(second, 10.001)  # same tick: the grace runs from the first
+    assert agenda.next_time() == 10.0 + FIRST_CHECK_GRACE
+    assert agenda.pop_due(10.0) == ([], [first, second])  # the next tick, however early
+    assert agenda.next_time() == 60.0
 
 
 def test_stale_times_are_dropped_not_served():

@@ -1,18 +1,19 @@
 """The loop: tick, then sleep until something can change; it survives a failing tick."""
 import logging
+import math
 import threading
 
-from oautom.clock import Clock
+from oautom.clock import Clock, FakeClock
 from oautom.loop import Loop
 
 
 def test_a_foreground_loop_ticks_until_no_work_is_left():
     work = [3]
 
-    def tick():
+    def tick():  # returns how long the loop may sleep; None: no work left
         work[0] -= 1
-    loop = Loop(tick=tick, seconds_to_next_due=lambda: 0.0, has_work=lambda: work[0] > 0,
-                clock=Clock())
+        return 0.0 if work[0] > 0 else None
+    loop = Loop(tick=tick, clock=Clock())
     loop.start(background=False)
     assert work == [0]
 
@@ -24,8 +25,8 @@ def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog):
         ticks.append(True)
         if len(ticks) == 1:
             raise RuntimeError('an engine bug')
-    loop = Loop(tick=tick, seconds_to_next_due=lambda: 0.0, has_work=lambda: len(ticks) < 3,
-                clock=Clock())
+        return 0.0 if len(ticks) < 3 else None
+    loop = Loop(tick=tick, clock=FakeClock())  # its 1 s pause after the failure takes no time
     with caplog.at_level(logging.ERROR, logger='oautom'):
         loop.start(background=False)
     assert len(ticks) == 3 and 'the engine failed in a tick' in caplog.text
@@ -39,8 +40,8 @@ def test_a_background_loop_sleeps_until_rung():
         count.append(True)
         if len(count) > 1:
             ticked.set()
-    loop = Loop(tick=tick, seconds_to_next_due=lambda: None,
-                has_work=lambda: not loop.stopping, clock=Clock())
+        return None if loop.stopping else math.inf  # work, but only a ring can move it
+    loop = Loop(tick=tick, clock=Clock())
     loop.start(background=True)
     assert not ticked.wait(0.1)  # nothing is due: it sleeps after its first tick
     loop.ring()
@@ -50,8 +51,7 @@ def test_a_background_loop_sleeps_until_rung():
 
 
 def test_nobody_loops_so_rings_are_not_kept():
-    loop = Loop(tick=lambda: None, seconds_to_next_due=lambda: None, has_work=lambda: False,
-                clock=Clock())
+    loop = Loop(tick=lambda: None, clock=Clock())
     for _ in range(1000):
         loop.ring()
     assert loop._doorbell.empty()  # pylint: disable=protected-access
