@@ -1,8 +1,11 @@
 """BashExecution: a step that runs a shell command in its own process group.
 
-`run()` starts `/bin/sh -c COMMAND` and returns at once. A waiter thread (a
-reused worker: see workers.py) blocks on the process's exit (no polling),
-then wakes the engine, so the downstream starts within a millisecond.
+`run()` hands the command to a thread of its own (a reused worker: see
+workers.py) and returns at once. That thread starts `/bin/sh -c COMMAND`,
+blocks on its exit (no polling), collects what it wrote, then wakes the
+engine, so the downstream starts within a millisecond. Starting a process
+takes a while (fork and exec, about half a millisecond): done in that thread,
+it never holds up the engine, and a fan-out's shells start side by side.
 `check()` reads the result:
 
     exit 0     success; every `key=value` line the command appended to the
@@ -18,6 +21,7 @@ so a background app never leaves orphans behind.
 """
 import os
 import signal
+import threading
 from functools import partial
 
 from .errors import FlowIntegrityError
@@ -54,19 +58,15 @@ class BashExecution(Execution):
         super().__init__(name, flow, **step_options)
 
     def run(self, context):
-        self._result = None  # (exit code, stderr tail, outputs) once the shell has exited
+        self._result = None     # (exit code, stderr tail, outputs, trouble) once it has exited
+        self._lock = threading.Lock()  # guards the two below: cancel() races the start
+        self._shell = None      # the Shell, once its thread has started it
         self._cancelled = False
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise StepFailed(f'cwd {os.fspath(self.cwd)!r} is not a directory; give '
                              'BashExecution(..., cwd=...) a folder that exists')
         context.log(f'$ {self.command}')
-        self._shell = LIVE.start(self.command, self.env, self.cwd)
-        try:
-            WORKERS.hand_over(partial(self._wait_for_exit, context),
-                              name=f'oautom-bash-{self.name}')
-        except BaseException:  # no thread to wait for it: the shell must not run unwatched
-            self._shell.kill()
-            raise
+        WORKERS.hand_over(partial(self._run_shell, context), name=f'oautom-bash-{self.name}')
 
     def check(self):
         if self._result is None:
@@ -86,28 +86,38 @@ class BashExecution(Execution):
         raise CommandFailed(f'the command failed with exit code {code}{detail}')
 
     def cancel(self):
-        if self._result is None:
-            self._cancelled = True  # its output, coming later, is labelled as such
-            self._shell.kill()
+        with self._lock:
+            self._cancelled = True  # a shell still starting is killed once started
+            shell = self._shell
+        if shell is not None:
+            shell.kill()  # does nothing once the shell has exited
 
-    def _wait_for_exit(self, context):
-        code, stderr, outputs, trouble = None, '', {}, None
+    def _run_shell(self, context):
+        """In the step's own thread: start the shell, wait for it, collect, wake the engine."""
+        code, stderr, outputs, trouble, shell = None, '', {}, None, None
         try:  # whatever happens here, the step must end: hence the except and the finally
-            code = self._shell.wait()
+            shell = LIVE.start(self.command, self.env, self.cwd)
+            with self._lock:
+                self._shell = shell
+                if self._cancelled:  # cancelled (a timeout, a stop) while it started
+                    shell.kill()
+            code = shell.wait()
             if self._cancelled:
                 context.log('[the output of a cancelled attempt of this step follows]')
-            stdout, stderr = self._shell.read_streams()
+            stdout, stderr = shell.read_streams()
             if stdout:
                 context.log(stdout.rstrip('\n'))
             if stderr:
                 context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
             context.log(f'[exit code {code}]')
-            outputs = self._shell.read_outputs()
+            outputs = shell.read_outputs()
         except Exception as error:  # pylint: disable=broad-exception-caught
-            trouble = f"the command's exit could not be collected: {describe(error)}"
+            trouble = (f'the command could not be started: {describe(error)}' if shell is None
+                       else f"the command's exit could not be collected: {describe(error)}")
         finally:
-            self._shell.remove_files()
-            LIVE.forget(self._shell)  # only now: until here, an exit must remove its files
+            if shell is not None:
+                shell.remove_files()
+                LIVE.forget(shell)  # only now: until here, an exit must remove its files
             self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
                             outputs, trouble)
             context.wake()

@@ -70,12 +70,14 @@ class Ancestry:
     """Which StepRuns of a vect are upstream of which, as bit sets computed on demand."""
 
     def __init__(self, runs):
-        self._runs = runs                             # every StepRun, in definition order
-        self._by_name = {run.name: run for run in runs}
-        self._bits = {}  # StepRun index -> int: bit i set when run i is an ancestor
+        self._runs = runs    # every StepRun, in definition order
+        self._by_name = None  # step name -> StepRun, made at the first question
+        self._bits = {}      # StepRun index -> int: bit i set when run i is an ancestor
 
     def run_named(self, name):
         """The StepRun called `name`, or None."""
+        if self._by_name is None:  # two threads may both make it: they make the same
+            self._by_name = {run.step.name: run for run in self._runs}
         return self._by_name.get(name)
 
     def is_upstream(self, ancestor, run):

@@ -68,9 +68,9 @@ class Subscribers:
 
     @staticmethod
     def _deliver(events, callbacks):
-        logging_on = logger.isEnabledFor(logging.WARNING)  # INFO implies WARNING
+        log_all = logger.isEnabledFor(logging.INFO)  # else only failures, as warnings
         for event in events:
-            if logging_on:
+            if log_all or event['state'] in _BAD_STATES:
                 log_event(event)
             for callback in callbacks:
                 try:

@@ -1,15 +1,36 @@
 """Graph algorithms over a flow's steps: cycles, found without recursion.
 
 A flow is a directed graph: an edge `a -> b` means "b depends on a". It may
-run only if it has no cycle. To report *every* cycle at once, precisely, we
-split the graph into strongly connected components (Tarjan's algorithm: a
-group of steps that can all reach each other) and, for each group of more
-than one step, print one concrete loop through it: `a -> b -> c -> a`.
+run only if it has no cycle. Whether it has one is quick to answer: peel off
+the steps that nothing depends on, again and again, the way graphlib counts
+its way through a graph; a cycle is what can never be peeled (`has_cycle`).
+To report *every* cycle at once, precisely, we then split the graph into
+strongly connected components (Tarjan's algorithm: a group of steps that can
+all reach each other) and, for each group of more than one step, print one
+concrete loop through it: `a -> b -> c -> a`.
 
 Everything here is iterative (explicit stacks), so a chain of 10,000 steps
 never meets Python's recursion limit.
 """
 from collections import deque
+
+
+def has_cycle(steps):
+    """True if the upstream links of `steps` (objects with an `upstream` list) loop."""
+    downstream_count = dict.fromkeys(steps, 0)
+    for step in steps:
+        for upstream in step.upstream:
+            downstream_count[upstream] += 1
+    peelable = [step for step, count in downstream_count.items() if count == 0]
+    peeled = 0
+    while peelable:
+        step = peelable.pop()
+        peeled += 1
+        for upstream in step.upstream:  # one step fewer depends on it
+            downstream_count[upstream] -= 1
+            if downstream_count[upstream] == 0:
+                peelable.append(upstream)
+    return peeled < len(downstream_count)
 
 
 def strongly_connected_components(nodes, downstream):

@@ -104,20 +104,19 @@ class Plans:
     """The app's live plans."""
 
     def __init__(self):
-        self._lock = threading.Lock()  # guards _plans: plan() and stop() come from any thread
-        self._plans = []
+        # Every tick reads the plans, while plan() may add one from another thread. So the
+        # tuple is replaced, never changed: a reader takes it as it is, with no lock.
+        self._lock = threading.Lock()  # one writer at a time: guards the replacing of _plans
+        self._plans = ()
 
     def add(self, plan):
         """Keep `plan` until it is cancelled."""
         with self._lock:
-            self._plans.append(plan)
+            self._plans = (*self.live(), plan)  # cancelled plans are dropped here
 
     def live(self):
-        """The plans not cancelled, dropping the cancelled ones."""
-        with self._lock:
-            if self._plans:  # asked at every tick: cheap when there is no plan
-                self._plans = [plan for plan in self._plans if not plan.cancelled]
-            return list(self._plans)
+        """The plans not cancelled."""
+        return [plan for plan in self._plans if not plan.cancelled]
 
     def due(self, now):
         """The plans whose firing time (epoch seconds) has come; each moves on to its next."""

@@ -3,18 +3,24 @@
 BashExecution (bash_execution.py) says *what* a shell step does; this module
 says how one process is started, watched and cleaned up:
 
-    Shell(command, env, cwd)   /bin/sh -c in a new process group; stdout,
-                               stderr and $OAUTOM_OUTPUT go to temporary files
-    shell.wait()               the exit code, once what it left running is killed
-    shell.kill()               kill the whole group (timeout, cancel, exit)
-    LIVE                       every shell not yet cleaned up, killed and removed
-                               at interpreter exit
+    Shell(command, env, cwd, stem)  /bin/sh -c in a new process group; stdout,
+                                    stderr and $OAUTOM_OUTPUT go to files named stem.*
+    shell.wait()                    the exit code, once what it left running is killed
+    shell.kill()                    kill the whole group (timeout, cancel, exit)
+    LIVE                            starts shells and keeps every one not yet cleaned
+                                    up, to kill and remove at interpreter exit
 
 Files rather than pipes: nothing has to read while the shell runs, the engine
 keeps no descriptor open per running shell, and the step ends when the shell
 exits even if a child it left behind still holds the output open.
+
+The files live in a folder of the process's own, made once (mkdtemp: only
+its owner may enter it) and removed at exit. Nobody else can create a file
+there, so the names can be plain numbers, and making a file costs a third
+of what a fresh unguessable name in the shared temporary folder costs.
 """
 import atexit
+import itertools
 import os
 import shutil
 import signal
@@ -26,19 +32,18 @@ from .step_log import LOG_LIMIT
 
 
 class Shell:
-    """One `/bin/sh -c` process in its own group, and its three temporary files: stdout,
-    stderr and output ($OAUTOM_OUTPUT). Each has a name nobody can guess (mkstemp), and
-    the engine keeps none open while the shell runs: a wide fan-out cannot run out of
-    descriptors."""
+    """One `/bin/sh -c` process in its own group, and its three files: stdout, stderr and
+    output ($OAUTOM_OUTPUT). The engine keeps none open while the shell runs: a wide
+    fan-out cannot run out of descriptors."""
 
-    def __init__(self, command, env, cwd):
+    def __init__(self, command, env, cwd, stem):
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
         self.paths = {}                # 'stdout', 'stderr', 'output' -> its file's path
         try:
-            _temporary_file(self.paths, 'output').close()
-            with _temporary_file(self.paths, 'stdout') as stdout, \
-                    _temporary_file(self.paths, 'stderr') as stderr:
+            _new_file(self.paths, stem, 'output').close()
+            with _new_file(self.paths, stem, 'stdout') as stdout, \
+                    _new_file(self.paths, stem, 'stderr') as stderr:
                 self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                     ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
                     stderr=stderr, cwd=cwd,
@@ -106,10 +111,11 @@ class Shell:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def _temporary_file(paths, stream):
-    """A new temporary file, open for writing; its path goes to `paths[stream]`."""
-    descriptor, paths[stream] = tempfile.mkstemp(prefix='oautom-', suffix=f'.{stream}')
-    return os.fdopen(descriptor, 'wb')
+def _new_file(paths, stem, stream):
+    """A new file `stem.stream` that only its owner may read, open for writing; its path goes
+    to `paths[stream]` (first, so that a failure after it was made still removes it)."""
+    path = paths[stream] = f'{stem}.{stream}'
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'wb')
 
 
 def _size(path):
@@ -133,21 +139,26 @@ def _tail(path, stream, keep):
 
 
 class LiveShells:
-    """The shells started and not yet reaped, to kill at interpreter exit."""
+    """The shells started and not yet reaped, to kill at interpreter exit, and the folder
+    where they write."""
 
     def __init__(self):
-        # Guards _shells and _closed. start() holds it across Popen, so an exit
-        # that comes while a shell is being started waits for it, then kills it.
+        # Guards the four below. start() holds it across Popen, so an exit that
+        # comes while a shell is being started waits for it, then kills it.
         self._lock = threading.Lock()
         self._shells = set()
         self._closed = False  # the interpreter is exiting: start nothing more
+        self._folder = None   # made by the first start(), and again if someone removed it
+        self._numbers = itertools.count(1)  # each shell's files are named by its number
 
     def start(self, command, env, cwd):
         """Start a shell and remember it until forget()."""
         with self._lock:
             if self._closed:
                 raise RuntimeError('the interpreter is exiting; no new command is started')
-            shell = Shell(command, env, cwd)
+            if self._folder is None or not os.path.isdir(self._folder):
+                self._folder = tempfile.mkdtemp(prefix='oautom-')
+            shell = Shell(command, env, cwd, os.path.join(self._folder, str(next(self._numbers))))
             self._shells.add(shell)
             return shell
 
@@ -164,6 +175,8 @@ class LiveShells:
         for shell in shells:
             shell.kill()
             shell.remove_files()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 LIVE = LiveShells()

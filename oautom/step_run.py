@@ -177,9 +177,9 @@ def _skip_reason(signal):
 def link_runs(steps):
     """One StepRun per step, in definition order, linked upstream and downstream."""
     runs = [StepRun(step, index) for index, step in enumerate(steps)]
-    by_name = {run.name: run for run in runs}
+    run_of = {run.step: run for run in runs}
     for run in runs:
-        run.upstream = [by_name[step.name] for step in run.step.upstream]
+        run.upstream = [run_of[step] for step in run.step.upstream]
         run.pending = len(run.upstream)
         for upstream in run.upstream:
             upstream.downstream.append(run)

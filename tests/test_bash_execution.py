@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -390,6 +391,38 @@ def test_vect_cancel_kills_the_running_process_group(background_app, tmp_path, l
     assert wait_for(lambda: not is_running(shell) and not is_running(child))
 
 
+def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
+        background_app, tmp_path, leftovers, monkeypatch):
+    started, cancelled, pids = threading.Event(), threading.Event(), []
+
+    class SlowPopen(subprocess.Popen):  # the shell runs, but its thread has not seen it yet
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pids.extend(read_pids(tmp_path, leftovers))
+            started.set()
+            cancelled.wait(DEADLINE)
+    monkeypatch.setattr(subprocess, 'Popen', SlowPopen)
+    BashExecution('cmd', Flow('bash', app=background_app), command=SHELL_WITH_CHILD, cwd=tmp_path)
+    vect = background_app.start('bash')
+    assert started.wait(DEADLINE)
+    vect.cancel()
+    assert vect.wait(DEADLINE)
+    cancelled.set()
+    shell, child = pids
+    assert step_status(vect)['state'] == 'cancelled'
+    assert wait_for(lambda: not is_running(shell) and not is_running(child))
+
+
+def test_a_shell_that_cannot_be_started_fails_its_step_and_says_why(monkeypatch):
+    def no_more_processes(*_args, **_kwargs):
+        raise BlockingIOError('Resource temporarily unavailable')
+    monkeypatch.setattr(subprocess, 'Popen', no_more_processes)
+    status = step_status(run_command('true'))
+    assert status['state'] == 'failed'
+    assert 'the command could not be started: BlockingIOError: Resource temporarily ' \
+        'unavailable' in status['error']
+
+
 def test_app_stop_ends_the_vect_cancelled_and_leaves_no_process(background_app, tmp_path,
                                                                 leftovers):
     BashExecution('cmd', Flow('bash', app=background_app), command=SHELL_WITH_CHILD, cwd=tmp_path)
@@ -513,15 +546,22 @@ def test_exiting_right_after_stop_leaves_no_temporary_file_and_no_traceback(tmp_
         assert not list(temporary.iterdir())
 
 
-def test_a_command_that_removes_its_own_log_files_still_succeeds_and_leaves_nothing(
-        tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
-    vect = run_command('echo hi; echo oops >&2; rm -f "$TMPDIR"/oautom-* '
-                       f'{tmp_path}/oautom-*')
+def test_a_command_that_removes_the_folder_of_its_files_still_succeeds_and_so_does_the_next():
+    vect = run_command('echo hi; echo oops >&2; rm -rf "$(dirname "$OAUTOM_OUTPUT")"')
     assert step_status(vect)['state'] == 'success'
-    assert not list(tmp_path.iterdir())
+    vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"')  # a new folder is made
+    assert step_status(vect)['outputs'] == {'rows': '3'}
 
 
-def test_the_output_file_exists_and_only_its_owner_may_touch_it():
-    vect = run_command('echo "mode=$(stat -c %a "$OAUTOM_OUTPUT")" >> "$OAUTOM_OUTPUT"')
-    assert step_status(vect)['outputs'] == {'mode': '600'}
+def test_the_output_file_exists_in_a_folder_only_its_owner_may_enter():
+    vect = run_command('echo "file=$(stat -c %a "$OAUTOM_OUTPUT")" >> "$OAUTOM_OUTPUT"; '
+                       'echo "folder=$(stat -c %a "$(dirname "$OAUTOM_OUTPUT")")" '
+                       '>> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'file': '600', 'folder': '700'}
+
+
+def test_a_finished_step_leaves_none_of_its_three_files():
+    vect = run_command('echo hi; echo oops >&2; echo "path=$OAUTOM_OUTPUT" >> "$OAUTOM_OUTPUT"')
+    stem = step_status(vect)['outputs']['path'].rsplit('.', 1)[0]
+    assert [os.path.exists(f'{stem}.{name}') for name in ('stdout', 'stderr', 'output')] == \
+        [False, False, False]

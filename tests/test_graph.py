@@ -1,5 +1,5 @@
 """Cycle finding: one loop per strongly connected component, without recursion."""
-from oautom.graph import find_cycles, strongly_connected_components
+from oautom.graph import find_cycles, has_cycle, strongly_connected_components
 
 
 def graph(edges, nodes):
@@ -38,3 +38,28 @@ def test_a_very_long_cycle_is_found_iteratively():
         downstream[upstream].append(down)
     (loop,) = find_cycles(nodes, downstream)
     assert len(loop) == 20_001 and loop[0] == loop[-1] == 'n0'
+
+
+class Node:  # pylint: disable=too-few-public-methods
+    """A stand-in step: has_cycle only reads `upstream`."""
+
+    def __init__(self, *upstream):
+        self.upstream = list(upstream)
+
+
+def test_has_cycle_answers_whether_the_upstream_links_loop():
+    a = Node()
+    b, c = Node(a), Node(a)
+    d = Node(b, c)
+    assert not has_cycle([a, b, c, d])
+    a.upstream.append(d)  # d -> a closes a -> b -> d -> a and a -> c -> d -> a
+    assert has_cycle([a, b, c, d])
+
+
+def test_has_cycle_walks_a_long_chain_without_recursion():
+    chain = [Node()]
+    for _ in range(20000):
+        chain.append(Node(chain[-1]))
+    assert not has_cycle(chain)
+    chain[0].upstream.append(chain[-1])
+    assert has_cycle(chain)
