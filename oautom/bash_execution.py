@@ -115,9 +115,9 @@ class BashExecution(Execution):
             trouble = (f'the command could not be started: {describe(error)}' if shell is None
                        else f"the command's exit could not be collected: {describe(error)}")
         finally:
+            self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
+                            outputs, trouble)
+            context.wake()  # first: the downstream need not wait for the files to go
             if shell is not None:
                 shell.remove_files()
                 LIVE.forget(shell)  # only now: until here, an exit must remove its files
-            self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
-                            outputs, trouble)
-            context.wake()

@@ -90,6 +90,8 @@ class Shell:
     def read_outputs(self):
         """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
         outputs = {}
+        if _size(self.paths['output']) == 0:  # most commands publish nothing: skip the open
+            return outputs
         try:
             with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
                 for line in output_file:
@@ -109,6 +111,8 @@ class Shell:
                 pass  # already removed (by the command, or at interpreter exit)
             except IsADirectoryError:  # the command put a folder in its place
                 shutil.rmtree(path, ignore_errors=True)
+            except OSError:  # the command took the folder away from us: nothing to do
+                pass
 
 
 def _new_file(paths, stem, stream):
