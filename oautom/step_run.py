@@ -12,9 +12,10 @@ import traceback
 
 from .execution import STEP_ERRORS, SkipExecution, StepFailed, describe
 from .rules import decide
-from .states import ENDED, FAILED, ExecutionState
+from .states import ENDED, FAILED, STATES
 from .step_log import StepLog
 
+_S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 logger = logging.getLogger('oautom')
 SLOW_RUN_SECONDS = 0.5  # a run() slower than this blocked the whole engine
 
@@ -32,7 +33,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def __init__(self, step, index):
         self.step = step                  # the definition (an Execution of the flow)
         self.index = index                # position in definition order
-        self.state = ExecutionState.waiting
+        self.state = _S.waiting
         self.attempts = 0                 # attempts started so far
         self.started = None               # datetime the first attempt started
         self.ended = None                 # datetime it reached an end state
@@ -81,13 +82,13 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Count one more ended upstream StepRun; return its trigger rule's verdict, or None
         if this step was decided already (see rules.py)."""
         self.pending -= 1
-        if upstream.state is ExecutionState.success:
+        if upstream.state is _S.success:
             self.upstream_successes += 1
         elif upstream.state in FAILED:
             self.upstream_failures += 1
         else:
             self.upstream_skips += 1
-        if self.state is not ExecutionState.waiting or self.ready:
+        if self.state is not _S.waiting or self.ready:
             return None  # e.g. one_success already ran at the first success
         return decide(self.step.trigger_rule, self.upstream_successes, self.upstream_failures,
                       self.upstream_skips, self.pending)
@@ -113,7 +114,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.instance.outputs = {}
             self.instance.run(context)
         except SkipExecution as signal:
-            return ExecutionState.skipped, _skip_reason(signal)
+            return _S.skipped, _skip_reason(signal)
         except STEP_ERRORS as error:
             return None, error
         took = clock.monotonic() - began
@@ -130,13 +131,13 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         try:
             finished = bool(self.instance.check())  # bool() too may run user code
         except SkipExecution as signal:
-            return ExecutionState.skipped, _skip_reason(signal)
+            return _S.skipped, _skip_reason(signal)
         except STEP_ERRORS as error:
             return None, error
         if not finished:
             return None, None
         self.outputs = self.instance.outputs
-        return ExecutionState.success, f'succeeded after {self.attempts} attempt(s)'
+        return _S.success, f'succeeded after {self.attempts} attempt(s)'
 
     def record_failure(self, error):
         """Remember why this attempt failed: an exception (its traceback goes to the log)
@@ -154,9 +155,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def is_due_at(self, when):
         """True while `when` is still one of this step's due times (a check, a timeout, a
         retry); an older time, left in the vect's agenda, no longer matters."""
-        if self.state is ExecutionState.running:
+        if self.state is _S.running:
             return when in (self.next_check, self.deadline)
-        return self.state is ExecutionState.retrying and when == self.retry_at
+        return self.state is _S.retrying and when == self.retry_at
 
     def cancel_attempt(self):
         """Ask the running copy to stop; an error in cancel() is logged, not raised."""

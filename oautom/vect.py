@@ -24,10 +24,10 @@ from .errors import UnknownExecutionError
 from .events import make_event
 from .report import vect_status
 from .rules import RUN, blame
-from .states import ENDED, ExecutionState, VectState, check_transition
+from .states import ENDED, STATES, VectState, check_transition
 from .step_run import link_runs
 
-_S = ExecutionState
+_S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 
 
 class Vect:  # pylint: disable=too-many-instance-attributes

@@ -7,11 +7,11 @@ microseconds, as much as a whole step of a fast flow, so a thread whose job
 is done stays around for a while, idle, and takes the next job instead.
 
 Jobs pass from the engine to the workers through one queue, with one rule
-that makes it a hand-off and never a backlog: there are always at least as
-many idle workers as jobs in the queue.
+that makes it a hand-off and never a backlog: every job in the queue has an
+idle worker promised to it.
 
-    hand_over(job)  enough idle workers for every job queued? -> one of them takes it
-                    not enough?                               -> start one more worker
+    hand_over(job)  an idle worker not promised yet? -> promise it: it takes the job
+                    none?                            -> start one more worker for it
 
 So a job never waits for another job to finish, only for an idle thread to
 pick it up. And when the engine starts many steps in one tick, a worker that
@@ -33,20 +33,19 @@ class Workers:  # pylint: disable=too-few-public-methods
 
     def __init__(self):
         self._jobs = queue.SimpleQueue()  # (job, name) handed over, not taken yet
-        self._lock = threading.Lock()     # guards the three counts below
-        self._idle = 0                    # workers not running a job (queued jobs are theirs)
-        self._queued = 0                  # jobs in _jobs; never more than _idle
+        self._lock = threading.Lock()     # guards the two counts below
+        self._free = 0                    # idle workers not promised to a queued job
         self._count = 0                   # workers started so far, to number their names
 
     def hand_over(self, job, name):
         """Run `job()` now in a worker thread named `name` while it runs."""
         with self._lock:
-            self._queued += 1
-            start_one = self._queued > self._idle
-            if start_one:
-                self._idle += 1  # counted now: the next hand_over must not count on it twice
+            start_one = self._free == 0
+            if start_one:  # the new worker is promised to this job
                 self._count += 1
                 number = self._count
+            else:
+                self._free -= 1
         self._jobs.put((job, name))
         if start_one:
             threading.Thread(target=self._work, daemon=True,
@@ -60,18 +59,15 @@ class Workers:  # pylint: disable=too-few-public-methods
                 job, name = self._jobs.get(timeout=IDLE_SECONDS)
             except queue.Empty:
                 with self._lock:
-                    if self._idle > self._queued:  # the others are enough for the queue
-                        self._idle -= 1
+                    if self._free > 0:  # not promised to any job: it may go
+                        self._free -= 1
                         return
-                continue  # a job is on its way and counts on this worker
-            with self._lock:
-                self._queued -= 1
-                self._idle -= 1
+                continue  # promised to a job that is on its way
             thread.name = name
             job()  # a job catches its own errors (PythonExecution._call, BashExecution's waiter)
             thread.name = idle_name
             with self._lock:
-                self._idle += 1
+                self._free += 1
 
 
 WORKERS = Workers()
