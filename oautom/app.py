@@ -180,12 +180,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._events = [vect.events[0] for vect in started]  # a vect starts before its steps
         ready = [(vect, run) for vect in vects for run in vect.advance(now)]
         self._start(ready, vects, now)
-        ended = [vect for vect in vects if vect.ended()]
-        if ended:
-            with self._lock:
-                for vect in ended:
-                    if self._running.get(vect.flow_name) is vect:
-                        del self._running[vect.flow_name]
+        with self._lock:  # the vects that ended are running no more
+            for vect in vects:
+                if vect.ended() and self._running.get(vect.flow_name) is vect:
+                    del self._running[vect.flow_name]
         events, self._events = self._events, []
         return events
 
@@ -241,8 +239,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             vect.cancel()
 
     def _seconds_to_sleep(self):
-        """Seconds until a vect or a plan is next due; inf if only a ring can help;
-        None if no vect runs and no plan waits."""
+        """Seconds until a vect or plan is due; inf: only a ring can help; None: no work."""
         with self._lock:
             dues = [vect.next_due() for vect in self._running.values()]
         plan_wait = self._plans.seconds_to_next(self.clock.time())

@@ -23,8 +23,9 @@ import pytest
 from helpers import Scripted, states, tick_until_ended
 from oautom import (ExecutionState, Flow, FlowIntegrityError, InvalidParamsError, OAutom,
                     OAutomError, OAutomMode, UnknownFlowError, VectAlreadyRunningException,
-                    VectState)
-from oautom.clock import FakeClock
+                    PythonExecution, VectState)
+from oautom.clock import Clock, FakeClock
+from oautom.due import FIRST_CHECK_GRACE
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 5.0  # seconds: a generous bound for things that take milliseconds
@@ -755,6 +756,40 @@ def test_check_is_not_called_again_before_poll_interval_has_passed():
     clock.advance(1)
     app.tick()
     assert step.calls.count(('check',)) == 2
+
+
+def test_the_loop_gives_a_step_that_never_wakes_it_the_grace_then_checks_it():
+    clock = FakeClock()
+    app = OAutom(mode=OAutomMode.foreground, clock=clock)
+    step = one_step_flow(app, script=[True], poll_interval=60).execution('a')
+    vect = app.start('etl')
+    app.run()  # a fake clock's timed wait skips ahead at once
+    assert vect.state is VectState.success and step.calls == [('run', 1), ('check',)]
+    assert clock.monotonic() == pytest.approx(FIRST_CHECK_GRACE)  # not poll_interval: 60
+
+
+class PatientClock(Clock):
+    """Real time, but every timed wait of the loop lasts 400 times longer (the 5 ms grace,
+    2 s): a test may then count on a quick thread finishing within it."""
+
+    def wait(self, doorbell, timeout):
+        super().wait(doorbell, None if timeout is None else timeout * 400)
+
+
+def test_a_python_step_that_ends_within_the_grace_is_checked_once_when_it_wakes_the_loop():
+    app = OAutom(mode=OAutomMode.foreground, clock=PatientClock())
+    checks = []
+
+    class Counted(PythonExecution):
+        def check(self):
+            checks.append(self.name)
+            return super().check()
+    Counted('quick', Flow('etl', app=app), function=lambda context: time.sleep(0.05),
+            poll_interval=60)
+    vect = app.start('etl')
+    app.run()
+    assert vect.state is VectState.success
+    assert checks == ['quick']  # not an early check before its thread ran, then another
 
 
 class Wakeable(Scripted):
