@@ -23,21 +23,21 @@ from .errors import UnknownExecutionError
 class Context:
     """The handle a step gets for one attempt of one vect."""
 
-    def __init__(self, *, params, outputs, vect_id, attempt, log, wake):  # pylint: disable=too-many-arguments
+    def __init__(self, run, *, params, vect_id, agenda, ancestry):
         self.params = params
-        self.outputs = outputs
+        self.outputs = AncestorOutputs(run, ancestry)
         self.vect_id = vect_id
-        self.attempt = attempt
-        self._log = log    # appends text to this step's log
-        self._wake = wake  # asks the engine to check this step at once
+        self.attempt = run.attempts
+        self._run = run        # the StepRun this attempt belongs to: its log is written here
+        self._agenda = agenda  # the vect's Agenda (due.py): wake() marks the run as due now
 
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
-        self._log(f'{message}\n')
+        self._run.write_log(f'{message}\n')
 
     def wake(self):
         """Tell the engine this step's state may have changed; safe from any thread."""
-        self._wake()
+        self._agenda.wake(self._run)
 
     def __repr__(self):
         return f'<Context {self.vect_id} attempt {self.attempt}>'

@@ -35,8 +35,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.index = index                # position in definition order
         self.state = _S.waiting
         self.attempts = 0                 # attempts started so far
-        self.started = None               # datetime the first attempt started
-        self.ended = None                 # datetime it reached an end state
+        self.started = None               # datetime the first attempt started (its event's)
+        self.ended = None                 # datetime it reached an end state (its event's)
         self.error = None                 # why the last attempt failed (text)
         self.outputs = {}                 # what the successful attempt published
         self.instance = None              # the per-attempt copy of `step` that does the work
@@ -93,16 +93,14 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         return decide(self.step.trigger_rule, self.upstream_successes, self.upstream_failures,
                       self.upstream_skips, self.pending)
 
-    def prepare_attempt(self, now, clock):
+    def prepare_attempt(self, now):
         """Count a new attempt, due for its first check in the next tick (monotonic `now`)."""
         self.ready = False
         self.attempts += 1
         self.next_check = now
         self.deadline = None if self.step.timeout is None else now + self.step.timeout
         self.error = None  # a success after a retry shows no error
-        if self.started is None:
-            self.started = clock.now()
-        else:  # a retry: say where its lines begin
+        if self.attempts > 1:  # a retry: say where its lines begin
             self.write_log(f'[attempt {self.attempts}]\n')
 
     def start_attempt(self, context, clock):

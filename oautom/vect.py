@@ -16,9 +16,8 @@ step is next due (a check, a timeout, a retry, a wake-up) is in an Agenda.
 """
 import math
 import threading
-from functools import partial
 
-from .context import AncestorOutputs, Ancestry, Context
+from .context import Ancestry, Context
 from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event
@@ -85,14 +84,13 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         """Start one attempt of a ready step: a fresh copy of it, then its run(context)."""
         if self._cancel_requested:  # cancel() came during this tick: start nothing more
             return
-        run.prepare_attempt(now, self._clock)
+        run.prepare_attempt(now)
         self._set_state(run, _S.running, f'attempt {run.attempts} started')
         self._agenda.started(run, now)  # its first check: in the next tick
         if run.deadline is not None:
             self._agenda.schedule(run, run.deadline)
-        context = Context(params=self.params, outputs=AncestorOutputs(run, self._ancestry),
-                          vect_id=self.id, attempt=run.attempts, log=run.write_log,
-                          wake=partial(self._agenda.wake, run))
+        context = Context(run, params=self.params, vect_id=self.id, agenda=self._agenda,
+                          ancestry=self._ancestry)
         end_state, outcome = run.start_attempt(context, self._clock)
         if end_state is not None:  # run() raised SkipExecution
             self._end(run, end_state, outcome)
@@ -234,10 +232,12 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         check_transition(run.name, run.state, state)
         self.running_steps += (state is _S.running) - (run.state is _S.running)
         event = make_event(self._clock.now(), self.id, run.name, state, message)
-        with self._lock:  # state, end time and event change together for readers
+        with self._lock:  # state, times and event change together for readers
             run.state = state
             if state in ENDED:
                 run.ended = event['time']
+            elif run.started is None and state is _S.running:
+                run.started = event['time']
             self.events.append(event)
         self._on_event(event)
 

@@ -3,6 +3,7 @@ import pytest
 
 from oautom import Flow
 from oautom.context import AncestorOutputs, Ancestry, Context
+from oautom.due import Agenda
 from oautom.errors import UnknownExecutionError
 from oautom.step_run import link_runs
 from helpers import Scripted
@@ -50,11 +51,16 @@ def test_outputs_view_reads_ancestors_outputs_and_refuses_others():
         view['a']['rows'] = 4
 
 
-def test_context_log_adds_a_line_and_wake_calls_back():
-    lines, wakes = [], []
-    context = Context(params={'day': 1}, outputs={}, vect_id='f.1', attempt=2,
-                      log=lines.append, wake=lambda: wakes.append(True))
+def test_context_log_writes_to_the_step_log_and_wake_marks_the_step_due():
+    runs, ancestry = diamond()
+    runs['d'].attempts = 2
+    agenda = Agenda(ring=lambda: None)
+    context = Context(runs['d'], params={'day': 1}, vect_id='f.1', agenda=agenda,
+                      ancestry=ancestry)
     context.log('hello')
     context.wake()
-    assert lines == ['hello\n'] and wakes == [True]
+    assert runs['d'].log_text() == 'hello\n'
+    assert agenda.pop_due(0.0) == ([runs['d']], [])
+    assert (context.params, context.attempt, sorted(context.outputs)) == \
+        ({'day': 1}, 2, ['a', 'b', 'c'])
     assert repr(context) == '<Context f.1 attempt 2>'
