@@ -5,6 +5,7 @@ outputs). Status dicts must survive `json.dumps` for the HTTP API, so values
 are converted at this edge, never inside the loop.
 """
 import math
+from collections.abc import Mapping
 
 
 def iso(moment):
@@ -18,7 +19,7 @@ def jsonable(value):
         return repr(value)  # strict JSON has no nan or inf
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(key): jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]

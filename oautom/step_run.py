@@ -9,6 +9,7 @@ import copy
 import logging
 import threading
 import traceback
+from types import MappingProxyType
 
 from .execution import STEP_ERRORS, SkipExecution, StepFailed, describe
 from .rules import decide
@@ -19,6 +20,7 @@ _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 logger = logging.getLogger('oautom')
 SLOW_RUN_SECONDS = 0.5  # a run() slower than this blocked the whole engine
 
+NO_OUTPUTS = MappingProxyType({})  # shared until a step publishes: 10,000 steps, no 10,000 {}
 _NEW_LOG = threading.Lock()  # a step's first log line may come from any of its threads
 
 
@@ -38,7 +40,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.started = None               # datetime the first attempt started (its event's)
         self.ended = None                 # datetime it reached an end state (its event's)
         self.error = None                 # why the last attempt failed (text)
-        self.outputs = {}                 # what the successful attempt published
+        self.outputs = NO_OUTPUTS         # what the successful attempt published
         self.instance = None              # the per-attempt copy of `step` that does the work
         self.next_check = None            # monotonic time of the next check() while running
         self.retry_at = None              # monotonic time of the next attempt while retrying

@@ -187,6 +187,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def _end(self, run, state, message):
         run.ready = False  # a step queued by max_parallel may be cancelled before it starts
+        run.instance = None  # the per-run copy has done its work: a big vect keeps none
         self._set_state(run, state, message)
         self._unfinished -= 1
         self._failures += state is _S.failed
