@@ -117,7 +117,6 @@ class BashExecution(Execution):
         finally:
             self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
                             outputs, trouble)
-            context.wake()  # first: the downstream need not wait for the files to go
             if shell is not None:
-                shell.remove_files()
-                LIVE.forget(shell)  # only now: until here, an exit must remove its files
+                LIVE.release(shell)  # only now: until here, an exit must remove its files
+            context.wake()

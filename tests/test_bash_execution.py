@@ -560,8 +560,44 @@ def test_the_output_file_exists_in_a_folder_only_its_owner_may_enter():
     assert step_status(vect)['outputs'] == {'file': '600', 'folder': '700'}
 
 
-def test_a_finished_step_leaves_none_of_its_three_files():
+def test_a_finished_step_leaves_nothing_it_wrote_behind():
     vect = run_command('echo hi; echo oops >&2; echo "path=$OAUTOM_OUTPUT" >> "$OAUTOM_OUTPUT"')
     stem = step_status(vect)['outputs']['path'].rsplit('.', 1)[0]
     assert [os.path.exists(f'{stem}.{name}') for name in ('stdout', 'stderr', 'output')] == \
         [False, False, False]
+
+
+def test_the_next_shell_reuses_the_names_of_empty_files_and_starts_empty(tmp_path):
+    where = tmp_path / 'where'
+    silent = run_command(f'echo "$OAUTOM_OUTPUT" > "{where}"')  # writes nothing of its own
+    kept = where.read_text().strip()
+    assert step_status(silent)['state'] == 'success' and os.path.getsize(kept) == 0
+    vect = run_command('echo "path=$OAUTOM_OUTPUT" >> "$OAUTOM_OUTPUT"; echo mine')
+    assert step_status(vect)['outputs'] == {'path': kept}
+    assert 'mine' in vect.log('cmd') and str(where) not in vect.log('cmd')
+
+
+def test_a_link_left_in_place_of_a_kept_file_is_replaced_not_followed(tmp_path):
+    where, precious = tmp_path / 'where', tmp_path / 'precious.txt'
+    precious.write_text('keep me\n')
+    run_command(f'echo "$OAUTOM_OUTPUT" > "{where}"')
+    kept = where.read_text().strip()
+    os.unlink(kept)  # as a process that escaped the step's group might, later
+    os.symlink(precious, kept)
+    vect = run_command('echo "a=1" >> "$OAUTOM_OUTPUT"; '
+                       'echo "path=$OAUTOM_OUTPUT" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'a': '1', 'path': kept}
+    assert precious.read_text() == 'keep me\n' and not os.path.islink(kept)
+
+
+@pytest.mark.parametrize('link', ['ln -sf', 'ln -f'])
+def test_a_command_that_links_its_output_file_elsewhere_never_harms_that_file(tmp_path, link):
+    precious = tmp_path / 'precious.txt'
+    precious.write_text('keep me\n')
+    vect = run_command(f'{link} "{precious}" "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['state'] == 'success'
+    for _ in range(2):  # whichever shell gets those file names next
+        assert step_status(run_command('echo "a=1" >> "$OAUTOM_OUTPUT"'))['outputs'] == \
+            {'a': '1'}
+    assert precious.read_text() == 'keep me\n'
+
