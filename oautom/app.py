@@ -62,7 +62,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._queue = deque()     # (vect, StepRun) ready but held back by max_parallel
         self._events = []         # this tick's events, of every vect, in the order they happen
         self._subscribers = Subscribers()
-        self._plans = Plans()
+        self._plans = Plans(self.clock)
         self._loop = Loop(tick=self._loop_round, clock=self.clock)
 
     def register_flow(self, flow):
@@ -162,17 +162,16 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         try:
             self._ticking = threading.current_thread().name
             events = self._one_round()
-            if events:
-                self._subscribers.post(events)  # still inside the tick: posted in tick order
+            to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
             self._ticking = None
             self._tick_lock.release()
-        if events:
+        if to_deliver:
             self._subscribers.deliver()  # outside every lock
         return events
 
     def _one_round(self):
-        self._plans.fire_due(self.clock.time(), self.start)
+        self._plans.fire_due(self.start)
         now = self.clock.monotonic()
         with self._lock:
             vects = list(self._running.values())
@@ -242,7 +241,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """Seconds until a vect or plan is due; inf: only a ring can help; None: no work."""
         with self._lock:
             dues = [vect.next_due() for vect in self._running.values()]
-        plan_wait = self._plans.seconds_to_next(self.clock.time())
+        plan_wait = self._plans.seconds_to_next()
         if not dues and plan_wait is None:
             return None
         wait = max(0.0, min(dues, default=math.inf) - self.clock.monotonic())

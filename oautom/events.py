@@ -10,6 +10,8 @@ and one that raises is logged and ignored: a broken listener must never stop
 the engine. Events wait in an outbox, so that callbacks see them in the order
 they happened even when two threads tick (a learner's tick and a stop()):
 only one thread at a time delivers, and it delivers everything posted.
+Events nobody would receive (no callback, and none the logger would print)
+skip the outbox: a busy engine that nobody watches does not pay for it.
 """
 import logging
 import threading
@@ -46,9 +48,14 @@ class Subscribers:
         return unsubscribe
 
     def post(self, events):
-        """Queue events for delivery, in order (the tick calls this before anyone else ticks)."""
+        """Queue events for delivery, in order (the tick calls this before anyone else ticks).
+        Return True if deliver() has work: events nobody would receive (no callback, and
+        none the logger would print) are not queued at all."""
+        if not self._callbacks and not _worth_logging(events):  # the common, quiet case
+            return False
         with self._lock:
             self._outbox.extend(events)
+        return True
 
     def deliver(self):
         """Log each posted event and give it to every callback, unless another thread is
@@ -78,6 +85,14 @@ class Subscribers:
                 except Exception:  # pylint: disable=broad-exception-caught
                     logger.exception('event callback %r failed; it keeps receiving events',
                                      callback)
+
+
+def _worth_logging(events):
+    """True if the `oautom` logger would print one of `events`."""
+    if logger.isEnabledFor(logging.INFO):
+        return bool(events)
+    return logger.isEnabledFor(logging.WARNING) and \
+        any(event['state'] in _BAD_STATES for event in events)
 
 
 def log_event(event):

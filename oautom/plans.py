@@ -103,7 +103,8 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
 class Plans:
     """The app's live plans."""
 
-    def __init__(self):
+    def __init__(self, clock):
+        self._clock = clock  # the app's: plans read its wall-clock time()
         # Every tick reads the plans, while plan() may add one from another thread. So the
         # tuple is replaced, never changed: a reader takes it as it is, with no lock.
         self._lock = threading.Lock()  # one writer at a time: guards the replacing of _plans
@@ -125,9 +126,11 @@ class Plans:
             plan.move_past(now)
         return fired
 
-    def fire_due(self, now, start):
-        """Call `start(flow_name, params)` for every plan due at `now`."""
-        for plan in self.due(now):
+    def fire_due(self, start):
+        """Call `start(flow_name, params)` for every plan due now."""
+        if not self._plans:  # the usual case, asked at every tick: answered at once
+            return
+        for plan in self.due(self._clock.time()):
             try:
                 start(plan.flow_name, plan.params)
             except VectAlreadyRunningException as refusal:
@@ -135,15 +138,17 @@ class Plans:
             except OAutomError as error:  # the flow was changed since: report, keep the plan
                 logger.warning('plan of flow %r could not start it: %s', plan.flow_name, error)
 
-    def seconds_to_next(self, now):
-        """Seconds from `now` (epoch) until the next firing of any plan; None if no plan.
+    def seconds_to_next(self):
+        """Seconds from now until the next firing of any plan; None if no plan.
 
         The loop sleeps on the monotonic clock, which stands still while the machine is
         suspended and ignores the wall clock being set: it looks again at least every
         LONGEST_WAIT seconds, so a firing is never late by more than that.
         """
         firings = [plan.next_time for plan in self.live()]
-        return min(max(0.0, min(firings) - now), LONGEST_WAIT) if firings else None
+        if not firings:
+            return None
+        return min(max(0.0, min(firings) - self._clock.time()), LONGEST_WAIT)
 
     def cancel_all(self):
         """Cancel every plan (app.stop())."""

@@ -71,3 +71,16 @@ def test_unsubscribe_stops_the_deliveries():
     subscribers.post([event(1)])
     subscribers.deliver()
     assert seen == []
+
+
+def test_events_nobody_would_receive_are_not_queued_but_a_failure_is_logged(caplog):
+    subscribers = Subscribers()
+    failure = make_event(None, 'f.1', 's9', 'failed', 'failed after 1 attempt(s): boom')
+    with caplog.at_level(logging.WARNING, logger='oautom'):
+        assert subscribers.post([event(1), event(2)]) is False  # no callback, info is off
+        assert subscribers.post([event(3), failure]) is True
+        subscribers.deliver()
+    assert [record.getMessage() for record in caplog.records] == \
+        ['f.1 s9: failed after 1 attempt(s): boom']
+    with caplog.at_level(logging.INFO, logger='oautom'):
+        assert subscribers.post([event(4)]) is True
