@@ -136,7 +136,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return None, error
         if not finished:
             return None, None
-        self.outputs = self.instance.outputs
+        self.outputs = self.instance.outputs or NO_OUTPUTS  # an empty dict need not be kept
         return _S.success, f'succeeded after {self.attempts} attempt(s)'
 
     def record_failure(self, error):
