@@ -40,6 +40,8 @@ class CommandFailed(StepFailed):
 class BashExecution(Execution):
     """Run `command` with /bin/sh; `env` is added to the inherited environment."""
 
+    wakes_when_done = True  # its thread wakes the engine when the work ends
+
     def __init__(self, name, flow, command, *, env=None, cwd=None, **step_options):
         # Checked before the step joins its flow (super().__init__), so a refused
         # step is not left in the flow half-built.

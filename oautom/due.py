@@ -7,12 +7,13 @@ and the app can sleep exactly until the earliest one. A time can go stale
 (a step woken early and finished never needs its planned check): the step
 says so (`run.is_due_at(when)`), and a stale time is dropped, not served.
 
-A step just started is due in the very next tick, for its first check. The
-loop does not rush that tick, though: it gives the step FIRST_CHECK_GRACE
-to do its work first. A step that wakes the engine when its work ends (every
-Bash and Python step does) is then checked once, when it is done, instead of
-once too early and once again; a step that never wakes it is checked after
-the grace. In step mode nothing changes: your next tick checks it.
+A step just started is due in the very next tick, for its first check. For
+a step that wakes the engine when its work ends (`wakes_when_done`: every
+Bash and Python step), the loop does not rush that tick: it gives the step
+up to FIRST_CHECK_GRACE to finish first, so that a quick step is checked
+once, when it is done, instead of once too early and once again. Other
+steps are checked at once. In step mode nothing changes: your next tick
+checks every step just started.
 
 Steps can also be due *now*, from another thread: a step whose work ended
 calls `context.wake()`. Those wake-ups go on a list guarded by a lock, and
@@ -34,7 +35,7 @@ class Agenda:
         self._lock = threading.Lock()     # guards _woken: any thread may wake a step
         self._woken = []                  # StepRuns that called context.wake()
         self._started = []                # StepRuns started since the last tick: first checks
-        self._first_checks_at = math.inf  # when the loop should tick for those at the latest
+        self._first_checks_at = math.inf  # when the loop should tick for them, at the latest
         self._heap = []                   # (monotonic time, tie-breaker, StepRun)
         self._tie = itertools.count()     # so heap entries never compare StepRuns
 
@@ -43,9 +44,11 @@ class Agenda:
         heapq.heappush(self._heap, (when, next(self._tie), run))
 
     def started(self, run, now):
-        """`run` started at monotonic time `now`: its first check is due in the next tick."""
-        if not self._started:
-            self._first_checks_at = now + FIRST_CHECK_GRACE
+        """`run` started at monotonic time `now`: its first check is due in the next tick,
+        which the loop holds back up to FIRST_CHECK_GRACE if the step will wake it."""
+        due = now + FIRST_CHECK_GRACE if run.step.wakes_when_done else now
+        if not self._started or due < self._first_checks_at:
+            self._first_checks_at = due
         self._started.append(run)
 
     def wake(self, run):

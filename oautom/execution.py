@@ -62,6 +62,10 @@ def describe(error):
 class Execution:
     """The base of every step. Subclass it and write `run`, `check` and maybe `cancel`."""
 
+    # True for a step whose run() arranges a context.wake() for when its work ends (Bash and
+    # Python steps do): the loop may then wait a moment for that wake before the first check.
+    wakes_when_done = False
+
     def __init__(self, name, flow, *, retries=0, retry_delay=0.0, timeout=None,  # pylint: disable=too-many-arguments
                  trigger_rule='all_success', poll_interval=1.0, **unknown):
         self.name = check_name(name, 'step')

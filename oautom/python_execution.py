@@ -23,6 +23,8 @@ from .workers import WORKERS
 class PythonExecution(Execution):
     """Call `function(context)` in a thread; its return value becomes the outputs."""
 
+    wakes_when_done = True  # its thread wakes the engine when the work ends
+
     def __init__(self, name, flow, function, **step_options):
         if not callable(function):  # checked before the step joins its flow
             raise FlowIntegrityError(f'step {name!r}: function must be callable, '

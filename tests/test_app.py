@@ -758,14 +758,16 @@ def test_check_is_not_called_again_before_poll_interval_has_passed():
     assert step.calls.count(('check',)) == 2
 
 
-def test_the_loop_gives_a_step_that_never_wakes_it_the_grace_then_checks_it():
-    clock = FakeClock()
-    app = OAutom(mode=OAutomMode.foreground, clock=clock)
-    step = one_step_flow(app, script=[True], poll_interval=60).execution('a')
-    vect = app.start('etl')
-    app.run()  # a fake clock's timed wait skips ahead at once
-    assert vect.state is VectState.success and step.calls == [('run', 1), ('check',)]
-    assert clock.monotonic() == pytest.approx(FIRST_CHECK_GRACE)  # not poll_interval: 60
+def test_the_loop_checks_a_step_that_will_not_wake_it_at_once_and_one_that_will_after_a_grace():
+    for wakes, waited in ((False, 0.0), (True, FIRST_CHECK_GRACE)):
+        clock = FakeClock()
+        app = OAutom(mode=OAutomMode.foreground, clock=clock)
+        step = one_step_flow(app, script=[True], poll_interval=60).execution('a')
+        step.wakes_when_done = wakes  # a Scripted step says True at its first check
+        vect = app.start('etl')
+        app.run()  # a fake clock's timed wait skips ahead at once
+        assert vect.state is VectState.success and step.calls == [('run', 1), ('check',)]
+        assert clock.monotonic() == pytest.approx(waited)  # never poll_interval: 60
 
 
 class PatientClock(Clock):

@@ -1,14 +1,16 @@
 """The agenda: due times in a heap, wake-ups from any thread, stale times dropped."""
 import math
+from types import SimpleNamespace
 
 from oautom.due import FIRST_CHECK_GRACE, Agenda
 
 
 class Run:
-    """A stand-in StepRun: due at the times in `due_at`."""
+    """A stand-in StepRun: due at the times in `due_at`; its step wakes the engine or not."""
 
-    def __init__(self, *due_at):
+    def __init__(self, *due_at, wakes=True):
         self.due_at = set(due_at)
+        self.step = SimpleNamespace(wakes_when_done=wakes)
 
     def is_due_at(self, when):
         return when in self.due_at
@@ -40,6 +42,13 @@ def test_a_started_step_is_due_in_the_next_tick_and_the_loop_waits_a_grace_for_i
     assert agenda.next_time() == 10.0 + FIRST_CHECK_GRACE
     assert agenda.pop_due(10.0) == ([], [first, second])  # the next tick, however early
     assert agenda.next_time() == 60.0
+
+
+def test_a_started_step_that_will_not_wake_the_loop_is_due_at_once():
+    agenda, waking, silent = Agenda(lambda: None), Run(), Run(wakes=False)
+    agenda.started(waking, 10.0)
+    agenda.started(silent, 10.001)
+    assert agenda.next_time() == 10.001
 
 
 def test_stale_times_are_dropped_not_served():

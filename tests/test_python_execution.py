@@ -235,7 +235,9 @@ def test_the_late_result_of_a_timed_out_attempt_is_ignored(release):
     vect = app.start('python')
     assert tick_until(app, lambda: step_status(vect)['state'] == 'retrying')
     release.set()
-    threads[0].join(DEADLINE)  # the abandoned function has returned and woken the engine
+    deadline = time.monotonic() + DEADLINE  # until the worker has finished the abandoned call
+    while threads[0].name == 'oautom-python-call' and time.monotonic() < deadline:
+        time.sleep(0.005)
     for _ in range(3):
         app.tick()
     assert step_status(vect)['state'] == 'retrying'
