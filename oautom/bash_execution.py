@@ -4,8 +4,8 @@
 workers.py) and returns at once. That thread starts `/bin/sh -c COMMAND`,
 blocks on its exit (no polling), collects what it wrote, then wakes the
 engine, so the downstream starts within a millisecond. Starting a process
-takes a while (fork and exec, about half a millisecond): done in that thread,
-it never holds up the engine, and a fan-out's shells start side by side.
+takes a while (fork and exec, a few hundred microseconds): done in that
+thread, it never holds up the engine's tick.
 `check()` reads the result:
 
     exit 0     success; every `key=value` line the command appended to the
@@ -94,15 +94,27 @@ class BashExecution(Execution):
         if shell is not None:
             shell.kill()  # does nothing once the shell has exited
 
+    def _start_shell(self):
+        """The started Shell, or None if the step was cancelled (a timeout, a stop) first."""
+        with self._lock:
+            if self._cancelled:
+                return None
+        shell = LIVE.start(self.command, self.env, self.cwd)
+        with self._lock:
+            self._shell = shell
+            if self._cancelled:  # cancelled while it started: it never gets to run on
+                shell.kill()
+        return shell
+
     def _run_shell(self, context):
         """In the step's own thread: start the shell, wait for it, collect, wake the engine."""
         code, stderr, outputs, trouble, shell = None, '', {}, None, None
         try:  # whatever happens here, the step must end: hence the except and the finally
-            shell = LIVE.start(self.command, self.env, self.cwd)
-            with self._lock:
-                self._shell = shell
-                if self._cancelled:  # cancelled (a timeout, a stop) while it started
-                    shell.kill()
+            shell = self._start_shell()
+            if shell is None:
+                trouble = 'the step was cancelled before its command started'
+                context.log(f'[{trouble}]')
+                return
             code = shell.wait()
             if self._cancelled:
                 context.log('[the output of a cancelled attempt of this step follows]')
@@ -120,5 +132,5 @@ class BashExecution(Execution):
             self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
                             outputs, trouble)
             if shell is not None:
-                LIVE.release(shell)  # only now: until here, an exit must remove its files
+                LIVE.release(shell)
             context.wake()

@@ -152,5 +152,7 @@ class Plans:
 
     def cancel_all(self):
         """Cancel every plan (app.stop())."""
-        for plan in self.live():
+        with self._lock:
+            plans, self._plans = self._plans, ()
+        for plan in plans:
             plan.cancel()

@@ -7,7 +7,7 @@ says how one process is started, watched and cleaned up:
                                     stderr and $OAUTOM_OUTPUT go to three files
     shell.wait()                    the exit code, once what it left running is killed
     shell.kill()                    kill the whole group (timeout, cancel, exit)
-    LIVE.release(shell)             its files were read: clear them for another shell
+    LIVE.release(shell)             its files were read: remove them
     LIVE                            keeps every shell not yet released, to kill it
                                     and remove its files at interpreter exit
 
@@ -17,19 +17,16 @@ exits even if a child it left behind still holds the output open.
 
 The files live in a folder of the process's own, made once (mkdtemp: only
 its owner may enter it) and removed at exit. Nobody else can create a file
-there, so the names can be plain numbers. Making and removing three files
-costs a shell step a tenth of its time, so files are recycled: once read, a
-file that holds something is removed, an empty one is kept, and the next
-shell reuses the names. (A process that escaped the group with setsid could
-still write to a reused file: like any process it leaves behind, it is no
-longer the step's.)
+there, so the names can be plain numbers, cheaper to make than unguessable
+ones in the shared temporary folder. Each shell gets new files, never used
+before: a process that escaped a step's group (setsid) and still writes to
+its old files can never write into another step's log or outputs.
 """
 import atexit
 import itertools
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import threading
@@ -45,12 +42,11 @@ class Shell:
     def __init__(self, command, env, cwd, stem):
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
-        self.stem = stem               # its files are stem.stdout, stem.stderr, stem.output
-        self.paths = {stream: f'{stem}.{stream}' for stream in ('stdout', 'stderr', 'output')}
+        self.paths = {}                # 'stdout', 'stderr', 'output' -> its file's path
         try:
-            _empty_file(self.paths['output']).close()
-            with _empty_file(self.paths['stdout']) as stdout, \
-                    _empty_file(self.paths['stderr']) as stderr:
+            _new_file(self.paths, stem, 'output').close()
+            with _new_file(self.paths, stem, 'stdout') as stdout, \
+                    _new_file(self.paths, stem, 'stderr') as stderr:
                 self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                     ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
                     stderr=stderr, cwd=cwd,
@@ -109,46 +105,24 @@ class Shell:
             pass  # the command removed or replaced the file: it published nothing
         return outputs
 
-    def clear_files(self):
-        """Remove each file that holds something (or that the command replaced by a link or
-        a folder); keep the plain empty ones for the next shell."""
-        for path in self.paths.values():
-            try:
-                status = os.lstat(path)
-            except OSError:
-                continue  # gone already
-            if not stat.S_ISREG(status.st_mode) or status.st_size or status.st_nlink != 1:
-                _remove(path)
-
     def remove_files(self):
         """Remove the three files; safe to call twice."""
         for path in self.paths.values():
-            _remove(path)
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass  # already removed (by the command, or at interpreter exit)
+            except IsADirectoryError:  # the command put a folder in its place
+                shutil.rmtree(path, ignore_errors=True)
+            except OSError:  # the command took the folder away from us: nothing to do
+                pass
 
 
-def _empty_file(path):
-    """The file at `path`, made or emptied, that only its owner may read, open for writing.
-
-    It is empty or missing, unless the command that used it last replaced it: O_NOFOLLOW
-    refuses a symbolic link (and a folder cannot be opened), and then it is made anew."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-    try:
-        descriptor = os.open(path, flags, 0o600)
-    except OSError:
-        _remove(path)
-        descriptor = os.open(path, flags | os.O_EXCL, 0o600)
-    return os.fdopen(descriptor, 'wb')
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass  # already removed (by the command, or at interpreter exit)
-    except IsADirectoryError:  # the command put a folder in its place
-        shutil.rmtree(path, ignore_errors=True)
-    except OSError:  # the command took the folder away from us: nothing to do
-        pass
+def _new_file(paths, stem, stream):
+    """A new file `stem.stream` that only its owner may read, open for writing; its path goes
+    to `paths[stream]` first, so that a failure after it was made still removes it."""
+    path = paths[stream] = f'{stem}.{stream}'
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'wb')
 
 
 def _size(path):
@@ -183,7 +157,6 @@ class LiveShells:
         self._closed = False  # the interpreter is exiting: start nothing more
         self._folder = None   # made by the first start(), and again if someone removed it
         self._numbers = itertools.count(1)  # names files: folder/1.stdout, folder/2.stdout...
-        self._spare = []      # stems (folder/N) whose files no shell uses now
 
     def start(self, command, env, cwd):
         """Start a shell and remember it until release()."""
@@ -192,21 +165,15 @@ class LiveShells:
                 raise RuntimeError('the interpreter is exiting; no new command is started')
             if self._folder is None or not os.path.isdir(self._folder):
                 self._folder = tempfile.mkdtemp(prefix='oautom-')
-                self._spare.clear()  # their files went with the old folder
-            stem = self._spare.pop() if self._spare else \
-                os.path.join(self._folder, str(next(self._numbers)))
-            shell = Shell(command, env, cwd, stem)
+            shell = Shell(command, env, cwd, os.path.join(self._folder, str(next(self._numbers))))
             self._shells.add(shell)
             return shell
 
     def release(self, shell):
-        """The shell has exited, was reaped, and its files were read: clear them, and let
-        the next shell use their names."""
-        shell.clear_files()
-        with self._lock:
+        """The shell has exited, was reaped, and its files were read: remove them."""
+        shell.remove_files()
+        with self._lock:  # only now: until here, an exit must remove its files
             self._shells.discard(shell)
-            if os.path.dirname(shell.stem) == self._folder:
-                self._spare.append(shell.stem)
 
     def kill_all(self):
         """At exit: kill every live shell's group and remove its files."""

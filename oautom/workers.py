@@ -11,7 +11,7 @@ that makes it a hand-off and never a backlog: every job in the queue has an
 idle worker promised to it.
 
     hand_over(job)  an idle worker not promised yet? -> promise it: it takes the job
-                    none?                            -> start one more worker for it
+                    none?                            -> start one more worker, with the job
 
 So a job never waits for another job to finish, only for an idle thread to
 pick it up. And when the engine starts many steps in one tick, a worker that
@@ -41,33 +41,39 @@ class Workers:  # pylint: disable=too-few-public-methods
         """Run `job()` now in a worker thread named `name` while it runs."""
         with self._lock:
             start_one = self._free == 0
-            if start_one:  # the new worker is promised to this job
+            if start_one:
                 self._count += 1
                 number = self._count
             else:
-                self._free -= 1
-        self._jobs.put((job, name))
-        if start_one:
-            threading.Thread(target=self._work, daemon=True,
+                self._free -= 1  # promised: an idle worker will take this job
+        if start_one:  # the job goes straight to the new thread: if it cannot start, no trace
+            threading.Thread(target=self._work, args=(job, name), daemon=True,
                              name=f'oautom-worker-{number}').start()
+        else:
+            self._jobs.put((job, name))
 
-    def _work(self):
+    def _work(self, job, name):
         thread = threading.current_thread()
         idle_name = thread.name
-        while True:
-            try:
-                job, name = self._jobs.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if self._free > 0:  # not promised to any job: it may go
-                        self._free -= 1
-                        return
-                continue  # promised to a job that is on its way
+        while job is not None:
             thread.name = name
             job()  # a job catches its own errors (PythonExecution._call, BashExecution's waiter)
             thread.name = idle_name
             with self._lock:
                 self._free += 1
+            job, name = self._next_job()
+
+    def _next_job(self):
+        """The next job from the queue; (None, None) once idle for IDLE_SECONDS, unpromised."""
+        while True:
+            try:
+                return self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._free > 0:  # not promised to any job: this worker may go
+                        self._free -= 1
+                        return None, None
+                # else promised to a job that is on its way: wait for it
 
 
 WORKERS = Workers()

@@ -17,6 +17,7 @@ These tests start real shells and read as its contract (API.md, section 2):
 Waiting for a real process is a short poll against a deadline, never a long sleep.
 """
 import contextlib
+import copy
 import os
 import re
 import shutil
@@ -28,11 +29,12 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from oautom import (BashExecution, Flow, FlowIntegrityError, OAutom, OAutomMode,
-                    PythonExecution, VectState)
+                    PythonExecution, VectState, bash_execution)
 
 DEADLINE = 3.0     # seconds to wait for something that should happen within milliseconds
 MIB = 1024 * 1024  # what a step's log keeps
@@ -413,6 +415,22 @@ def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
     assert wait_for(lambda: not is_running(shell) and not is_running(child))
 
 
+def test_a_cancel_that_comes_before_the_shell_starts_means_it_never_starts(
+        tmp_path, monkeypatch):
+    jobs, lines = [], []
+    monkeypatch.setattr(bash_execution.WORKERS, 'hand_over', lambda job, name: jobs.append(job))
+    step = BashExecution('cmd', Flow('bash'), command=f'touch "{tmp_path}/ran"')
+    attempt = copy.copy(step)  # what a vect does for each attempt
+    attempt.outputs = {}
+    attempt.run(SimpleNamespace(log=lines.append, wake=lambda: None))
+    attempt.cancel()  # a timeout or a stop, before the step's thread got to start the shell
+    jobs[0]()         # that thread runs now
+    with pytest.raises(bash_execution.CommandFailed, match='cancelled before its command'):
+        attempt.check()
+    assert not (tmp_path / 'ran').exists()
+    assert lines[-1] == '[the step was cancelled before its command started]'
+
+
 def test_a_shell_that_cannot_be_started_fails_its_step_and_says_why(monkeypatch):
     def no_more_processes(*_args, **_kwargs):
         raise BlockingIOError('Resource temporarily unavailable')
@@ -567,27 +585,16 @@ def test_a_finished_step_leaves_nothing_it_wrote_behind():
         [False, False, False]
 
 
-def test_the_next_shell_reuses_the_names_of_empty_files_and_starts_empty(tmp_path):
-    where = tmp_path / 'where'
-    silent = run_command(f'echo "$OAUTOM_OUTPUT" > "{where}"')  # writes nothing of its own
-    kept = where.read_text().strip()
-    assert step_status(silent)['state'] == 'success' and os.path.getsize(kept) == 0
-    vect = run_command('echo "path=$OAUTOM_OUTPUT" >> "$OAUTOM_OUTPUT"; echo mine')
-    assert step_status(vect)['outputs'] == {'path': kept}
-    assert 'mine' in vect.log('cmd') and str(where) not in vect.log('cmd')
-
-
-def test_a_link_left_in_place_of_a_kept_file_is_replaced_not_followed(tmp_path):
-    where, precious = tmp_path / 'where', tmp_path / 'precious.txt'
-    precious.write_text('keep me\n')
-    run_command(f'echo "$OAUTOM_OUTPUT" > "{where}"')
-    kept = where.read_text().strip()
-    os.unlink(kept)  # as a process that escaped the step's group might, later
-    os.symlink(precious, kept)
-    vect = run_command('echo "a=1" >> "$OAUTOM_OUTPUT"; '
-                       'echo "path=$OAUTOM_OUTPUT" >> "$OAUTOM_OUTPUT"')
-    assert step_status(vect)['outputs'] == {'a': '1', 'path': kept}
-    assert precious.read_text() == 'keep me\n' and not os.path.islink(kept)
+def test_a_process_that_escaped_a_step_never_writes_into_a_later_step(tmp_path):
+    away, done = tmp_path / 'away', tmp_path / 'done'
+    escaped = run_command(  # its child leaves the step's group, then outlives the step
+        f'setsid sh -c \'touch "{away}"; sleep 0.2; echo LEAK; '
+        f'echo token=LEAK >> "$OAUTOM_OUTPUT"; touch "{done}"\' & '
+        f'while [ ! -e "{away}" ]; do sleep 0.01; done')
+    assert step_status(escaped)['state'] == 'success'
+    later = run_command('sleep 0.5; echo mine')
+    assert wait_for(done.exists)
+    assert step_status(later)['outputs'] == {} and 'LEAK' not in later.log('cmd')
 
 
 @pytest.mark.parametrize('link', ['ln -sf', 'ln -f'])

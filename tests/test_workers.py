@@ -1,6 +1,8 @@
 """Workers run each job at once in a daemon thread, reusing idle ones."""
 import threading
 
+import pytest
+
 from oautom import workers
 from oautom.workers import Workers
 
@@ -69,3 +71,23 @@ def test_a_burst_of_short_jobs_shares_few_workers():
     for _ in range(2000):
         assert done.acquire(timeout=2)
     assert pool._count < 2000  # pylint: disable=protected-access  # idle workers took jobs
+
+
+def test_a_worker_that_cannot_start_leaves_no_job_behind(monkeypatch):
+    pool, ran = Workers(), []
+    real_start = threading.Thread.start
+
+    def refuse_once(thread):
+        monkeypatch.setattr(threading.Thread, 'start', real_start)
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr(threading.Thread, 'start', refuse_once)
+    with pytest.raises(RuntimeError):
+        pool.hand_over(lambda: ran.append('refused'), 'refused')
+    barrier, met = threading.Barrier(2, timeout=2), []
+    for number in range(2):  # two jobs that wait for each other still both get a thread
+        pool.hand_over(lambda: met.append(barrier.wait()), f'job-{number}')
+    for _ in range(400):
+        if len(met) == 2:
+            break
+        threading.Event().wait(0.005)
+    assert sorted(met) == [0, 1] and ran == []
