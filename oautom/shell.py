@@ -18,9 +18,11 @@ exits even if a child it left behind still holds the output open.
 The files live in a folder of the process's own, made once (mkdtemp: only
 its owner may enter it) and removed at exit. Nobody else can create a file
 there, so the names can be plain numbers, cheaper to make than unguessable
-ones in the shared temporary folder. Each shell gets new files, never used
-before: a process that escaped a step's group (setsid) and still writes to
-its old files can never write into another step's log or outputs.
+ones in the shared temporary folder; and $OAUTOM_OUTPUT can name a file not
+made yet, which a command that has outputs creates by appending to it. Each
+shell gets new names, never used before: a process that escaped a step's
+group (setsid) and still writes to its old files can never write into
+another step's log or outputs.
 """
 import atexit
 import itertools
@@ -36,15 +38,14 @@ from .step_log import LOG_LIMIT
 
 class Shell:
     """One `/bin/sh -c` process in its own group, and its three files: stdout, stderr and
-    output ($OAUTOM_OUTPUT). The engine keeps none open while the shell runs: a wide
-    fan-out cannot run out of descriptors."""
+    output ($OAUTOM_OUTPUT, made by the command if it has outputs). The engine keeps none
+    open while the shell runs: a wide fan-out cannot run out of descriptors."""
 
     def __init__(self, command, env, cwd, stem):
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
-        self.paths = {}                # 'stdout', 'stderr', 'output' -> its file's path
+        self.paths = {'output': f'{stem}.output'}  # and 'stdout', 'stderr' once made
         try:
-            _new_file(self.paths, stem, 'output').close()
             with _new_file(self.paths, stem, 'stdout') as stdout, \
                     _new_file(self.paths, stem, 'stderr') as stderr:
                 self.process = subprocess.Popen(  # pylint: disable=consider-using-with
@@ -93,7 +94,7 @@ class Shell:
     def read_outputs(self):
         """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
         outputs = {}
-        if _size(self.paths['output']) == 0:  # most commands publish nothing: skip the open
+        if _size(self.paths['output']) == 0:  # most commands publish nothing, or no file
             return outputs
         try:
             with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
