@@ -134,11 +134,14 @@ def shell_step(name, flow):
 
 
 class Stopwatch(Execution):
-    """Notes the wall-clock time (ns) at which the engine calls its run()."""
-    started_at = []
+    """Notes in `started_at` the wall-clock time (ns) at which the engine calls its run()."""
+
+    def __init__(self, name, flow, started_at):
+        super().__init__(name, flow)
+        self.started_at = started_at
 
     def run(self, context):
-        Stopwatch.started_at.append(time.time_ns())
+        self.started_at.append(time.time_ns())
 
     def check(self):
         return True
@@ -146,11 +149,13 @@ class Stopwatch(Execution):
 
 def hand_off_latency(mode, n, directory):
     """Median ns from a shell step's process ending to its downstream's run()."""
+    started_at = []
+
     def make_step(name, flow):
         if name.startswith('shell'):
             # `exec` makes `date` the step's process: it writes the time, then exits.
             return BashExecution(name, flow, command=f'exec date +%s%N > {directory}/{name}')
-        return Stopwatch(name, flow)
+        return Stopwatch(name, flow, started_at)
     graph, previous = {}, []
     for i in range(n):
         graph[f'shell{i}'] = previous
@@ -158,7 +163,7 @@ def hand_off_latency(mode, n, directory):
         previous = [f'watch{i}']
     run_oautom(mode, graph, make_step)
     ended = [int(open(f'{directory}/shell{i}', encoding='ascii').read()) for i in range(n)]
-    return statistics.median(b - a for a, b in zip(ended, Stopwatch.started_at))
+    return statistics.median(b - a for a, b in zip(ended, started_at))
 
 
 def idle_cpu(mode):
