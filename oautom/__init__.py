@@ -16,7 +16,7 @@ clock.py (injected time), report.py, names.py, errors.py and step_log.py.
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
 process group and its files) and python_execution.py (workers.py: the
-threads that run Python functions and wait for shells).
+threads that run Python functions and start and wait for shells).
 Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 """
 from .app import OAutom, OAutomMode
