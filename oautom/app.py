@@ -59,8 +59,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         # Only touched inside tick(), which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
         self._ticking = None      # the name of the thread inside tick(), for messages
-        self._queue = deque()     # (vect, StepRun) ready but held back by max_parallel
-        self._events = []         # this tick's events, of every vect, in the order they happen
+        self._queue = deque()     # (vect, StepRun) ready, not started: held back by max_parallel
+        self._events = []         # events of every vect, in the order they happen, to publish
         self._subscribers = Subscribers()
         self._plans = Plans(self.clock)
         self._loop = Loop(tick=self._loop_round, clock=self.clock)
@@ -176,9 +176,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         with self._lock:
             vects = list(self._running.values())
             started, self._started = self._started, []
-        self._events = [vect.events[0] for vect in started]  # a vect starts before its steps
-        ready = [(vect, run) for vect in vects for run in vect.advance(now)]
-        self._start(ready, vects, now)
+        self._events.extend(vect.events[0] for vect in started)  # before its steps' events
+        for vect in vects:
+            vect.advance(now)
+        self._start([(vect, run) for vect in vects for run in vect.take_ready()], vects, now)
         with self._lock:  # the vects that ended are running no more
             for vect in vects:
                 if vect.ended() and self._running.get(vect.flow_name) is vect:
@@ -187,21 +188,18 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return events
 
     def _start(self, ready, vects, now):
-        """Start ready steps, oldest held-back ones first, within max_parallel."""
-        free = float('inf') if self.max_parallel is None else \
-            self.max_parallel - sum(vect.running_steps for vect in vects)
-        while self._queue and free > 0:
+        """Start ready steps within max_parallel, first come, first served: those held back
+        earlier, then these. The others wait in the queue, recorded as queued."""
+        self._queue.extend(ready)  # in the queue until started, even if this tick is cut short
+        while self._queue and (self.max_parallel is None or
+                               sum(vect.running_steps for vect in vects) < self.max_parallel):
             vect, run = self._queue.popleft()
             if run.ready:  # not cancelled while it waited
-                vect.start_step(run, now)
-                free -= 1
-        for vect, run in ready:  # once one is held back, free stays 0: no one overtakes it
-            if free > 0:
-                vect.start_step(run, now)
-                free -= 1
-            else:
-                vect.hold(run)
-                self._queue.append((vect, run))
+                vect.start_step(run, now)  # one that ends inside run() frees its slot at once
+        held_back = min(len(ready), len(self._queue))  # the queue's last ones: this tick's
+        for position in range(len(self._queue) - held_back, len(self._queue)):
+            vect, run = self._queue[position]
+            vect.hold(run)
 
     def run(self):
         """Drive the engine: loop here until no vect runs (foreground), or in a thread

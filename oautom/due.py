@@ -34,8 +34,8 @@ class Agenda:
         self.ring = ring                  # wakes the app's loop
         self._lock = threading.Lock()     # guards _woken: any thread may wake a step
         self._woken = []                  # StepRuns that called context.wake()
-        self._started = []                # StepRuns started since the last tick: first checks
-        self._first_checks_at = math.inf  # when the loop should tick for them, at the latest
+        self._next_tick = []              # StepRuns due in the next tick, whatever its time
+        self._next_tick_at = math.inf     # when the loop should tick for them, at the latest
         self._heap = []                   # (monotonic time, tie-breaker, StepRun)
         self._tie = itertools.count()     # so heap entries never compare StepRuns
 
@@ -47,9 +47,15 @@ class Agenda:
         """`run` started at monotonic time `now`: its first check is due in the next tick,
         which the loop holds back up to FIRST_CHECK_GRACE if the step will wake it."""
         due = now + FIRST_CHECK_GRACE if run.step.wakes_when_done else now
-        if not self._started or due < self._first_checks_at:
-            self._first_checks_at = due
-        self._started.append(run)
+        if not self._next_tick or due < self._next_tick_at:
+            self._next_tick_at = due
+        self._next_tick.append(run)
+
+    def due_again(self, runs):
+        """`runs` were taken as due, but a tick cut short never looked at them: next tick."""
+        if runs:
+            self._next_tick.extend(runs)
+            self._next_tick_at = -math.inf
 
     def wake(self, run):
         """`run` is due now: called from any thread."""
@@ -65,7 +71,7 @@ class Agenda:
                 woken, self._woken = self._woken, []
         else:
             woken = []
-        due, self._started = self._started, []
+        due, self._next_tick = self._next_tick, []
         while self._heap and self._heap[0][0] <= now:
             when, _, run = heapq.heappop(self._heap)
             if run.is_due_at(when):
@@ -80,4 +86,4 @@ class Agenda:
         while self._heap and not self._heap[0][2].is_due_at(self._heap[0][0]):
             heapq.heappop(self._heap)  # stale: nothing will happen then
         first = self._heap[0][0] if self._heap else math.inf
-        return min(first, self._first_checks_at) if self._started else first
+        return min(first, self._next_tick_at) if self._next_tick else first

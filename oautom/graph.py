@@ -17,20 +17,21 @@ from collections import deque
 
 def has_cycle(steps):
     """True if the upstream links of `steps` (objects with an `upstream` list) loop."""
-    downstream_count = dict.fromkeys(steps, 0)
+    steps = list(steps)
+    downstream_count = {id(step): 0 for step in steps}  # id(): a step may define __eq__
     for step in steps:
         for upstream in step.upstream:
-            downstream_count[upstream] += 1
-    peelable = [step for step, count in downstream_count.items() if count == 0]
+            downstream_count[id(upstream)] += 1
+    peelable = [step for step in steps if downstream_count[id(step)] == 0]
     peeled = 0
     while peelable:
         step = peelable.pop()
         peeled += 1
         for upstream in step.upstream:  # one step fewer depends on it
-            downstream_count[upstream] -= 1
-            if downstream_count[upstream] == 0:
+            downstream_count[id(upstream)] -= 1
+            if downstream_count[id(upstream)] == 0:
                 peelable.append(upstream)
-    return peeled < len(downstream_count)
+    return peeled < len(steps)
 
 
 def strongly_connected_components(nodes, downstream):

@@ -136,7 +136,10 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return None, error
         if not finished:
             return None, None
-        self.outputs = self.instance.outputs or NO_OUTPUTS  # an empty dict need not be kept
+        outputs = self.instance.outputs
+        # An empty dict need not be kept. (Only a dict is asked: bool() of any other object
+        # would run its code, which may raise.)
+        self.outputs = NO_OUTPUTS if isinstance(outputs, dict) and not outputs else outputs
         return _S.success, f'succeeded after {self.attempts} attempt(s)'
 
     def record_failure(self, error):
@@ -176,12 +179,14 @@ def _skip_reason(signal):
 
 
 def link_runs(steps):
-    """One StepRun per step, in definition order, linked upstream and downstream."""
+    """One StepRun per step, in definition order, linked upstream and downstream; those
+    with no upstream step are ready to run at once."""
     runs = [StepRun(step, index) for index, step in enumerate(steps)]
-    run_of = {run.step: run for run in runs}
+    run_of = {id(run.step): run for run in runs}  # id(): a step class may define __eq__
     for run in runs:
-        run.upstream = [run_of[step] for step in run.step.upstream]
+        run.upstream = [run_of[id(step)] for step in run.step.upstream]
         run.pending = len(run.upstream)
+        run.ready = not run.upstream
         for upstream in run.upstream:
             upstream.downstream.append(run)
     return runs

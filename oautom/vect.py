@@ -2,8 +2,8 @@
 
 The app drives it from its tick, never from two threads at once:
 
-    advance(now)          check the running steps that are due, end what ended,
-                          and return the steps that became ready to start
+    advance(now)          check the running steps that are due, end what ended
+    take_ready()          the steps that became ready to start, in definition order
     start_step(run, now)  start one ready step (the app decides when: max_parallel)
     hold(run)             record that a ready step waits for a free slot (queued)
     next_due()            when this vect next needs a tick, for the loop to sleep
@@ -16,6 +16,7 @@ step is next due (a check, a timeout, a retry, a wake-up) is in an Agenda.
 """
 import math
 import threading
+from collections import deque
 
 from .context import Ancestry, Context
 from .due import Agenda
@@ -38,8 +39,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.params = params
         self._clock = clock
         # Guards what other threads read or write: state, end_date, events, _cancel_requested,
-        # each StepRun's state and ended (its other fields are the tick's alone, and status()
-        # may see them a step early). Never held while user code (run, check, repr) runs.
+        # each StepRun's state, started and ended (its other fields are the tick's alone, and
+        # status() may see them a step early). Never held while user code (run, check) runs.
         self._lock = threading.Lock()
         self.state = VectState.running
         self.start_date = clock.now()
@@ -51,9 +52,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._on_event = on_event         # hands each new event to the app, in order
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
-        self._ready = [run for run in self._runs if not run.upstream]  # these run at once
-        for run in self._ready:           # _ready: StepRuns allowed to run, not started yet
-            run.ready = True
+        self._ready = [run for run in self._runs if run.ready]  # allowed to run, not started
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
         self._agenda = Agenda(on_change)  # when each running step is next due; rings the loop
         self._unfinished = len(self._runs)
@@ -65,19 +64,26 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     # -- what the app calls from its tick ----------------------------------------
 
     def advance(self, now):
-        """Check the due steps, settle what ended; return the steps ready to start."""
+        """Check the due steps and settle what ended."""
         if self._cancel_requested:
             self._cancel_all()
         else:
             woken, due = self._agenda.pop_due(now)
             for run in woken:
                 run.next_check = now  # woken: check it now, whatever its poll interval says
-            for run in woken + due:
-                self._visit(run, now)
+            visits = deque(woken + due)
+            try:
+                while visits:
+                    self._visit(visits[0], now)
+                    visits.popleft()
+            finally:  # a tick cut short (Ctrl-C in a check) leaves the rest to the next
+                self._agenda.due_again(visits)
             self._settle()
         self._finish_if_done()
-        ready, self._ready = self._ready, []
-        ready.sort(key=lambda run: run.index)  # the contract's order: definition order
+
+    def take_ready(self):
+        """The steps ready to start, in definition order (the contract's order)."""
+        ready, self._ready = sorted(self._ready, key=lambda run: run.index), []
         return ready
 
     def start_step(self, run, now):
@@ -157,7 +163,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             if run.next_check <= now:
                 self._check(run, now)
             if run.state is _S.running and run.deadline is not None and run.deadline <= now:
-                self._time_out(run, now)
+                run.cancel_attempt()  # a step that cannot stop its work abandons it (its cancel)
+                self._fail_attempt(run, now, f'timed out after {run.step.timeout:g} s')
         elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
             self._make_ready(run)
 
@@ -170,10 +177,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         else:  # still running
             run.next_check = now + run.step.poll_interval
             self._agenda.schedule(run, run.next_check)
-
-    def _time_out(self, run, now):
-        run.cancel_attempt()  # a step that cannot stop its work abandons it (see its cancel)
-        self._fail_attempt(run, now, f'timed out after {run.step.timeout:g} s')
 
     def _fail_attempt(self, run, now, error):
         run.record_failure(error)

@@ -905,3 +905,32 @@ def test_subscribers_see_the_events_of_all_vects_in_the_order_they_happened():
         app.tick()
     assert one.ended() and two.ended()
     assert max(most) == 1  # as max_parallel allows: a subscriber never sees two at once
+
+
+# -- a tick cut short, and slots freed inside a tick -----------------------------------------
+
+
+def test_a_slot_freed_by_a_step_failing_in_run_goes_to_the_next_queued_step():
+    app = OAutom(mode=OAutomMode.foreground, max_parallel=1)
+    one_step_flow(app, 'first', fail_on_run=ValueError('no'))  # ends inside start_step
+    one_step_flow(app, 'second')
+    first, second = app.start('first'), app.start('second')
+    finishes_within(5, app.run)  # the second step must not wait for a ring that never comes
+    assert (first.state, second.state) == (VectState.failed, VectState.success)
+
+
+def test_a_tick_cut_short_by_ctrl_c_in_a_check_loses_no_event_and_no_check():
+    app, _ = step_app()
+    interrupted = one_step_flow(app, 'interrupted', script=[KeyboardInterrupt(), True])
+    one_step_flow(app, 'other')
+    first = app.start('interrupted')
+    published = app.tick()                 # 'a' starts
+    second = app.start('other')
+    with pytest.raises(KeyboardInterrupt):
+        app.tick()                         # 'a' is checked: Ctrl-C; 'other' started meanwhile
+    for _ in range(10):
+        published += app.tick()
+    assert interrupted.execution('a').calls.count(('check',)) == 2  # checked again
+    assert (first.state, second.state) == (VectState.success, VectState.success)
+    assert [e for e in published if e['vect'] == 'other.1'] == second.events  # start included
+    assert [e for e in published if e['vect'] == 'interrupted.1'] == first.events

@@ -1,7 +1,8 @@
 """Flows and steps: names, dependencies, and validation of the whole graph."""
 import pytest
 
-from oautom import Execution, Flow, FlowIntegrityError, OAutom, PythonExecution
+from oautom import (Execution, Flow, FlowIntegrityError, OAutom, OAutomMode, PythonExecution,
+                    VectState)
 from oautom.errors import UnknownExecutionError
 from helpers import Scripted
 
@@ -186,3 +187,24 @@ def test_repr_speaks(flow):
     Scripted('a', flow)
     assert repr(flow) == "<Flow 'etl': 1 steps>"
     assert repr(flow.execution('a')) == "<Scripted 'a' of flow 'etl'>"
+
+
+class ComparedByName(Scripted):
+    """A step class that defines __eq__ (and so, by Python's rule, is not hashable)."""
+
+    def __eq__(self, other):
+        return isinstance(other, ComparedByName) and other.name == self.name
+
+
+def test_steps_that_define_eq_are_validated_and_run_as_any_other():
+    app = OAutom(mode=OAutomMode.step)
+    flow = Flow('eq', app=app)
+    first, second = ComparedByName('first', flow), ComparedByName('second', flow)
+    first >> second
+    vect = app.start('eq')
+    for _ in range(5):
+        app.tick()
+    assert vect.state is VectState.success
+    first.depends(second)
+    with pytest.raises(FlowIntegrityError, match='cycle: first -> second -> first'):
+        flow.validate()

@@ -412,3 +412,24 @@ def test_no_step_starts_once_its_vect_is_cancelled(app, flow):
     tick_until_ended(app, vects[0])
     assert vects[0].state is VectState.cancelled
     assert all(step.calls == [] for step in fan[1:])
+
+
+class Frame:  # pylint: disable=too-few-public-methods
+    """Like a pandas DataFrame: asking whether it is empty raises."""
+
+    def __bool__(self):
+        raise ValueError('the truth value of a Frame is ambiguous')
+
+
+class PublishesAFrame(Scripted):
+    def check(self):
+        self.outputs = Frame()  # not JSON-friendly, yet it must not break the engine
+        return True
+
+
+def test_outputs_whose_truth_cannot_be_told_do_not_break_the_engine(app, flow):
+    PublishesAFrame('frame', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert vect.state is VectState.success
+    assert vect.status()['executions'][0]['outputs'].startswith('<')  # shown as its repr
