@@ -196,10 +196,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             vect, run = self._queue.popleft()
             if run.ready:  # not cancelled while it waited
                 vect.start_step(run, now)  # one that ends inside run() frees its slot at once
-        held_back = min(len(ready), len(self._queue))  # the queue's last ones: this tick's
-        for position in range(len(self._queue) - held_back, len(self._queue)):
-            vect, run = self._queue[position]
-            vect.hold(run)
+        if self._queue:  # this tick's steps left in it are its last ones: held back
+            for position in range(max(0, len(self._queue) - len(ready)), len(self._queue)):
+                vect, run = self._queue[position]
+                vect.hold(run)
 
     def run(self):
         """Drive the engine: loop here until no vect runs (foreground), or in a thread

@@ -16,22 +16,22 @@ from collections import deque
 
 
 def has_cycle(steps):
-    """True if the upstream links of `steps` (objects with an `upstream` list) loop."""
-    steps = list(steps)
-    downstream_count = {id(step): 0 for step in steps}  # id(): a step may define __eq__
+    """True if the upstream links of `steps` loop. Each step has a unique `name` and an
+    `upstream` list of steps (keyed by name: a step class may define __eq__)."""
+    downstream_count = {step.name: 0 for step in steps}
     for step in steps:
         for upstream in step.upstream:
-            downstream_count[id(upstream)] += 1
-    peelable = [step for step in steps if downstream_count[id(step)] == 0]
+            downstream_count[upstream.name] += 1
+    peelable = [step for step in steps if downstream_count[step.name] == 0]
     peeled = 0
     while peelable:
         step = peelable.pop()
         peeled += 1
         for upstream in step.upstream:  # one step fewer depends on it
-            downstream_count[id(upstream)] -= 1
-            if downstream_count[id(upstream)] == 0:
+            downstream_count[upstream.name] -= 1
+            if downstream_count[upstream.name] == 0:
                 peelable.append(upstream)
-    return peeled < len(steps)
+    return peeled < len(downstream_count)
 
 
 def strongly_connected_components(nodes, downstream):

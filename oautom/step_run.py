@@ -182,9 +182,9 @@ def link_runs(steps):
     """One StepRun per step, in definition order, linked upstream and downstream; those
     with no upstream step are ready to run at once."""
     runs = [StepRun(step, index) for index, step in enumerate(steps)]
-    run_of = {id(run.step): run for run in runs}  # id(): a step class may define __eq__
+    run_of = {run.step.name: run for run in runs}  # names: a step class may define __eq__
     for run in runs:
-        run.upstream = [run_of[id(step)] for step in run.step.upstream]
+        run.upstream = [run_of[step.name] for step in run.step.upstream]
         run.pending = len(run.upstream)
         run.ready = not run.upstream
         for upstream in run.upstream:

@@ -16,7 +16,7 @@ step is next due (a check, a timeout, a retry, a wake-up) is in an Agenda.
 """
 import math
 import threading
-from collections import deque
+from operator import attrgetter
 
 from .context import Ancestry, Context
 from .due import Agenda
@@ -28,6 +28,7 @@ from .states import ENDED, STATES, VectState, check_transition
 from .step_run import link_runs
 
 _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
+_INDEX = attrgetter('index')  # a StepRun's position in definition order
 
 
 class Vect:  # pylint: disable=too-many-instance-attributes
@@ -71,20 +72,20 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             woken, due = self._agenda.pop_due(now)
             for run in woken:
                 run.next_check = now  # woken: check it now, whatever its poll interval says
-            visits = deque(woken + due)
-            try:
-                while visits:
-                    self._visit(visits[0], now)
-                    visits.popleft()
-            finally:  # a tick cut short (Ctrl-C in a check) leaves the rest to the next
-                self._agenda.due_again(visits)
+            visits = woken + due
+            for position, run in enumerate(visits):
+                try:
+                    self._visit(run, now)
+                except BaseException:  # a tick cut short (Ctrl-C in a check): the rest is
+                    self._agenda.due_again(visits[position:])  # due in the next tick
+                    raise
             self._settle()
         self._finish_if_done()
 
     def take_ready(self):
         """The steps ready to start, in definition order (the contract's order)."""
-        ready, self._ready = sorted(self._ready, key=lambda run: run.index), []
-        return ready
+        ready, self._ready = self._ready, []
+        return sorted(ready, key=_INDEX) if len(ready) > 1 else ready
 
     def start_step(self, run, now):
         """Start one attempt of a ready step: a fresh copy of it, then its run(context)."""

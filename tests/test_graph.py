@@ -41,9 +41,12 @@ def test_a_very_long_cycle_is_found_iteratively():
 
 
 class Node:  # pylint: disable=too-few-public-methods
-    """A stand-in step: has_cycle only reads `upstream`."""
+    """A stand-in step: has_cycle only reads `name` and `upstream`."""
+    count = 0
 
     def __init__(self, *upstream):
+        Node.count += 1
+        self.name = f'n{Node.count}'
         self.upstream = list(upstream)
 
 
