@@ -176,7 +176,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         with self._lock:
             vects = list(self._running.values())
             started, self._started = self._started, []
-        self._events.extend(vect.events[0] for vect in started)  # before its steps' events
+        if started:
+            self._events.extend(vect.events[0] for vect in started)  # before their steps
         for vect in vects:
             vect.advance(now)
         self._start([(vect, run) for vect in vects for run in vect.take_ready()], vects, now)

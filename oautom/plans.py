@@ -145,7 +145,7 @@ class Plans:
         suspended and ignores the wall clock being set: it looks again at least every
         LONGEST_WAIT seconds, so a firing is never late by more than that.
         """
-        firings = [plan.next_time for plan in self.live()]
+        firings = [plan.next_time for plan in self.live()] if self._plans else None
         if not firings:
             return None
         return min(max(0.0, min(firings) - self._clock.time()), LONGEST_WAIT)
