@@ -11,6 +11,12 @@ over:
 
 `cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`).
 
+When is `check()` called? In the first tick after `run()`, then every
+`poll_interval` seconds, and at once whenever the step calls
+`context.wake()`. A step whose work wakes the engine when it ends (Bash and
+Python steps do) says so with `wakes_when_done = True`: the loop then waits a
+few milliseconds for that wake before the first check (see due.py).
+
 Per-run copies: the object you build in a flow is a *definition*. Before each
 attempt, the vect makes a shallow copy (`copy.copy`) with a fresh `outputs`
 dict, and calls `run` and `check` on that copy. So `run()` keeps per-run state
