@@ -200,7 +200,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if self._queue:  # this tick's steps left in it are its last ones: held back
             for position in range(max(0, len(self._queue) - len(ready)), len(self._queue)):
                 vect, run = self._queue[position]
-                vect.hold(run)
+                vect.hold(run, self.max_parallel)
 
     def run(self):
         """Drive the engine: loop here until no vect runs (foreground), or in a thread

@@ -3,7 +3,8 @@
 `run()` hands `function(context)` to a thread of its own, and returns at once
 (the thread is a reused worker when one is idle: see workers.py).
 When the function returns or raises, the thread wakes the engine; `check()`
-then reports: a returned dict becomes the outputs, any other value that is
+then reports: a returned dict (or any mapping, such as an ancestor's outputs
+from `context.outputs`) becomes the outputs, any other value that is
 not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
 and any other exception fails it (the vect puts the traceback in the log).
 
@@ -13,6 +14,7 @@ abandoned, not stopped: its function runs on, but the vect has dropped this
 per-run copy, so whatever it returns is ignored.
 """
 import traceback
+from collections.abc import Mapping
 from functools import partial
 
 from .errors import FlowIntegrityError
@@ -43,7 +45,7 @@ class PythonExecution(Execution):
             return False
         if self._failure is not None:
             raise self._failure
-        if isinstance(self._returned, dict):
+        if isinstance(self._returned, Mapping):  # a dict, or an ancestor's outputs passed on
             self.outputs.update(self._returned)
         elif self._returned is not None:
             self.outputs['return_value'] = self._returned

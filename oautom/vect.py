@@ -108,9 +108,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._settle()
         self._finish_if_done()
 
-    def hold(self, run):
+    def hold(self, run, max_parallel):
         """A newly ready step is held back by max_parallel: record it as queued."""
-        self._set_state(run, _S.queued, 'queued: max_parallel steps are already running')
+        self._set_state(run, _S.queued, f'queued: max_parallel={max_parallel} steps running')
 
     def next_due(self):
         """Monotonic time this vect next needs a tick; inf if only a wake can move it."""

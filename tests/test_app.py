@@ -457,6 +457,8 @@ def test_max_parallel_runs_one_step_at_a_time_and_records_the_others_queued():
     assert started == ['c', 'a', 'b']
     assert [event_states(vect.events, name)[0] for name in ('c', 'a', 'b')] == [
         'running', 'queued', 'queued']
+    assert [e['message'] for e in vect.events if e['state'] is ExecutionState.queued] == [
+        'queued: max_parallel=1 steps running'] * 2
     assert vect.state is VectState.success
 
 

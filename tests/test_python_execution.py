@@ -24,6 +24,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -130,7 +131,8 @@ def test_context_log_lines_appear_in_the_steps_log():
     (0, {'return_value': 0}),
     (False, {'return_value': False}),
     (None, {}),
-], ids=['dict', 'empty dict', 'int', 'str', 'list', 'zero', 'False', 'None'])
+    (MappingProxyType({'rows': 3}), {'rows': 3}),
+], ids=['dict', 'empty dict', 'int', 'str', 'list', 'zero', 'False', 'None', 'mapping'])
 def test_the_return_value_becomes_the_outputs(returned, outputs):
     vect = run_function(lambda context: returned)
     assert step_status(vect)['state'] == 'success'
@@ -146,6 +148,16 @@ def test_a_downstream_function_reads_the_outputs_in_its_context():
     vect = app.start('python')
     app.run()
     assert step_status(vect, 'report')['outputs'] == {'return_value': 6}
+
+
+def test_a_function_may_pass_an_ancestors_outputs_on_as_its_own():
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    extract = PythonExecution('extract', flow, function=lambda ctx: {'rows': 3})
+    extract >> PythonExecution('relay', flow, function=lambda ctx: ctx.outputs['extract'])
+    vect = app.start('python')
+    app.run()
+    assert step_status(vect, 'relay')['outputs'] == {'rows': 3}
 
 
 # -- skips and failures ------------------------------------------------------------------
