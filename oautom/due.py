@@ -60,8 +60,10 @@ class Agenda:
     def wake(self, run):
         """`run` is due now: called from any thread."""
         with self._lock:
+            first = not self._woken
             self._woken.append(run)
-        self.ring()
+        if first:  # later wakes ride on this ring: the next tick takes every wake at once
+            self.ring()
 
     def pop_due(self, now):
         """(the StepRuns woken since the last call, the others due now: started since the

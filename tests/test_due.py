@@ -34,6 +34,16 @@ def test_a_wake_rings_and_is_due_at_once():
     assert agenda.next_time() == math.inf  # only another wake can make it due
 
 
+def test_only_the_first_wake_since_the_last_tick_rings():
+    rings = []
+    agenda, first, second = Agenda(lambda: rings.append(True)), Run(), Run()
+    agenda.wake(first)
+    agenda.wake(second)  # the loop is rung already: the next tick takes both
+    assert rings == [True] and agenda.pop_due(0.0) == ([first, second], [])
+    agenda.wake(first)
+    assert rings == [True, True]
+
+
 def test_a_started_step_is_due_in_the_next_tick_and_the_loop_waits_a_grace_for_it():
     agenda, first, second, later = Agenda(lambda: None), Run(), Run(), Run(60.0)
     agenda.schedule(later, 60.0)
