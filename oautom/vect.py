@@ -164,7 +164,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             if run.next_check <= now:
                 self._check(run, now)
             if run.state is _S.running and run.deadline is not None and run.deadline <= now:
-                run.cancel_attempt()  # a step that cannot stop its work abandons it (its cancel)
+                run.cancel_attempt()  # a step that cannot stop its work abandons it
                 self._fail_attempt(run, now, f'timed out after {run.step.timeout:g} s')
         elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
             self._make_ready(run)
