@@ -16,7 +16,6 @@ step is next due (a check, a timeout, a retry, a wake-up) is in an Agenda.
 """
 import math
 import threading
-from operator import attrgetter
 
 from .context import Ancestry, Context
 from .due import Agenda
@@ -28,7 +27,6 @@ from .states import ENDED, STATES, VectState, check_transition
 from .step_run import link_runs
 
 _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
-_INDEX = attrgetter('index')  # a StepRun's position in definition order
 
 
 class Vect:  # pylint: disable=too-many-instance-attributes
@@ -85,7 +83,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def take_ready(self):
         """The steps ready to start, in definition order (the contract's order)."""
         ready, self._ready = self._ready, []
-        return sorted(ready, key=_INDEX) if len(ready) > 1 else ready
+        return sorted(ready, key=lambda run: run.index) if len(ready) > 1 else ready
 
     def start_step(self, run, now):
         """Start one attempt of a ready step: a fresh copy of it, then its run(context)."""
