@@ -45,17 +45,21 @@ class Shell:
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
         self.paths = {'output': f'{stem}.output'}  # and 'stdout', 'stderr' once made
+        descriptors = []
         try:
-            with _new_file(self.paths, stem, 'stdout') as stdout, \
-                    _new_file(self.paths, stem, 'stderr') as stderr:
-                self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                    ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
-                    stderr=stderr, cwd=cwd,
-                    env={**os.environ, **env, 'OAUTOM_OUTPUT': self.paths['output']},
-                    process_group=0)  # its own group: one killpg stops it and its children
+            stdout = _new_file(self.paths, stem, 'stdout', descriptors)
+            stderr = _new_file(self.paths, stem, 'stderr', descriptors)
+            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
+                stderr=stderr, cwd=cwd,
+                env={**os.environ, **env, 'OAUTOM_OUTPUT': self.paths['output']},
+                process_group=0)  # its own group: one killpg stops it and its children
         except BaseException:  # nothing started, so nothing may stay behind
             self.remove_files()
             raise
+        finally:  # the shell has its own copies: the engine keeps none open
+            for descriptor in descriptors:
+                os.close(descriptor)
 
     def wait(self):
         """Block until the shell exits, kill what it left in its group; return its exit code."""
@@ -94,21 +98,21 @@ class Shell:
     def read_outputs(self):
         """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
         outputs = {}
-        if _size(self.paths['output']) == 0:  # most commands publish nothing, or no file
-            return outputs
         try:
             with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
                 for line in output_file:
                     key, sep, value = line.rstrip('\n').partition('=')
                     if sep and key.strip():
                         outputs[key.strip()] = value
+        except FileNotFoundError:  # most commands publish nothing, and never make the file:
+            del self.paths['output']  # nothing to remove either
         except OSError:
-            pass  # the command removed or replaced the file: it published nothing
+            pass  # the command replaced the file by something unreadable: it published nothing
         return outputs
 
     def remove_files(self):
         """Remove the three files; safe to call twice."""
-        for path in self.paths.values():
+        for path in list(self.paths.values()):  # a copy: read_outputs() may drop one meanwhile
             try:
                 os.unlink(path)
             except FileNotFoundError:
@@ -119,11 +123,13 @@ class Shell:
                 pass
 
 
-def _new_file(paths, stem, stream):
-    """A new file `stem.stream` that only its owner may read, open for writing; its path goes
-    to `paths[stream]` first, so that a failure after it was made still removes it."""
+def _new_file(paths, stem, stream, descriptors):
+    """A new file `stem.stream` that only its owner may read; return a descriptor open for
+    writing, also put in `descriptors` to close. Its path goes to `paths[stream]` first, so
+    that a failure after it was made still removes it."""
     path = paths[stream] = f'{stem}.{stream}'
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'wb')
+    descriptors.append(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return descriptors[-1]
 
 
 def _size(path):
