@@ -170,11 +170,20 @@ class LiveShells:
         with self._lock:
             if self._closed:
                 raise RuntimeError('the interpreter is exiting; no new command is started')
-            if self._folder is None or not os.path.isdir(self._folder):
+            if self._folder is None:
                 self._folder = tempfile.mkdtemp(prefix='oautom-')
-            shell = Shell(command, env, cwd, os.path.join(self._folder, str(next(self._numbers))))
+            try:
+                shell = Shell(command, env, cwd, self._new_stem())
+            except FileNotFoundError:
+                if os.path.isdir(self._folder):  # not about our folder: a cwd removed, say
+                    raise
+                self._folder = tempfile.mkdtemp(prefix='oautom-')  # someone removed ours
+                shell = Shell(command, env, cwd, self._new_stem())
             self._shells.add(shell)
             return shell
+
+    def _new_stem(self):
+        return os.path.join(self._folder, str(next(self._numbers)))
 
     def release(self, shell):
         """The shell has exited, was reaped, and its files were read: remove them."""
