@@ -98,16 +98,17 @@ class Shell:
     def read_outputs(self):
         """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
         outputs = {}
+        if not os.path.exists(self.paths['output']):  # most commands publish nothing, and
+            del self.paths['output']                  # never make the file: nothing to remove
+            return outputs
         try:
             with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
                 for line in output_file:
                     key, sep, value = line.rstrip('\n').partition('=')
                     if sep and key.strip():
                         outputs[key.strip()] = value
-        except FileNotFoundError:  # most commands publish nothing, and never make the file:
-            del self.paths['output']  # nothing to remove either
         except OSError:
-            pass  # the command replaced the file by something unreadable: it published nothing
+            pass  # the command removed or replaced the file: it published nothing
         return outputs
 
     def remove_files(self):
