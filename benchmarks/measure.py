@@ -59,12 +59,16 @@ def fan(n):
 # -- floors ------------------------------------------------------------------------------------
 
 def graphlib_floor(graph):
-    """The standard library's own way to run a DAG on a pool of threads."""
+    """The standard library's own way to run a DAG on a pool of threads.
+
+    Timed as oautom is: from a graph already described (here a dict, there a Flow),
+    through checking it and preparing its run (prepare() looks for cycles, as
+    app.start() validates the flow and makes the vect), to the end of its last node."""
+    start = time.perf_counter()
     sorter = TopologicalSorter(graph)
     sorter.prepare()
     finished = SimpleQueue()
     with ThreadPoolExecutor(4) as pool:
-        start = time.perf_counter()
         while sorter.is_active():
             for node in sorter.get_ready():
                 pool.submit(no_op).add_done_callback(lambda _, node=node: finished.put(node))
