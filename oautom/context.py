@@ -25,11 +25,17 @@ class Context:
 
     def __init__(self, run, *, params, vect_id, agenda, ancestry):
         self.params = params
-        self.outputs = AncestorOutputs(run, ancestry)
         self.vect_id = vect_id
         self.attempt = run.attempts
         self._run = run        # the StepRun this attempt belongs to: its log is written here
         self._agenda = agenda  # the vect's Agenda (due.py): wake() marks the run as due now
+        self._ancestry = ancestry  # the vect's Ancestry: whose outputs this step may read
+
+    @property
+    def outputs(self):
+        """Read-only: name of every ancestor step -> its outputs. Made when asked for:
+        most steps never look."""
+        return AncestorOutputs(self._run, self._ancestry)
 
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
