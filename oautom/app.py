@@ -10,7 +10,6 @@ tick as well. The three modes only differ in who calls it:
     foreground  run() loops in your thread until no vect runs and no plan is left
     background  run() starts a thread named 'oautom-engine' that loops (loop.py)
 """
-import math
 import threading
 from collections import deque
 from enum import StrEnum
@@ -241,9 +240,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         with self._lock:
             dues = [vect.next_due() for vect in self._running.values()]
         plan_wait = self._plans.seconds_to_next()
-        if not dues and plan_wait is None:
-            return None
-        wait = max(0.0, min(dues, default=math.inf) - self.clock.monotonic())
+        if not dues:
+            return plan_wait  # None when no plan is left either: no work at all
+        wait = max(0.0, min(dues) - self.clock.monotonic())
         return wait if plan_wait is None else min(wait, plan_wait)
 
     def __repr__(self):
