@@ -27,6 +27,7 @@ another step's log or outputs.
 import atexit
 import itertools
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -49,10 +50,13 @@ class Shell:
         try:
             stdout = _new_file(self.paths, stem, 'stdout', descriptors)
             stderr = _new_file(self.paths, stem, 'stderr', descriptors)
+            # The shell exports $OAUTOM_OUTPUT itself, on the command's first line, so that
+            # without a step env it inherits our environment as it is: a copy for Popen
+            # costs 50 - 100 µs, a tenth of what starting a `true` step costs in all.
+            export = f'export OAUTOM_OUTPUT={shlex.quote(self.paths["output"])}; '
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                ['/bin/sh', '-c', command], stdin=subprocess.DEVNULL, stdout=stdout,
-                stderr=stderr, cwd=cwd,
-                env={**os.environ, **env, 'OAUTOM_OUTPUT': self.paths['output']},
+                ['/bin/sh', '-c', export + command], stdin=subprocess.DEVNULL, stdout=stdout,
+                stderr=stderr, cwd=cwd, env={**os.environ, **env} if env else None,
                 process_group=0)  # its own group: one killpg stops it and its children
         except BaseException:  # nothing started, so nothing may stay behind
             self.remove_files()

@@ -152,6 +152,25 @@ def test_env_wins_over_an_inherited_variable_of_the_same_name(monkeypatch):
     assert step_status(vect)['outputs'] == {'value': 'given'}
 
 
+@pytest.mark.parametrize('env', [None, {'OAUTOM_TEST_ADDED': 'yes'}], ids=['inherited', 'env'])
+def test_programs_the_command_starts_find_the_output_file_in_their_environment(env):
+    vect = run_command('/usr/bin/env sh -c \'echo "child=yes" >> "$OAUTOM_OUTPUT"\'', env=env)
+    assert step_status(vect)['outputs'] == {'child': 'yes'}
+
+
+def test_the_step_gets_its_own_output_file_even_if_the_engine_has_the_variable(monkeypatch,
+                                                                               tmp_path):
+    monkeypatch.setenv('OAUTOM_OUTPUT', str(tmp_path / 'elsewhere'))
+    vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'rows': '3'}
+    assert not (tmp_path / 'elsewhere').exists()
+
+
+def test_the_shell_numbers_the_lines_of_the_command_from_one():
+    vect = run_command('true\nnot-a-command-anywhere')
+    assert ' 2: not-a-command-anywhere' in step_status(vect)['error']
+
+
 def test_env_does_not_leak_into_the_engines_process():
     run_command('true', env={'OAUTOM_TEST_ONLY_IN_STEP': 'yes'})
     assert 'OAUTOM_TEST_ONLY_IN_STEP' not in os.environ
