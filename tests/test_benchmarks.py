@@ -1,10 +1,13 @@
 """The benchmark's workloads still run (tiny N, no timing checked: `make bench` measures)."""
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-MEASURE = Path(__file__).resolve().parent.parent / 'benchmarks' / 'measure.py'
+BENCHMARKS = Path(__file__).resolve().parent.parent / 'benchmarks'
+MEASURE = BENCHMARKS / 'measure.py'
 
 
 @pytest.fixture(name='measure', scope='module')
@@ -24,3 +27,11 @@ def fixture_measure():
 def test_every_workload_runs_for_every_contender(measure, contender, workload):
     result = measure(contender, workload, 3)  # run_oautom asserts the vect succeeded
     assert result['seconds'] > 0 and result['peak_mib'] > 0
+
+
+def test_the_switch_cost_script_prints_warm_and_switched_ticks():
+    done = subprocess.run([sys.executable, str(BENCHMARKS / 'switch_cost.py'), '20'],
+                          capture_output=True, text=True, timeout=60, check=True)
+    lines = done.stdout.splitlines()
+    assert [line.split(':')[0].strip() for line in lines] == ['warm', 'switched']
+    assert all('µs of engine CPU a tick' in line for line in lines)
