@@ -19,15 +19,15 @@ from datetime import date
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPEAT = 5  # floors on this kind of machine vary by 10-30 % between runs
 
-# (workload, N, floors, the figure's unit); oautom runs in both modes against each floor.
-ROWS = [
-    ('W1', 1000, ['floor'], 'time'),
-    ('W1', 10000, ['floor'], 'time'),
-    ('W2', 1000, ['floor'], 'time'),
-    ('W2', 10000, ['floor'], 'time'),
-    ('W3', 100, ['samework', 'bare'], 'time'),
-    ('W5', 50, [], 'latency'),
-    ('W6', 1, [], 'cpu'),
+# (workload, its sizes N, floors, the figure's unit); oautom runs in both modes against each
+# floor. The sizes of a workload are interleaved too, so that the scaling ratio (10,000 /
+# 1,000 steps) compares runs made at the same moments, like every other ratio.
+GROUPS = [
+    ('W1', [1000, 10000], ['floor'], 'time'),
+    ('W2', [1000, 10000], ['floor'], 'time'),
+    ('W3', [100], ['samework', 'bare'], 'time'),
+    ('W5', [50], [], 'latency'),
+    ('W6', [1], [], 'cpu'),
 ]
 MODES = ['foreground', 'background']
 TITLES = {'W1': 'chain of N no-op Python steps', 'W2': 'fan-out 1 -> N -> 1 (Python)',
@@ -44,16 +44,18 @@ def measure(contender, workload, n):
     return json.loads(done.stdout)
 
 
-def run_row(workload, n, floors, repeat):
-    """Medians for every contender of one row, measured interleaved."""
+def run_group(workload, sizes, floors, repeat):
+    """{N: {contender: medians}} for every size and contender, measured interleaved."""
     contenders = floors + MODES
-    samples = {contender: [] for contender in contenders}
+    samples = {(n, contender): [] for n in sizes for contender in contenders}
     for _ in range(repeat):
-        for contender in contenders:
-            samples[contender].append(measure(contender, workload, n))
-    return {contender: {'seconds': statistics.median(s['seconds'] for s in runs),
-                        'peak_mib': max(s['peak_mib'] for s in runs)}
-            for contender, runs in samples.items()}
+        for n, contender in samples:
+            samples[n, contender].append(measure(contender, workload, n))
+    return {n: {contender: {'seconds': statistics.median(s['seconds'] for s in
+                                                         samples[n, contender]),
+                            'peak_mib': max(s['peak_mib'] for s in samples[n, contender])}
+                for contender in contenders}
+            for n in sizes}
 
 
 def fmt_time(seconds, unit):
@@ -63,6 +65,20 @@ def fmt_time(seconds, unit):
     if unit == 'latency':
         return f'{seconds * 1e6:.0f} µs'
     return f'{seconds * 1e3:.1f} ms'
+
+
+def print_rows(workload, n, floors, unit, medians):
+    """The table's rows for one workload and size: each mode against each floor."""
+    for mode in MODES:
+        mine = medians[mode]
+        for floor in floors or ['—']:
+            base = medians.get(floor)
+            ratio = f'{mine["seconds"] / base["seconds"]:.2f}' if base else '—'
+            per_step = f'{mine["seconds"] / n * 1e6:.0f} µs' if unit == 'time' else '—'
+            print(f'| {workload} {TITLES[workload]} | {n} | {floor} | '
+                  f'{fmt_time(base["seconds"], unit) if base else "—"} | {mode} | '
+                  f'{fmt_time(mine["seconds"], unit)} | {ratio} | {per_step} | '
+                  f'{mine["peak_mib"]:.0f} |')
 
 
 def main():
@@ -75,20 +91,12 @@ def main():
           'peak MiB |')
     print('|---|---|---|---|---|---|---|---|---|')
     results = {}
-    for workload, n, floors, unit in ROWS:
-        n = min(n, 200) if quick and unit == 'time' else n
-        medians = results[workload, n] = run_row(workload, n, floors, repeat)
-        for mode in MODES:
-            mine = medians[mode]
-            against = floors or ['—']
-            for floor in against:
-                base = medians.get(floor)
-                ratio = f'{mine["seconds"] / base["seconds"]:.2f}' if base else '—'
-                per_step = f'{mine["seconds"] / n * 1e6:.0f} µs' if unit == 'time' else '—'
-                print(f'| {workload} {TITLES[workload]} | {n} | {floor} | '
-                      f'{fmt_time(base["seconds"], unit) if base else "—"} | {mode} | '
-                      f'{fmt_time(mine["seconds"], unit)} | {ratio} | {per_step} | '
-                      f'{mine["peak_mib"]:.0f} |')
+    for workload, sizes, floors, unit in GROUPS:
+        if quick and unit == 'time':
+            sizes = sorted({min(n, 200) for n in sizes})
+        for n, medians in run_group(workload, sizes, floors, repeat).items():
+            results[workload, n] = medians
+            print_rows(workload, n, floors, unit, medians)
     if not quick:
         print('\nScaling, time(10,000) / time(1,000):')
         for workload in ('W1', 'W2'):

@@ -35,3 +35,22 @@ def test_the_switch_cost_script_prints_warm_and_switched_ticks():
     lines = done.stdout.splitlines()
     assert [line.split(':')[0].strip() for line in lines] == ['warm', 'switched']
     assert all('µs of engine CPU a tick' in line for line in lines)
+
+
+def test_bench_interleaves_the_sizes_of_a_workload_so_scaling_compares_like_with_like():
+    spec = importlib.util.spec_from_file_location('bench', BENCHMARKS / 'bench.py')
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    calls = []
+
+    def fake_measure(contender, workload, n):
+        calls.append((contender, n))
+        return {'seconds': n / 1000 * len(calls), 'peak_mib': len(calls)}
+
+    bench.measure = fake_measure
+    medians = bench.run_group('W1', [1000, 10000], ['floor'], repeat=3)
+    one_round = [(contender, n) for n in (1000, 10000)
+                 for contender in ('floor', 'foreground', 'background')]
+    assert calls == one_round * 3
+    # the foreground runs at 1,000 steps were calls 2, 8 and 14: their median, their peak
+    assert medians[1000]['foreground'] == {'seconds': 8.0, 'peak_mib': 14}
