@@ -232,15 +232,16 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._ended.set()
 
     def _set_state(self, run, state, message):
-        check_transition(run.name, run.state, state)
-        self.running_steps += (state is _S.running) - (run.state is _S.running)
-        event = make_event(self._clock.now(), self.id, run.name, state, message)
+        name, old, now = run.step.name, run.state, self._clock.now()
+        check_transition(name, old, state)
+        self.running_steps += (state is _S.running) - (old is _S.running)
+        event = make_event(now, self.id, name, state, message)
         with self._lock:  # state, times and event change together for readers
             run.state = state
             if state in ENDED:
-                run.ended = event['time']
+                run.ended = now
             elif run.started is None and state is _S.running:
-                run.started = event['time']
+                run.started = now
             self.events.append(event)
         self._on_event(event)
 
