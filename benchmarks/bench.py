@@ -17,7 +17,7 @@ import sys
 from datetime import date
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPEAT = 5  # floors on this kind of machine vary by 10-30 % between runs
+REPEAT = 7  # a 20 ms floor on this kind of machine varies by 10-50 % from run to run
 
 # (workload, its sizes N, floors, the figure's unit); oautom runs in both modes against each
 # floor. The sizes of a workload are interleaved too, so that the scaling ratio (10,000 /
