@@ -46,17 +46,20 @@ class Shell:
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
         self.paths = {'output': f'{stem}.output'}  # and 'stdout', 'stderr' once made
-        descriptors = []
+        descriptors = []  # of the files made so far, open for writing
         try:
-            stdout = _new_file(self.paths, stem, 'stdout', descriptors)
-            stderr = _new_file(self.paths, stem, 'stderr', descriptors)
-            # The shell exports $OAUTOM_OUTPUT itself, on the command's first line, so that
-            # without a step env it inherits our environment as it is: a copy for Popen
-            # costs 50 - 100 µs, a tenth of what starting a `true` step costs in all.
+            for stream in ('stdout', 'stderr'):
+                descriptors.append(_new_file(self.paths, stem, stream))
+            # The shell exports $OAUTOM_OUTPUT itself, on the command's first line (so its
+            # line numbers stay the user's), and without a step env it inherits our
+            # environment as it is: a copy for Popen costs 50 - 100 µs, a tenth of what
+            # starting a `true` step costs in all. (A bash that quotes a line-1 syntax
+            # error back shows this prefix too; dash, Debian's /bin/sh, does not.)
             export = f'export OAUTOM_OUTPUT={shlex.quote(self.paths["output"])}; '
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                ['/bin/sh', '-c', export + command], stdin=subprocess.DEVNULL, stdout=stdout,
-                stderr=stderr, cwd=cwd, env={**os.environ, **env} if env else None,
+                ['/bin/sh', '-c', export + command], stdin=subprocess.DEVNULL,
+                stdout=descriptors[0], stderr=descriptors[1], cwd=cwd,
+                env={**os.environ, **env} if env else None,
                 process_group=0)  # its own group: one killpg stops it and its children
         except BaseException:  # nothing started, so nothing may stay behind
             self.remove_files()
@@ -102,8 +105,7 @@ class Shell:
     def read_outputs(self):
         """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
         outputs = {}
-        if not os.path.exists(self.paths['output']):  # most commands publish nothing, and
-            del self.paths['output']                  # never make the file: nothing to remove
+        if not os.path.exists(self.paths['output']):  # most commands publish nothing
             return outputs
         try:
             with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
@@ -117,7 +119,7 @@ class Shell:
 
     def remove_files(self):
         """Remove the three files; safe to call twice."""
-        for path in list(self.paths.values()):  # a copy: read_outputs() may drop one meanwhile
+        for path in self.paths.values():
             try:
                 os.unlink(path)
             except FileNotFoundError:
@@ -128,13 +130,12 @@ class Shell:
                 pass
 
 
-def _new_file(paths, stem, stream, descriptors):
+def _new_file(paths, stem, stream):
     """A new file `stem.stream` that only its owner may read; return a descriptor open for
-    writing, also put in `descriptors` to close. Its path goes to `paths[stream]` first, so
-    that a failure after it was made still removes it."""
+    writing. Its path goes to `paths[stream]` first, so that a failure after it was made
+    still removes it."""
     path = paths[stream] = f'{stem}.{stream}'
-    descriptors.append(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    return descriptors[-1]
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
 
 def _size(path):
@@ -179,10 +180,10 @@ class LiveShells:
                 self._folder = tempfile.mkdtemp(prefix='oautom-')
             try:
                 shell = Shell(command, env, cwd, self._new_stem())
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 if os.path.isdir(self._folder):  # not about our folder: a cwd removed, say
                     raise
-                self._folder = tempfile.mkdtemp(prefix='oautom-')  # someone removed ours
+                self._folder = tempfile.mkdtemp(prefix='oautom-')  # ours was removed or replaced
                 shell = Shell(command, env, cwd, self._new_stem())
             self._shells.add(shell)
             return shell

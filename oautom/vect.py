@@ -232,7 +232,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._ended.set()
 
     def _set_state(self, run, state, message):
-        name, old, now = run.step.name, run.state, self._clock.now()
+        name, old, now = run.name, run.state, self._clock.now()
         check_transition(name, old, state)
         self.running_steps += (state is _S.running) - (old is _S.running)
         event = make_event(now, self.id, name, state, message)

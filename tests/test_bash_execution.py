@@ -34,7 +34,7 @@ from types import SimpleNamespace
 import pytest
 
 from oautom import (BashExecution, Flow, FlowIntegrityError, OAutom, OAutomMode,
-                    PythonExecution, VectState, bash_execution)
+                    PythonExecution, VectState, bash_execution, shell)
 
 DEADLINE = 3.0     # seconds to wait for something that should happen within milliseconds
 MIB = 1024 * 1024  # what a step's log keeps
@@ -588,6 +588,28 @@ def test_a_command_that_removes_the_folder_of_its_files_still_succeeds_and_so_do
     assert step_status(vect)['state'] == 'success'
     vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"')  # a new folder is made
     assert step_status(vect)['outputs'] == {'rows': '3'}
+
+
+def test_a_command_that_puts_a_file_in_place_of_the_folder_of_its_files_does_not_stop_the_next():
+    folder = 'folder="$(dirname "$OAUTOM_OUTPUT")"'
+    vect = run_command(f'{folder}; rm -rf "$folder"; touch "$folder"')
+    assert step_status(vect)['state'] == 'success'
+    vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"')  # a new folder is made
+    assert step_status(vect)['outputs'] == {'rows': '3'}
+
+
+def test_a_cwd_that_vanished_fails_the_start_but_keeps_the_folder_of_the_shells_files(tmp_path):
+    run_command('true')  # the folder exists
+    folder = shell.LIVE._folder  # pylint: disable=protected-access
+    with pytest.raises(FileNotFoundError):
+        shell.LIVE.start('true', {}, str(tmp_path / 'gone'))
+    assert shell.LIVE._folder == folder and os.path.isdir(folder)  # pylint: disable=protected-access
+
+
+def test_a_dangling_link_in_place_of_the_output_file_is_removed_with_the_step():
+    vect = run_command('ln -s /nonexistent/x "$OAUTOM_OUTPUT"; echo "path=$OAUTOM_OUTPUT" >&2')
+    path = vect.log('cmd').split('path=')[1].split()[0]
+    assert step_status(vect)['state'] == 'success' and not os.path.lexists(path)
 
 
 def test_the_output_file_is_in_a_folder_only_its_owner_may_enter_and_new_to_the_command():
