@@ -45,11 +45,14 @@ def measure(contender, workload, n):
 
 
 def run_group(workload, sizes, floors, repeat):
-    """{N: {contender: medians}} for every size and contender, measured interleaved."""
+    """{N: {contender: medians}} for every size and contender, measured interleaved: one
+    run of each per round, in the opposite order every other round, so that no contender
+    always runs right after the same other one."""
     contenders = floors + MODES
-    samples = {(n, contender): [] for n in sizes for contender in contenders}
-    for _ in range(repeat):
-        for n, contender in samples:
+    runs = [(n, contender) for n in sizes for contender in contenders]
+    samples = {run: [] for run in runs}
+    for round_number in range(repeat):
+        for n, contender in runs if round_number % 2 == 0 else reversed(runs):
             samples[n, contender].append(measure(contender, workload, n))
     return {n: {contender: {'seconds': statistics.median(s['seconds'] for s in
                                                          samples[n, contender]),

@@ -17,6 +17,7 @@ that finish inside run() (so no thread of their own is involved):
 and prints the engine thread's CPU time per tick, and the wall time per
 tick for the switched run. The difference is not in the Python work, which
 is the same: it is what the switch costs the code that runs after it.
+(Linux only, like the engine's shells: it reads per-thread CPU times.)
 """
 import os
 import queue
@@ -35,7 +36,7 @@ class Instant(Execution):
     """A step whose work is done when run() returns."""
 
     def run(self, context):
-        self.seen = context
+        """Nothing to start: the step is done as soon as it is checked."""
 
     def check(self):
         return True
