@@ -189,6 +189,7 @@ class LiveShells:
             return shell
 
     def _new_stem(self):
+        """folder/N, for a number N never used before: a shell's files add .stdout..."""
         return os.path.join(self._folder, str(next(self._numbers)))
 
     def release(self, shell):
