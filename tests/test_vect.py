@@ -119,22 +119,14 @@ def test_one_success_runs_while_other_upstream_still_run(app, flow):
     assert first.calls.count(('run', 1)) == 1
 
 
-def test_all_done_runs_after_mixed_ends(app, flow):
+@pytest.mark.parametrize('rule, expected', [('all_done', 'success'), ('all_failed', 'skipped')])
+def test_after_one_upstream_succeeded_and_one_failed(app, flow, rule, expected):
     ok, bad = Scripted('ok', flow), Scripted('bad', flow, script=[ValueError('x')])
-    cleanup = Scripted('cleanup', flow, trigger_rule='all_done')
-    [ok, bad] >> cleanup
+    after = Scripted('after', flow, trigger_rule=rule)
+    [ok, bad] >> after
     vect = app.start('etl')
     tick_until_ended(app, vect)
-    assert states(vect)['cleanup'] == 'success'
-
-
-def test_all_failed_is_skipped_when_something_succeeded(app, flow):
-    ok, bad = Scripted('ok', flow), Scripted('bad', flow, script=[ValueError('x')])
-    alarm = Scripted('alarm', flow, trigger_rule='all_failed')
-    [ok, bad] >> alarm
-    vect = app.start('etl')
-    tick_until_ended(app, vect)
-    assert states(vect)['alarm'] == 'skipped'
+    assert states(vect)['after'] == expected
 
 
 def test_run_raising_fails_the_attempt_and_is_retried(app, flow):
