@@ -7,6 +7,9 @@ and every figure is the median of REPEAT runs.
 
     python benchmarks/bench.py            the whole table (under 2 minutes)
     python benchmarks/bench.py --quick    one repetition, smaller N: a smoke test
+
+After the table, the whole run ends with the issue's targets, each with the
+figures it bounds and how many of them hold.
 """
 import json
 import os
@@ -30,6 +33,7 @@ GROUPS = [
     ('W6', [1], [], 'cpu'),
 ]
 MODES = ['foreground', 'background']
+SIZES = {workload: sizes for workload, sizes, _, _ in GROUPS}
 TITLES = {'W1': 'chain of N no-op Python steps', 'W2': 'fan-out 1 -> N -> 1 (Python)',
           'W3': 'chain of N `true` shell steps', 'W5': 'hand-off latency, shell -> next',
           'W6': 'idle CPU while a `sleep 3` runs'}
@@ -100,13 +104,52 @@ def main():
         for n, medians in run_group(workload, sizes, floors, repeat).items():
             results[workload, n] = medians
             print_rows(workload, n, floors, unit, medians)
-    if not quick:
-        print('\nScaling, time(10,000) / time(1,000):')
-        for workload in ('W1', 'W2'):
-            for mode in MODES:
-                ratio = results[workload, 10000][mode]['seconds'] / \
-                    results[workload, 1000][mode]['seconds']
-                print(f'- {workload} {mode}: {ratio:.1f}')
+    if not quick:  # the targets are for the full sizes
+        print('\nTargets (a figure holds when it is at most its bound):')
+        for line in target_lines(results):
+            print(line)
+
+
+def target_figures(results):
+    """[(target, bound, [(label, figure), ...])]: every target of the issue, and the
+    figures of this run that it bounds, from `results`: {(workload, N): medians}."""
+    def ratio(workload, n, mode, floor):
+        return results[workload, n][mode]['seconds'] / results[workload, n][floor]['seconds']
+
+    def growth(workload, mode):
+        small, large = SIZES[workload]
+        return results[workload, large][mode]['seconds'] / results[workload, small][mode]['seconds']
+
+    w3, w5, w6 = SIZES['W3'][0], SIZES['W5'][0], SIZES['W6'][0]
+    chains_and_fans = [(workload, n, mode) for workload in ('W1', 'W2')
+                       for n in SIZES[workload] for mode in MODES]
+    largest = [(workload, SIZES[workload][-1], mode) for workload in ('W1', 'W2')
+               for mode in MODES]
+    return [
+        ('W1 and W2, oautom / floor', 1.5,
+         [(f'{w} {n} {mode}', ratio(w, n, mode, 'floor')) for w, n, mode in chains_and_fans]),
+        ('W3, oautom / same-work loop', 1.15,
+         [(mode, ratio('W3', w3, mode, 'samework')) for mode in MODES]),
+        ('W3, oautom / bare loop', 1.6, [(mode, ratio('W3', w3, mode, 'bare')) for mode in MODES]),
+        ('scaling, time(10,000) / time(1,000)', 12,
+         [(f'{w} {mode}', growth(w, mode)) for w in ('W1', 'W2') for mode in MODES]),
+        ('W5 hand-off latency, ms', 2,
+         [(mode, results['W5', w5][mode]['seconds'] * 1e3) for mode in MODES]),
+        ('W6 idle, CPU s', 0.03, [(mode, results['W6', w6][mode]['seconds']) for mode in MODES]),
+        ('peak memory of a 10,000-step vect, MiB', 60,
+         [(f'{w} {mode}', results[w, n][mode]['peak_mib']) for w, n, mode in largest]),
+    ]
+
+
+def target_lines(results):
+    """One line per target: its bound, its figures, and how many of them hold."""
+    lines = []
+    for target, bound, figures in target_figures(results):
+        holding = sum(figure <= bound for _, figure in figures)
+        verdict = 'holds' if holding == len(figures) else f'{holding} of {len(figures)} hold'
+        shown = ', '.join(f'{label} {figure:.3g}' for label, figure in figures)
+        lines.append(f'- {target} <= {bound:g}: {shown}: **{verdict}**')
+    return lines
 
 
 if __name__ == '__main__':

@@ -37,10 +37,15 @@ def test_the_switch_cost_script_prints_warm_and_switched_ticks():
     assert all('µs of engine CPU a tick' in line for line in lines)
 
 
-def test_bench_interleaves_sizes_and_contenders_so_ratios_compare_like_with_like():
+@pytest.fixture(name='bench')
+def fixture_bench():
     spec = importlib.util.spec_from_file_location('bench', BENCHMARKS / 'bench.py')
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_interleaves_sizes_and_contenders_so_ratios_compare_like_with_like(bench):
     calls = []
 
     def fake_measure(contender, workload, n):
@@ -54,3 +59,27 @@ def test_bench_interleaves_sizes_and_contenders_so_ratios_compare_like_with_like
     assert calls == one_round + one_round[::-1] + one_round  # every other round reversed
     # the foreground runs at 1,000 steps were calls 2, 11 and 14: their median, their peak
     assert medians[1000]['foreground'] == {'seconds': 11.0, 'peak_mib': 14}
+
+
+def test_bench_ends_with_each_target_its_figures_and_how_many_hold(bench):
+    def medians(floors, seconds, peak_mib=20):
+        both_modes = {mode: {'seconds': seconds, 'peak_mib': peak_mib} for mode in bench.MODES}
+        return {**{floor: {'seconds': 1.0, 'peak_mib': 10} for floor in floors}, **both_modes}
+
+    results = {('W1', 1000): medians(['floor'], 2.0), ('W1', 10000): medians(['floor'], 30.0),
+               ('W2', 1000): medians(['floor'], 1.4), ('W2', 10000): medians(['floor'], 1.4, 61),
+               ('W3', 100): medians(['samework', 'bare'], 1.1),
+               ('W5', 50): medians([], 0.0004), ('W6', 1): medians([], 0.003)}
+    results['W1', 1000]['background']['seconds'] = 1.5  # on the bound: it holds
+    lines = bench.target_lines(results)
+    assert lines[0] == ('- W1 and W2, oautom / floor <= 1.5: W1 1000 foreground 2, W1 1000 '
+                        'background 1.5, W1 10000 foreground 30, W1 10000 background 30, '
+                        'W2 1000 foreground 1.4, W2 1000 background 1.4, W2 10000 foreground '
+                        '1.4, W2 10000 background 1.4: **5 of 8 hold**')
+    assert lines[1].endswith('foreground 1.1, background 1.1: **holds**')  # same-work
+    assert lines[3].startswith('- scaling, time(10,000) / time(1,000) <= 12: W1 foreground 15, '
+                               'W1 background 20, W2 foreground 1, W2 background 1:')
+    assert lines[4] == ('- W5 hand-off latency, ms <= 2: foreground 0.4, background 0.4: '
+                        '**holds**')
+    assert lines[6].endswith('W2 foreground 61, W2 background 61: **2 of 4 hold**')
+    assert len(lines) == 7
