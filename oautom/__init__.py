@@ -22,7 +22,7 @@ Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 from .app import OAutom, OAutomMode
 from .bash_execution import BashExecution
 from .errors import (FlowIntegrityError, InvalidParamsError, InvalidScheduleError, OAutomError,
-                     UnknownFlowError, VectAlreadyRunningException)
+                     UnknownExecutionError, UnknownFlowError, VectAlreadyRunningException)
 from .execution import Execution, SkipExecution
 from .flow import Flow
 from .plans import Plan
@@ -35,5 +35,5 @@ __all__ = [
     'Plan',
     'ExecutionState', 'VectState', 'SkipExecution', 'OAutomError', 'FlowIntegrityError',
     'UnknownFlowError', 'VectAlreadyRunningException', 'InvalidScheduleError',
-    'InvalidParamsError',
+    'InvalidParamsError', 'UnknownExecutionError',
 ]

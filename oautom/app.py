@@ -97,7 +97,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             if running is not None:
                 raise VectAlreadyRunningException(
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
-                    f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()')
+                    f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
             vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring,
                         on_event=self._note_event)

@@ -53,7 +53,7 @@ class BashExecution(Execution):
             if not isinstance(key, str) or not isinstance(value, str):
                 raise FlowIntegrityError(
                     f'step {name!r}: env holds {key!r}: {value!r}; environment variable names '
-                    f'and values are text: write {key!s}={str(value)!r}')
+                    f'and values are text: write {str(key)!r}: {str(value)!r}')
         self.command = command
         self.env = env
         self.cwd = cwd

@@ -87,20 +87,29 @@ def _parse(text, name, lowest, highest, names):
     values = set()
     for part in text.split(','):
         span, _, step_text = part.partition('/')
-        step = _number(step_text, name, 1, highest, names=()) if step_text else 1
+        step = _step(step_text, name, highest) if step_text else 1
         if span == '*':
             first, last = lowest, highest
         elif '-' in span:
             start, _, end = span.partition('-')
             first, last = (_number(bound, name, lowest, highest, names) for bound in (start, end))
             if first > last:
+                fix = f'{first}-7 (7 is Sunday too)' if name == 'weekday' and last == 0 else \
+                    f'{last}-{first}, or two ranges'
                 raise InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; '
-                                           f'write it low-high')
+                                           f'write it low-high, such as {fix}')
         else:
             first = _number(span, name, lowest, highest, names)
             last = highest if step_text else first  # '5/15' means 5, 20, 35, ...
         values.update(range(first, last + 1, step))
     return values
+
+
+def _step(text, name, highest):
+    if not text.isdigit() or not 1 <= int(text) <= highest:
+        raise InvalidScheduleError(f'cron field {name}: step /{text} is not allowed; a step '
+                                   f'is a whole number from 1 to {highest}, as in */5')
+    return int(text)
 
 
 def _number(text, name, lowest, highest, names):

@@ -32,7 +32,11 @@ class UnknownExecutionError(_ReadableKeyError):
 
 
 class VectAlreadyRunningException(OAutomError):
-    """Only one vect per flow runs at a time."""
+    """Only one vect per flow runs at a time: `running` is the one that does."""
+
+    def __init__(self, message, running=None):
+        super().__init__(message)
+        self.running = running
 
 
 class InvalidScheduleError(OAutomError, ValueError):

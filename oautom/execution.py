@@ -31,6 +31,7 @@ the base class adds the step to its flow, so a step refused afterwards would
 stay in the flow half-built.
 """
 import difflib
+import inspect
 
 from .errors import FlowIntegrityError
 from .names import check_name
@@ -79,10 +80,7 @@ class Execution:
             raise FlowIntegrityError(f'step {name!r}: flow must be a Flow, not '
                                      f'{type(flow).__name__} {flow!r}')
         for option in unknown:  # a typo such as retry=3 deserves better than a TypeError
-            close = difflib.get_close_matches(option, STEP_OPTIONS, n=1)
-            hint = f'did you mean {close[0]!r}? ' if close else ''
-            raise FlowIntegrityError(f'step {name!r}: unknown option {option!r}; {hint}the '
-                                     f'options of every step are: {", ".join(STEP_OPTIONS)}')
+            raise FlowIntegrityError(_unknown_option(type(self), name, option))
         self.flow = flow
         self.retries = _number(name, 'retries', retries, integer=True)
         self.retry_delay = _number(name, 'retry_delay', retry_delay)
@@ -177,6 +175,25 @@ def _flatten(items):
 def _require_step(thing, rule):
     if not isinstance(thing, Execution):
         raise FlowIntegrityError(f'{rule}, not {type(thing).__name__} {thing!r}')
+
+
+def _unknown_option(step_class, step, option):
+    """The message for an option no step takes: the closest one that exists, and the list of
+    them, with those the step's own class adds (BashExecution's env, say)."""
+    parameters = inspect.signature(step_class.__init__).parameters.values()
+    own = [parameter.name for parameter in parameters
+           if parameter.name not in ('self', 'name', 'flow', *STEP_OPTIONS)
+           and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
+    known = own + list(STEP_OPTIONS)
+    close = difflib.get_close_matches(option, known, n=1) or \
+        [name for name in known if option.startswith(name) or name.startswith(option)][:1]
+    hint = f'did you mean {close[0]!r}? ' if close else ''
+    if own:
+        options = (f'{step_class.__name__} takes {", ".join(own)}, and every step takes '
+                   f'{", ".join(STEP_OPTIONS)}')
+    else:
+        options = f'the options of every step are: {", ".join(STEP_OPTIONS)}'
+    return f'step {step!r}: unknown option {option!r}; {hint}{options}'
 
 
 def _number(step, option, value, *, integer=False, positive=False):

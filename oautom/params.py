@@ -70,6 +70,7 @@ def _checked(flow_name, name, value, default):
     right_type = isinstance(value, kinds) and (kind is bool or not isinstance(value, bool))
     if right_type and (kind is not float or math.isfinite(value)):
         return value
+    wanted = {bool: 'a bool', int: 'an int', float: 'a finite float'}[kind]
     raise InvalidParamsError(
-        f'param {name!r} of flow {flow_name!r} takes {"a finite " if kind is float else "a "}'
-        f'{kind.__name__} like its default {default!r}, not {type(value).__name__} {value!r}')
+        f'param {name!r} of flow {flow_name!r} takes {wanted} like its default {default!r}, '
+        f'not {type(value).__name__} {value!r}')

@@ -224,8 +224,8 @@ def test_a_step_that_cannot_start_leaves_no_temporary_file(tmp_path, monkeypatch
     assert not list(temporary.iterdir())
 
 
-def test_a_non_string_env_value_is_refused_at_construction():
-    with pytest.raises(FlowIntegrityError, match='env'):
+def test_a_non_string_env_value_is_refused_at_construction_with_its_fix():
+    with pytest.raises(FlowIntegrityError, match="env holds 'PORT': 8080; .* write 'PORT': '8080'$"):
         BashExecution('cmd', Flow('bash'), command='true', env={'PORT': 8080})
 
 

@@ -52,6 +52,20 @@ def test_a_bad_field_is_named(expression, field):
         Cron(expression)
 
 
+@pytest.mark.parametrize('expression, message', [
+    ('*/0 * * * *', 'cron field minute: step /0 is not allowed; a step is a whole number from 1 '
+                    'to 59, as in [*]/5'),
+    ('0 0 * * */x', 'cron field weekday: step /x is not allowed'),
+    ('5-1 * * * *', "cron field minute: range '5-1' runs backwards; write it low-high, such as "
+                    '1-5, or two ranges'),
+    ('0 0 * * sat-sun', "cron field weekday: range 'sat-sun' runs backwards; write it low-high, "
+                        'such as 6-7 [(]7 is Sunday too[)]'),
+])
+def test_a_bad_step_or_range_says_how_to_write_it(expression, message):
+    with pytest.raises(InvalidScheduleError, match=message):
+        Cron(expression)
+
+
 @pytest.mark.parametrize('expression', ['* * * *', '* * * * * *', '', None])
 def test_five_fields_are_required(expression):
     with pytest.raises(InvalidScheduleError, match='5 fields'):

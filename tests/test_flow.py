@@ -1,9 +1,8 @@
 """Flows and steps: names, dependencies, and validation of the whole graph."""
 import pytest
 
-from oautom import (Execution, Flow, FlowIntegrityError, OAutom, OAutomMode, PythonExecution,
-                    VectState)
-from oautom.errors import UnknownExecutionError
+from oautom import (BashExecution, Execution, Flow, FlowIntegrityError, OAutom, OAutomError,
+                    OAutomMode, PythonExecution, UnknownExecutionError, VectState)
 from helpers import Scripted
 
 
@@ -42,8 +41,9 @@ def test_steps_are_kept_in_definition_order_and_found_by_name(flow):
 
 def test_unknown_step_name_lists_the_known_ones(flow):
     Scripted('a', flow)
-    with pytest.raises(UnknownExecutionError, match="no step 'zz'; its steps are: a"):
+    with pytest.raises(UnknownExecutionError, match="no step 'zz'; its steps are: a") as caught:
         flow.execution('zz')
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, OAutomError)
 
 
 def test_duplicate_step_name_is_refused_at_once(flow):
@@ -122,6 +122,25 @@ def test_dependency_on_a_non_step_is_refused(flow):
 def test_bad_step_options_are_refused(flow, option, value):
     with pytest.raises(FlowIntegrityError, match=option):
         Scripted('a', flow, **{option: value})
+
+
+@pytest.mark.parametrize('step_class, arguments, message', [
+    (Execution, {'timout': 3}, "unknown option 'timout'; did you mean 'timeout'[?] the options of "
+                               'every step are: retries, retry_delay, timeout, trigger_rule, '
+                               'poll_interval$'),
+    (BashExecution, {'command': 'ls', 'enviroment': {}},
+     "unknown option 'enviroment'; did you mean 'env'[?] BashExecution takes command, env, cwd, "
+     'and every step takes retries, retry_delay, timeout, trigger_rule, poll_interval$'),
+    (PythonExecution, {'function': print, 'retry': 2},
+     "did you mean 'retries'[?] PythonExecution takes function, and every step takes retries,"),
+    (Scripted, {'colour': 'red'}, "unknown option 'colour'; Scripted takes script, scripts, "
+                                  'outputs, fail_on_run, and every step takes retries,'),
+])
+def test_an_unknown_option_names_the_closest_and_lists_what_the_step_takes(
+        flow, step_class, arguments, message):
+    with pytest.raises(FlowIntegrityError, match=message):
+        step_class('a', flow, **arguments)
+    assert flow.executions == []  # refused before it joined the flow
 
 
 def test_unknown_trigger_rule_lists_the_rules(flow):

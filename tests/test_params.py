@@ -134,6 +134,14 @@ def test_a_non_text_value_of_the_wrong_type_is_refused(name, value):
         resolve_params(etl(), {name: value})
 
 
+@pytest.mark.parametrize('name, value, wanted', [('limit', 3.7, 'takes an int like its default 10'),
+                                                 ('ratio', [], 'takes a finite float'),
+                                                 ('dry', 1, 'takes a bool like its default False')])
+def test_a_value_of_the_wrong_type_is_told_what_the_param_takes(name, value, wanted):
+    with pytest.raises(InvalidParamsError, match=wanted):
+        resolve_params(etl(), {name: value})
+
+
 @pytest.mark.parametrize('name, value', [('limit', 7), ('ratio', 2), ('ratio', 0.25),
                                          ('dry', True), ('note', [1]), ('day', 20260101)])
 def test_a_non_text_value_of_a_fitting_type_is_kept(name, value):

@@ -75,7 +75,8 @@ def test_a_firing_that_finds_the_flow_running_is_skipped_and_logged(app, caplog)
     with caplog.at_level(logging.WARNING, logger='oautom'):
         at(app, 12, 20)
     assert vect_ids(app) == ['etl.1']
-    assert "plan of flow 'etl' skipped its firing" in caplog.text
+    assert "plan of flow 'etl' skipped its firing: its vect etl.1, started 12:10:00, is still " \
+           'running' in caplog.text
 
 
 def test_the_plan_params_reach_the_vect(app):
