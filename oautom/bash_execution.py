@@ -116,6 +116,8 @@ class BashExecution(Execution):
                 context.log(f'[{trouble}]')
                 return
             code = shell.wait()
+            if code < 0 and LIVE.closed:  # killed by our own exit, not by what it did
+                trouble = 'the interpreter is exiting, and the command was killed with it'
             if self._cancelled:
                 context.log('[the output of a cancelled attempt of this step follows]')
             stdout, stderr = shell.read_streams()

@@ -188,6 +188,11 @@ class LiveShells:
             self._shells.add(shell)
             return shell
 
+    @property
+    def closed(self):
+        """True once the interpreter is exiting: kill_all() has begun."""
+        return self._closed
+
     def _new_stem(self):
         """folder/N, for a number N never used before: a shell's files add .stdout..."""
         return os.path.join(self._folder, str(next(self._numbers)))

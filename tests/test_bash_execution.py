@@ -535,6 +535,18 @@ def test_interpreter_exit_leaves_no_temporary_file(tmp_path, leftovers):
     assert not list(temporary.iterdir())
 
 
+def test_a_shell_killed_at_interpreter_exit_says_so(background_app, monkeypatch):
+    exiting = shell.LiveShells()  # the shells of this test only: the suite's LIVE stays open
+    monkeypatch.setattr(bash_execution, 'LIVE', exiting)
+    BashExecution('sleeper', Flow('left running', app=background_app), command='sleep 5')
+    vect = background_app.start('left running')
+    assert wait_for(lambda: exiting._shells)  # pylint: disable=protected-access
+    exiting.kill_all()  # what atexit does
+    assert vect.wait(5) and vect.state is VectState.failed
+    assert step_status(vect, 'sleeper')['error'] == (
+        'the interpreter is exiting, and the command was killed with it')
+
+
 # -- construction -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize('command', ['', '   ', None, 42, ['echo', 'hi']],
