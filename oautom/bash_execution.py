@@ -125,7 +125,8 @@ class BashExecution(Execution):
                 context.log(stdout.rstrip('\n'))
             if stderr:
                 context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
-            context.log(f'[exit code {code}]')
+            context.log(f'[killed by signal {signal.Signals(-code).name}]' if code < 0 else
+                        f'[exit code {code}]')
             outputs = shell.read_outputs()
         except Exception as error:  # pylint: disable=broad-exception-caught
             trouble = (f'the command could not be started: {describe(error)}' if shell is None

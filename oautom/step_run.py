@@ -114,7 +114,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.instance.outputs = {}
             self.instance.run(context)
         except SkipExecution as signal:
-            return _S.skipped, _skip_reason(signal)
+            return self._skipped(signal)
         except STEP_ERRORS as error:
             return None, error
         took = clock.monotonic() - began
@@ -131,7 +131,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         try:
             finished = bool(self.instance.check())  # bool() too may run user code
         except SkipExecution as signal:
-            return _S.skipped, _skip_reason(signal)
+            return self._skipped(signal)
         except STEP_ERRORS as error:
             return None, error
         if not finished:
@@ -141,6 +141,12 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         # would run its code, which may raise.)
         self.outputs = NO_OUTPUTS if isinstance(outputs, dict) and not outputs else outputs
         return _S.success, f'succeeded after {self.attempts} attempt(s)'
+
+    def _skipped(self, signal):
+        """(skipped, the reason), with the reason in the log as well: a skip is an answer."""
+        reason = _skip_reason(signal)
+        self.write_log(f'[{reason}]\n')
+        return _S.skipped, reason
 
     def record_failure(self, error):
         """Remember why this attempt failed: an exception (its traceback goes to the log)

@@ -297,9 +297,12 @@ def test_the_error_holds_only_the_last_lines_of_a_long_stderr():
     assert 'line-01' not in error
 
 
-def test_a_shell_killed_by_a_signal_fails_the_step():
+def test_a_shell_killed_by_a_signal_fails_the_step_and_its_log_names_the_signal():
     vect = run_command('kill -KILL $$')
     assert step_status(vect)['state'] == 'failed'
+    assert step_status(vect)['error'].endswith('the command was killed by signal SIGKILL (no stderr)')
+    assert vect.log('cmd').endswith('[killed by signal SIGKILL]\n[attempt 1 failed: the command '
+                                    'was killed by signal SIGKILL (no stderr)]\n')
 
 
 # -- outputs -----------------------------------------------------------------------------

@@ -173,6 +173,7 @@ def test_skip_execution_skips_the_step_and_its_downstream():
     vect = app.start('python')
     app.run()
     assert step_status(vect)['state'] == 'skipped'
+    assert vect.log('call') == '[skipped by the step: no data today]\n'  # the reason, kept
     assert step_status(vect, 'after')['state'] == 'skipped'
     assert vect.state is VectState.success
 
