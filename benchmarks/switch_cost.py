@@ -18,6 +18,13 @@ and prints the engine thread's CPU time per tick, and the wall time per
 tick for the switched run. The difference is not in the Python work, which
 is the same: it is what the switch costs the code that runs after it.
 (Linux only, like the engine's shells: it reads per-thread CPU times.)
+
+Then it measures the round trip alone, with no engine around it: a job
+handed to a thread that does nothing but say it is done, and a wait for
+that. Once through oautom's own means (workers.py, and a queue as the
+loop's doorbell), once as the W1 floor does it (a ThreadPoolExecutor's
+submit and a done-callback that puts in a queue). What a step of W1 costs
+above that round trip is Python work: the floor's and the engine's.
 """
 import os
 import queue
@@ -25,11 +32,13 @@ import resource
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=wrong-import-position
 from oautom import Execution, Flow, OAutom, OAutomMode
+from oautom.workers import Workers
 
 
 class Instant(Execution):
@@ -89,14 +98,48 @@ def measure(n, switched):
                  (user_after - user, system_after - system, wall))
 
 
+def oautom_round_trips(n):
+    """Wall µs per job: a job handed over as the engine does, then a sleep on the doorbell
+    until the job rings it."""
+    workers, doorbell = Workers(), queue.SimpleQueue()
+
+    def job():
+        doorbell.put(True)
+    start = time.perf_counter()
+    for _ in range(n):
+        workers.hand_over(job, 'round-trip')
+        doorbell.get()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def do_nothing():
+    """The floor's job."""
+
+
+def floor_round_trips(n):
+    """Wall µs per job: a no-op submitted as the W1 floor does, then a wait for its callback."""
+    finished = queue.SimpleQueue()
+    with ThreadPoolExecutor(4) as pool:
+        start = time.perf_counter()
+        for _ in range(n):
+            pool.submit(do_nothing).add_done_callback(finished.put)
+            finished.get()
+        return (time.perf_counter() - start) / n * 1e6
+
+
 def main():
-    """Print the warm and the switched figures, each the best of three runs."""
+    """Print the warm and the switched figures, then the round trips, each the best of
+    three runs."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     for name, switched in (('warm', False), ('switched', True)):
         user, system, wall = min((measure(n, switched) for _ in range(3)),
                                  key=lambda figures: figures[2])
         print(f'{name:>8}: {user + system:5.1f} µs of engine CPU a tick (user {user:.1f}, '
               f'system {system:.1f}); {wall:5.1f} µs of wall time')
+    mine = min(oautom_round_trips(n) for _ in range(3))
+    floor = min(floor_round_trips(n) for _ in range(3))
+    print(f'round trip: {mine:5.1f} µs with oautom\'s workers and doorbell; {floor:5.1f} µs '
+          'with the floor\'s ThreadPoolExecutor and done-callback')
 
 
 if __name__ == '__main__':

@@ -29,12 +29,14 @@ def test_every_workload_runs_for_every_contender(measure, contender, workload):
     assert result['seconds'] > 0 and result['peak_mib'] > 0
 
 
-def test_the_switch_cost_script_prints_warm_and_switched_ticks():
+def test_the_switch_cost_script_prints_warm_and_switched_ticks_then_round_trips():
     done = subprocess.run([sys.executable, str(BENCHMARKS / 'switch_cost.py'), '20'],
                           capture_output=True, text=True, timeout=60, check=True)
     lines = done.stdout.splitlines()
-    assert [line.split(':')[0].strip() for line in lines] == ['warm', 'switched']
-    assert all('µs of engine CPU a tick' in line for line in lines)
+    assert [line.split(':')[0].strip() for line in lines] == ['warm', 'switched', 'round trip']
+    assert all('µs of engine CPU a tick' in line for line in lines[:2])
+    assert "µs with oautom's workers and doorbell;" in lines[2]
+    assert "µs with the floor's ThreadPoolExecutor and done-callback" in lines[2]
 
 
 @pytest.fixture(name='bench')
