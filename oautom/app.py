@@ -179,7 +179,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._events.extend(vect.events[0] for vect in started)  # before their steps
         for vect in vects:
             vect.advance(now)
-        self._start([(vect, run) for vect in vects for run in vect.take_ready()], vects, now)
+        self._start([(vect, run) for vect in vects for run in vect.take_ready()], vects)
         with self._lock:  # the vects that ended are running no more
             for vect in vects:
                 if vect.ended() and self._running.get(vect.flow_name) is vect:
@@ -187,7 +187,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         events, self._events = self._events, []
         return events
 
-    def _start(self, ready, vects, now):
+    def _start(self, ready, vects):
         """Start ready steps within max_parallel, first come, first served: those held back
         earlier, then these. The others wait in the queue, recorded as queued."""
         self._queue.extend(ready)  # in the queue until started, even if this tick is cut short
@@ -195,7 +195,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                                sum(vect.running_steps for vect in vects) < self.max_parallel):
             vect, run = self._queue.popleft()
             if run.ready:  # not cancelled while it waited
-                vect.start_step(run, now)  # one that ends inside run() frees its slot at once
+                vect.start_step(run)  # one that ends inside run() frees its slot at once
         if self._queue:  # this tick's steps left in it are its last ones: held back
             for position in range(max(0, len(self._queue) - len(ready)), len(self._queue)):
                 vect, run = self._queue[position]

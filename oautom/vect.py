@@ -4,7 +4,7 @@ The app drives it from its tick, never from two threads at once:
 
     advance(now)          check the running steps that are due, end what ended
     take_ready()          the steps that became ready to start, in definition order
-    start_step(run, now)  start one ready step (the app decides when: max_parallel)
+    start_step(run)       start one ready step (the app decides when: max_parallel)
     hold(run)             record that a ready step waits for a free slot (queued)
     next_due()            when this vect next needs a tick, for the loop to sleep
 
@@ -85,10 +85,11 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         ready, self._ready = self._ready, []
         return sorted(ready, key=lambda run: run.index) if len(ready) > 1 else ready
 
-    def start_step(self, run, now):
+    def start_step(self, run):
         """Start one attempt of a ready step: a fresh copy of it, then its run(context)."""
         if self._cancel_requested:  # cancel() came during this tick: start nothing more
             return
+        now = self._clock.monotonic()  # not the tick's: its timeout must not count earlier run()s
         run.prepare_attempt(now)
         self._set_state(run, _S.running, f'attempt {run.attempts} started')
         self._agenda.started(run, now)  # its first check: in the next tick
@@ -100,7 +101,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if end_state is not None:  # run() raised SkipExecution
             self._end(run, end_state, outcome)
         elif outcome is not None:  # run() raised an error
-            self._fail_attempt(run, now, outcome)
+            self._fail_attempt(run, outcome)
         else:
             return
         self._settle()
@@ -160,27 +161,27 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         """A step is due: check it, time it out, or make it ready for its next attempt."""
         if run.state is _S.running:
             if run.next_check <= now:
-                self._check(run, now)
+                self._check(run)
             if run.state is _S.running and run.deadline is not None and run.deadline <= now:
                 run.cancel_attempt()  # a step that cannot stop its work abandons it
-                self._fail_attempt(run, now, f'timed out after {run.step.timeout:g} s')
+                self._fail_attempt(run, f'timed out after {run.step.timeout:g} s')
         elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
             self._make_ready(run)
 
-    def _check(self, run, now):
+    def _check(self, run):
         end_state, outcome = run.poll()
         if end_state is not None:
             self._end(run, end_state, outcome)
         elif outcome is not None:
-            self._fail_attempt(run, now, outcome)
-        else:  # still running
-            run.next_check = now + run.step.poll_interval
+            self._fail_attempt(run, outcome)
+        else:  # still running: poll_interval counts from the end of this check, however long
+            run.next_check = self._clock.monotonic() + run.step.poll_interval
             self._agenda.schedule(run, run.next_check)
 
-    def _fail_attempt(self, run, now, error):
+    def _fail_attempt(self, run, error):
         run.record_failure(error)
         if run.attempts <= run.step.retries:
-            run.retry_at = now + run.step.retry_delay
+            run.retry_at = self._clock.monotonic() + run.step.retry_delay  # from the failure
             self._set_state(run, _S.retrying, f'attempt {run.attempts} failed: {run.error}; '
                             f'retrying in {run.step.retry_delay:g} s')
             self._agenda.schedule(run, run.retry_at)

@@ -745,6 +745,45 @@ def test_a_step_running_past_its_timeout_is_cancelled_and_fails():
     assert ('cancel',) in flow.execution('a').calls
 
 
+class Slow(Scripted):
+    """A Scripted step whose run() and check() take `seconds` of the fake clock."""
+
+    def __init__(self, name, flow, clock, seconds, **options):
+        super().__init__(name, flow, **options)
+        self.clock, self.seconds = clock, seconds
+
+    def run(self, context):
+        super().run(context)
+        self.clock.advance(self.seconds)
+
+    def check(self):
+        self.clock.advance(self.seconds)
+        return super().check()
+
+
+def test_a_timeout_a_retry_delay_and_a_poll_interval_do_not_count_the_time_of_other_steps():
+    app, clock = step_app()
+    flow = Flow('etl', app=app)
+    Slow('slow', flow, clock, seconds=0.6, script=[True])  # starts first, in the same tick
+    timed = Scripted('timed', flow, script=[False], timeout=0.5)
+    flaky = Scripted('flaky', flow, scripts=[[ValueError('flaky')], [True]], retries=1,
+                     retry_delay=1)
+    polled = Scripted('polled', flow, script=[False, False, True], poll_interval=1)
+    vect = app.start('etl')
+    app.tick()  # starts them all; 'slow' takes 0.6 s of it, so the others start at 0.6
+    clock.advance(0.3)
+    app.tick()  # at 0.9: 'slow' is checked first (0.6 s more), then the others, at 1.5
+    assert states(vect)['timed'] == 'running'  # started at 0.6: not timed out before 1.1
+    clock.advance(0.4)
+    app.tick()  # at 1.9: due are the timeout (1.1), not the retry (2.5) nor the poll (2.5)
+    assert states(vect) == {'slow': 'success', 'timed': 'failed', 'flaky': 'retrying',
+                            'polled': 'running'}
+    assert timed.calls.count(('check',)) == 1 and polled.calls.count(('check',)) == 1
+    clock.advance(0.6)
+    app.tick()  # at 2.5: the retry and the second poll are due
+    assert ('run', 2) in flaky.calls and polled.calls.count(('check',)) == 2
+
+
 def test_check_is_not_called_again_before_poll_interval_has_passed():
     app, clock = step_app()
     step = one_step_flow(app, script=[False], poll_interval=10).execution('a')
