@@ -94,7 +94,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         values = resolve_params(flow, params)
         with self._lock:
             running = self._running.get(flow_name)
-            if running is not None:
+            if running is not None and not running.ended():  # ended: it leaves after its tick
                 raise VectAlreadyRunningException(
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)

@@ -172,6 +172,26 @@ def test_start_refuses_a_second_vect_while_one_runs_naming_it_and_when_it_starte
     assert 'etl.1' in str(caught.value) and 'started 12:00:00' in str(caught.value)
 
 
+def test_a_flow_may_start_again_as_soon_as_its_vect_has_ended_even_within_that_tick():
+    app, _ = step_app()
+    one_step_flow(app)
+    started = []
+
+    class Starter(Scripted):
+        def run(self, context):  # in the tick that ended etl.1, after it ended
+            super().run(context)
+            started.append(app.start('etl'))
+
+    other = Flow('other', app=app)
+    Scripted('first', other) >> Starter('starter', other)
+    first = app.start('etl')
+    app.start('other')
+    app.tick()
+    app.tick()  # etl.1 ends, then 'starter' starts: etl.1 is over, though not yet let go
+    assert first.ended() and [vect.id for vect in started] == ['etl.2']
+    assert app.status('etl')['id'] == 'etl.2'
+
+
 def test_vect_ids_count_up_per_flow_and_a_refused_start_uses_no_number():
     app, _ = step_app()
     one_step_flow(app)
