@@ -216,8 +216,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         (a step or callback called stop()): it ends after this round. No loop (step mode):
         cancel now, in a tick of our own, unless one is under way (the next one does it)."""
         self._plans.cancel_all()
-        self._loop.request_stop()
-        if not self._loop.wait_until_stopped():
+        if not self._loop.stop():
             self._cancel_running()
             self._tick_if_free()
 

@@ -41,7 +41,7 @@ class Loop:
         self._lock = threading.Lock()   # guards _thread: who loops now, if anyone
         self._thread = None
         self._stop_requested = False    # a plain flag: a signal handler may set it
-        self._done = threading.Event()
+        self._done = threading.Event()  # a new one per start(): set when that run has ended
 
     def ring(self):
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
@@ -49,9 +49,24 @@ class Loop:
             self._doorbell.put(True)
 
     def request_stop(self):
-        """Ask the loop to end once no vect runs (the app cancels them). Any thread."""
+        """Ask the loop to end once no vect runs (the app cancels them). Any thread, even a
+        signal handler, which must take no lock: it may have interrupted their holder."""
         self._stop_requested = True
         self.ring()
+
+    def stop(self):
+        """Ask the loop running now to end, as request_stop() does, then block until it has
+        ended (unless it runs in this thread: it ends after this round). Return False if no
+        loop runs."""
+        with self._lock:  # no start() between the request and the look at who loops
+            self._stop_requested = True
+            thread, done = self._thread, self._done
+        self.ring()
+        if thread is None:
+            return False
+        if thread is not threading.current_thread():  # never wait for ourselves
+            done.wait()
+        return True
 
     @property
     def stopping(self):
@@ -65,7 +80,7 @@ class Loop:
                 raise OAutomError(f'this app is already running in thread {self._thread.name!r}; '
                                    'call app.stop() first')
             self._stop_requested = False
-            self._done.clear()
+            self._done = threading.Event()  # a stop() of an earlier run waits for that one
             self._thread = threading.Thread(target=self._run, args=(True,), daemon=True,
                                             name='oautom-engine') if background \
                 else threading.current_thread()
@@ -73,16 +88,6 @@ class Loop:
             self._thread.start()
         else:
             self._run_until_ctrl_c()
-
-    def wait_until_stopped(self):
-        """After request_stop(): block until the loop has ended; False if no loop runs."""
-        with self._lock:
-            thread = self._thread
-        if thread is None:
-            return False
-        if thread is not threading.current_thread():  # never wait for ourselves
-            self._done.wait()
-        return True
 
     def _run(self, background):
         try:
@@ -105,7 +110,8 @@ class Loop:
         finally:
             with self._lock:
                 self._thread = None
-            self._done.set()
+                done = self._done  # this run's: a start() may make a new one once we unlock
+            done.set()
 
     def _run_until_ctrl_c(self):
         """The foreground loop. Ctrl-C only *asks* it to stop, so a KeyboardInterrupt never

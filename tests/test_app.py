@@ -26,6 +26,7 @@ from oautom import (ExecutionState, Flow, FlowIntegrityError, InvalidParamsError
                     PythonExecution, VectState)
 from oautom.clock import Clock, FakeClock
 from oautom.due import FIRST_CHECK_GRACE
+from oautom.loop import Loop
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 5.0  # seconds: a generous bound for things that take milliseconds
@@ -365,6 +366,27 @@ def test_background_stop_returns_when_the_engine_is_idle():
     finishes_within(1, app.stop)
     engine.join(DEADLINE)
     assert not engine.is_alive()
+
+
+def test_a_stop_that_races_a_run_neither_hangs_nor_is_lost(background_app, monkeypatch):
+    app = background_app()
+    flow = one_step_flow(app, script=[False], poll_interval=0.02)
+    vect = app.start('etl')
+    ring = Loop.ring
+
+    def ring_late(loop):  # as if the stopping thread lost the CPU right after its request
+        if threading.current_thread().name == 'stopper':
+            time.sleep(0.05)
+        ring(loop)
+    monkeypatch.setattr(Loop, 'ring', ring_late)
+    stopper = threading.Thread(target=app.stop, name='stopper', daemon=True)
+    stopper.start()
+    time.sleep(0.01)
+    app.run()  # starts while that stop() is under way
+    stopper.join(DEADLINE)
+    assert not stopper.is_alive()  # it used to wait forever for a loop it had not stopped
+    assert vect.wait(DEADLINE) and vect.state is VectState.cancelled
+    assert ('cancel',) in flow.execution('a').calls
 
 
 def test_a_second_run_while_the_engine_runs_is_refused(background_app):
