@@ -26,7 +26,7 @@ from functools import partial
 
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
-from .shell import LIVE
+from .shell import LIVE, OutputsTooLarge
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
@@ -128,6 +128,8 @@ class BashExecution(Execution):
             context.log(f'[killed by signal {signal.Signals(-code).name}]' if code < 0 else
                         f'[exit code {code}]')
             outputs = shell.read_outputs()
+        except OutputsTooLarge as refusal:
+            trouble = str(refusal)
         except Exception as error:  # pylint: disable=broad-exception-caught
             trouble = (f'the command could not be started: {describe(error)}' if shell is None
                        else f"the command's exit could not be collected: {describe(error)}")

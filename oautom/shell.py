@@ -30,11 +30,18 @@ import os
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
 
 from .step_log import LOG_LIMIT
+
+OUTPUTS_LIMIT = 1024 * 1024  # bytes of $OAUTOM_OUTPUT read at most
+
+
+class OutputsTooLarge(Exception):
+    """$OAUTOM_OUTPUT holds more than OUTPUTS_LIMIT bytes."""
 
 
 class Shell:
@@ -103,18 +110,29 @@ class Shell:
                 _tail(self.paths['stderr'], 'stderr', keep_err))
 
     def read_outputs(self):
-        """Every `key=value` line the command appended to $OAUTOM_OUTPUT."""
-        outputs = {}
-        if not os.path.exists(self.paths['output']):  # most commands publish nothing
-            return outputs
+        """Every `key=value` line the command appended to $OAUTOM_OUTPUT. Raise
+        OutputsTooLarge past OUTPUTS_LIMIT: outputs are for small values."""
+        try:  # O_NONBLOCK: a FIFO put in the file's place must not block this thread
+            descriptor = os.open(self.paths['output'], os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:  # most commands publish nothing; some remove the file
+            return {}
         try:
-            with open(self.paths['output'], encoding='utf-8', errors='replace') as output_file:
-                for line in output_file:
-                    key, sep, value = line.rstrip('\n').partition('=')
-                    if sep and key.strip():
-                        outputs[key.strip()] = value
-        except OSError:
-            pass  # the command removed or replaced the file: it published nothing
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return {}  # a folder, a FIFO, a device (/dev/zero): nothing was published
+            with open(descriptor, 'rb', closefd=False) as output_file:
+                data = output_file.read(OUTPUTS_LIMIT + 1)
+        finally:
+            os.close(descriptor)
+        if len(data) > OUTPUTS_LIMIT:
+            raise OutputsTooLarge(
+                f'$OAUTOM_OUTPUT holds more than {OUTPUTS_LIMIT // 1024} KiB; outputs are for '
+                'small values: write big data to a file and publish its path')
+        text = data.decode('utf-8', errors='replace').replace('\r\n', '\n').replace('\r', '\n')
+        outputs = {}
+        for line in text.split('\n'):  # lines end as Python's text files see them end
+            key, sep, value = line.partition('=')
+            if sep and key.strip():
+                outputs[key.strip()] = value
         return outputs
 
     def remove_files(self):

@@ -328,15 +328,31 @@ def test_a_failed_command_publishes_no_outputs():
 
 
 @pytest.mark.parametrize('command', [
-    'rm "$OAUTOM_OUTPUT"',
-    'rm "$OAUTOM_OUTPUT"; mkdir "$OAUTOM_OUTPUT"',
-], ids=['file removed', 'file replaced by a directory'])
-def test_a_command_that_spoils_its_output_file_still_ends(background_app, tmp_path, monkeypatch,
-                                                          command):
+    'echo "a=1" >> "$OAUTOM_OUTPUT"; rm "$OAUTOM_OUTPUT"',
+    'mkdir "$OAUTOM_OUTPUT"',
+    'mkfifo "$OAUTOM_OUTPUT"',
+    'ln -s /dev/zero "$OAUTOM_OUTPUT"',
+], ids=['file removed', 'file replaced by a directory', 'a FIFO', 'a link to /dev/zero'])
+def test_a_command_that_spoils_its_output_file_still_ends_publishing_nothing(
+        background_app, tmp_path, monkeypatch, command):
     monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
     BashExecution('cmd', Flow('bash', app=background_app), command=command)
     vect = background_app.start('bash')
     assert vect.wait(1.0), 'the step never ended'
+    assert step_status(vect)['state'] == 'success' and step_status(vect)['outputs'] == {}
+
+
+def test_outputs_past_their_limit_fail_the_step_saying_where_big_data_goes():
+    vect = run_command('head -c 1100000 /dev/zero | tr "\\0" x | sed "s/^/big=/" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['state'] == 'failed'
+    assert step_status(vect)['error'].endswith(
+        '$OAUTOM_OUTPUT holds more than 1024 KiB; outputs are for small values: write big data '
+        'to a file and publish its path')
+
+
+def test_output_lines_may_end_the_way_of_any_text_file():
+    vect = run_command(r'printf "a=1\r\nb=2\rc=3\n" >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'a': '1', 'b': '2', 'c': '3'}
 
 
 def test_a_downstream_step_reads_the_outputs_in_its_context():
