@@ -84,7 +84,7 @@ class BashExecution(Execution):
         detail = f'; last lines of stderr:\n{stderr_tail}' if stderr_tail else ' (no stderr)'
         if code < 0:  # Popen's way of saying "killed by a signal"
             raise CommandFailed(f'the command was killed by signal '
-                                f'{signal.Signals(-code).name}{detail}')
+                                f'{signal_name(-code)}{detail}')
         raise CommandFailed(f'the command failed with exit code {code}{detail}')
 
     def cancel(self):
@@ -125,7 +125,7 @@ class BashExecution(Execution):
                 context.log(stdout.rstrip('\n'))
             if stderr:
                 context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
-            context.log(f'[killed by signal {signal.Signals(-code).name}]' if code < 0 else
+            context.log(f'[killed by signal {signal_name(-code)}]' if code < 0 else
                         f'[exit code {code}]')
             outputs = shell.read_outputs()
         except OutputsTooLarge as refusal:
@@ -139,3 +139,13 @@ class BashExecution(Execution):
             if shell is not None:
                 LIVE.release(shell)
             context.wake()
+
+
+def signal_name(number):
+    """SIGKILL for 9, SIGRTMIN+3 for a real-time signal (they have no name of their own)."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+            return f'SIGRTMIN+{number - signal.SIGRTMIN}'
+        return str(number)

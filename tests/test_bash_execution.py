@@ -297,6 +297,13 @@ def test_the_error_holds_only_the_last_lines_of_a_long_stderr():
     assert 'line-01' not in error
 
 
+def test_a_shell_killed_by_a_real_time_signal_names_it_too():
+    vect = run_command('kill -s 37 $$')  # SIGRTMIN is 34 on Linux
+    assert step_status(vect)['error'].endswith('the command was killed by signal SIGRTMIN+3 '
+                                               '(no stderr)')
+    assert '[killed by signal SIGRTMIN+3]' in vect.log('cmd')
+
+
 def test_a_shell_killed_by_a_signal_fails_the_step_and_its_log_names_the_signal():
     vect = run_command('kill -KILL $$')
     assert step_status(vect)['state'] == 'failed'
