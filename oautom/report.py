@@ -13,17 +13,42 @@ def iso(moment):
     return None if moment is None else moment.isoformat()
 
 
-def jsonable(value):
-    """`value` if JSON can hold it, containers converted inside out, anything else as its repr."""
+MAX_DEPTH = 50  # containers within containers shown; deeper ones are shown as '...'
+
+
+def jsonable(value, outer=()):
+    """`value` if JSON can hold it, containers converted inside out, anything else as its repr.
+
+    Whatever a step published, this never raises: a container inside itself (`outer` holds
+    the ids of those around `value`) or too deep is shown as '...', and a value whose
+    __repr__ (a key whose __str__) or iteration raises is shown by its type."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)  # strict JSON has no nan or inf
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    return repr(value)
+    if not isinstance(value, (Mapping, list, tuple)):
+        return _shown(value)
+    if id(value) in outer or len(outer) >= MAX_DEPTH:
+        return '...'
+    return _converted(value, (*outer, id(value)))
+
+
+def _converted(container, inner):
+    """A Mapping as a dict, a list or tuple as a list, each item made jsonable."""
+    try:
+        if isinstance(container, Mapping):
+            return {_shown(key, str): jsonable(item, inner) for key, item in container.items()}
+        return [jsonable(item, inner) for item in container]
+    except Exception:  # pylint: disable=broad-exception-caught
+        return _shown(container)  # a Mapping of the step's own whose items() raise
+
+
+def _shown(value, show=repr):
+    """show(value): its repr (its str, for a key), or what it is if that raises."""
+    try:
+        return show(value)
+    except Exception:  # pylint: disable=broad-exception-caught
+        return f'<{type(value).__name__} object whose __{show.__name__}__ raised>'
 
 
 def vect_status(vect, runs):

@@ -17,6 +17,7 @@ These tests run real threads and read as its contract (API.md, section 2):
 Functions that must block wait on a threading.Event that the test releases,
 with a deadline, so a broken engine fails a test instead of hanging it.
 """
+import json
 import os
 import subprocess
 import sys
@@ -137,6 +138,18 @@ def test_the_return_value_becomes_the_outputs(returned, outputs):
     vect = run_function(lambda context: returned)
     assert step_status(vect)['state'] == 'success'
     assert step_status(vect)['outputs'] == outputs
+
+
+def test_outputs_that_contain_themselves_still_give_a_json_status_and_logs():
+    def looped(_context):
+        outputs = {'rows': 3}
+        outputs['self'] = outputs
+        return outputs
+
+    vect = run_function(looped)
+    # the step's outputs are a copy of the dict returned, which holds the dict itself
+    assert step_status(vect)['outputs'] == {'rows': 3, 'self': {'rows': 3, 'self': '...'}}
+    assert json.dumps(vect.status())
 
 
 def test_a_downstream_function_reads_the_outputs_in_its_context():

@@ -1,0 +1,42 @@
+"""What status dicts show of what steps published: JSON always, whatever the values."""
+import json
+
+from oautom.report import MAX_DEPTH, jsonable
+
+
+class Unshowable:
+    def __repr__(self):
+        raise RuntimeError('no')
+
+    def __str__(self):
+        raise RuntimeError('no')
+
+
+def test_plain_values_stay_and_containers_are_converted_inside_out():
+    assert jsonable({'a': [1, 2.5, None, True], 3: ('x',), 'nan': float('nan')}) == \
+        {'a': [1, 2.5, None, True], '3': ['x'], 'nan': 'nan'}
+
+
+def test_a_container_inside_itself_is_shown_once_then_as_an_ellipsis():
+    looped = {'a': 1}
+    looped['me'] = looped
+    listed = [1]
+    listed.append(listed)
+    assert jsonable(looped) == {'a': 1, 'me': '...'}
+    assert jsonable(listed) == [1, '...']
+    shared = [0]
+    assert jsonable({'x': shared, 'y': shared}) == {'x': [0], 'y': [0]}  # twice is no loop
+
+
+def test_a_value_too_deep_is_cut_and_what_cannot_show_itself_is_named():
+    deep = []
+    for _ in range(10 * MAX_DEPTH):
+        deep = [deep]
+    shown = jsonable(deep)
+    for _ in range(MAX_DEPTH):
+        shown = shown[0]
+    assert shown == '...'
+    assert jsonable({'bad': Unshowable(), Unshowable(): 1}) == {
+        'bad': '<Unshowable object whose __repr__ raised>',
+        '<Unshowable object whose __str__ raised>': 1}
+    json.dumps(jsonable(deep))
