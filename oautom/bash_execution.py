@@ -14,7 +14,9 @@ thread, it never holds up the engine's tick.
     otherwise  the step fails with the exit code and the last lines of stderr
 
 The step ends when the *shell* exits; whatever it left running in its
-process group is then killed (shell.py). A process that leaves the group on
+process group is then killed (shell.py). A cancel (a timeout, a stop)
+kills the group, then waits the moment the step's thread takes to log what
+the shell wrote: the attempt ends with its log complete. A process that leaves the group on
 purpose (`setsid`) is out of reach: it is no longer the step's. At
 interpreter exit, every shell still running is killed and its files removed,
 so a background app never leaves orphans behind.
@@ -31,6 +33,7 @@ from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
+COLLECT_SECONDS = 1.0  # how long cancel() waits for a killed shell's output to be logged
 
 
 class CommandFailed(StepFailed):
@@ -64,6 +67,7 @@ class BashExecution(Execution):
         self._lock = threading.Lock()  # guards the two below: cancel() races the start
         self._shell = None      # the Shell, once its thread has started it
         self._cancelled = False
+        self._collected = threading.Event()  # set once the step's thread is done with it
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise StepFailed(f'cwd {os.fspath(self.cwd)!r} is not a directory; give '
                              'BashExecution(..., cwd=...) a folder that exists')
@@ -93,6 +97,9 @@ class BashExecution(Execution):
             shell = self._shell
         if shell is not None:
             shell.kill()  # does nothing once the shell has exited
+        # Killed, the shell exits at once: wait the moment its thread takes to log what it
+        # wrote and remove its files, so that the attempt ends with its log complete.
+        self._collected.wait(COLLECT_SECONDS)
 
     def _start_shell(self):
         """The started Shell, or None if the step was cancelled (a timeout, a stop) first."""
@@ -138,6 +145,7 @@ class BashExecution(Execution):
                             outputs, trouble)
             if shell is not None:
                 LIVE.release(shell)
+            self._collected.set()
             context.wake()
 
 

@@ -421,6 +421,17 @@ def test_a_timeout_kills_the_shell_and_its_children(tmp_path, leftovers):
     assert wait_for(lambda: not is_running(shell) and not is_running(child))
 
 
+def test_the_log_of_a_timed_out_step_is_complete_and_its_files_gone_when_the_vect_ends(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))  # a folder of this test's own
+    for _ in range(3):  # its thread races the engine: try it a few times
+        vect = run_command('echo partial-output; sleep 30', timeout=0.05)
+        assert vect.log('cmd').endswith(
+            'partial-output\n[killed by signal SIGKILL]\n[attempt 1 failed: timed out after '
+            '0.05 s]\n')
+        assert [path.name for path in tmp_path.glob('oautom-*/*')] == []
+
+
 def test_a_timed_out_attempt_is_retried(tmp_path):
     vect = run_command('[ -e tried ] || { touch tried; sleep 30; }', cwd=tmp_path,
                        timeout=0.3, retries=1)
@@ -449,6 +460,9 @@ def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
             started.set()
             cancelled.wait(DEADLINE)
     monkeypatch.setattr(subprocess, 'Popen', SlowPopen)
+    # cancel() waits for the shell's thread to collect it, which here cannot happen before
+    # the vect has ended: keep that wait short
+    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', 0.05)
     BashExecution('cmd', Flow('bash', app=background_app), command=SHELL_WITH_CHILD, cwd=tmp_path)
     vect = background_app.start('bash')
     assert started.wait(DEADLINE)
@@ -464,6 +478,7 @@ def test_a_cancel_that_comes_before_the_shell_starts_means_it_never_starts(
         tmp_path, monkeypatch):
     jobs, lines = [], []
     monkeypatch.setattr(bash_execution.WORKERS, 'hand_over', lambda job, name: jobs.append(job))
+    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', 0)  # its thread runs after cancel()
     step = BashExecution('cmd', Flow('bash'), command=f'touch "{tmp_path}/ran"')
     attempt = copy.copy(step)  # what a vect does for each attempt
     attempt.outputs = {}
