@@ -14,12 +14,12 @@ thread, it never holds up the engine's tick.
     otherwise  the step fails with the exit code and the last lines of stderr
 
 The step ends when the *shell* exits; whatever it left running in its
-process group is then killed (shell.py). A cancel (a timeout, a stop)
-kills the group, then waits the moment the step's thread takes to log what
-the shell wrote: the attempt ends with its log complete. A process that leaves the group on
-purpose (`setsid`) is out of reach: it is no longer the step's. At
-interpreter exit, every shell still running is killed and its files removed,
-so a background app never leaves orphans behind.
+process group is then killed (shell.py). A process that leaves the group on
+purpose (`setsid`) is out of reach: it is no longer the step's. A cancel
+(a timeout, a stop) kills the group, then waits the moment the step's
+thread takes to log what the shell wrote: the attempt ends with its log
+complete. At interpreter exit, every shell still running is killed and its
+files removed, so a background app never leaves orphans behind.
 """
 import os
 import signal
