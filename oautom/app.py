@@ -10,6 +10,7 @@ tick as well. The three modes only differ in who calls it:
     foreground  run() loops in your thread until no vect runs and no plan is left
     background  run() starts a thread named 'oautom-engine' that loops (loop.py)
 """
+import copy
 import threading
 from collections import deque
 from enum import StrEnum
@@ -114,9 +115,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
              params=None):
         """Start the flow every interval, or on a 5-field cron expression (see plans.py)."""
-        values = resolve_params(self.flow(flow_name), params)
-        plan = make_plan(flow_name, values, self.clock.time(), self._loop.ring, days=days,
-                         hours=hours, minutes=minutes, seconds=seconds, cron=cron)
+        resolve_params(self.flow(flow_name).validate(), params)  # refused now, not at a firing
+        plan = make_plan(flow_name, copy.deepcopy(params or {}), self.clock.time(),
+                         self._loop.ring, days=days, hours=hours, minutes=minutes,
+                         seconds=seconds, cron=cron)
         self._plans.add(plan)
         self._loop.ring()  # a sleeping loop must learn of the new firing time
         return plan

@@ -10,6 +10,8 @@ a typo should fail loudly, not run the flow with the default.
 """
 import copy
 import math
+import reprlib
+import sys
 from collections.abc import Mapping
 
 from .errors import InvalidParamsError
@@ -26,14 +28,16 @@ def resolve_params(flow, given):
             f'params for flow {flow.name!r} must be a mapping of names to values, '
             f'not {type(given).__name__}')
     declared = ', '.join(flow.params) or 'none'
-    values = copy.deepcopy(flow.params)  # a step changing a list param must not change the flow
+    values = dict(flow.params)
     for name, value in given.items():
         if name not in flow.params:
             raise InvalidParamsError(
                 f'flow {flow.name!r} has no param {name!r}; its declared params are: {declared} '
                 f'(declare it with Flow(..., params={{{name!r}: default}}))')
         values[name] = convert(flow.name, name, value, flow.params[name])
-    return values
+    # The vect's own copy: a step that changes a list param changes neither the flow's
+    # default, nor the caller's list, nor what a plan gives its next firing.
+    return copy.deepcopy(values)
 
 
 def convert(flow_name, name, value, default):
@@ -60,7 +64,7 @@ def convert(flow_name, name, value, default):
         wanted = 'a whole number' if kind is int else 'a finite number'
     raise InvalidParamsError(
         f'param {name!r} of flow {flow_name!r} takes {wanted} (its default is {default!r}), '
-        f'not {value!r}')
+        f'not {reprlib.repr(value)}')
 
 
 def _checked(flow_name, name, value, default):
@@ -68,9 +72,10 @@ def _checked(flow_name, name, value, default):
     kind = type(default)
     kinds = (int, float) if kind is float else (kind,)
     right_type = isinstance(value, kinds) and (kind is bool or not isinstance(value, bool))
-    if right_type and (kind is not float or math.isfinite(value)):
+    # Finite: JSON has no nan or inf, and an int such as 10**400 has no float at all.
+    if right_type and (kind is not float or abs(value) <= sys.float_info.max):
         return value
     wanted = {bool: 'a bool', int: 'an int', float: 'a finite float'}[kind]
     raise InvalidParamsError(
         f'param {name!r} of flow {flow_name!r} takes {wanted} like its default {default!r}, '
-        f'not {type(value).__name__} {value!r}')
+        f'not {type(value).__name__} {reprlib.repr(value)}')

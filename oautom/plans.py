@@ -31,7 +31,7 @@ class Plan:
 
     def __init__(self, flow_name, params, *, interval=None, cron=None, now, on_change):  # pylint: disable=too-many-arguments
         self.flow_name = flow_name
-        self.params = params
+        self.params = params            # as given to plan(): each firing resolves them anew
         self._interval = interval       # seconds, or None for a cron plan
         self._cron = None if cron is None else Cron(cron)
         self._anchor = now              # an interval plan's grid starts here (epoch seconds)

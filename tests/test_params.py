@@ -62,7 +62,7 @@ def test_text_for_a_bool_default_becomes_a_bool(text, expected):
     ('limit', 7), ('ratio', 3), ('dry', False), ('day', 20260101), ('note', [1, 2]),
 ])
 def test_values_that_are_not_text_and_fit_are_kept_as_given(name, value):
-    assert resolve_params(etl(), {name: value})[name] is value
+    assert resolve_params(etl(), {name: value})[name] == value
 
 
 @pytest.mark.parametrize('name', ['day', 'note'])
@@ -119,6 +119,13 @@ def test_a_float_param_refuses_non_finite_numbers(text):
         resolve_params(flow, {'ratio': text})
 
 
+def test_a_vect_gets_its_own_copy_of_what_it_was_given():
+    given = {'tags': ['a']}
+    values = resolve_params(Flow('etl', params={'tags': []}), given)
+    values['tags'].append('b')
+    assert given == {'tags': ['a']}
+
+
 def test_a_vect_gets_its_own_copy_of_mutable_defaults():
     flow = Flow('etl', params={'tags': ['a']})
     values = resolve_params(flow, None)
@@ -132,6 +139,11 @@ def test_a_vect_gets_its_own_copy_of_mutable_defaults():
 def test_a_non_text_value_of_the_wrong_type_is_refused(name, value):
     with pytest.raises(InvalidParamsError, match=f"param '{name}'"):
         resolve_params(etl(), {name: value})
+
+
+def test_a_refused_value_is_shown_short():
+    with pytest.raises(InvalidParamsError, match=r"not int 1000000.*\.\.\..*0000$"):
+        resolve_params(etl(), {'ratio': 10 ** 400})  # and no OverflowError on the way
 
 
 @pytest.mark.parametrize('name, value, wanted', [('limit', 3.7, 'takes an int like its default 10'),

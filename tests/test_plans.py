@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from oautom import (Flow, InvalidParamsError, InvalidScheduleError, OAutom, OAutomMode, Plan,
-                    UnknownFlowError)
+from oautom import (Flow, FlowIntegrityError, InvalidParamsError, InvalidScheduleError, OAutom,
+                    OAutomMode, Plan, UnknownFlowError)
 from oautom.clock import FakeClock
 from helpers import Scripted
 
@@ -117,6 +117,32 @@ def test_a_plan_checks_its_flow_and_params_at_once(app):
         app.plan('nope', minutes=1)
     with pytest.raises(InvalidParamsError):
         app.plan('etl', minutes=1, params={'limit': 'many'})
+    Flow('empty', app=app)
+    with pytest.raises(FlowIntegrityError, match='empty'):
+        app.plan('empty', minutes=1)
+    assert app.plans() == []
+
+
+def test_each_firing_gets_params_of_its_own_and_the_defaults_of_its_moment():
+    app = OAutom(mode=OAutomMode.step, clock=FakeClock(start=NOON))
+    flow = Flow('etl', app=app, params={'seen': [], 'limit': 10})
+
+    class Noting(Scripted):
+        def run(self, context):
+            super().run(context)
+            context.params['seen'].append(context.vect_id)
+    Noting('a', flow)
+    given = {'seen': ['given']}
+    app.plan('etl', minutes=10, params=given)
+    given['seen'].append('changed after plan()')  # the plan keeps what it was given
+    for minute in (10, 20):
+        at(app, 12, minute)
+        app.tick()
+        flow.params['limit'] = 20  # a later default is the next firing's
+    assert [(status['id'], status['params']) for status in app.logs()] == [
+        ('etl.2', {'seen': ['given', 'etl.2'], 'limit': 20}),
+        ('etl.1', {'seen': ['given', 'etl.1'], 'limit': 10})]
+    assert given == {'seen': ['given', 'changed after plan()']}
 
 
 def test_foreground_run_goes_on_while_a_plan_is_left():
