@@ -48,7 +48,12 @@ class Plan:
 
     def next_after(self, moment):
         """The first firing strictly after the naive local datetime `moment` (reads no clock)."""
-        return datetime.fromtimestamp(self._first_after(moment.timestamp()))
+        seconds = self._first_after(moment.timestamp())
+        # A datetime shows microseconds: a firing less than one after `moment` shows as
+        # `moment` itself (next_after(plan.next_run) would return next_run). Skip it.
+        while datetime.fromtimestamp(seconds) <= moment:
+            seconds = self._first_after(seconds)
+        return datetime.fromtimestamp(seconds)
 
     def cancel(self):
         """Never fire again."""

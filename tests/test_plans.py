@@ -53,6 +53,15 @@ def test_a_late_firing_keeps_the_grid_and_skips_what_it_missed(app):
     assert plan.next_run == datetime(2026, 1, 1, 12, 50)
 
 
+def test_next_after_a_firing_is_the_one_after_it_even_off_the_microsecond(app):
+    app.clock.advance(0.0000004)  # a plan made at a time with more digits than a datetime
+    plan = app.plan('etl', hours=1)
+    firings = [plan.next_run]
+    for _ in range(3):
+        firings.append(plan.next_after(firings[-1]))
+    assert [firing.hour for firing in firings] == [13, 14, 15, 16]
+
+
 def test_next_after_is_pure(app):
     plan = app.plan('etl', hours=1, minutes=30)
     assert plan.next_after(datetime(2026, 1, 1, 14, 0)) == datetime(2026, 1, 1, 15, 0)
