@@ -86,27 +86,32 @@ def _parse(text, name, lowest, highest, names):
     """The set of values a field allows."""
     values = set()
     for part in text.split(','):
-        span, _, step_text = part.partition('/')
-        step = _step(step_text, name, highest) if step_text else 1
+        span, slash, step_text = part.partition('/')
+        step = _step(step_text, name, highest) if slash else 1
         if span == '*':
             first, last = lowest, highest
         elif '-' in span:
             start, _, end = span.partition('-')
             first, last = (_number(bound, name, lowest, highest, names) for bound in (start, end))
             if first > last:
-                fix = f'{first}-7 (7 is Sunday too)' if name == 'weekday' and last == 0 else \
-                    f'{last}-{first}, or two ranges'
-                raise InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; '
-                                           f'write it low-high, such as {fix}')
+                raise _backwards(name, span, first, last)
         else:
             first = _number(span, name, lowest, highest, names)
-            last = highest if step_text else first  # '5/15' means 5, 20, 35, ...
+            last = highest if slash else first  # '5/15' means 5, 20, 35, ...
         values.update(range(first, last + 1, step))
     return values
 
 
+def _backwards(name, span, first, last):
+    """The error for a range written high-low, saying how to write it."""
+    fix = f'{first}-7 (7 is Sunday too)' if name == 'weekday' and last == 0 else \
+        f'{last}-{first}, or two ranges'
+    return InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; write it '
+                                f'low-high, such as {fix}')
+
+
 def _step(text, name, highest):
-    if not text.isdigit() or not 1 <= int(text) <= highest:
+    if not _is_number(text) or not 1 <= int(text) <= highest:
         raise InvalidScheduleError(f'cron field {name}: step /{text} is not allowed; a step '
                                    f'is a whole number from 1 to {highest}, as in */5')
     return int(text)
@@ -115,8 +120,13 @@ def _step(text, name, highest):
 def _number(text, name, lowest, highest, names):
     if text in names:
         return lowest + names.index(text)
-    if not text.isdigit() or not lowest <= int(text) <= highest:
+    if not _is_number(text) or not lowest <= int(text) <= highest:
         allowed = f'{lowest}-{highest}' + (f' or {names[0]}-{names[-1]}' if names else '')
         raise InvalidScheduleError(f'cron field {name}: {text!r} is not allowed; use {allowed}, '
                                    f'*, ranges a-b, steps */n and lists a,b')
     return int(text)
+
+
+def _is_number(text):
+    """Digits 0-9 only: str.isdigit() alone takes '²' too, which int() refuses."""
+    return text.isascii() and text.isdigit()

@@ -56,6 +56,9 @@ def test_a_bad_field_is_named(expression, field):
     ('*/0 * * * *', 'cron field minute: step /0 is not allowed; a step is a whole number from 1 '
                     'to 59, as in [*]/5'),
     ('0 0 * * */x', 'cron field weekday: step /x is not allowed'),
+    ('5/ * * * *', 'cron field minute: step / is not allowed'),
+    ('*/ * * * *', 'cron field minute: step / is not allowed'),
+    ('² * * * *', "cron field minute: '²' is not allowed"),
     ('5-1 * * * *', "cron field minute: range '5-1' runs backwards; write it low-high, such as "
                     '1-5, or two ranges'),
     ('0 0 * * sat-sun', "cron field weekday: range 'sat-sun' runs backwards; write it low-high, "
