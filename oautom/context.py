@@ -95,6 +95,10 @@ class Ancestry:
         bits = self._bits_of(run)
         return [other.name for other in self._runs if bits >> other.index & 1]
 
+    def forget(self):
+        """Drop the table of bits (the names stay): it is made again if asked for."""
+        self._bits = {}
+
     def _bits_of(self, run):
         # Depth-first without recursion: a step's bits need its upstream steps' bits first.
         # Several step threads may fill the table at once; they compute the same values.

@@ -80,9 +80,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         return (self.name, self.state, self.attempts, self.started, self.ended, self.error,
                 self.outputs)
 
-    def upstream_ended(self, upstream):
-        """Count one more ended upstream StepRun; return its trigger rule's verdict, or None
-        if this step was decided already (see rules.py)."""
+    def count_ended(self, upstream):
+        """Count one more ended upstream StepRun, by how it ended."""
         self.pending -= 1
         if upstream.state is _S.success:
             self.upstream_successes += 1
@@ -90,6 +89,10 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.upstream_failures += 1
         else:
             self.upstream_skips += 1
+
+    def verdict(self):
+        """Its trigger rule's verdict on the upstream steps counted so far, or None if this
+        step was decided already (see rules.py)."""
         if self.state is not _S.waiting or self.ready:
             return None  # e.g. one_success already ran at the first success
         return decide(self.step.trigger_rule, self.upstream_successes, self.upstream_failures,

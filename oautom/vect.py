@@ -197,11 +197,16 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._just_ended.append(run)
 
     def _settle(self):
-        """Tell the downstream of every step that just ended; ask their trigger rules."""
+        """Tell the downstream of every step that just ended, then ask their trigger rules: the
+        steps that ended together are all counted first, so a failure outweighs a skip."""
         while self._just_ended:
-            upstream = self._just_ended.pop()
-            for run in upstream.downstream:
-                verdict = run.upstream_ended(upstream)
+            ended, self._just_ended = self._just_ended, []
+            told = [run for upstream in ended for run in upstream.downstream]
+            for upstream in ended:
+                for run in upstream.downstream:
+                    run.count_ended(upstream)
+            for run in told:
+                verdict = run.verdict()  # None for one decided already (told twice, say)
                 if verdict == RUN:
                     self._make_ready(run)
                 elif verdict is not None:
@@ -230,6 +235,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self.end_date = event['time']
             self.events.append(event)
         self._on_event(event)
+        self._ancestry.forget()  # n * n bits for n steps: not for a vect kept in history
         self._ended.set()
 
     def _set_state(self, run, state, message):

@@ -129,6 +129,21 @@ def test_after_one_upstream_succeeded_and_one_failed(app, flow, rule, expected):
     assert states(vect)['after'] == expected
 
 
+@pytest.mark.parametrize('failed_first', [True, False], ids=['failed first', 'skipped first'])
+def test_a_failure_and_a_skip_of_the_same_tick_decide_as_the_failure_whatever_their_order(
+        app, flow, failed_first):
+    answers = {'bad': ValueError('x'), 'skip': SkipExecution('nothing to do')}
+    order = ['bad', 'skip'] if failed_first else ['skip', 'bad']  # the order of definition
+    upstream = [Scripted(name, flow, script=[answers[name]]) for name in order]
+    after = Scripted('after', flow)  # all_success
+    last = Scripted('last', flow, trigger_rule='none_failed')
+    upstream >> after >> last
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'bad': 'failed', 'skip': 'skipped', 'after': 'upstream_failed',
+                            'last': 'upstream_failed'}
+
+
 def test_run_raising_fails_the_attempt_and_is_retried(app, flow):
     Scripted('a', flow, fail_on_run=OSError('disk full'), retries=1)
     vect = app.start('etl')
@@ -332,6 +347,7 @@ def test_a_step_reads_the_outputs_of_a_far_ancestor_and_only_ancestors(app, flow
     vect = app.start('etl')
     tick_until_ended(app, vect, limit=1000)
     assert seen == [(0, 299, False)]
+    assert not vect._ancestry._bits  # pylint: disable=protected-access  # n * n bits, dropped
 
 
 def test_a_stale_check_time_wakes_nobody(app, flow):
