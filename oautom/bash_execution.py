@@ -9,17 +9,19 @@ thread, it never holds up the engine's tick.
 `check()` reads the result:
 
     exit 0     success; every `key=value` line the command appended to the
-               file named by $OAUTOM_OUTPUT becomes an output (a string)
+               file named by $OAUTOM_OUTPUT becomes an output (a string); more
+               than 1 MiB there fails the step: outputs are for small values
     exit 99    the step is skipped (as Airflow's BashOperator does)
     otherwise  the step fails with the exit code and the last lines of stderr
 
 The step ends when the *shell* exits; whatever it left running in its
 process group is then killed (shell.py). A process that leaves the group on
 purpose (`setsid`) is out of reach: it is no longer the step's. A cancel
-(a timeout, a stop) kills the group, then waits the moment the step's
-thread takes to log what the shell wrote: the attempt ends with its log
-complete. At interpreter exit, every shell still running is killed and its
-files removed, so a background app never leaves orphans behind.
+(a timeout, a stop) of a running shell kills the group, then waits the
+moment (COLLECT_SECONDS at most) the step's thread takes to log what the
+shell wrote: the attempt ends with its log complete. At interpreter exit,
+every shell still running is killed and its files removed, so a background
+app never leaves orphans behind.
 """
 import os
 import signal
@@ -97,9 +99,9 @@ class BashExecution(Execution):
             shell = self._shell
         if shell is not None:
             shell.kill()  # does nothing once the shell has exited
-        # Killed, the shell exits at once: wait the moment its thread takes to log what it
-        # wrote and remove its files, so that the attempt ends with its log complete.
-        self._collected.wait(COLLECT_SECONDS)
+            # Killed, the shell exits at once: wait the moment its thread takes to log what
+            # it wrote and remove its files, so that the attempt ends with its log complete.
+            self._collected.wait(COLLECT_SECONDS)
 
     def _start_shell(self):
         """The started Shell, or None if the step was cancelled (a timeout, a stop) first."""
@@ -134,7 +136,7 @@ class BashExecution(Execution):
                 context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
             context.log(f'[killed by signal {signal_name(-code)}]' if code < 0 else
                         f'[exit code {code}]')
-            outputs = shell.read_outputs()
+            outputs = shell.read_outputs() if code == 0 else {}  # only a success publishes
         except OutputsTooLarge as refusal:
             trouble = str(refusal)
         except Exception as error:  # pylint: disable=broad-exception-caught

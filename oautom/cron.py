@@ -94,7 +94,7 @@ def _parse(text, name, lowest, highest, names):
             start, _, end = span.partition('-')
             first, last = (_number(bound, name, lowest, highest, names) for bound in (start, end))
             if first > last:
-                raise _backwards(name, span, first, last)
+                raise _backwards(name, span, (first, last), (lowest, highest))
         else:
             first = _number(span, name, lowest, highest, names)
             last = highest if slash else first  # '5/15' means 5, 20, 35, ...
@@ -102,12 +102,14 @@ def _parse(text, name, lowest, highest, names):
     return values
 
 
-def _backwards(name, span, first, last):
-    """The error for a range written high-low, saying how to write it."""
+def _backwards(name, span, ends, bounds):
+    """The error for a range written high-low (`ends`: first, last), saying how to write the
+    wrap-around meant within the field's `bounds` (lowest, highest)."""
+    (first, last), (lowest, highest) = ends, bounds
     fix = f'{first}-7 (7 is Sunday too)' if name == 'weekday' and last == 0 else \
-        f'{last}-{first}, or two ranges'
-    return InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; write it '
-                                f'low-high, such as {fix}')
+        f'{first}-{highest},{lowest}-{last}'
+    return InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; write '
+                                f'ranges low-high, such as {fix}')
 
 
 def _step(text, name, highest):

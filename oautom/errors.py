@@ -34,7 +34,7 @@ class UnknownExecutionError(_ReadableKeyError):
 class VectAlreadyRunningException(OAutomError):
     """Only one vect per flow runs at a time: `running` is the one that does."""
 
-    def __init__(self, message, running=None):
+    def __init__(self, message, running):
         super().__init__(message)
         self.running = running
 

@@ -181,16 +181,19 @@ def _unknown_option(step_class, step, option):
     """The message for an option no step takes: the closest one that exists, and the list of
     them, with those the step's own class adds (BashExecution's env, say)."""
     parameters = inspect.signature(step_class.__init__).parameters.values()
-    own = [parameter.name for parameter in parameters
+    own = [parameter for parameter in parameters
            if parameter.name not in ('self', 'name', 'flow', *STEP_OPTIONS)
            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
-    known = own + list(STEP_OPTIONS)
+    # The one meant has a default (one without was given: Python checked it). difflib misses
+    # a long typo of a short name (enviroment for env): a shared start counts too.
+    known = [parameter.name for parameter in own if parameter.default is not parameter.empty]
+    known += STEP_OPTIONS
     close = difflib.get_close_matches(option, known, n=1) or \
         [name for name in known if option.startswith(name) or name.startswith(option)][:1]
     hint = f'did you mean {close[0]!r}? ' if close else ''
     if own:
-        options = (f'{step_class.__name__} takes {", ".join(own)}, and every step takes '
-                   f'{", ".join(STEP_OPTIONS)}')
+        options = (f'{step_class.__name__} takes {", ".join(p.name for p in own)}, and every '
+                   f'step takes {", ".join(STEP_OPTIONS)}')
     else:
         options = f'the options of every step are: {", ".join(STEP_OPTIONS)}'
     return f'step {step!r}: unknown option {option!r}; {hint}{options}'

@@ -141,7 +141,7 @@ class Plans:
             except VectAlreadyRunningException as refusal:  # a plan never waits for a vect
                 logger.warning('plan of flow %r skipped its firing: its vect %s, started %s, '
                                'is still running', plan.flow_name, refusal.running.id,
-                               f'{refusal.running.start_date:%H:%M:%S}')
+                               refusal.running.start_date.strftime('%H:%M:%S'))
             except OAutomError as error:  # the flow was changed since: report, keep the plan
                 logger.warning('plan of flow %r could not start it: %s', plan.flow_name, error)
 

@@ -14,6 +14,7 @@ def iso(moment):
 
 
 MAX_DEPTH = 50  # containers within containers shown; deeper ones are shown as '...'
+MAX_INT_BITS = 14000  # about 4,200 digits: Python turns no more than 4,300 into text
 
 
 def jsonable(value, outer=()):
@@ -24,6 +25,8 @@ def jsonable(value, outer=()):
     __repr__ (a key whose __str__) or iteration raises is shown by its type."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)  # strict JSON has no nan or inf
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        return f'<int of {value.bit_length()} bits>'  # str() itself refuses such a long one
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if not isinstance(value, (Mapping, list, tuple)):

@@ -125,7 +125,7 @@ class Shell:
             os.close(descriptor)
         if len(data) > OUTPUTS_LIMIT:
             raise OutputsTooLarge(
-                f'$OAUTOM_OUTPUT holds more than {OUTPUTS_LIMIT // 1024} KiB; outputs are for '
+                f'$OAUTOM_OUTPUT holds more than {OUTPUTS_LIMIT // 2**20} MiB; outputs are for '
                 'small values: write big data to a file and publish its path')
         text = data.decode('utf-8', errors='replace').replace('\r\n', '\n').replace('\r', '\n')
         outputs = {}

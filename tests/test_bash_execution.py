@@ -349,12 +349,22 @@ def test_a_command_that_spoils_its_output_file_still_ends_publishing_nothing(
     assert step_status(vect)['state'] == 'success' and step_status(vect)['outputs'] == {}
 
 
+BIG_OUTPUT = 'head -c 1100000 /dev/zero | tr "\\0" x | sed "s/^/big=/" >> "$OAUTOM_OUTPUT"'
+
+
 def test_outputs_past_their_limit_fail_the_step_saying_where_big_data_goes():
-    vect = run_command('head -c 1100000 /dev/zero | tr "\\0" x | sed "s/^/big=/" >> "$OAUTOM_OUTPUT"')
+    vect = run_command(BIG_OUTPUT)
     assert step_status(vect)['state'] == 'failed'
     assert step_status(vect)['error'].endswith(
-        '$OAUTOM_OUTPUT holds more than 1024 KiB; outputs are for small values: write big data '
+        '$OAUTOM_OUTPUT holds more than 1 MiB; outputs are for small values: write big data '
         'to a file and publish its path')
+
+
+def test_outputs_are_read_only_after_a_success_so_a_skip_or_failure_stays_itself():
+    assert step_status(run_command(f'{BIG_OUTPUT}; exit 99'))['state'] == 'skipped'
+    vect = run_command(f'{BIG_OUTPUT}; echo boom >&2; exit 3')
+    assert step_status(vect)['error'] == ('the command failed with exit code 3; last lines of '
+                                          'stderr:\nboom')
 
 
 def test_output_lines_may_end_the_way_of_any_text_file():
@@ -421,15 +431,24 @@ def test_a_timeout_kills_the_shell_and_its_children(tmp_path, leftovers):
     assert wait_for(lambda: not is_running(shell) and not is_running(child))
 
 
-def test_the_log_of_a_timed_out_step_is_complete_and_its_files_gone_when_the_vect_ends(
-        tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))  # a folder of this test's own
-    for _ in range(3):  # its thread races the engine: try it a few times
-        vect = run_command('echo partial-output; sleep 30', timeout=0.05)
-        assert vect.log('cmd').endswith(
-            'partial-output\n[killed by signal SIGKILL]\n[attempt 1 failed: timed out after '
-            '0.05 s]\n')
-        assert [path.name for path in tmp_path.glob('oautom-*/*')] == []
+def test_the_log_of_a_timed_out_step_is_complete_when_the_vect_ends():
+    vect = run_command('echo partial-output; sleep 30', timeout=0.3)
+    assert vect.log('cmd').endswith(
+        'partial-output\n[killed by signal SIGKILL]\n[attempt 1 failed: timed out after 0.3 s]\n')
+
+
+def test_the_log_of_a_cancelled_step_is_complete_and_its_files_gone_when_the_vect_ends(
+        background_app, tmp_path):
+    for attempt in range(3):  # its thread races the engine: try it a few times
+        ready = tmp_path / f'ready{attempt}'
+        flow = Flow(f'bash{attempt}', app=background_app)
+        BashExecution('cmd', flow, command=f'echo partial-output; touch {ready}; sleep 30')
+        vect = background_app.start(flow.name)
+        assert wait_for(ready.exists)
+        vect.cancel()
+        assert vect.wait(DEADLINE)
+        assert vect.log('cmd').endswith('partial-output\n[killed by signal SIGKILL]\n')
+        assert os.listdir(shell.LIVE._folder) == []  # pylint: disable=protected-access
 
 
 def test_a_timed_out_attempt_is_retried(tmp_path):
@@ -460,9 +479,6 @@ def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
             started.set()
             cancelled.wait(DEADLINE)
     monkeypatch.setattr(subprocess, 'Popen', SlowPopen)
-    # cancel() waits for the shell's thread to collect it, which here cannot happen before
-    # the vect has ended: keep that wait short
-    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', 0.05)
     BashExecution('cmd', Flow('bash', app=background_app), command=SHELL_WITH_CHILD, cwd=tmp_path)
     vect = background_app.start('bash')
     assert started.wait(DEADLINE)
@@ -478,7 +494,6 @@ def test_a_cancel_that_comes_before_the_shell_starts_means_it_never_starts(
         tmp_path, monkeypatch):
     jobs, lines = [], []
     monkeypatch.setattr(bash_execution.WORKERS, 'hand_over', lambda job, name: jobs.append(job))
-    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', 0)  # its thread runs after cancel()
     step = BashExecution('cmd', Flow('bash'), command=f'touch "{tmp_path}/ran"')
     attempt = copy.copy(step)  # what a vect does for each attempt
     attempt.outputs = {}

@@ -59,10 +59,12 @@ def test_a_bad_field_is_named(expression, field):
     ('5/ * * * *', 'cron field minute: step / is not allowed'),
     ('*/ * * * *', 'cron field minute: step / is not allowed'),
     ('² * * * *', "cron field minute: '²' is not allowed"),
-    ('5-1 * * * *', "cron field minute: range '5-1' runs backwards; write it low-high, such as "
-                    '1-5, or two ranges'),
-    ('0 0 * * sat-sun', "cron field weekday: range 'sat-sun' runs backwards; write it low-high, "
-                        'such as 6-7 [(]7 is Sunday too[)]'),
+    ('50-10 * * * *', "cron field minute: range '50-10' runs backwards; write ranges "
+                      'low-high, such as 50-59,0-10$'),
+    ('0 0 * * sat-sun', "cron field weekday: range 'sat-sun' runs backwards; write ranges "
+                        'low-high, such as 6-7 [(]7 is Sunday too[)]'),
+    ('0 0 * * fri-tue', 'such as 5-7,0-2$'),
+    ('*/² * * * *', 'cron field minute: step /² is not allowed'),
 ])
 def test_a_bad_step_or_range_says_how_to_write_it(expression, message):
     with pytest.raises(InvalidScheduleError, match=message):

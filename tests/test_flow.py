@@ -135,6 +135,8 @@ def test_bad_step_options_are_refused(flow, option, value):
      "did you mean 'retries'[?] PythonExecution takes function, and every step takes retries,"),
     (Scripted, {'colour': 'red'}, "unknown option 'colour'; Scripted takes script, scripts, "
                                   'outputs, fail_on_run, and every step takes retries,'),
+    (BashExecution, {'command': 'ls', 'co': 1}, "unknown option 'co'; BashExecution takes"),
+
 ])
 def test_an_unknown_option_names_the_closest_and_lists_what_the_step_takes(
         flow, step_class, arguments, message):

@@ -40,3 +40,9 @@ def test_a_value_too_deep_is_cut_and_what_cannot_show_itself_is_named():
         'bad': '<Unshowable object whose __repr__ raised>',
         '<Unshowable object whose __str__ raised>': 1}
     json.dumps(jsonable(deep))
+
+
+def test_an_int_too_long_for_text_is_shown_by_its_size():
+    shown = jsonable({'n': 10 ** 5000, 'm': 10 ** 100})
+    assert shown == {'n': '<int of 16610 bits>', 'm': 10 ** 100}
+    json.dumps(shown)
