@@ -10,6 +10,12 @@ meanwhile are not caught up: the plan simply fires at the next point of the
 grid. If the flow is still running when its plan fires, that firing is
 skipped and logged: only one vect per flow runs at a time.
 
+A cron plan speaks local wall-clock time. When clocks go back, the hour
+they go back over fires once, never in the past; when they go forward, a
+firing in the hour they skip comes at the same moment written in the new
+time (02:30 becomes 03:30). A wall clock set back by hand re-plans every
+firing from the new time.
+
 The app asks its plans, in each tick, which are due (`Plans.due(now)`) and
 starts their flows; the loop sleeps until the next firing at the latest.
 """
@@ -67,13 +73,25 @@ class Plan:
     def _first_after(self, seconds):
         """Epoch seconds of the first firing strictly after `seconds`."""
         if self._cron is not None:
-            return self._cron.next_after(datetime.fromtimestamp(seconds)).timestamp()
-        # The grid anchor + k * interval, k >= 1: the first point past `seconds` (the
-        # loop guards against a float rounding down onto `seconds` itself).
-        steps = max(0, math.floor((seconds - self._anchor) / self._interval)) + 1
+            return self._cron_firing_after(seconds)
+        # The grid anchor + k * interval: the first point past `seconds` (k = 1 when the plan
+        # is made; below 1 if the wall clock is set back before it). The loop guards against
+        # a float rounding down onto `seconds` itself.
+        steps = math.floor((seconds - self._anchor) / self._interval) + 1
         while self._anchor + steps * self._interval <= seconds:
             steps += 1
         return self._anchor + steps * self._interval
+
+    def _cron_firing_after(self, seconds):
+        """The cron speaks local wall-clock time, in which the hour that clocks go back over
+        happens twice (fold 0, then fold 1). A firing is the first of its moments still to
+        come: such an hour fires once, and never in the past."""
+        moment = datetime.fromtimestamp(seconds)
+        while True:
+            moment = self._cron.next_after(moment)
+            for firing in (moment.replace(fold=0), moment.replace(fold=1)):
+                if firing.timestamp() > seconds:
+                    return firing.timestamp()
 
     def __repr__(self):
         every = self._cron.expression if self._cron else \
@@ -114,6 +132,7 @@ class Plans:
         # tuple is replaced, never changed: a reader takes it as it is, with no lock.
         self._lock = threading.Lock()  # one writer at a time: guards the replacing of _plans
         self._plans = ()
+        self._latest = -math.inf  # the wall-clock time of the last look, to see it set back
 
     def add(self, plan):
         """Keep `plan` until it is cancelled."""
@@ -126,6 +145,10 @@ class Plans:
 
     def due(self, now):
         """The plans whose firing time (epoch seconds) has come; each moves on to its next."""
+        if now < self._latest - LONGEST_WAIT:  # the wall clock was set back: plan from now,
+            for plan in self.live():           # or the next firings wait for the lost time
+                plan.move_past(now)
+        self._latest = now
         fired = [plan for plan in self.live() if plan.next_time <= now]
         for plan in fired:
             plan.move_past(now)

@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -228,3 +229,54 @@ def test_cancelling_the_last_plan_ends_a_foreground_run_at_once():
     runner.join(5)
     assert not runner.is_alive()
     assert app.logs() == []
+
+
+@pytest.fixture(name='paris_time')
+def paris_time_fixture(monkeypatch):
+    """Local time with daylight saving, as a POSIX rule: no time zone files needed.
+    In 2026, clocks go forward on March 29 at 02:00 and back on October 25 at 03:00."""
+    monkeypatch.setenv('TZ', 'CET-1CEST,M3.5.0,M10.5.0/3')
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def cron_plan(expression, now):
+    return Plan('etl', {}, cron=expression, now=now.timestamp(), on_change=lambda: None)
+
+
+def test_a_cron_firing_in_the_hour_clocks_go_back_over_is_never_in_the_past(paris_time):
+    now = datetime(2026, 10, 25, 2, 5, fold=1)  # 02:05 again, the second time today
+    plan = cron_plan('30 2 * * *', now)
+    assert plan.next_time - now.timestamp() == 25 * 60  # the second 02:30, not the first
+    every_ten = cron_plan('*/10 * * * *', datetime(2026, 10, 25, 2, 45))  # first time
+    assert every_ten.next_time - every_ten._anchor == 5 * 60  # pylint: disable=protected-access
+    every_ten.move_past(every_ten.next_time)  # fired at the first 02:50: next, 03:00
+    assert every_ten.next_time - datetime(2026, 10, 25, 2, 50).timestamp() == 70 * 60
+
+
+def test_a_cron_firing_in_the_hour_clocks_skip_comes_at_that_moment_in_the_new_time(paris_time):
+    now = datetime(2026, 3, 29, 1, 50)
+    plan = cron_plan('30 2 * * *', now)
+    assert plan.next_time - now.timestamp() == 40 * 60 and plan.next_run.hour == 3
+
+
+def test_a_wall_clock_set_back_plans_the_firings_again_from_the_new_time():
+    class SetBack(FakeClock):
+        offset = 0.0
+
+        def time(self):
+            return super().time() + self.offset
+    clock = SetBack(start=NOON)
+    app = OAutom(mode=OAutomMode.step, clock=clock)
+    Scripted('a', Flow('etl', app=app))
+    app.plan('etl', hours=1)
+    fired = []
+    for minute in range(6 * 60):
+        if minute == 90:
+            clock.offset = -86400  # someone sets the clock back a day
+        if any(event['step'] is None and event['state'] == 'running' for event in app.tick()):
+            fired.append(minute)
+        clock.advance(60)
+    assert fired == [60, 120, 180, 240, 300]  # the grid goes on, a day earlier
