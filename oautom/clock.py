@@ -12,19 +12,19 @@ Three kinds of time are kept apart on purpose:
   a daylight-saving change does not move back or forth.
 """
 import queue
-import time
 from datetime import datetime, timedelta
+from time import monotonic as monotonic_seconds, time as epoch_seconds
 
 
-class Clock:
+class Clock:  # pylint: disable=too-few-public-methods
     """The real clock: its three kinds of time are the standard library's own functions.
 
     They are set as they are, not wrapped in methods that call them: the engine asks
     the time several times for each step, and a wrapper would double each call's cost."""
 
-    monotonic = staticmethod(time.monotonic)  # seconds; only differences mean anything
-    now = staticmethod(datetime.now)          # the local wall-clock time, a naive datetime
-    time = staticmethod(time.time)            # seconds since the epoch (the module's time)
+    monotonic = staticmethod(monotonic_seconds)  # seconds; only differences mean anything
+    now = staticmethod(datetime.now)             # the local wall-clock time, a naive datetime
+    time = staticmethod(epoch_seconds)           # seconds since the epoch
 
     def wait(self, doorbell: queue.SimpleQueue, timeout):
         """Sleep until something rings `doorbell` (puts in it), or `timeout` seconds pass."""
@@ -46,12 +46,15 @@ class FakeClock(Clock):
         self._elapsed = 0.0
 
     def monotonic(self):
+        """Seconds since the clock was made, as far as it was told to move."""
         return self._elapsed
 
     def now(self):
+        """Its start, plus those seconds."""
         return self._start + timedelta(seconds=self._elapsed)
 
     def time(self):
+        """Its start as epoch seconds, plus those seconds."""
         return self._start.timestamp() + self._elapsed
 
     def advance(self, seconds):
