@@ -116,7 +116,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
              params=None):
         """Start the flow every interval, or on a 5-field cron expression (see plans.py)."""
         resolve_params(self.flow(flow_name).validate(), params)  # refused now, not at a firing
-        plan = make_plan(flow_name, copy.deepcopy(params or {}), self.clock.time(),
+        plan = make_plan(flow_name, copy.deepcopy(dict(params or {})), self.clock.time(),
                          self._loop.ring, days=days, hours=hours, minutes=minutes,
                          seconds=seconds, cron=cron)
         self._plans.add(plan)

@@ -102,16 +102,19 @@ class Ancestry:
     def _bits_of(self, run):
         # Depth-first without recursion: a step's bits need its upstream steps' bits first.
         # Several step threads may fill the table at once; they compute the same values.
+        # The table is read once: forget() may replace it meanwhile (a step thread can
+        # still ask after its vect has ended).
+        table = self._bits
         pending = [run]
         while pending:
             top = pending[-1]
-            missing = [up for up in top.upstream if up.index not in self._bits]
+            missing = [up for up in top.upstream if up.index not in table]
             if missing:
                 pending.extend(missing)
                 continue
             pending.pop()
             bits = 0
             for up in top.upstream:
-                bits |= self._bits[up.index] | 1 << up.index
-            self._bits[top.index] = bits
-        return self._bits[run.index]
+                bits |= table[up.index] | 1 << up.index
+            table[top.index] = bits
+        return table[run.index]

@@ -106,8 +106,10 @@ def _backwards(name, span, ends, bounds):
     """The error for a range written high-low (`ends`: first, last), saying how to write the
     wrap-around meant within the field's `bounds` (lowest, highest)."""
     (first, last), (lowest, highest) = ends, bounds
-    fix = f'{first}-7 (7 is Sunday too)' if name == 'weekday' and last == 0 else \
-        f'{first}-{highest},{lowest}-{last}'
+    if name == 'weekday':  # 7 is 0 again, Sunday: wrap around at 6
+        fix = f'{first}-7 (7 is Sunday too)' if last == 0 else f'{first}-6,0-{last}'
+    else:
+        fix = f'{first}-{highest},{lowest}-{last}'
     return InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; write '
                                 f'ranges low-high, such as {fix}')
 

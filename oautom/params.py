@@ -5,16 +5,17 @@
 as text (a command line, an HTML form), so text is converted to the type of
 the default when that default is an int, a float or a bool; a value that is
 not text must then already be of that type (an int is fine for a float).
-Other defaults take any value. A name the flow does not declare is refused:
-a typo should fail loudly, not run the flow with the default.
+Other defaults take any value that can be copied: each vect gets a deep copy
+of its params, its own. A name the flow does not declare is refused: a typo
+should fail loudly, not run the flow with the default.
 """
 import copy
 import math
-import reprlib
 import sys
 from collections.abc import Mapping
 
 from .errors import InvalidParamsError
+from .report import short_repr
 
 TRUE_WORDS = ('true', '1', 'yes')
 FALSE_WORDS = ('false', '0', 'no')
@@ -37,7 +38,19 @@ def resolve_params(flow, given):
         values[name] = convert(flow.name, name, value, flow.params[name])
     # The vect's own copy: a step that changes a list param changes neither the flow's
     # default, nor the caller's list, nor what a plan gives its next firing.
-    return copy.deepcopy(values)
+    return {name: _own_copy(flow.name, name, value) for name, value in values.items()}
+
+
+def _own_copy(flow_name, name, value):
+    """A deep copy of `value`, or InvalidParamsError saying why there can be none."""
+    try:
+        return copy.deepcopy(value)
+    except Exception as error:  # pylint: disable=broad-exception-caught
+        # copy.Error, TypeError (a lock, a connection), or whatever a class's own hook raises
+        raise InvalidParamsError(
+            f'param {name!r} of flow {flow_name!r} holds a {type(value).__name__}, which cannot '
+            'be copied, and each vect gets its own copy of its params; pass plain data '
+            '(text, numbers, lists, dicts), or make the object inside a step') from error
 
 
 def convert(flow_name, name, value, default):
@@ -64,7 +77,7 @@ def convert(flow_name, name, value, default):
         wanted = 'a whole number' if kind is int else 'a finite number'
     raise InvalidParamsError(
         f'param {name!r} of flow {flow_name!r} takes {wanted} (its default is {default!r}), '
-        f'not {reprlib.repr(value)}')
+        f'not {short_repr(value)}')
 
 
 def _checked(flow_name, name, value, default):
@@ -78,4 +91,4 @@ def _checked(flow_name, name, value, default):
     wanted = {bool: 'a bool', int: 'an int', float: 'a finite float'}[kind]
     raise InvalidParamsError(
         f'param {name!r} of flow {flow_name!r} takes {wanted} like its default {default!r}, '
-        f'not {type(value).__name__} {reprlib.repr(value)}')
+        f'not {type(value).__name__} {short_repr(value)}')

@@ -13,8 +13,9 @@ skipped and logged: only one vect per flow runs at a time.
 A cron plan speaks local wall-clock time. When clocks go back, the hour
 they go back over fires once, never in the past; when they go forward, a
 firing in the hour they skip comes at the same moment written in the new
-time (02:30 becomes 03:30). A wall clock set back by hand re-plans every
-firing from the new time.
+time (02:30 becomes 03:30). A wall clock set back by hand by more than
+SET_BACK re-plans every firing from the new time; set back by less, a plan
+only waits as long, and fires nothing twice.
 
 The app asks its plans, in each tick, which are due (`Plans.due(now)`) and
 starts their flows; the loop sleeps until the next firing at the latest.
@@ -30,6 +31,7 @@ from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningExcepti
 logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds
 LONGEST_WAIT = 60.0  # seconds: look at the wall clock at least this often (see seconds_to_next)
+SET_BACK = 3 * 3600  # seconds: a wall clock set back more re-plans every firing (as Vixie cron)
 
 
 class Plan:
@@ -57,7 +59,8 @@ class Plan:
         seconds = self._first_after(moment.timestamp())
         # A datetime shows microseconds: a firing less than one after `moment` shows as
         # `moment` itself (next_after(plan.next_run) would return next_run). Skip it.
-        while datetime.fromtimestamp(seconds) <= moment:
+        # (Timestamps, not datetimes, are compared: those ignore the fold of a repeated hour.)
+        while datetime.fromtimestamp(seconds).timestamp() <= moment.timestamp():
             seconds = self._first_after(seconds)
         return datetime.fromtimestamp(seconds)
 
@@ -70,14 +73,20 @@ class Plan:
         """The plan fired at `now` (epoch seconds): its next firing is the first after it."""
         self.next_time = self._first_after(now)
 
+    def set_back(self, now):
+        """The wall clock was set back to `now`: plan the next firing from there. An
+        interval plan's grid starts whole intervals earlier, so it keeps its phase."""
+        if self._interval is not None and now < self._anchor:
+            self._anchor -= math.ceil((self._anchor - now) / self._interval) * self._interval
+        self.move_past(now)
+
     def _first_after(self, seconds):
         """Epoch seconds of the first firing strictly after `seconds`."""
         if self._cron is not None:
             return self._cron_firing_after(seconds)
-        # The grid anchor + k * interval: the first point past `seconds` (k = 1 when the plan
-        # is made; below 1 if the wall clock is set back before it). The loop guards against
-        # a float rounding down onto `seconds` itself.
-        steps = math.floor((seconds - self._anchor) / self._interval) + 1
+        # The grid anchor + k * interval, k >= 1: the first point past `seconds` (the
+        # loop guards against a float rounding down onto `seconds` itself).
+        steps = max(0, math.floor((seconds - self._anchor) / self._interval)) + 1
         while self._anchor + steps * self._interval <= seconds:
             steps += 1
         return self._anchor + steps * self._interval
@@ -145,9 +154,9 @@ class Plans:
 
     def due(self, now):
         """The plans whose firing time (epoch seconds) has come; each moves on to its next."""
-        if now < self._latest - LONGEST_WAIT:  # the wall clock was set back: plan from now,
-            for plan in self.live():           # or the next firings wait for the lost time
-                plan.move_past(now)
+        if now < self._latest - SET_BACK:  # else the next firings would wait that long
+            for plan in self.live():
+                plan.set_back(now)
         self._latest = now
         fired = [plan for plan in self.live() if plan.next_time <= now]
         for plan in fired:

@@ -5,6 +5,8 @@ outputs). Status dicts must survive `json.dumps` for the HTTP API, so values
 are converted at this edge, never inside the loop.
 """
 import math
+import reprlib
+import sys
 from collections.abc import Mapping
 
 
@@ -14,7 +16,6 @@ def iso(moment):
 
 
 MAX_DEPTH = 50  # containers within containers shown; deeper ones are shown as '...'
-MAX_INT_BITS = 14000  # about 4,200 digits: Python turns no more than 4,300 into text
 
 
 def jsonable(value, outer=()):
@@ -25,8 +26,8 @@ def jsonable(value, outer=()):
     __repr__ (a key whose __str__) or iteration raises is shown by its type."""
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)  # strict JSON has no nan or inf
-    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        return f'<int of {value.bit_length()} bits>'  # str() itself refuses such a long one
+    if too_long_for_text(value):
+        return f'<int of {value.bit_length()} bits>'
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if not isinstance(value, (Mapping, list, tuple)):
@@ -34,6 +35,20 @@ def jsonable(value, outer=()):
     if id(value) in outer or len(outer) >= MAX_DEPTH:
         return '...'
     return _converted(value, (*outer, id(value)))
+
+
+def too_long_for_text(value):
+    """True for an int with more digits than str() and repr() write (a limit of Python's:
+    sys.get_int_max_str_digits(), 4,300 by default). A bit is 0.30103 of a digit."""
+    limit = sys.get_int_max_str_digits()
+    return isinstance(value, int) and 0 < limit < value.bit_length() * 0.30103 + 1
+
+
+def short_repr(value):
+    """repr(value) cut short, as reprlib does, for a message; an int too long for text by
+    its size."""
+    return f'<int of {value.bit_length()} bits>' if too_long_for_text(value) else \
+        reprlib.repr(value)
 
 
 def _converted(container, inner):

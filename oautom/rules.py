@@ -1,7 +1,8 @@
 """Trigger rules: from its upstream steps' end states, may a waiting step run?
 
-Each time an upstream step ends, the vect asks `decide()` about each of its
-downstream steps. The answer is one of three:
+When upstream steps end, the vect counts them, then asks `decide()` about
+each of their downstream steps (all the steps that ended in one check of
+the tick are counted first). The answer is one of three:
 
     RUN                       the step may start now
     None                      not decided yet: wait for more upstream steps

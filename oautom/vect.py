@@ -197,14 +197,14 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._just_ended.append(run)
 
     def _settle(self):
-        """Tell the downstream of every step that just ended, then ask their trigger rules: the
-        steps that ended together are all counted first, so a failure outweighs a skip."""
+        """Tell the downstream of every step that just ended, then ask their trigger rules:
+        the steps found ended together are counted first, so a failure outweighs a skip."""
         while self._just_ended:
-            ended, self._just_ended = self._just_ended, []
-            told = [run for upstream in ended for run in upstream.downstream]
+            ended, self._just_ended, told = self._just_ended, [], []
             for upstream in ended:
                 for run in upstream.downstream:
                     run.count_ended(upstream)
+                    told.append(run)
             for run in told:
                 verdict = run.verdict()  # None for one decided already (told twice, say)
                 if verdict == RUN:

@@ -498,7 +498,9 @@ def test_a_cancel_that_comes_before_the_shell_starts_means_it_never_starts(
     attempt = copy.copy(step)  # what a vect does for each attempt
     attempt.outputs = {}
     attempt.run(SimpleNamespace(log=lines.append, wake=lambda: None))
+    began = time.monotonic()
     attempt.cancel()  # a timeout or a stop, before the step's thread got to start the shell
+    assert time.monotonic() - began < 0.5  # nothing started: nothing to wait for
     jobs[0]()         # that thread runs now
     with pytest.raises(bash_execution.CommandFailed, match='cancelled before its command'):
         attempt.check()

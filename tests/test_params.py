@@ -2,9 +2,10 @@
 
 Values often arrive as text (command line, HTML form): text is converted to the
 type of the default when that default is an int, a float or a bool. Anything
-else is kept as given. Undeclared names and values that do not convert are
+else is kept, as a copy of the vect's own. Undeclared names and values that do not convert are
 refused with InvalidParamsError (an OAutomError and a ValueError).
 """
+import threading
 from types import MappingProxyType
 
 import pytest
@@ -61,7 +62,7 @@ def test_text_for_a_bool_default_becomes_a_bool(text, expected):
 @pytest.mark.parametrize('name, value', [
     ('limit', 7), ('ratio', 3), ('dry', False), ('day', 20260101), ('note', [1, 2]),
 ])
-def test_values_that_are_not_text_and_fit_are_kept_as_given(name, value):
+def test_values_that_are_not_text_and_fit_are_kept(name, value):
     assert resolve_params(etl(), {name: value})[name] == value
 
 
@@ -144,6 +145,15 @@ def test_a_non_text_value_of_the_wrong_type_is_refused(name, value):
 def test_a_refused_value_is_shown_short():
     with pytest.raises(InvalidParamsError, match=r"not int 1000000.*\.\.\..*0000$"):
         resolve_params(etl(), {'ratio': 10 ** 400})  # and no OverflowError on the way
+    with pytest.raises(InvalidParamsError, match='not int <int of 16610 bits>$'):
+        resolve_params(etl(), {'ratio': 10 ** 5000})  # too long even for repr()
+
+
+def test_a_value_that_cannot_be_copied_is_refused_saying_what_to_pass_instead():
+    flow = Flow('etl', params={'sink': None})
+    with pytest.raises(InvalidParamsError, match="param 'sink' of flow 'etl' holds a lock, which "
+                                                 'cannot be copied.*pass plain data'):
+        resolve_params(flow, {'sink': threading.Lock()})
 
 
 @pytest.mark.parametrize('name, value, wanted', [('limit', 3.7, 'takes an int like its default 10'),

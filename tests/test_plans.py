@@ -280,3 +280,38 @@ def test_a_wall_clock_set_back_plans_the_firings_again_from_the_new_time():
             fired.append(minute)
         clock.advance(60)
     assert fired == [60, 120, 180, 240, 300]  # the grid goes on, a day earlier
+
+
+def test_next_after_lists_both_passes_of_the_hour_clocks_go_back_over(paris_time):
+    plan = Plan('etl', {}, interval=1800, now=datetime(2026, 10, 25, 1, 50).timestamp(),
+                on_change=lambda: None)
+    firings = [plan.next_run]
+    for _ in range(4):
+        firings.append(plan.next_after(firings[-1]))
+    assert [(f.hour, f.minute, f.fold) for f in firings] == [
+        (2, 20, 0), (2, 50, 0), (2, 20, 1), (2, 50, 1), (3, 20, 0)]  # every 30 minutes
+
+
+def test_next_after_a_moment_before_the_plan_is_its_first_firing(app):
+    plan = app.plan('etl', hours=1)
+    assert plan.next_after(datetime(2026, 1, 1, 9, 30)) == datetime(2026, 1, 1, 13, 0)
+
+
+def test_a_wall_clock_set_back_a_little_only_delays_the_next_firing():
+    class SetBack(FakeClock):
+        offset = 0.0
+
+        def time(self):
+            return super().time() + self.offset
+    clock = SetBack(start=NOON)
+    app = OAutom(mode=OAutomMode.step, clock=clock)
+    Scripted('a', Flow('etl', app=app))
+    app.plan('etl', hours=1)
+    fired = []
+    for minute in range(3 * 60):
+        if minute == 61:
+            clock.offset = -150  # set back 2.5 minutes, just after the 13:00 firing
+        if any(event['step'] is None and event['state'] == 'running' for event in app.tick()):
+            fired.append(minute)
+        clock.advance(60)
+    assert fired == [60, 123]  # 13:00 does not fire twice; 14:00 comes 2.5 minutes later

@@ -1,5 +1,6 @@
 """What status dicts show of what steps published: JSON always, whatever the values."""
 import json
+import sys
 
 from oautom.report import MAX_DEPTH, jsonable
 
@@ -46,3 +47,8 @@ def test_an_int_too_long_for_text_is_shown_by_its_size():
     shown = jsonable({'n': 10 ** 5000, 'm': 10 ** 100})
     assert shown == {'n': '<int of 16610 bits>', 'm': 10 ** 100}
     json.dumps(shown)
+
+
+def test_what_counts_as_too_long_for_text_follows_pythons_own_limit(monkeypatch):
+    monkeypatch.setattr(sys, 'get_int_max_str_digits', lambda: 640)
+    assert jsonable(10 ** 1000) == '<int of 3322 bits>' and jsonable(10 ** 600) == 10 ** 600
