@@ -20,7 +20,7 @@ class Clock:  # pylint: disable=too-few-public-methods
     """The real clock: its three kinds of time are the standard library's own functions.
 
     They are set as they are, not wrapped in methods that call them: the engine asks
-    the time several times for each step, and a wrapper would double each call's cost."""
+    the time several times for each step, and a wrapper adds a third to each call."""
 
     monotonic = staticmethod(monotonic_seconds)  # seconds; only differences mean anything
     now = staticmethod(datetime.now)             # the local wall-clock time, a naive datetime
@@ -50,11 +50,11 @@ class FakeClock(Clock):
         return self._elapsed
 
     def now(self):
-        """Its start, plus those seconds."""
+        """The local datetime it started at, plus the seconds it was told to move."""
         return self._start + timedelta(seconds=self._elapsed)
 
     def time(self):
-        """Its start as epoch seconds, plus those seconds."""
+        """Its start in seconds since the epoch, plus the seconds it was told to move."""
         return self._start.timestamp() + self._elapsed
 
     def advance(self, seconds):

@@ -106,12 +106,21 @@ def _backwards(name, span, ends, bounds):
     """The error for a range written high-low (`ends`: first, last), saying how to write the
     wrap-around meant within the field's `bounds` (lowest, highest)."""
     (first, last), (lowest, highest) = ends, bounds
-    if name == 'weekday':  # 7 is 0 again, Sunday: wrap around at 6
-        fix = f'{first}-7 (7 is Sunday too)' if last == 0 else f'{first}-6,0-{last}'
+    if name == 'weekday' and first == 7:  # Sunday written as 7, then the days after it
+        fix = f'0-{last}'
+    elif name == 'weekday' and last == 0:  # the days up to Sunday, written as 0
+        fix = f'{first}-7 (7 is Sunday too)'
+    elif name == 'weekday':
+        fix = f'{_span(first, 6)},{_span(0, last)}'
     else:
-        fix = f'{first}-{highest},{lowest}-{last}'
+        fix = f'{_span(first, highest)},{_span(lowest, last)}'
     return InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; write '
                                 f'ranges low-high, such as {fix}')
+
+
+def _span(first, last):
+    """'first-last', or just 'first' when they are the same."""
+    return str(first) if first == last else f'{first}-{last}'
 
 
 def _step(text, name, highest):

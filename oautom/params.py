@@ -48,8 +48,8 @@ def _own_copy(flow_name, name, value):
     except Exception as error:  # pylint: disable=broad-exception-caught
         # copy.Error, TypeError (a lock, a connection), or whatever a class's own hook raises
         raise InvalidParamsError(
-            f'param {name!r} of flow {flow_name!r} holds a {type(value).__name__}, which cannot '
-            'be copied, and each vect gets its own copy of its params; pass plain data '
+            f'param {name!r} of flow {flow_name!r} cannot be copied ({type(error).__name__}: '
+            f'{error}), and each vect gets its own copy of its params; pass plain data '
             '(text, numbers, lists, dicts), or make the object inside a step') from error
 
 

@@ -13,8 +13,9 @@ skipped and logged: only one vect per flow runs at a time.
 A cron plan speaks local wall-clock time. When clocks go back, the hour
 they go back over fires once, never in the past; when they go forward, a
 firing in the hour they skip comes at the same moment written in the new
-time (02:30 becomes 03:30). A wall clock set back by hand by more than
-SET_BACK re-plans every firing from the new time; set back by less, a plan
+time (02:30 becomes 03:30). A wall clock set back by hand, to before a
+plan's last firing by more than the wait between its firings (or more than
+SET_BACK), plans it again from the new time; set back by less, the plan
 only waits as long, and fires nothing twice.
 
 The app asks its plans, in each tick, which are due (`Plans.due(now)`) and
@@ -31,7 +32,7 @@ from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningExcepti
 logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds
 LONGEST_WAIT = 60.0  # seconds: look at the wall clock at least this often (see seconds_to_next)
-SET_BACK = 3 * 3600  # seconds: a wall clock set back more re-plans every firing (as Vixie cron)
+SET_BACK = 3 * 3600  # seconds: a wall clock set back more re-plans even a daily plan
 
 
 class Plan:
@@ -43,6 +44,7 @@ class Plan:
         self._interval = interval       # seconds, or None for a cron plan
         self._cron = None if cron is None else Cron(cron)
         self._anchor = now              # an interval plan's grid starts here (epoch seconds)
+        self._since = now               # when it was made or last fired (epoch seconds)
         self._on_change = on_change     # rings the app's loop
         self.cancelled = False
         # Epoch seconds, not a local datetime: a daylight-saving change must not make
@@ -71,11 +73,16 @@ class Plan:
 
     def move_past(self, now):
         """The plan fired at `now` (epoch seconds): its next firing is the first after it."""
+        self._since = now
         self.next_time = self._first_after(now)
 
-    def set_back(self, now):
-        """The wall clock was set back to `now`: plan the next firing from there. An
-        interval plan's grid starts whole intervals earlier, so it keeps its phase."""
+    def notice_set_back(self, now):
+        """If the wall clock is now before the plan's last firing (or its making) by more
+        than the wait between its firings, or than SET_BACK, plan from `now` (an interval
+        grid moves whole intervals back, keeping its phase). By less, the next firing only
+        comes that much later: a plan that just fired never fires again at once."""
+        if now >= self._since - min(SET_BACK, self.next_time - self._since):
+            return
         if self._interval is not None and now < self._anchor:
             self._anchor -= math.ceil((self._anchor - now) / self._interval) * self._interval
         self.move_past(now)
@@ -141,7 +148,6 @@ class Plans:
         # tuple is replaced, never changed: a reader takes it as it is, with no lock.
         self._lock = threading.Lock()  # one writer at a time: guards the replacing of _plans
         self._plans = ()
-        self._latest = -math.inf  # the wall-clock time of the last look, to see it set back
 
     def add(self, plan):
         """Keep `plan` until it is cancelled."""
@@ -154,10 +160,8 @@ class Plans:
 
     def due(self, now):
         """The plans whose firing time (epoch seconds) has come; each moves on to its next."""
-        if now < self._latest - SET_BACK:  # else the next firings would wait that long
-            for plan in self.live():
-                plan.set_back(now)
-        self._latest = now
+        for plan in self.live():
+            plan.notice_set_back(now)
         fired = [plan for plan in self.live() if plan.next_time <= now]
         for plan in fired:
             plan.move_past(now)

@@ -38,17 +38,21 @@ def jsonable(value, outer=()):
 
 
 def too_long_for_text(value):
-    """True for an int with more digits than str() and repr() write (a limit of Python's:
-    sys.get_int_max_str_digits(), 4,300 by default). A bit is 0.30103 of a digit."""
+    """True for an int with as many digits as str() and repr() write, or nearly (a limit of
+    Python's: sys.get_int_max_str_digits(), 4,300 by default). A bit is 0.30103 digit."""
     limit = sys.get_int_max_str_digits()
     return isinstance(value, int) and 0 < limit < value.bit_length() * 0.30103 + 1
 
 
 def short_repr(value):
     """repr(value) cut short, as reprlib does, for a message; an int too long for text by
-    its size."""
-    return f'<int of {value.bit_length()} bits>' if too_long_for_text(value) else \
-        reprlib.repr(value)
+    its size, and a container holding one by its type."""
+    if too_long_for_text(value):
+        return f'<int of {value.bit_length()} bits>'
+    try:
+        return reprlib.repr(value)
+    except ValueError:  # an int inside, too long for text
+        return f'<{type(value).__name__} too long to show>'
 
 
 def _converted(container, inner):

@@ -198,7 +198,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def _settle(self):
         """Tell the downstream of every step that just ended, then ask their trigger rules:
-        the steps found ended together are counted first, so a failure outweighs a skip."""
+        steps that end in one round are all counted first, so a failure outweighs a skip."""
         while self._just_ended:
             ended, self._just_ended, told = self._just_ended, [], []
             for upstream in ended:

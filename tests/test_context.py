@@ -1,4 +1,6 @@
 """What a step sees: ancestry by bit sets, outputs as a read-only view, log and wake."""
+from types import SimpleNamespace
+
 import pytest
 
 from oautom import Flow
@@ -64,3 +66,20 @@ def test_context_log_writes_to_the_step_log_and_wake_marks_the_step_due():
     assert (context.params, context.attempt, sorted(context.outputs)) == \
         ({'day': 1}, 2, ['a', 'b', 'c'])
     assert repr(context) == '<Context f.1 attempt 2>'
+
+
+def test_a_step_thread_asking_while_its_vect_forgets_the_ancestor_table_gets_its_answer():
+    iterations = []
+
+    class ForgettingOnThirdLook(list):  # the table is dropped midway through a question
+        def __iter__(self):
+            iterations.append(True)
+            if len(iterations) == 3:
+                ancestry.forget()
+            return super().__iter__()
+
+    runs = [SimpleNamespace(index=i, name=f's{i}', upstream=[]) for i in range(3)]
+    runs[1].upstream = [runs[0]]
+    runs[2].upstream = ForgettingOnThirdLook([runs[1]])
+    ancestry = Ancestry(runs)
+    assert ancestry.is_upstream(runs[0], runs[2]) and len(iterations) >= 3

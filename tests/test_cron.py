@@ -64,6 +64,9 @@ def test_a_bad_field_is_named(expression, field):
     ('0 0 * * sat-sun', "cron field weekday: range 'sat-sun' runs backwards; write ranges "
                         'low-high, such as 6-7 [(]7 is Sunday too[)]'),
     ('0 0 * * fri-tue', 'such as 5-6,0-2$'),
+    ('0 0 * * 7-3', 'such as 0-3$'),
+    ('0 0 * * sat-mon', 'such as 6,0-1$'),
+    ('0 0 31-2 * *', 'such as 31,1-2$'),
     ('*/² * * * *', 'cron field minute: step /² is not allowed'),
 ])
 def test_a_bad_step_or_range_says_how_to_write_it(expression, message):

@@ -2,7 +2,7 @@
 
 Values often arrive as text (command line, HTML form): text is converted to the
 type of the default when that default is an int, a float or a bool. Anything
-else is kept, as a copy of the vect's own. Undeclared names and values that do not convert are
+else is kept as given, copied: each vect has its own. Undeclared names and values that do not convert are
 refused with InvalidParamsError (an OAutomError and a ValueError).
 """
 import threading
@@ -151,9 +151,12 @@ def test_a_refused_value_is_shown_short():
 
 def test_a_value_that_cannot_be_copied_is_refused_saying_what_to_pass_instead():
     flow = Flow('etl', params={'sink': None})
-    with pytest.raises(InvalidParamsError, match="param 'sink' of flow 'etl' holds a lock, which "
-                                                 'cannot be copied.*pass plain data'):
-        resolve_params(flow, {'sink': threading.Lock()})
+    with pytest.raises(InvalidParamsError, match="param 'sink' of flow 'etl' cannot be copied "
+                                                 r"\(TypeError: cannot pickle '_thread.lock' "
+                                                 r"object\), .* pass plain data"):
+        resolve_params(flow, {'sink': [threading.Lock()]})
+    with pytest.raises(InvalidParamsError, match="param 'ratio' .* not list <list too long"):
+        resolve_params(etl(), {'ratio': [10 ** 5000]})
 
 
 @pytest.mark.parametrize('name, value, wanted', [('limit', 3.7, 'takes an int like its default 10'),

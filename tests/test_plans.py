@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from datetime import datetime
+from types import MappingProxyType
 
 import pytest
 
@@ -131,6 +132,12 @@ def test_a_plan_checks_its_flow_and_params_at_once(app):
     with pytest.raises(FlowIntegrityError, match='empty'):
         app.plan('empty', minutes=1)
     assert app.plans() == []
+
+
+def test_a_plan_takes_any_mapping_of_params(app):
+    app.plan('etl', minutes=10, params=MappingProxyType({'limit': '20'}))
+    at(app, 12, 10)
+    assert app.logs()[0]['params'] == {'limit': 20}
 
 
 def test_each_firing_gets_params_of_its_own_and_the_defaults_of_its_moment():
@@ -262,26 +269,6 @@ def test_a_cron_firing_in_the_hour_clocks_skip_comes_at_that_moment_in_the_new_t
     assert plan.next_time - now.timestamp() == 40 * 60 and plan.next_run.hour == 3
 
 
-def test_a_wall_clock_set_back_plans_the_firings_again_from_the_new_time():
-    class SetBack(FakeClock):
-        offset = 0.0
-
-        def time(self):
-            return super().time() + self.offset
-    clock = SetBack(start=NOON)
-    app = OAutom(mode=OAutomMode.step, clock=clock)
-    Scripted('a', Flow('etl', app=app))
-    app.plan('etl', hours=1)
-    fired = []
-    for minute in range(6 * 60):
-        if minute == 90:
-            clock.offset = -86400  # someone sets the clock back a day
-        if any(event['step'] is None and event['state'] == 'running' for event in app.tick()):
-            fired.append(minute)
-        clock.advance(60)
-    assert fired == [60, 120, 180, 240, 300]  # the grid goes on, a day earlier
-
-
 def test_next_after_lists_both_passes_of_the_hour_clocks_go_back_over(paris_time):
     plan = Plan('etl', {}, interval=1800, now=datetime(2026, 10, 25, 1, 50).timestamp(),
                 on_change=lambda: None)
@@ -297,7 +284,9 @@ def test_next_after_a_moment_before_the_plan_is_its_first_firing(app):
     assert plan.next_after(datetime(2026, 1, 1, 9, 30)) == datetime(2026, 1, 1, 13, 0)
 
 
-def test_a_wall_clock_set_back_a_little_only_delays_the_next_firing():
+def firing_minutes(length, set_back_at, seconds_back, **schedule):
+    """The minutes at which a plan of `schedule` fired, in `length` minutes of a step-mode
+    app whose wall clock is set back `seconds_back` at minute `set_back_at`."""
     class SetBack(FakeClock):
         offset = 0.0
 
@@ -306,12 +295,29 @@ def test_a_wall_clock_set_back_a_little_only_delays_the_next_firing():
     clock = SetBack(start=NOON)
     app = OAutom(mode=OAutomMode.step, clock=clock)
     Scripted('a', Flow('etl', app=app))
-    app.plan('etl', hours=1)
+    app.plan('etl', **schedule)
     fired = []
-    for minute in range(3 * 60):
-        if minute == 61:
-            clock.offset = -150  # set back 2.5 minutes, just after the 13:00 firing
-        if any(event['step'] is None and event['state'] == 'running' for event in app.tick()):
-            fired.append(minute)
-        clock.advance(60)
-    assert fired == [60, 123]  # 13:00 does not fire twice; 14:00 comes 2.5 minutes later
+    for minute in range(length):
+        if minute == set_back_at:
+            clock.offset -= seconds_back
+        for _ in range(2):  # two ticks a minute: a vect started by one has ended by the next
+            if any(event['step'] is None and event['state'] == 'running'
+                   for event in app.tick()):
+                fired.append(minute)
+            clock.advance(30)
+    return fired
+
+
+def test_a_wall_clock_set_back_plans_the_firings_again_from_the_new_time():
+    # a day back: the hourly grid goes on, on the day before
+    assert firing_minutes(6 * 60, 90, 86400, hours=1) == [60, 120, 180, 240, 300]
+    # a frequent plan set back less than SET_BACK goes on too, not silent for 2.9 hours:
+    # its next grid point after the new time is the next minute
+    assert firing_minutes(40, 30, int(2.9 * 3600), minutes=1) == [*range(1, 30), *range(31, 40)]
+
+
+def test_a_wall_clock_set_back_a_little_only_delays_the_next_firing():
+    # 2.5 minutes back, just after the 13:00 firing: 13:00 does not fire twice
+    assert firing_minutes(3 * 60, 61, 150, hours=1) == [60, 122]  # at 122.5
+    # 10 minutes back after a daily firing: tomorrow's comes 10 minutes later, no repeat
+    assert firing_minutes(3 * 60, 61, 600, cron='0 13 * * *') == [60]
