@@ -32,19 +32,20 @@ class Subscribers:
 
     def __init__(self):
         self._lock = threading.Lock()  # guards the three below; never held during callbacks
-        self._callbacks = []
+        self._callbacks = {}           # a token of each subscription -> its callback
         self._outbox = deque()         # events posted, not yet delivered
         self._delivering = False       # a thread is delivering the outbox now
 
     def subscribe(self, callback):
-        """Add `callback(event)`; return a function that removes it."""
+        """Add `callback(event)`; return a function that removes it (this subscription
+        only, even if the same callback is subscribed twice; calling it again does nothing)."""
+        token = object()
         with self._lock:
-            self._callbacks.append(callback)
+            self._callbacks[token] = callback
 
         def unsubscribe():
             with self._lock:
-                if callback in self._callbacks:
-                    self._callbacks.remove(callback)
+                self._callbacks.pop(token, None)
         return unsubscribe
 
     def post(self, events):
@@ -66,23 +67,25 @@ class Subscribers:
                     return
                 self._delivering = True
                 events, self._outbox = self._outbox, deque()
-                callbacks = list(self._callbacks)
+                callbacks = list(self._callbacks.items())
             try:
                 self._deliver(events, callbacks)
             finally:
                 with self._lock:
                     self._delivering = False
 
-    @staticmethod
-    def _deliver(events, callbacks):
+    def _deliver(self, events, callbacks):
         log_all = logger.isEnabledFor(logging.INFO)  # else only failures, as warnings
         for event in events:
             if log_all or event['state'] in _BAD_STATES:
                 log_event(event)
-            for callback in callbacks:
+            for token, callback in callbacks:
+                if token not in self._callbacks:  # unsubscribed meanwhile: nothing more
+                    continue
                 try:
                     callback(event)
-                except Exception:  # pylint: disable=broad-exception-caught
+                except (Exception, SystemExit):  # pylint: disable=broad-exception-caught
+                    # sys.exit() in a callback too: it must not end the engine's thread
                     logger.exception('event callback %r failed; it keeps receiving events',
                                      callback)
 

@@ -1,5 +1,6 @@
 """Events reach subscribers in the order they happened, outside every lock."""
 import logging
+import sys
 import threading
 
 from oautom.events import Subscribers, make_event
@@ -84,3 +85,29 @@ def test_events_nobody_would_receive_are_not_queued_but_a_failure_is_logged(capl
         ['f.1 s9: failed after 1 attempt(s): boom']
     with caplog.at_level(logging.INFO, logger='oautom'):
         assert subscribers.post([event(4)]) is True
+
+
+def test_unsubscribe_stops_a_callback_at_once_and_only_that_subscription():
+    subscribers, seen = Subscribers(), []
+
+    def first(received):
+        seen.append(('first', received))
+        unsubscribe_first()  # within a delivery: the rest of it goes to the others only
+        unsubscribe_first()  # twice: nothing more happens
+    unsubscribe_first = subscribers.subscribe(first)
+    subscribers.subscribe(lambda received: seen.append(('twice', received)))
+    unsubscribe_again = subscribers.subscribe(lambda received: seen.append(('gone', received)))
+    unsubscribe_again()
+    subscribers.post([event(1), event(2)])
+    subscribers.deliver()
+    assert seen == [('first', event(1)), ('twice', event(1)), ('twice', event(2))]
+
+
+def test_a_callback_calling_sys_exit_is_logged_and_the_others_still_receive(caplog):
+    subscribers, seen = Subscribers(), []
+    subscribers.subscribe(lambda received: sys.exit('bye'))
+    subscribers.subscribe(seen.append)
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        subscribers.post([event(1)])
+        subscribers.deliver()
+    assert seen == [event(1)] and 'event callback' in caplog.text
