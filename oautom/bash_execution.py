@@ -35,6 +35,7 @@ from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
+STDERR_CHARS_IN_ERROR = 1000  # at most, of those lines (the log keeps stderr whole)
 COLLECT_SECONDS = 1.0  # how long cancel() waits for a killed shell's output to be logged
 
 
@@ -143,8 +144,10 @@ class BashExecution(Execution):
             trouble = (f'the command could not be started: {describe(error)}' if shell is None
                        else f"the command's exit could not be collected: {describe(error)}")
         finally:
-            self._result = (code, '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:]),
-                            outputs, trouble)
+            tail = '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:])
+            if len(tail) > STDERR_CHARS_IN_ERROR:  # one endless line must not flood the error
+                tail = '...' + tail[-STDERR_CHARS_IN_ERROR:]
+            self._result = (code, tail, outputs, trouble)
             if shell is not None:
                 LIVE.release(shell)
             self._collected.set()

@@ -39,6 +39,8 @@ class Context:
 
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
+        if self._run.attempts != self.attempt:  # a thread of an abandoned attempt, still on
+            message = f'[from abandoned attempt {self.attempt}] {message}'
         self._run.write_log(f'{message}\n')
 
     def wake(self):

@@ -297,6 +297,14 @@ def test_the_error_holds_only_the_last_lines_of_a_long_stderr():
     assert 'line-01' not in error
 
 
+def test_an_endless_stderr_line_is_cut_short_in_the_error_but_kept_in_the_log():
+    vect = run_command('head -c 50000 /dev/zero | tr "\\0" e >&2; exit 3')
+    error = step_status(vect)['error']
+    assert error.startswith('the command failed with exit code 3; last lines of stderr:\n...')
+    assert error.endswith('e' * 1000) and len(error) < 1100
+    assert 'e' * 50000 in vect.log('cmd')
+
+
 def test_a_shell_killed_by_a_real_time_signal_names_it_too():
     vect = run_command('kill -s 37 $$')  # SIGRTMIN is 34 on Linux
     assert step_status(vect)['error'].endswith('the command was killed by signal SIGRTMIN+3 '

@@ -273,6 +273,25 @@ def test_the_late_result_of_a_timed_out_attempt_is_ignored(release):
     app.tick()
 
 
+def test_lines_an_abandoned_attempt_logs_later_say_whose_they_are(release):
+    logged = threading.Event()
+
+    def work(context):
+        if context.attempt == 1:  # times out, then logs while attempt 2 runs
+            release.wait(DEADLINE)
+            context.log('late line')
+            logged.set()
+
+    app = OAutom(mode=OAutomMode.step)
+    PythonExecution('call', Flow('python', app=app), function=work, timeout=0.1, retries=1)
+    vect = app.start('python')
+    assert tick_until(app, lambda: step_status(vect)['attempts'] == 2)
+    release.set()
+    assert logged.wait(DEADLINE)
+    assert '[attempt 2]\n[from abandoned attempt 1] late line\n' in vect.log('call')
+    tick_until(app, vect.ended)
+
+
 def test_the_engine_goes_on_ticking_while_the_function_runs(release):
     app = OAutom(mode=OAutomMode.step)
     PythonExecution('call', Flow('python', app=app), function=lambda ctx: release.wait(DEADLINE))
