@@ -47,13 +47,14 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise OAutomError(f'{option} must be a whole number of 1 or more, not {value!r}')
         self.max_parallel = max_parallel
+        self._history_size = history_size
         self.clock = clock or Clock()  # every now and every wait goes through it
         # Guards the six below. Never held while user code (run, check, callbacks) runs.
         self._lock = threading.Lock()
         self._flows = {}          # flow name -> Flow
         self._running = {}        # flow name -> its running Vect
         self._started = []        # Vects started since the last tick, whose start is not published
-        self._history = deque(maxlen=history_size)  # every kept Vect, oldest first
+        self._history = deque()   # every kept Vect, oldest first: history_size at most
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
         # Only touched inside tick(), which _tick_lock makes one at a time.
@@ -105,6 +106,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._running[flow_name] = self._newest[flow_name] = vect
             self._started.append(vect)
             self._history.append(vect)
+            if len(self._history) > self._history_size:  # the oldest ended vect goes first
+                self._history.remove(next((old for old in self._history if old.ended()),
+                                          self._history[0]))
         self._loop.ring()
         return vect
 

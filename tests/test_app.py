@@ -653,6 +653,17 @@ def test_history_size_bounds_the_logs():
     assert [status['id'] for status in app.logs()] == ['etl.3', 'etl.2']
 
 
+def test_history_lets_the_oldest_ended_vect_go_before_one_still_running():
+    app, _ = step_app(history_size=2)
+    one_step_flow(app, 'long', script=[False])  # runs until cancelled
+    one_step_flow(app)
+    long = app.start('long')
+    for _ in range(2):
+        tick_until_ended(app, app.start('etl'))
+    assert [status['id'] for status in app.logs()] == ['etl.2', 'long.1']
+    assert long.state is VectState.running
+
+
 @pytest.mark.parametrize('option', ['max_parallel', 'history_size'])
 @pytest.mark.parametrize('value', [0, -1, 1.5, True])
 def test_app_options_must_be_whole_numbers_of_one_or_more(option, value):
