@@ -2,13 +2,14 @@
 
 A step writes to its log from its own threads (a shell's output, a Python
 function's `context.log`) while the HTTP server or a learner reads it. Only
-the last LOG_LIMIT characters are kept; a marker at the top says how much
-older text was dropped.
+the last LOG_LIMIT characters are kept (SLACK more until it is read); a
+marker at the top says how much older text was dropped.
 """
 import threading
 from collections import deque
 
 LOG_LIMIT = 1024 * 1024  # characters kept per step log; older text is dropped
+SLACK = LOG_LIMIT // 8   # written past the limit before the oldest text is dropped
 
 
 class StepLog:
@@ -22,22 +23,29 @@ class StepLog:
         self._dropped = 0  # characters dropped from the front so far
 
     def write(self, text):
-        """Append text, dropping the oldest chunks once over the limit."""
+        """Append text; past the limit by SLACK, drop the oldest text. (Dropping at every
+        write past the limit would copy a big first chunk again for each small line.)"""
         with self._lock:
             self._chunks.append(text)
             self._size += len(text)
-            while self._size > LOG_LIMIT:
-                oldest = self._chunks.popleft()
-                excess = self._size - LOG_LIMIT
-                if len(oldest) > excess:  # keep the tail of a chunk that straddles the limit
-                    self._chunks.appendleft(oldest[excess:])
-                    oldest = oldest[:excess]
-                self._size -= len(oldest)
-                self._dropped += len(oldest)
+            if self._size > LOG_LIMIT + SLACK:
+                self._drop_to_limit()
+
+    def _drop_to_limit(self):
+        """Drop the oldest text down to LOG_LIMIT characters; under the lock."""
+        while self._size > LOG_LIMIT:
+            oldest = self._chunks.popleft()
+            excess = self._size - LOG_LIMIT
+            if len(oldest) > excess:  # keep the tail of a chunk that straddles the limit
+                self._chunks.appendleft(oldest[excess:])
+                oldest = oldest[:excess]
+            self._size -= len(oldest)
+            self._dropped += len(oldest)
 
     def text(self):
         """The kept text, behind a marker saying how much was dropped, if any."""
         with self._lock:
+            self._drop_to_limit()
             kept = ''.join(self._chunks)
             dropped = self._dropped
         if dropped:

@@ -1,7 +1,7 @@
 """A step log keeps the last LOG_LIMIT characters, with a marker where it was cut."""
 import threading
 
-from oautom.step_log import LOG_LIMIT, StepLog
+from oautom.step_log import LOG_LIMIT, SLACK, StepLog
 
 
 def test_small_log_is_kept_whole():
@@ -37,3 +37,16 @@ def test_concurrent_writers_lose_nothing_under_the_limit():
     for thread in threads:
         thread.join()
     assert log.text() == 'z' * 4000
+
+
+def test_small_writes_after_a_big_one_keep_the_exact_tail_in_bounded_memory():
+    log = StepLog()
+    log.write('a' * LOG_LIMIT)
+    lines = [f'{i}\n' for i in range(100000)]  # 589,890 characters: several SLACKs
+    for line in lines:
+        log.write(line)
+        assert log._size <= LOG_LIMIT + SLACK + len(line)  # pylint: disable=protected-access
+    written = 'a' * LOG_LIMIT + ''.join(lines)
+    marker, kept = log.text().split('\n', 1)
+    assert kept == written[-LOG_LIMIT:]
+    assert marker.startswith(f'[... {len(written) - LOG_LIMIT} earlier characters dropped')
