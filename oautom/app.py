@@ -19,6 +19,7 @@ from .clock import Clock
 from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, \
     VectAlreadyRunningException
 from .events import Subscribers
+from .history import History
 from .loop import Loop
 from .params import resolve_params
 from .plans import Plans, make_plan
@@ -47,14 +48,13 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise OAutomError(f'{option} must be a whole number of 1 or more, not {value!r}')
         self.max_parallel = max_parallel
-        self._history_size = history_size
         self.clock = clock or Clock()  # every now and every wait goes through it
         # Guards the six below. Never held while user code (run, check, callbacks) runs.
         self._lock = threading.Lock()
         self._flows = {}          # flow name -> Flow
         self._running = {}        # flow name -> its running Vect
         self._started = []        # Vects started since the last tick, whose start is not published
-        self._history = deque()   # every kept Vect, oldest first: history_size at most
+        self._history = History(history_size)  # the vects app.logs() shows
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
         # Only touched inside tick(), which _tick_lock makes one at a time.
@@ -105,10 +105,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                         on_event=self._note_event)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._started.append(vect)
-            self._history.append(vect)
-            if len(self._history) > self._history_size:  # the oldest ended vect goes first
-                self._history.remove(next((old for old in self._history if old.ended()),
-                                          self._history[0]))
+            self._history.keep(vect)
         self._loop.ring()
         return vect
 
@@ -141,8 +138,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def logs(self):
         """Status dicts of the kept vects, newest first (at most history_size)."""
         with self._lock:
-            vects = list(self._history)
-        return [vect.status() for vect in reversed(vects)]
+            vects = self._history.newest_first()
+        return [vect.status() for vect in vects]
 
     def subscribe(self, callback):
         """Call `callback(event)` for every event; return a function that unsubscribes."""

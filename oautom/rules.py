@@ -67,8 +67,8 @@ def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-ma
 def blame(rule, verdict, upstream):
     """Why a step ended `verdict` by its rule: the upstream steps and states that decided it.
 
-    `upstream` lists the step's upstream StepRuns; the answer reads
-    "upstream 'extract' failed, 'load' upstream_failed".
+    `upstream` lists the step's upstream StepRuns; the answer reads "upstream_failed by
+    trigger rule all_success: upstream 'extract' failed, 'load' upstream_failed".
     """
     if verdict is _UPSTREAM_FAILED:
         culprits = [run for run in upstream if run.state in FAILED]
@@ -78,4 +78,5 @@ def blame(rule, verdict, upstream):
         culprits = [run for run in upstream if run.has_ended() and run.state not in FAILED]
     else:  # one_success, one_failed: every upstream ended, none as the rule waited for
         culprits = upstream
-    return 'upstream ' + ', '.join(f'{run.name!r} {run.state.value}' for run in culprits)
+    states = ', '.join(f'{run.name!r} {run.state.value}' for run in culprits)
+    return f'{verdict.value} by trigger rule {rule}: upstream {states}'

@@ -97,15 +97,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._agenda.schedule(run, run.deadline)
         context = Context(run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
-        end_state, outcome = run.start_attempt(context, self._clock)
-        if end_state is not None:  # run() raised SkipExecution
-            self._end(run, end_state, outcome)
-        elif outcome is not None:  # run() raised an error
-            self._fail_attempt(run, outcome)
-        else:
-            return
-        self._settle()
-        self._finish_if_done()
+        if self._conclude(run, *run.start_attempt(context, self._clock)):  # ended in run()
+            self._settle()
+            self._finish_if_done()
 
     def hold(self, run, max_parallel):
         """A newly ready step is held back by max_parallel: record it as queued."""
@@ -160,23 +154,23 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _visit(self, run, now):
         """A step is due: check it, time it out, or make it ready for its next attempt."""
         if run.state is _S.running:
-            if run.next_check <= now:
-                self._check(run)
+            if run.next_check <= now and not self._conclude(run, *run.poll()):
+                # Still running: poll_interval counts from the end of this check, however long.
+                run.next_check = self._clock.monotonic() + run.step.poll_interval
+                self._agenda.schedule(run, run.next_check)
             if run.state is _S.running and run.deadline is not None and run.deadline <= now:
                 run.cancel_attempt()  # a step that cannot stop its work abandons it
                 self._fail_attempt(run, f'timed out after {run.step.timeout:g} s')
         elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
             self._make_ready(run)
 
-    def _check(self, run):
-        end_state, outcome = run.poll()
+    def _conclude(self, run, end_state, outcome):
+        """Act on what run() or check() said (see StepRun.poll); False if the step runs on."""
         if end_state is not None:
             self._end(run, end_state, outcome)
         elif outcome is not None:
             self._fail_attempt(run, outcome)
-        else:  # still running: poll_interval counts from the end of this check, however long
-            run.next_check = self._clock.monotonic() + run.step.poll_interval
-            self._agenda.schedule(run, run.next_check)
+        return end_state is not None or outcome is not None
 
     def _fail_attempt(self, run, error):
         run.record_failure(error)
@@ -210,9 +204,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 if verdict == RUN:
                     self._make_ready(run)
                 elif verdict is not None:
-                    rule = run.step.trigger_rule
-                    self._end(run, verdict, f'{verdict.value} by trigger rule {rule}: '
-                              f'{blame(rule, verdict, run.upstream)}')
+                    self._end(run, verdict, blame(run.step.trigger_rule, verdict, run.upstream))
 
     def _cancel_all(self):
         for run in self._runs:
