@@ -97,7 +97,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._agenda.schedule(run, run.deadline)
         context = Context(run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
-        if self._conclude(run, *run.start_attempt(context, self._clock)):  # ended in run()
+        if self._conclude(run, run.start_attempt(context, self._clock)):  # ended in run()
             self._settle()
             self._finish_if_done()
 
@@ -154,7 +154,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _visit(self, run, now):
         """A step is due: check it, time it out, or make it ready for its next attempt."""
         if run.state is _S.running:
-            if run.next_check <= now and not self._conclude(run, *run.poll()):
+            if run.next_check <= now and not self._conclude(run, run.poll()):
                 # Still running: poll_interval counts from the end of this check, however long.
                 run.next_check = self._clock.monotonic() + run.step.poll_interval
                 self._agenda.schedule(run, run.next_check)
@@ -164,8 +164,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
             self._make_ready(run)
 
-    def _conclude(self, run, end_state, outcome):
+    def _conclude(self, run, said):
         """Act on what run() or check() said (see StepRun.poll); False if the step runs on."""
+        end_state, outcome = said
         if end_state is not None:
             self._end(run, end_state, outcome)
         elif outcome is not None:
