@@ -5,13 +5,12 @@ StepRun per step to remember what happened to it this time. This is Airflow's
 "task instance", kept as small as possible because a vect of 10,000 steps
 holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`.
 """
-import copy
 import logging
 import threading
 import traceback
 from types import MappingProxyType
 
-from .execution import STEP_ERRORS, SkipExecution, StepFailed, describe
+from .execution import STEP_ERRORS, SkipExecution, StepFailed, describe, per_run_copy
 from .rules import decide
 from .states import ENDED, FAILED, STATES
 from .step_log import StepLog
@@ -113,7 +112,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         (None, None) when it started, (skipped, reason) or (None, the error raised)."""
         began = clock.monotonic()
         try:  # user code failing fails this attempt, never the engine
-            self.instance = copy.copy(self.step)
+            self.instance = per_run_copy(self.step)
             self.instance.outputs = {}
             self.instance.run(context)
         except SkipExecution as signal:

@@ -21,6 +21,7 @@ from .context import Ancestry, Context
 from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event
+from .execution import in_seconds
 from .report import vect_status
 from .rules import RUN, blame
 from .states import ENDED, STATES, VectState, check_transition
@@ -160,7 +161,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 self._agenda.schedule(run, run.next_check)
             if run.state is _S.running and run.deadline is not None and run.deadline <= now:
                 run.cancel_attempt()  # a step that cannot stop its work abandons it
-                self._fail_attempt(run, f'timed out after {run.step.timeout:g} s')
+                self._fail_attempt(run, f'timed out after {in_seconds(run.step.timeout)} s')
         elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
             self._make_ready(run)
 
@@ -178,7 +179,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if run.attempts <= run.step.retries:
             run.retry_at = self._clock.monotonic() + run.step.retry_delay  # from the failure
             self._set_state(run, _S.retrying, f'attempt {run.attempts} failed: {run.error}; '
-                            f'retrying in {run.step.retry_delay:g} s')
+                            f'retrying in {in_seconds(run.step.retry_delay)} s')
             self._agenda.schedule(run, run.retry_at)
         else:
             self._end(run, _S.failed, f'failed after {run.attempts} attempt(s): {run.error}')

@@ -3,15 +3,18 @@
 These tests drive a step-mode app by hand with a fake clock and scripted
 steps, so every round of the engine is visible and nothing sleeps.
 """
+import copy
 import json
 import math
 from types import MappingProxyType
 
 import pytest
 
-from oautom import (ExecutionState, Flow, OAutom, OAutomMode, SkipExecution, VectState)
+from oautom import (Execution, ExecutionState, Flow, OAutom, OAutomMode, SkipExecution,
+                    VectState)
 from oautom.clock import FakeClock
 from oautom.errors import UnknownExecutionError
+from oautom.execution import per_run_copy
 from helpers import Scripted, states, tick_until_ended
 
 
@@ -154,6 +157,21 @@ def test_run_raising_fails_the_attempt_and_is_retried(app, flow):
     assert 'attempt 1 failed: OSError: disk full' in retry['message']
 
 
+@pytest.mark.parametrize('timeout, retry_delay, said', [
+    (1234567, 2592000, ('timed out after 1234567 s', 'retrying in 2592000 s')),
+    (0.1234567, 0.2, ('timed out after 0.1234567 s', 'retrying in 0.2 s')),
+    (5.0, 1e-07, ('timed out after 5 s', 'retrying in 1e-07 s'))])
+def test_timeout_and_retry_messages_give_the_seconds_as_they_were_given(app, flow, timeout,
+                                                                        retry_delay, said):
+    Scripted('a', flow, script=[False], timeout=timeout, retries=1, retry_delay=retry_delay)
+    vect = app.start('etl')
+    app.tick()
+    app.clock.advance(timeout)
+    app.tick()
+    retry = next(event for event in vect.events if event['state'] == 'retrying')
+    assert retry['message'] == f'attempt 1 failed: {said[0]}; {said[1]}'
+
+
 def test_retry_succeeds_with_a_fresh_copy_per_attempt(app, flow):
     step = Scripted('a', flow, scripts=[[ValueError('flaky')], [True]], retries=2,
                     outputs={'n': 1})
@@ -164,6 +182,63 @@ def test_retry_succeeds_with_a_fresh_copy_per_attempt(app, flow):
     assert step.calls.count(('run', 1)) == step.calls.count(('run', 2)) == 1
     assert step.outputs == {}  # the definition is never changed by a run
     assert not hasattr(step, 'context')
+
+
+class Slotted(Execution):
+    """Keeps its target in a slot: copy.copy() copies slots too."""
+    __slots__ = ('target',)
+
+    def __init__(self, name, flow, target):
+        self.target = target
+        super().__init__(name, flow)
+
+    def run(self, context):
+        self.outputs['seen'] = self.target
+
+    def check(self):
+        return True
+
+
+class Stated(Scripted):
+    """Says, through copy.copy()'s hooks, what its copies get."""
+
+    def __getstate__(self):
+        return {**self.__dict__, 'result': {'from': 'getstate'}}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, restored=True)
+
+
+class OwnCopy(Scripted):
+    """Makes its copies itself."""
+
+    def __copy__(self):
+        clone = Scripted.__new__(type(self))
+        clone.__dict__.update(self.__dict__, result={'from': '__copy__'})
+        return clone
+
+
+def test_the_per_run_copy_is_copy_copy_of_the_step_whatever_its_class(app, flow):
+    plain = Scripted('plain', flow, outputs={'n': 1})
+    Slotted('slotted', flow, target=42)
+    stated = Stated('stated', flow)
+    OwnCopy('own copy', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    outputs = {step['name']: step['outputs'] for step in vect.status()['executions']}
+    assert outputs == {'plain': {'n': 1}, 'slotted': {'seen': 42},
+                       'stated': {'from': 'getstate'}, 'own copy': {'from': '__copy__'}}
+    assert not hasattr(stated, 'restored')  # the definition is never changed by a run
+    assert (plain.copies_by_dict, Slotted.copies_by_dict, Stated.copies_by_dict,
+            OwnCopy.copies_by_dict) == (True, False, False, False)
+
+
+def test_a_plain_steps_quick_copy_is_what_copy_copy_makes():
+    step = Scripted('a', Flow('etl'), retries=2)
+    quick, generic = per_run_copy(step), copy.copy(step)
+    assert type(quick) is Scripted and quick is not step
+    assert vars(quick) == vars(generic) == vars(step)
+    assert quick.calls is step.calls  # shallow: what __init__ made is shared
 
 
 def test_context_gives_params_vect_id_attempt_and_upstream_outputs(app, flow):
