@@ -13,6 +13,7 @@ Three kinds of time are kept apart on purpose:
 """
 import queue
 from datetime import datetime, timedelta
+from threading import TIMEOUT_MAX
 from time import monotonic as monotonic_seconds, time as epoch_seconds
 
 
@@ -27,9 +28,11 @@ class Clock:  # pylint: disable=too-few-public-methods
     time = staticmethod(epoch_seconds)           # seconds since the epoch
 
     def wait(self, doorbell: queue.SimpleQueue, timeout):
-        """Sleep until something rings `doorbell` (puts in it), or `timeout` seconds pass."""
+        """Sleep until something rings `doorbell` (puts in it), or `timeout` seconds pass.
+        A wait past the platform's longest (threading.TIMEOUT_MAX, 292 years on Linux: a
+        poll_interval of 10**10 s, say) ends there, and the loop simply waits again."""
         try:
-            doorbell.get(timeout=timeout)
+            doorbell.get(timeout=None if timeout is None else min(timeout, TIMEOUT_MAX))
         except queue.Empty:
             pass
 

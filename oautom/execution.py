@@ -226,8 +226,8 @@ def _unknown_option(step_class, step, option):
 
 def _number(step, option, value, *, integer=False, positive=False):
     kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < 0 or (
-            positive and value == 0):
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0 or (
+            positive and value == 0):  # `not value >= 0`: NaN is refused too
         wanted = 'a whole number' if integer else 'a number of seconds'
         bound = 'above 0' if positive else '0 or more'
         raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '

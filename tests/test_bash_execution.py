@@ -305,6 +305,12 @@ def test_an_endless_stderr_line_is_cut_short_in_the_error_but_kept_in_the_log():
     assert 'e' * 50000 in vect.log('cmd')
 
 
+def test_a_poll_interval_longer_than_the_platform_can_wait_is_fine():
+    # The loop sleeps until the next check, 10**10 s away: past threading.TIMEOUT_MAX.
+    vect = run_command('sleep 0.05', poll_interval=10**10)
+    assert step_status(vect)['state'] == 'success'
+
+
 def test_a_shell_killed_by_a_real_time_signal_names_it_too():
     vect = run_command('kill -s 37 $$')  # SIGRTMIN is 34 on Linux
     assert step_status(vect)['error'].endswith('the command was killed by signal SIGRTMIN+3 '

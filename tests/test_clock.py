@@ -35,6 +35,12 @@ def test_real_wait_returns_at_a_ring_or_at_its_timeout():
     assert clock.monotonic() - before >= 0.05
 
 
+def test_real_wait_longer_than_the_platform_allows_still_waits():
+    clock, doorbell = Clock(), queue.SimpleQueue()
+    doorbell.put(True)
+    clock.wait(doorbell, 10**10)  # past threading.TIMEOUT_MAX: no OverflowError
+
+
 def test_real_clock_is_naive_local_time():
     clock = Clock()
     assert clock.now().tzinfo is None

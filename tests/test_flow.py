@@ -1,4 +1,6 @@
 """Flows and steps: names, dependencies, and validation of the whole graph."""
+import math
+
 import pytest
 
 from oautom import (BashExecution, Execution, Flow, FlowIntegrityError, OAutom, OAutomError,
@@ -118,7 +120,9 @@ def test_dependency_on_a_non_step_is_refused(flow):
 
 @pytest.mark.parametrize('option, value', [('retries', -1), ('retries', 1.5), ('timeout', 0),
                                            ('poll_interval', 0), ('retry_delay', -2),
-                                           ('timeout', 'soon'), ('retries', True)])
+                                           ('timeout', 'soon'), ('retries', True),
+                                           ('timeout', math.nan), ('retry_delay', math.nan),
+                                           ('poll_interval', math.nan)])
 def test_bad_step_options_are_refused(flow, option, value):
     with pytest.raises(FlowIntegrityError, match=option):
         Scripted('a', flow, **{option: value})
