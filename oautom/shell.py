@@ -3,8 +3,9 @@
 BashExecution (bash_execution.py) says *what* a shell step does; this module
 says how one process is started, watched and cleaned up:
 
-    LIVE.start(command, env, cwd)   /bin/sh -c in a new process group; stdout,
-                                    stderr and $OAUTOM_OUTPUT go to three files
+    LIVE.start(command, env, cwd)   /bin/sh -c in a new session (a process group of
+                                    its own, with no terminal); stdout, stderr and
+                                    $OAUTOM_OUTPUT go to three files
     shell.wait()                    the exit code, once what it left running is killed
     shell.kill()                    kill the whole group (timeout, cancel, exit)
     LIVE.release(shell)             its files were read: remove them
@@ -67,7 +68,10 @@ class Shell:
                 ['/bin/sh', '-c', export + command], stdin=subprocess.DEVNULL,
                 stdout=descriptors[0], stderr=descriptors[1], cwd=cwd,
                 env={**os.environ, **env} if env else None,
-                process_group=0)  # its own group: one killpg stops it and its children
+                # A session of its own, so a group of its own: one killpg stops it and its
+                # children. And no terminal: a command that asks for a password (ssh, sudo)
+                # fails at once, as in Airflow, instead of being stopped forever by SIGTTIN.
+                start_new_session=True)
         except BaseException:  # nothing started, so nothing may stay behind
             self.remove_files()
             raise

@@ -19,6 +19,7 @@ Waiting for a real process is a short poll against a deadline, never a long slee
 import contextlib
 import copy
 import os
+import pty
 import re
 import shutil
 import signal
@@ -134,6 +135,33 @@ def test_the_shell_leads_a_process_group_of_its_own():
     outputs = step_status(vect)['outputs']
     assert outputs['pgid'] == outputs['pid']
     assert int(outputs['pgid']) != os.getpgrp()
+
+
+TERMINAL_SCRIPT = '''
+from oautom import BashExecution, Flow, OAutom
+app = OAutom()
+BashExecution('ask', Flow('tty', app=app), command='read answer < /dev/tty', timeout=3)
+vect = app.start('tty')
+app.run()
+print(vect.status()['executions'][0]['error'])
+'''
+
+
+def test_a_command_that_asks_the_terminal_fails_at_once_instead_of_hanging():
+    # The app runs with a terminal (a pseudo-terminal, as in an interactive shell); the
+    # command has none, so its read fails, where it used to be stopped until its timeout.
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the pseudo-terminal is its controlling terminal
+        os.execve(sys.executable, [sys.executable, '-c', TERMINAL_SCRIPT],
+                  {**os.environ, 'PYTHONPATH': str(REPO)})
+    output = b''
+    with contextlib.suppress(OSError):  # EIO once the child has exited
+        while chunk := os.read(terminal, 4096):
+            output += chunk
+    os.close(terminal)
+    os.waitpid(pid, 0)
+    text = output.decode()
+    assert 'the command failed with exit code' in text and '/dev/tty' in text, text
 
 
 def test_env_is_added_to_the_inherited_environment(monkeypatch):
