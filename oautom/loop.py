@@ -125,12 +125,15 @@ class Loop:
             interrupted.append(True)
             self.request_stop()
 
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main else None  # main only
+        # Only in the main thread (signals go there), and only over Python's own default:
+        # a process that ignores Ctrl-C (nohup, `cmd &`) or handles it its own way keeps that.
+        ours = threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        previous = signal.signal(signal.SIGINT, on_ctrl_c) if ours else None
         try:
             self._run(background=False)
         finally:
-            if in_main:
+            if ours:
                 signal.signal(signal.SIGINT, previous)
         if interrupted:
             raise KeyboardInterrupt

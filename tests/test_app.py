@@ -482,6 +482,33 @@ def test_ctrl_c_while_a_step_process_is_being_started_still_kills_it(tmp_path):
     assert_gone(shell, 0.5, stderr)
 
 
+IGNORING_SCRIPT = '''
+import signal, sys
+from oautom import BashExecution, Flow, OAutom
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup, or for `cmd &` in a script
+app = OAutom()
+BashExecution('a', Flow('f', app=app), command='sleep 0.5')
+app.subscribe(lambda event: event['step'] and open(sys.argv[1], 'w').close())
+vect = app.start('f')
+app.run()
+print(vect.state.value)
+'''
+
+
+def test_a_process_that_ignores_ctrl_c_keeps_ignoring_it_in_run(tmp_path):
+    ready = tmp_path / 'ready'
+    with subprocess.Popen([sys.executable, '-c', IGNORING_SCRIPT, str(ready)], text=True,
+                          env={**os.environ, 'PYTHONPATH': str(ROOT)},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        try:
+            wait_until(ready.exists)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=DEADLINE)
+        finally:
+            process.kill()
+    assert stdout.strip() == 'success', stderr
+
+
 # -- max_parallel ------------------------------------------------------------------------
 
 
