@@ -60,6 +60,10 @@ class BashExecution(Execution):
                 raise FlowIntegrityError(
                     f'step {name!r}: env holds {key!r}: {value!r}; environment variable names '
                     f'and values are text: write {str(key)!r}: {str(value)!r}')
+            if not key or '=' in key or '\0' in key + value:
+                raise FlowIntegrityError(
+                    f'step {name!r}: env holds {key!r}: {value!r}; an environment variable '
+                    "name is not empty and holds no '=', and neither holds a NUL character")
         self.command = command
         self.env = env
         self.cwd = cwd
@@ -144,7 +148,8 @@ class BashExecution(Execution):
             trouble = (f'the command could not be started: {describe(error)}' if shell is None
                        else f"the command's exit could not be collected: {describe(error)}")
         finally:
-            tail = '\n'.join(stderr.splitlines()[-STDERR_LINES_IN_ERROR:])
+            lines = [line for line in stderr.splitlines() if line.strip()]  # blank: no help
+            tail = '\n'.join(lines[-STDERR_LINES_IN_ERROR:])
             if len(tail) > STDERR_CHARS_IN_ERROR:  # one endless line must not flood the error
                 tail = '...' + tail[-STDERR_CHARS_IN_ERROR:]
             self._result = (code, tail, outputs, trouble)

@@ -257,6 +257,12 @@ def test_a_non_string_env_value_is_refused_at_construction_with_its_fix():
         BashExecution('cmd', Flow('bash'), command='true', env={'PORT': 8080})
 
 
+@pytest.mark.parametrize('env', [{'': 'x'}, {'A=B': 'x'}, {'A': 'x\0y'}])
+def test_an_env_the_system_cannot_pass_on_is_refused_at_construction(env):
+    with pytest.raises(FlowIntegrityError, match="is not empty and holds no '='"):
+        BashExecution('cmd', Flow('bash'), command='true', env=env)
+
+
 # -- the log --------------------------------------------------------------------------
 
 def test_the_log_shows_the_command_and_its_stdout():
@@ -323,6 +329,12 @@ def test_the_error_holds_only_the_last_lines_of_a_long_stderr():
     error = step_status(vect)['error']
     assert 'line-10' in error
     assert 'line-01' not in error
+
+
+def test_blank_lines_at_the_end_of_stderr_do_not_push_the_message_out_of_the_error():
+    vect = run_command("echo 'real trouble' >&2; printf '\\n \\n\\n\\n\\n\\n' >&2; exit 1")
+    assert step_status(vect)['error'] == (
+        'the command failed with exit code 1; last lines of stderr:\nreal trouble')
 
 
 def test_an_endless_stderr_line_is_cut_short_in_the_error_but_kept_in_the_log():
