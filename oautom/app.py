@@ -62,7 +62,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._ticking = None      # the name of the thread inside tick(), for messages
         self._queue = deque()     # (vect, StepRun) ready, not started: held back by max_parallel
         self._events = []         # events of every vect, in the order they happen, to publish
-        self._subscribers = Subscribers()
+        self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
         self._loop = Loop(tick=self._loop_round, clock=self.clock)
 
@@ -157,8 +157,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return events
 
     def _tick_if_free(self):
-        """A tick, unless one is under way (then None). Ticks never overlap, and nobody ever
-        waits for one: user code inside a tick cannot deadlock with another thread."""
+        """A tick, unless one is under way (then None). Ticks never overlap, and no tick ever
+        waits for another: user code inside a tick cannot deadlock with another thread."""
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:
@@ -228,8 +228,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
             self._plans.cancel_all()
             self._cancel_running()
-        self._tick_if_free()  # a learner's own app.tick() may be under way: let it be
-        return self._seconds_to_sleep()
+        self._tick_if_free()  # a learner's own app.tick() may be under way: let it be,
+        with self._tick_lock:  # then ask how long to sleep (next_due() tidies the agendas)
+            return self._seconds_to_sleep()
 
     def _cancel_running(self):
         with self._lock:

@@ -125,10 +125,10 @@ class Loop:
             interrupted.append(True)
             self.request_stop()
 
-        # Only in the main thread (signals go there), and only over Python's own default:
-        # a process that ignores Ctrl-C (nohup, `cmd &`) or handles it its own way keeps that.
+        # Only in the main thread (signals go there), and not in a process that ignores
+        # Ctrl-C (a `cmd &` job of a shell script does): it keeps ignoring it.
         ours = threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
         previous = signal.signal(signal.SIGINT, on_ctrl_c) if ours else None
         try:
             self._run(background=False)

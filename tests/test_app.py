@@ -23,7 +23,7 @@ import pytest
 from helpers import Scripted, states, tick_until_ended
 from oautom import (ExecutionState, Flow, FlowIntegrityError, InvalidParamsError, OAutom,
                     OAutomError, OAutomMode, UnknownFlowError, VectAlreadyRunningException,
-                    PythonExecution, VectState)
+                    PythonExecution, Vect, VectState)
 from oautom.clock import Clock, FakeClock
 from oautom.due import FIRST_CHECK_GRACE
 from oautom.loop import Loop
@@ -293,6 +293,17 @@ def test_foreground_run_returns_when_no_vect_is_running():
     assert vect.state is VectState.success and app.logs()[0]['state'] == 'success'
 
 
+def test_a_poll_interval_longer_than_the_platform_can_wait_is_fine():
+    # After its first check the loop sleeps until the next, 10**10 s away: past
+    # threading.TIMEOUT_MAX. The function's end wakes it.
+    app = OAutom()
+    PythonExecution('nap', Flow('etl', app=app), function=lambda _: time.sleep(0.05),
+                    poll_interval=10**10)
+    vect = app.start('etl')
+    app.run()
+    assert vect.state is VectState.success
+
+
 def test_foreground_run_with_nothing_started_returns_at_once():
     app = OAutom(mode=OAutomMode.foreground)
     one_step_flow(app)
@@ -485,7 +496,7 @@ def test_ctrl_c_while_a_step_process_is_being_started_still_kills_it(tmp_path):
 IGNORING_SCRIPT = '''
 import signal, sys
 from oautom import BashExecution, Flow, OAutom
-signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup, or for `cmd &` in a script
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as for a `cmd &` job of a shell script
 app = OAutom()
 BashExecution('a', Flow('f', app=app), command='sleep 0.5')
 app.subscribe(lambda event: event['step'] and open(sys.argv[1], 'w').close())
@@ -950,6 +961,20 @@ def test_history_size_cannot_be_none():
 def test_an_unknown_mode_says_which_modes_exist():
     with pytest.raises(OAutomError, match='foreground, background, step'):
         OAutom(mode='bogus')
+
+
+def test_the_loop_asks_how_long_to_sleep_only_between_ticks(monkeypatch):
+    # next_due() tidies a vect's agenda, which a learner's own app.tick() in another thread
+    # may be changing: the loop asks it under the tick lock.
+    app = OAutom(mode=OAutomMode.foreground)
+    locked = []
+    original = Vect.next_due
+    monkeypatch.setattr(Vect, 'next_due',
+                        lambda vect: locked.append(app._tick_lock.locked()) or original(vect))
+    Scripted('a', Flow('etl', app=app), script=[False, True], poll_interval=0.01)
+    vect = app.start('etl')
+    app.run()
+    assert vect.state is VectState.success and locked and all(locked)
 
 
 def test_a_tick_from_a_second_thread_is_refused_while_one_runs():

@@ -35,10 +35,13 @@ def test_real_wait_returns_at_a_ring_or_at_its_timeout():
     assert clock.monotonic() - before >= 0.05
 
 
-def test_real_wait_longer_than_the_platform_allows_still_waits():
+def test_real_wait_longer_than_the_platform_allows_waits_for_a_ring():
     clock, doorbell = Clock(), queue.SimpleQueue()
-    doorbell.put(True)
+    ring = threading.Timer(0.05, doorbell.put, (True,))
+    ring.start()
+    before = clock.monotonic()
     clock.wait(doorbell, 10**10)  # past threading.TIMEOUT_MAX: no OverflowError
+    assert clock.monotonic() - before >= 0.04 and doorbell.empty()
 
 
 def test_real_clock_is_naive_local_time():
