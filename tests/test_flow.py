@@ -122,7 +122,8 @@ def test_dependency_on_a_non_step_is_refused(flow):
                                            ('poll_interval', 0), ('retry_delay', -2),
                                            ('timeout', 'soon'), ('retries', True),
                                            ('timeout', math.nan), ('retry_delay', math.nan),
-                                           ('poll_interval', math.nan)])
+                                           ('poll_interval', math.nan),
+                                           ('retry_delay', math.inf)])
 def test_bad_step_options_are_refused(flow, option, value):
     with pytest.raises(FlowIntegrityError, match=option):
         Scripted('a', flow, **{option: value})
