@@ -60,10 +60,11 @@ class BashExecution(Execution):
                 raise FlowIntegrityError(
                     f'step {name!r}: env holds {key!r}: {value!r}; environment variable names '
                     f'and values are text: write {str(key)!r}: {str(value)!r}')
-            if not key or '=' in key or '\0' in key + value:
+            if not key or '=' in key or not _passes_to_a_process(key + value):
                 raise FlowIntegrityError(
-                    f'step {name!r}: env holds {key!r}: {value!r}; an environment variable '
-                    "name is not empty and holds no '=', and neither holds a NUL character")
+                    f'step {name!r}: env holds {key!r}: {value!r}, which a process cannot be '
+                    "given; a name needs at least one character and no '=', and neither "
+                    'may hold a NUL character or a lone surrogate')
         self.command = command
         self.env = env
         self.cwd = cwd
@@ -148,7 +149,8 @@ class BashExecution(Execution):
             trouble = (f'the command could not be started: {describe(error)}' if shell is None
                        else f"the command's exit could not be collected: {describe(error)}")
         finally:
-            lines = [line for line in stderr.splitlines() if line.strip()]  # blank: no help
+            # Blank lines say nothing: the error keeps the last lines that do.
+            lines = [line for line in stderr.splitlines() if line.strip()]
             tail = '\n'.join(lines[-STDERR_LINES_IN_ERROR:])
             if len(tail) > STDERR_CHARS_IN_ERROR:  # one endless line must not flood the error
                 tail = '...' + tail[-STDERR_CHARS_IN_ERROR:]
@@ -157,6 +159,16 @@ class BashExecution(Execution):
                 LIVE.release(shell)
             self._collected.set()
             context.wake()
+
+
+def _passes_to_a_process(text):
+    """True if `text` can go into a process's environment as it is: no NUL character, and
+    encodable (a lone surrogate such as '\\ud800' is not)."""
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        return False
+    return '\0' not in text
 
 
 def signal_name(number):
