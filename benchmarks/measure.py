@@ -13,8 +13,11 @@ Workloads:
 
 Contenders:
     floor        graphlib.TopologicalSorter driving a ThreadPoolExecutor(4) (W1, W2)
+    waitfloor    the same, waiting with concurrent.futures.wait(FIRST_COMPLETED) (W1, W2)
+    dask         dask's threaded scheduler on a ThreadPoolExecutor(4), if dask is
+                 installed: a peer, not a floor (W1, W2; bench.py does not run these two)
     bare         a loop of subprocess.run(['/bin/sh', '-c', 'true']) (W3)
-    samework     a loop doing per step what BashExecution must: own process group,
+    samework     a loop doing per step what BashExecution must: own session and group,
                  stdout and stderr captured, an $OAUTOM_OUTPUT file read at the end (W3)
     foreground   oautom, OAutom(mode=foreground): app.start(...); app.run()
     background   oautom, OAutom(mode=background): app.run(); app.start(...); vect.wait()
@@ -28,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from graphlib import TopologicalSorter
 from queue import SimpleQueue
 
@@ -77,6 +80,37 @@ def graphlib_floor(graph):
         return time.perf_counter() - start
 
 
+def wait_floor(graph):
+    """graphlib_floor, waiting for the next finished node the other usual way: with
+    concurrent.futures.wait() on the futures not done yet, instead of a done-callback."""
+    start = time.perf_counter()
+    sorter = TopologicalSorter(graph)
+    sorter.prepare()
+    pending = {}  # future -> node
+    with ThreadPoolExecutor(4) as pool:
+        while sorter.is_active():
+            for node in sorter.get_ready():
+                pending[pool.submit(no_op)] = node
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            sorter.done(*(pending.pop(future) for future in done))
+        return time.perf_counter() - start
+
+
+def dask_peer(graph):
+    """dask.threaded.get() on the same graph and pool size (dask must be installed)."""
+    from dask.threaded import get  # pylint: disable=import-outside-toplevel,import-error
+    tasks = {node: (no_op_of, *upstream) for node, upstream in graph.items()}
+    last = list(graph)[-1]  # the chain's last node, the fan-out's end
+    start = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        get(tasks, last, pool=pool)
+    return time.perf_counter() - start
+
+
+def no_op_of(*_upstream_results):
+    """A dask task's work: nothing, whatever its upstream tasks returned."""
+
+
 def bare_shell_floor(n):
     """The least a shell step can cost: start /bin/sh, wait for it."""
     start = time.perf_counter()
@@ -93,7 +127,7 @@ def same_work_floor(n):
         descriptor, path = tempfile.mkstemp(prefix='floor-output-')
         os.close(descriptor)
         subprocess.run(['/bin/sh', '-c', f'export OAUTOM_OUTPUT={shlex.quote(path)}; true'],
-                       capture_output=True, process_group=0, check=True)
+                       capture_output=True, start_new_session=True, check=True)
         with open(path, encoding='utf-8') as output:
             output.read()
         os.unlink(path)
@@ -188,7 +222,8 @@ def measure(contender, workload, n):
     shapes = {'W1': chain, 'W2': fan}
     if workload in shapes:
         graph = shapes[workload](n)
-        result['seconds'] = graphlib_floor(graph) if contender == 'floor' else \
+        peers = {'floor': graphlib_floor, 'waitfloor': wait_floor, 'dask': dask_peer}
+        result['seconds'] = peers[contender](graph) if contender in peers else \
             run_oautom(modes[contender], graph, python_step)
     elif workload == 'W3':
         floors = {'bare': bare_shell_floor, 'samework': same_work_floor}

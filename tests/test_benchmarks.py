@@ -21,6 +21,7 @@ def fixture_measure():
 @pytest.mark.parametrize('contender, workload', [
     ('floor', 'W1'), ('foreground', 'W1'), ('background', 'W1'),
     ('floor', 'W2'), ('foreground', 'W2'), ('background', 'W2'),
+    ('waitfloor', 'W1'), ('waitfloor', 'W2'),
     ('bare', 'W3'), ('samework', 'W3'), ('foreground', 'W3'), ('background', 'W3'),
     ('foreground', 'W5'), ('background', 'W5'),
 ])
