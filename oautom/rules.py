@@ -1,8 +1,8 @@
 """Trigger rules: from its upstream steps' end states, may a waiting step run?
 
 When upstream steps end, the vect counts them, then asks `decide()` about
-each of their downstream steps (all the steps that ended in one check of
-the tick are counted first). The answer is one of three:
+each of their downstream steps (the steps that end in one advance of the
+vect are all counted first). The answer is one of three:
 
     RUN                       the step may start now
     None                      not decided yet: wait for more upstream steps

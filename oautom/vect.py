@@ -5,7 +5,7 @@ The app drives it from its tick, never from two threads at once:
     advance(now)          check the running steps that are due, end what ended
     take_ready()          the steps that became ready to start, in definition order
     start_step(run)       start one ready step (the app decides when: max_parallel)
-    hold(run)             record that a ready step waits for a free slot (queued)
+    hold(run, limit)      record that a ready step waits for a free slot (queued)
     next_due()            when this vect next needs a tick, for the loop to sleep
 
 A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
@@ -38,9 +38,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.flow_name = flow.name
         self.params = params
         self._clock = clock
-        # Guards what other threads read or write: state, end_date, events, _cancel_requested,
-        # each StepRun's state, started and ended (its other fields are the tick's alone, and
-        # status() may see them a step early). Never held while user code (run, check) runs.
+        # Guards what other threads read or write: state, end_date, events, _cancel_requested
+        # (a flag the tick reads without it), each StepRun's state, started and ended (status()
+        # may see its other fields a step early). Never held while user code (run, check) runs.
         self._lock = threading.Lock()
         self.state = VectState.running
         self.start_date = clock.now()
@@ -48,7 +48,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.events = []
         self._cancel_requested = False
         self._ended = threading.Event()   # set once the vect has ended, for wait()
-        # Below: touched only by the app's tick, so no lock is needed.
+        # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
         self._on_event = on_event         # hands each new event to the app, in order
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
@@ -64,7 +64,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     # -- what the app calls from its tick ----------------------------------------
 
     def advance(self, now):
-        """Check the due steps and settle what ended."""
+        """Check the due steps (or cancel them all, if asked) and settle what ended."""
         if self._cancel_requested:
             self._cancel_all()
         else:
@@ -98,8 +98,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._agenda.schedule(run, run.deadline)
         context = Context(run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
-        if self._conclude(run, run.start_attempt(context, self._clock)):  # ended in run()
-            self._settle()
+        if self._conclude(run, run.start_attempt(context, self._clock)):  # ended in run():
+            self._settle()  # settled at once, not with the others of this tick
             self._finish_if_done()
 
     def hold(self, run, max_parallel):
@@ -115,7 +115,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     # -- the public handle ---------------------------------------------------------
 
     def cancel(self):
-        """Stop this vect: running steps are cancelled, the others never start."""
+        """Stop this vect at its next tick: running steps are cancelled, the others never start."""
         with self._lock:
             if self.state is not VectState.running:
                 return
@@ -193,8 +193,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._just_ended.append(run)
 
     def _settle(self):
-        """Tell the downstream of every step that just ended, then ask their trigger rules:
-        steps that end in one round are all counted first, so a failure outweighs a skip."""
+        """Tell the downstream of each step that just ended, then ask their trigger rules. The
+        steps that end in one advance() are all counted first: a failure outweighs a skip."""
         while self._just_ended:
             ended, self._just_ended, told = self._just_ended, [], []
             for upstream in ended:
