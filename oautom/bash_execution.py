@@ -133,7 +133,7 @@ class BashExecution(Execution):
             code = shell.wait()
             if code < 0 and LIVE.closed:  # killed by our own exit, not by what it did
                 trouble = 'the interpreter is exiting, and the command was killed with it'
-            if self._cancelled:
+            if self._cancelled:  # read without the lock: it only changes what the log says
                 context.log('[the output of a cancelled attempt of this step follows]')
             stdout, stderr = shell.read_streams()
             if stdout:

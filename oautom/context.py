@@ -12,7 +12,8 @@ for every step would make a chain of n steps cost n * n. The view looks a
 name up in the vect when asked, after checking that the name really is an
 ancestor. "Is an ancestor" is answered by the vect's `Ancestry`: one big
 integer per step, with bit i set when step i is upstream of it, computed
-once, on first use, from the upstream steps' own integers.
+on first use from the upstream steps' own integers (and dropped when the vect
+ends: a vect kept in history does not hold n * n bits).
 """
 from collections.abc import Mapping
 from types import MappingProxyType

@@ -83,7 +83,7 @@ class Agenda:
     def next_time(self):
         """The time the loop should next tick: -inf if a step was woken, inf if only a
         wake can make anything due."""
-        if self._woken:
+        if self._woken:  # read without the lock: a wake it misses rings the loop anyway
             return -math.inf
         while self._heap and not self._heap[0][2].is_due_at(self._heap[0][0]):
             heapq.heappop(self._heap)  # stale: nothing will happen then

@@ -4,14 +4,15 @@
      'state': ExecutionState or VectState, 'message': 'attempt 1 started'}
 
 A vect records each event in `vect.events`; each tick posts the new ones to
-the app's `Subscribers` (the command line's progress, the HTTP event stream,
-your own callback) and the `oautom` logger. Callbacks run outside every lock,
-and one that raises is logged and ignored: a broken listener must never stop
-the engine. Events wait in an outbox, so that callbacks see them in the order
-they happened even when two threads tick (a learner's tick and a stop()):
-only one thread at a time delivers, and it delivers everything posted.
-Events nobody would receive (no callback, and none the logger would print)
-skip the outbox: a busy engine that nobody watches does not pay for it.
+the app's `Subscribers` (your own callback, or, once they are built, the
+command line's progress and the HTTP event stream) and the `oautom` logger.
+Callbacks run outside every lock, and one that raises is logged and ignored:
+a broken listener must never stop the engine. Events wait in an outbox, so
+that callbacks see them in the order they happened even when two threads
+tick (a learner's tick and a stop()): only one thread at a time delivers,
+and it delivers everything posted. Events nobody would receive (no callback,
+and none the logger would print) skip the outbox: a busy engine that nobody
+watches does not pay for it.
 """
 import logging
 import threading
@@ -52,6 +53,8 @@ class Subscribers:
         """Queue events for delivery, in order (the tick calls this before anyone else ticks).
         Return True if deliver() has work: events nobody would receive (no callback, and
         none the logger would print) are not queued at all."""
+        # _callbacks is read without the lock: a callback subscribed meanwhile gets the next
+        # tick's events.
         if not self._callbacks and not _worth_logging(events):  # the common, quiet case
             return False
         with self._lock:
@@ -80,7 +83,8 @@ class Subscribers:
             if log_all or event['state'] in _BAD_STATES:
                 log_event(event)
             for token, callback in callbacks:
-                if token not in self._callbacks:  # unsubscribed meanwhile: nothing more
+                # Unsubscribed meanwhile: nothing more. (Read without the lock: one lookup.)
+                if token not in self._callbacks:
                     continue
                 try:
                     callback(event)

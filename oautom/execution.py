@@ -9,6 +9,8 @@ over:
     check() raises SkipExecution -> the step is skipped
     check() raises anything else -> the attempt failed (maybe retried)
 
+(`run()` may raise too, with the same meaning.)
+
 `cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`).
 
 When is `check()` called? In the first tick after `run()`, then every

@@ -1,12 +1,12 @@
 """The loop that drives an app: tick, then sleep until something can change.
 
     while there is work:
-        app.tick()
+        tick
         sleep until the next due time, or until someone rings
 
-The app hands the loop one function, `tick()`, that ticks and then says
-how long the loop may sleep: a number of seconds, `math.inf` when only a
-ring can change anything, or None when no work is left at all (no vect
+The app hands the loop one function (app._loop_round) that ticks and then
+says how long the loop may sleep: a number of seconds, `math.inf` when only
+a ring can change anything, or None when no work is left at all (no vect
 runs and no plan waits).
 
 Something can change when a step is due (a poll, a timeout, a retry: the
@@ -15,7 +15,8 @@ app knows the earliest) or when another thread rings the loop: a step's
 ringing puts a token in it, and the loop sleeps in `get(timeout)` until a
 token arrives or the next due time. A ring during a tick leaves its token
 behind, so no wake-up is ever lost. An idle app uses no CPU, and a finished
-step's downstream starts within microseconds, not at the next fixed tick.
+step's downstream starts a fraction of a millisecond later, not at the next
+fixed tick.
 
 Foreground mode runs the loop in the caller's thread; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
@@ -38,13 +39,15 @@ class Loop:
         self._tick = tick  # one round; returns the seconds to sleep, inf, or None: no work left
         self._clock = clock
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
-        self._lock = threading.Lock()   # guards _thread: who loops now, if anyone
+        self._lock = threading.Lock()   # guards _thread (who loops now, if anyone) and _done
         self._thread = None
         self._stop_requested = False    # a plain flag: a signal handler may set it
         self._done = threading.Event()  # a new one per start(): set when that run has ended
 
     def ring(self):
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
+        # Read without the lock: a ring missed while a loop starts is no loss, as a loop
+        # ticks before it first sleeps.
         if self._thread is not None:  # nobody loops (step mode): nobody would drain it
             self._doorbell.put(True)
 

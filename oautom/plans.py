@@ -18,8 +18,8 @@ plan's last firing by more than the wait between its firings (or more than
 SET_BACK), plans it again from the new time; set back by less, the plan
 only waits as long, and fires nothing twice.
 
-The app asks its plans, in each tick, which are due (`Plans.due(now)`) and
-starts their flows; the loop sleeps until the next firing at the latest.
+In each tick the app asks its plans to start the flows that are due
+(`Plans.fire_due(start)`); the loop sleeps until the next firing at the latest.
 """
 import logging
 import math

@@ -6,7 +6,7 @@ When the function returns or raises, the thread wakes the engine; `check()`
 then reports: a returned dict (or any mapping, such as an ancestor's outputs
 from `context.outputs`) becomes the outputs, any other value that is
 not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
-and any other exception fails it (the vect puts the traceback in the log).
+and any other exception fails it (its thread puts the traceback in the log).
 
 The thread is a daemon: it never keeps the process alive at exit. And since a
 thread cannot be killed, a timed-out or cancelled PythonExecution is

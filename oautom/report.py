@@ -1,8 +1,9 @@
 """Turning a vect's state into what people and JSON read.
 
 The engine keeps Python objects (datetimes, enums, whatever a step put in its
-outputs). Status dicts must survive `json.dumps` for the HTTP API, so values
-are converted at this edge, never inside the loop.
+outputs). Status dicts must survive `json.dumps` (the contract says so, for
+the HTTP API to come), so values are converted at this edge, never inside
+the loop.
 """
 import math
 import reprlib

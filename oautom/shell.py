@@ -181,7 +181,7 @@ def _tail(path, stream, keep):
 
 
 class LiveShells:
-    """The shells started and not yet reaped, to kill at interpreter exit, and the folder
+    """The shells started and not yet released, to kill at interpreter exit, and the folder
     where they write."""
 
     def __init__(self):

@@ -28,7 +28,7 @@ class ExecutionState(StrEnum):
     running = 'running'                  # the vect, after calling run(): check() is polled
     retrying = 'retrying'                # the vect: an attempt failed, the next waits retry_delay
     success = 'success'                  # the vect, when check() returned True
-    failed = 'failed'                    # the vect: check() raised, or a timeout, no retry left
+    failed = 'failed'                    # the vect: the last attempt raised or timed out
     skipped = 'skipped'                  # the step (SkipExecution) or its trigger rule
     upstream_failed = 'upstream_failed'  # the trigger rule: an upstream failure blocks it
     cancelled = 'cancelled'              # the vect, on vect.cancel() or app.stop()
@@ -55,9 +55,9 @@ TRANSITIONS = {
     _S.cancelled: set(),
 }
 
-# The engine compares states at every step. On Python 3.11, each lookup such as
-# ExecutionState.running detours through EnumType.__getattr__ (about 0.1 µs); the same
-# members in a plain namespace are found five times faster: `STATES.running`.
+# The engine compares states at every step. On Python 3.11, a lookup such as
+# ExecutionState.running takes about 90 ns, as the enum's metaclass defines __getattr__;
+# the same members in a plain namespace are found three times faster: `STATES.running`.
 STATES = SimpleNamespace(**ExecutionState.__members__)
 
 ENDED = frozenset(state for state, moves in TRANSITIONS.items() if not moves)

@@ -1,7 +1,7 @@
 """A step's log: the text it wrote, bounded so a chatty step cannot eat the memory.
 
 A step writes to its log from its own threads (a shell's output, a Python
-function's `context.log`) while the HTTP server or a learner reads it. Only
+function's `context.log`) while a learner reads it (`vect.log(step)`). Only
 the last LOG_LIMIT characters are kept (SLACK more until it is read); a
 marker at the top says how much older text was dropped.
 """

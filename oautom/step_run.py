@@ -3,7 +3,8 @@
 A flow's steps are definitions; a vect (one run of the flow) keeps one
 StepRun per step to remember what happened to it this time. This is Airflow's
 "task instance", kept as small as possible because a vect of 10,000 steps
-holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`.
+holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`,
+but for its log, which the step's own threads write too.
 """
 import logging
 import threading
@@ -40,7 +41,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.ended = None                 # datetime it reached an end state (its event's)
         self.error = None                 # why the last attempt failed (text)
         self.outputs = NO_OUTPUTS         # what the successful attempt published
-        self.instance = None              # the per-attempt copy of `step` that does the work
+        self.instance = None              # the per-run copy of `step` (one per attempt)
         self.next_check = None            # monotonic time of the next check() while running
         self.retry_at = None              # monotonic time of the next attempt while retrying
         self.deadline = None              # monotonic time the current attempt times out

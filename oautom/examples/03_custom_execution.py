@@ -2,9 +2,10 @@
 
 An Execution's work is asynchronous: `run()` starts it and returns at once,
 then the engine polls `check()` every `poll_interval` seconds until it says
-True. A sensor has nothing to start: its `check()` just looks. Per-run state
-(here, the path) is *assigned* in run(), because the engine calls run() and
-check() on a fresh copy of the step for every attempt.
+True. A sensor has nothing to start: its `check()` just looks, so it keeps no
+per-run state (the path is part of its definition). A step that does keeps it
+by *assigning* it in run(): the engine calls run() and check() on a fresh copy
+of the step for every attempt.
 """
 import os
 import tempfile
