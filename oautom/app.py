@@ -87,7 +87,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             flow = self._flows.get(name)
             known = ', '.join(self._flows) or 'none yet'
         if flow is None:
-            raise UnknownFlowError(f'unknown flow {name!r}; the registered flows are: {known}')
+            raise UnknownFlowError(f'unknown flow {name!r}; the registered flows are: {known} '
+                                   '(a Flow made without app= joins with app.register_flow(flow))')
         return flow
 
     def start(self, flow_name, params=None):

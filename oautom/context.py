@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .errors import UnknownExecutionError
+from .states import STATES
 
 
 class Context:
@@ -40,7 +41,10 @@ class Context:
 
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
-        if self._run.attempts != self.attempt:  # a thread of an abandoned attempt, still on
+        # A thread of an attempt that timed out (or was cancelled) and runs on: another attempt
+        # has begun, or this one's step no longer runs. (Its state is read without the vect's
+        # lock: a stale read only changes this marker.)
+        if self._run.attempts != self.attempt or self._run.state is not STATES.running:
             message = f'[from abandoned attempt {self.attempt}] {message}'
         self._run.write_log(f'{message}\n')
 
@@ -62,10 +66,11 @@ class AncestorOutputs(Mapping):
     def __getitem__(self, name):
         ancestor = self._ancestry.run_named(name)
         if ancestor is None or not self._ancestry.is_upstream(ancestor, self._run):
-            names = ', '.join(self) or 'none: it has no upstream'
+            names = ', '.join(self)
+            ancestors = f'its ancestors are: {names}' if names else 'it has no upstream steps'
             raise UnknownExecutionError(
                 f'step {name!r} is not upstream of {self._run.name!r}, so its outputs are not '
-                f'visible there; the ancestors are: {names}')
+                f'visible there; {ancestors}')
         return MappingProxyType(ancestor.outputs)
 
     def __iter__(self):

@@ -31,10 +31,20 @@ LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 
                  11: 30, 12: 31}
 
 
+# Vixie cron's shorthands, which Airflow takes too: refused, with the 5 fields they stand for.
+PRESETS = {'@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *',
+           '@weekly': '0 0 * * 0', '@daily': '0 0 * * *', '@midnight': '0 0 * * *',
+           '@hourly': '0 * * * *'}
+
+
 class Cron:
     """A parsed cron expression."""
 
     def __init__(self, expression):
+        if isinstance(expression, str) and expression.strip().lower() in PRESETS:
+            raise InvalidScheduleError(
+                f'cron presets such as {expression.strip()!r} are not supported; write its 5 '
+                f'fields: {PRESETS[expression.strip().lower()]!r}')
         if not isinstance(expression, str) or len(expression.split()) != 5:
             raise InvalidScheduleError(
                 f'cron expression {expression!r} must have 5 fields: minute hour day month '

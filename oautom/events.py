@@ -106,5 +106,7 @@ def log_event(event):
     """Report an event on the `oautom` logger: failures as warnings, the rest as info."""
     level = logging.WARNING if event['state'] in _BAD_STATES else logging.INFO
     if logger.isEnabledFor(level):
-        where = event['vect'] if event['step'] is None else f"{event['vect']} {event['step']}"
-        logger.log(level, '%s: %s', where, event['message'])
+        if event['step'] is None:  # a vect's own start or end: its message names it
+            logger.log(level, '%s', event['message'])
+        else:
+            logger.log(level, '%s %s: %s', event['vect'], event['step'], event['message'])

@@ -80,4 +80,5 @@ class Flow:
         return self
 
     def __repr__(self):
-        return f'<Flow {self.name!r}: {len(self._executions)} steps>'
+        count = len(self._executions)
+        return f'<Flow {self.name!r}: {count} step{"" if count == 1 else "s"}>'

@@ -142,7 +142,8 @@ def test_an_unknown_flow_raises_a_readable_unknown_flow_error_that_is_a_key_erro
         with pytest.raises(UnknownFlowError) as caught:
             call()
         assert isinstance(caught.value, KeyError)
-        assert str(caught.value) == "unknown flow 'nope'; the registered flows are: etl, other"
+        assert str(caught.value) == ("unknown flow 'nope'; the registered flows are: etl, other "
+                                     '(a Flow made without app= joins with app.register_flow(flow))')
 
 
 def test_an_unknown_flow_in_an_empty_app_says_there_are_none():

@@ -7,6 +7,7 @@ from oautom import Flow
 from oautom.context import AncestorOutputs, Ancestry, Context
 from oautom.due import Agenda
 from oautom.errors import UnknownExecutionError
+from oautom.states import STATES
 from oautom.step_run import link_runs
 from helpers import Scripted
 
@@ -47,21 +48,27 @@ def test_outputs_view_reads_ancestors_outputs_and_refuses_others():
     assert view['a'] == {'rows': 3} and sorted(view) == ['a', 'b', 'c'] and len(view) == 3
     with pytest.raises(UnknownExecutionError, match="'e' is not upstream of 'd'"):
         view['e']  # pylint: disable=pointless-statement
-    with pytest.raises(UnknownExecutionError, match="'zz' is not upstream"):
+    with pytest.raises(UnknownExecutionError, match="'zz' is not upstream.*ancestors are: a, b"):
         view['zz']  # pylint: disable=pointless-statement
+    with pytest.raises(UnknownExecutionError, match="'b' is not upstream of 'a', so its outputs "
+                                                    "are not visible there; it has no upstream "
+                                                    "steps$"):
+        AncestorOutputs(runs['a'], ancestry)['b']  # pylint: disable=pointless-statement
     with pytest.raises(TypeError):
         view['a']['rows'] = 4
 
 
 def test_context_log_writes_to_the_step_log_and_wake_marks_the_step_due():
     runs, ancestry = diamond()
-    runs['d'].attempts = 2
+    runs['d'].attempts, runs['d'].state = 2, STATES.running
     agenda = Agenda(ring=lambda: None)
     context = Context(runs['d'], params={'day': 1}, vect_id='f.1', agenda=agenda,
                       ancestry=ancestry)
     context.log('hello')
     context.wake()
-    assert runs['d'].log_text() == 'hello\n'
+    runs['d'].state = STATES.failed  # timed out, say: its thread runs on
+    context.log('too late')
+    assert runs['d'].log_text() == 'hello\n[from abandoned attempt 2] too late\n'
     assert agenda.pop_due(0.0) == ([runs['d']], [])
     assert (context.params, context.attempt, sorted(context.outputs)) == \
         ({'day': 1}, 2, ['a', 'b', 'c'])

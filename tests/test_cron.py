@@ -1,4 +1,5 @@
 """Cron expressions: five fields, Vixie cron's day rule, errors that name the field."""
+import re
 from datetime import datetime
 
 import pytest
@@ -72,6 +73,14 @@ def test_a_bad_field_is_named(expression, field):
 def test_a_bad_step_or_range_says_how_to_write_it(expression, message):
     with pytest.raises(InvalidScheduleError, match=message):
         Cron(expression)
+
+
+@pytest.mark.parametrize('preset, fields', [('@daily', '0 0 * * *'), (' @HOURLY', '0 * * * *'),
+                                            ('@weekly', '0 0 * * 0')])
+def test_a_cron_preset_is_refused_with_the_fields_it_stands_for(preset, fields):
+    with pytest.raises(InvalidScheduleError, match=f"presets such as .* are not supported; "
+                                                   f"write its 5 fields: '{re.escape(fields)}'"):
+        Cron(preset)
 
 
 @pytest.mark.parametrize('expression', ['* * * *', '* * * * * *', '', None])

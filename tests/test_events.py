@@ -84,6 +84,10 @@ def test_events_nobody_would_receive_are_not_queued_but_a_failure_is_logged(capl
     assert [record.getMessage() for record in caplog.records] == \
         ['f.1 s9: failed after 1 attempt(s): boom']
     with caplog.at_level(logging.INFO, logger='oautom'):
+        assert subscribers.post([make_event(None, 'f.1', None, 'failed', 'vect f.1 ended failed')])
+        subscribers.deliver()
+    assert caplog.records[-1].getMessage() == 'vect f.1 ended failed'  # it names the vect
+    with caplog.at_level(logging.INFO, logger='oautom'):
         assert subscribers.post([event(4)]) is True
 
 

@@ -211,7 +211,7 @@ def test_long_chain_validates_without_recursion():
 
 def test_repr_speaks(flow):
     Scripted('a', flow)
-    assert repr(flow) == "<Flow 'etl': 1 steps>"
+    assert repr(flow) == "<Flow 'etl': 1 step>"
     assert repr(flow.execution('a')) == "<Scripted 'a' of flow 'etl'>"
 
 

@@ -292,6 +292,25 @@ def test_lines_an_abandoned_attempt_logs_later_say_whose_they_are(release):
     tick_until(app, vect.ended)
 
 
+def test_lines_the_last_attempt_logs_after_its_timeout_say_it_was_abandoned(release):
+    logged = threading.Event()
+
+    def work(context):
+        context.log('early line')
+        release.wait(DEADLINE)
+        context.log('late line')
+        logged.set()
+
+    app = OAutom(mode=OAutomMode.step)
+    PythonExecution('call', Flow('python', app=app), function=work, timeout=0.1)
+    vect = app.start('python')
+    assert tick_until(app, vect.ended)
+    release.set()
+    assert logged.wait(DEADLINE)
+    assert vect.log('call') == ('early line\n[attempt 1 failed: timed out after 0.1 s]\n'
+                                '[from abandoned attempt 1] late line\n')
+
+
 def test_the_engine_goes_on_ticking_while_the_function_runs(release):
     app = OAutom(mode=OAutomMode.step)
     PythonExecution('call', Flow('python', app=app), function=lambda ctx: release.wait(DEADLINE))
