@@ -42,11 +42,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise OAutomError(f'unknown mode {mode!r}; use one of '
                               f'{", ".join(m.value for m in OAutomMode)} (OAutomMode.foreground)')
         self.mode = OAutomMode(mode)
-        for option, value, may_be_none in (('max_parallel', max_parallel, True),
-                                           ('history_size', history_size, False)):
-            if not (value is None and may_be_none) and (
-                    isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise OAutomError(f'{option} must be a whole number of 1 or more, not {value!r}')
+        if max_parallel is not None and (isinstance(max_parallel, bool) or
+                                         not isinstance(max_parallel, int) or max_parallel < 1):
+            raise OAutomError(f'max_parallel must be a whole number of 1 or more, not '
+                              f'{max_parallel!r}')
         self.max_parallel = max_parallel
         self.clock = clock or Clock()  # every now and every wait goes through it
         # Guards the six below. Never held while user code (run, check, callbacks) runs.
@@ -54,7 +53,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._flows = {}          # flow name -> Flow
         self._running = {}        # flow name -> its running Vect
         self._started = []        # Vects started since the last tick, whose start is not published
-        self._history = History(history_size)  # the vects app.logs() shows
+        self._history = History(history_size)  # the vects app.logs() shows (checks its size)
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
         # Only touched inside tick(), which _tick_lock makes one at a time.

@@ -6,11 +6,15 @@ ones come and go; only when every kept vect still runs does the oldest go.
 """
 from collections import deque
 
+from .errors import OAutomError
+
 
 class History:
     """The kept vects, oldest first. The app holds its lock around every use."""
 
     def __init__(self, size):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise OAutomError(f'history_size must be a whole number of 1 or more, not {size!r}')
         self._size = size
         self._vects = deque()
 
