@@ -1,5 +1,7 @@
 """Workers run each job at once in a daemon thread, reusing idle ones."""
+import gc
 import threading
+import weakref
 
 import pytest
 
@@ -44,6 +46,24 @@ def test_jobs_never_wait_behind_a_busy_worker():
         assert thread.name != 'busy'
     finally:
         release.set()
+
+
+def test_an_idle_worker_lets_go_of_its_last_job():
+    # A job holds its step's copy and context, and through them the whole app.
+    class Payload:  # pylint: disable=too-few-public-methods
+        """Something a job holds."""
+    payload, done = Payload(), threading.Event()
+    alive = weakref.ref(payload)
+    pool = Workers()
+    pool.hand_over(lambda held=payload: done.set(), 'job')
+    del payload
+    assert done.wait(2)
+    for _ in range(200):
+        gc.collect()
+        if alive() is None:
+            break
+        threading.Event().wait(0.005)
+    assert alive() is None
 
 
 def test_an_idle_worker_exits_after_its_idle_time(monkeypatch):
