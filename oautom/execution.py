@@ -35,9 +35,9 @@ stay in the flow half-built.
 import copy
 import copyreg
 import difflib
-import functools
 import inspect
 import math
+import weakref
 
 from .errors import FlowIntegrityError
 from .names import check_name
@@ -93,12 +93,17 @@ def per_run_copy(step):
     return clone
 
 
-@functools.cache  # asked at every attempt, answered once per class
 def _copies_its_dict_only(cls):
     """True if copy.copy() of a `cls` object only copies its __dict__: no copy hook of its
     own or of a base class (__copy__, __getstate__, __slots__...), and none in copyreg."""
-    return cls not in copyreg.dispatch_table and not any(
-        hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)  # not object
+    answer = _COPIES_DICT_ONLY.get(cls)  # asked at every attempt: answered once per class
+    if answer is None:
+        answer = _COPIES_DICT_ONLY[cls] = cls not in copyreg.dispatch_table and not any(
+            hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)
+    return answer
+
+
+_COPIES_DICT_ONLY = weakref.WeakKeyDictionary()  # weak: a step class dropped is not kept
 
 
 class Execution:

@@ -5,8 +5,10 @@ steps, so every round of the engine is visible and nothing sleeps.
 """
 import copy
 import copyreg
+import gc
 import json
 import math
+import weakref
 from types import MappingProxyType
 
 import pytest
@@ -245,6 +247,16 @@ def test_the_per_run_copy_is_copy_copy_of_the_step_whatever_its_class(app, flow)
                        'stated': {'from': 'getstate'}, 'own copy': {'from': '__copy__'},
                        'registered': {'from': 'copyreg'}}
     assert not hasattr(stated, 'restored')  # the definition is never changed by a run
+
+
+def test_the_copy_check_keeps_no_step_class_alive():
+    class Temporary(Scripted):
+        """A class made on the fly, as a notebook or a test does."""
+    per_run_copy(Temporary('t', Flow('etl')))
+    alive = weakref.ref(Temporary)
+    del Temporary
+    gc.collect()
+    assert alive() is None
 
 
 def test_a_plain_steps_quick_copy_is_what_copy_copy_makes():
