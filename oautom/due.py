@@ -74,10 +74,15 @@ class Agenda:
         else:
             woken = []
         due, self._next_tick = self._next_tick, []
-        while self._heap and self._heap[0][0] <= now:
-            when, _, run = heapq.heappop(self._heap)
-            if run.is_due_at(when):
+        while self._heap:
+            when, _, run = self._heap[0]
+            if not run.is_due_at(when):  # stale, due or not: dropped now, so that a step that
+                heapq.heappop(self._heap)  # wakes at every check cannot pile its old times up
+            elif when <= now:
+                heapq.heappop(self._heap)
                 due.append(run)
+            else:
+                break
         return woken, due
 
     def next_time(self):

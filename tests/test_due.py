@@ -61,6 +61,16 @@ def test_a_started_step_that_will_not_wake_the_loop_is_due_at_once():
     assert agenda.next_time() == 10.001
 
 
+def test_a_step_woken_at_every_check_leaves_no_pile_of_old_times():
+    agenda, run = Agenda(lambda: None), Run()
+    for check in range(1000):  # each check plans the next an hour later, then it wakes early
+        run.due_at = {check + 3600.0}
+        agenda.schedule(run, check + 3600.0)
+        agenda.wake(run)
+        assert agenda.pop_due(float(check)) == ([run], [])
+    assert len(agenda._heap) == 1  # pylint: disable=protected-access
+
+
 def test_stale_times_are_dropped_not_served():
     agenda, run = Agenda(lambda: None), Run(30.0)
     agenda.schedule(run, 10.0)  # planned, then superseded: the run now says 30
