@@ -7,20 +7,25 @@ A vect records each event in `vect.events`; each tick posts the new ones to
 the app's `Subscribers` (your own callback, or, once they are built, the
 command line's progress and the HTTP event stream) and the `oautom` logger.
 Callbacks run outside every lock, and one that raises is logged and ignored:
-a broken listener must never stop the engine. Events wait in an outbox, so
-that callbacks see them in the order they happened even when two threads
-tick (a learner's tick and a stop()): only one thread at a time delivers,
-and it delivers everything posted. Events nobody would receive (no callback,
-and none the logger would print) skip the outbox: a busy engine that nobody
-watches does not pay for it.
+a broken listener must never stop the engine. They run in the thread that
+ticks, one after another, so a slow one slows the engine down (a delivery
+longer than SLOW_DELIVERY_SECONDS is reported): hand slow work to a thread
+of your own. Events wait in an outbox, so that callbacks see them in the
+order they happened even when two threads tick (a learner's tick and a
+stop()): only one thread at a time delivers, and it delivers everything
+posted. Events nobody would receive (no callback, and none the logger would
+print) skip the outbox: a busy engine that nobody watches does not pay for
+it.
 """
 import logging
 import threading
 from collections import deque
+from time import monotonic
 
 logger = logging.getLogger('oautom')
 
 _BAD_STATES = ('failed', 'upstream_failed')
+SLOW_DELIVERY_SECONDS = 0.5  # callbacks that hold the engine longer than this are reported
 
 
 def make_event(time, vect_id, step, state, message):
@@ -78,6 +83,7 @@ class Subscribers:
                     self._delivering = False
 
     def _deliver(self, events, callbacks):
+        began = monotonic()
         log_all = logger.isEnabledFor(logging.INFO)  # else only failures, as warnings
         for event in events:
             if log_all or event['state'] in _BAD_STATES:
@@ -92,6 +98,11 @@ class Subscribers:
                     # sys.exit() in a callback too: it must not end the engine's thread
                     logger.exception('event callback %r failed; it keeps receiving events',
                                      callback)
+        took = monotonic() - began
+        if took > SLOW_DELIVERY_SECONDS:  # the engine waited: say so, as for a slow run()
+            logger.warning('event callbacks took %.1f s for %d event(s), and the engine waited '
+                           'for them; a callback runs in the thread that ticks: keep it quick, '
+                           'and hand slow work to a thread of your own', took, len(events))
 
 
 def _worth_logging(events):

@@ -2,7 +2,9 @@
 import logging
 import sys
 import threading
+import time
 
+from oautom import events
 from oautom.events import Subscribers, make_event
 
 
@@ -52,6 +54,17 @@ def test_a_second_thread_never_overtakes_a_slow_delivery():
     release.set()
     first.join(2)
     assert seen == ['s1', 's2']
+
+
+def test_a_delivery_that_holds_the_engine_too_long_is_reported(caplog, monkeypatch):
+    monkeypatch.setattr(events, 'SLOW_DELIVERY_SECONDS', 0.01)
+    subscribers = Subscribers()
+    subscribers.subscribe(lambda received: time.sleep(0.02))
+    with caplog.at_level(logging.WARNING, logger='oautom'):
+        subscribers.post([event(1), event(2)])
+        subscribers.deliver()
+    assert 'event callbacks took 0.0 s for 2 event(s), and the engine waited for them; ' \
+           'a callback runs in the thread that ticks: keep it quick' in caplog.text
 
 
 def test_a_failing_callback_is_logged_and_the_others_still_receive(caplog):
