@@ -38,10 +38,17 @@ class Agenda:
         self._next_tick_at = math.inf     # when the loop should tick for them, at the latest
         self._heap = []                   # (monotonic time, tie-breaker, StepRun)
         self._tie = itertools.count()     # so heap entries never compare StepRuns
+        self._tidy_at = 64                # heap size at which stale times are swept out
 
     def schedule(self, run, when):
         """`run` is due at monotonic time `when` (a check, a timeout or a retry)."""
         heapq.heappush(self._heap, (when, next(self._tie), run))
+        if len(self._heap) > self._tidy_at:  # stale times pile up behind a live one (a step
+            # that wakes at every check, and has a timeout): sweep them all out, at a cost
+            # that stays proportional to the schedules made since the last sweep
+            self._heap = [entry for entry in self._heap if entry[2].is_due_at(entry[0])]
+            heapq.heapify(self._heap)
+            self._tidy_at = max(64, 2 * len(self._heap))
 
     def started(self, run, now):
         """`run` started at monotonic time `now`: its first check is due in the next tick,

@@ -71,6 +71,18 @@ def test_a_step_woken_at_every_check_leaves_no_pile_of_old_times():
     assert len(agenda._heap) == 1  # pylint: disable=protected-access
 
 
+def test_old_times_behind_a_live_one_are_swept_out_too():
+    agenda, run = Agenda(lambda: None), Run()
+    for check in range(1000):  # a step with a timeout (a live time, first in the heap)
+        run.due_at = {0.5, check + 7200.0}  # whose check() wakes it every time
+        agenda.schedule(run, check + 7200.0)
+        agenda.wake(run)
+        assert agenda.pop_due(float(check) / 10000) == ([run], [])
+        if check == 0:
+            agenda.schedule(run, 0.5)
+    assert len(agenda._heap) <= 128  # pylint: disable=protected-access
+
+
 def test_stale_times_are_dropped_not_served():
     agenda, run = Agenda(lambda: None), Run(30.0)
     agenda.schedule(run, 10.0)  # planned, then superseded: the run now says 30
