@@ -11,7 +11,7 @@ that makes it a hand-off and never a backlog: every job in the queue has an
 idle worker promised to it.
 
     hand_over(job)  an idle worker not promised yet? -> promise it: it takes the job
-                    none?                            -> start one more worker: it takes the job
+                    none?                            -> start one more worker, with the job
 
 So a job never waits for another job to finish, only for an idle thread to
 pick it up. And when the engine starts many steps in one tick, a worker that
@@ -46,17 +46,18 @@ class Workers:  # pylint: disable=too-few-public-methods
                 number = self._count
             else:
                 self._free -= 1  # promised: an idle worker will take this job
-        if start_one:  # started before the job is queued: if it cannot start, no trace
-            threading.Thread(target=self._work, daemon=True,
+        if start_one:  # the job goes straight to the new thread: if it cannot start, no trace
+            threading.Thread(target=self._work, args=([(job, name)],), daemon=True,
                              name=f'oautom-worker-{number}').start()
-        self._jobs.put((job, name))  # the first idle worker to look takes it
+        else:
+            self._jobs.put((job, name))
 
-    def _work(self):
-        # Jobs come through the queue, the first one too: passed as an argument, it would stay
-        # held by the Thread object (and the app behind it) for as long as the worker lives.
+    def _work(self, first):
+        # The first job comes in a list that the worker empties: the Thread object keeps its
+        # args for as long as the worker lives, and must not keep the job (and the app behind).
+        job, name = first.pop()
         thread = threading.current_thread()
         idle_name = thread.name
-        job, name = self._next_job()  # a new worker is promised to a job on its way
         while job is not None:
             thread.name = name
             job()  # a job catches its own errors (PythonExecution._call, BashExecution's waiter)
