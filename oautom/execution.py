@@ -37,6 +37,7 @@ import copyreg
 import difflib
 import inspect
 import math
+import sys
 import weakref
 
 from .errors import FlowIntegrityError
@@ -84,7 +85,7 @@ def in_seconds(value):
 def per_run_copy(step):
     """copy.copy(step): the copy an attempt runs on. For a step class whose state is all in
     its __dict__ (most are), copy.copy() would copy that dict through its generic protocol;
-    copied here directly, it takes under a third of the time, and a 10,000-step flow makes
+    copied here directly, it takes about a third of the time, and a 10,000-step flow makes
     10,000 copies."""
     if not _copies_its_dict_only(type(step)):
         return copy.copy(step)
@@ -242,4 +243,7 @@ def _number(step, option, value, *, integer=False, positive=False):
         bound = 'above 0' if positive else '0 or more'
         raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
                                  f'not {value!r}')
+    if not integer and value != math.inf and value > sys.float_info.max:  # 10**400
+        raise FlowIntegrityError(f'step {step!r}: {option} is more seconds than a float holds; '
+                                 'give at most 1e308, or math.inf where it means "never"')
     return value

@@ -123,7 +123,8 @@ def test_dependency_on_a_non_step_is_refused(flow):
                                            ('timeout', 'soon'), ('retries', True),
                                            ('timeout', math.nan), ('retry_delay', math.nan),
                                            ('poll_interval', math.nan),
-                                           ('retry_delay', math.inf)])
+                                           ('retry_delay', math.inf), ('retry_delay', 10**400),
+                                           ('timeout', 10**400)])
 def test_bad_step_options_are_refused(flow, option, value):
     with pytest.raises(FlowIntegrityError, match=option):
         Scripted('a', flow, **{option: value})
