@@ -100,9 +100,10 @@ class Subscribers:
                                      callback)
         took = monotonic() - began
         if took > SLOW_DELIVERY_SECONDS:  # the engine waited: say so, as for a slow run()
-            logger.warning('event callbacks took %.1f s for %d event(s), and the engine waited '
-                           'for them; a callback runs in the thread that ticks: keep it quick, '
-                           'and hand slow work to a thread of your own', took, len(events))
+            logger.warning('delivering %d event(s) to %d callback(s) and the log took %.1f s, '
+                           'and the engine waited; both run in the thread that ticks: keep them '
+                           'quick, and hand slow work to a thread of your own',
+                           len(events), len(callbacks), took)
 
 
 def _worth_logging(events):

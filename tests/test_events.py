@@ -1,5 +1,6 @@
 """Events reach subscribers in the order they happened, outside every lock."""
 import logging
+import re
 import sys
 import threading
 import time
@@ -63,8 +64,8 @@ def test_a_delivery_that_holds_the_engine_too_long_is_reported(caplog, monkeypat
     with caplog.at_level(logging.WARNING, logger='oautom'):
         subscribers.post([event(1), event(2)])
         subscribers.deliver()
-    assert 'event callbacks took 0.0 s for 2 event(s), and the engine waited for them; ' \
-           'a callback runs in the thread that ticks: keep it quick' in caplog.text
+    assert re.search(r'delivering 2 event\(s\) to 1 callback\(s\) and the log took [0-9.]+ s, '
+                     'and the engine waited; both run in the thread that ticks', caplog.text)
 
 
 def test_a_failing_callback_is_logged_and_the_others_still_receive(caplog):
