@@ -158,7 +158,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def _tick_if_free(self):
         """A tick, unless one is under way (then None). Ticks never overlap, and no tick ever
-        waits for another: user code inside a tick cannot deadlock with another thread."""
+        waits for another: a tick holds the engine up only by the user code it calls."""
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:

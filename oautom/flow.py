@@ -2,7 +2,7 @@
 
 A flow is only a definition: building one runs nothing. Its steps register
 themselves when they are created (`BashExecution('extract', flow=etl, ...)`),
-in definition order, which is also the order status and drawings use.
+in definition order, which is also the order a vect's status uses.
 
 Construction refuses at once what it can see at once (a bad or duplicate
 name). What needs the whole graph, such as a cycle or an empty flow, is found

@@ -2,11 +2,11 @@
 
 The app drives it from its tick, never from two threads at once:
 
-    advance(now)          check the running steps that are due, end what ended
-    take_ready()          the steps that became ready to start, in definition order
-    start_step(run)       start one ready step (the app decides when: max_parallel)
-    hold(run, limit)      record that a ready step waits for a free slot (queued)
-    next_due()            when this vect next needs a tick, for the loop to sleep
+    advance(now)             check the running steps that are due, end what ended
+    take_ready()             the steps that became ready to start, in definition order
+    start_step(run)          start one ready step (the app decides when: max_parallel)
+    hold(run, max_parallel)  record that a ready step waits for a free slot (queued)
+    next_due()               when this vect next needs a tick, for the loop to sleep
 
 A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
 each StepRun counts its upstream steps that have not ended yet; when one ends,

@@ -494,6 +494,37 @@ def test_ctrl_c_while_a_step_process_is_being_started_still_kills_it(tmp_path):
     assert_gone(shell, 0.5, stderr)
 
 
+def handler_during_a_foreground_run():
+    """The SIGINT handler a step sees while a foreground run() runs in this (main) thread."""
+    seen, app = [], OAutom()
+    PythonExecution('look', Flow('etl', app=app),
+                    function=lambda _: seen.append(signal.getsignal(signal.SIGINT)))
+    app.start('etl')
+    app.run()
+    return seen[0]
+
+
+@pytest.mark.parametrize('handler', [signal.default_int_handler, signal.SIG_DFL,
+                                     lambda signal_number, frame: None])
+def test_run_takes_ctrl_c_over_in_the_main_thread_and_gives_the_handler_back(handler):
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        during = handler_during_a_foreground_run()
+        assert callable(during) and during is not handler  # run()'s own: it cancels first
+        assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_run_leaves_an_ignored_ctrl_c_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert handler_during_a_foreground_run() is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 IGNORING_SCRIPT = '''
 import signal, sys
 from oautom import BashExecution, Flow, OAutom

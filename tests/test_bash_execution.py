@@ -21,6 +21,7 @@ import copy
 import os
 import pty
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -159,7 +160,8 @@ def test_a_command_that_asks_the_terminal_fails_at_once_instead_of_hanging():
             os._exit(1)  # never back into pytest, whatever happened
     output, deadline = b'', time.monotonic() + DEADLINE
     with contextlib.suppress(OSError):  # EIO once the child has exited
-        while time.monotonic() < deadline and (chunk := os.read(terminal, 4096)):
+        while (left := deadline - time.monotonic()) > 0 and \
+                select.select([terminal], [], [], left)[0] and (chunk := os.read(terminal, 4096)):
             output += chunk
     os.close(terminal)
     os.kill(pid, signal.SIGKILL)  # gone already, unless it hung
