@@ -25,7 +25,7 @@ from time import monotonic
 logger = logging.getLogger('oautom')
 
 _BAD_STATES = ('failed', 'upstream_failed')
-SLOW_DELIVERY_SECONDS = 0.5  # callbacks that hold the engine longer than this are reported
+SLOW_DELIVERY_SECONDS = 0.5  # a delivery (callbacks and log) holding the engine longer is reported
 
 
 def make_event(time, vect_id, step, state, message):
