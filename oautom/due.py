@@ -46,9 +46,9 @@ class Agenda:
         if len(self._heap) > self._tidy_at:  # stale times pile up behind a live one (a step
             # that wakes at every check, and has a timeout): sweep them all out, at a cost
             # that stays proportional to the schedules made since the last sweep
-            self._heap = [entry for entry in self._heap if entry[2].is_due_at(entry[0])]
-            heapq.heapify(self._heap)
-            self._tidy_at = max(64, 2 * len(self._heap))
+            live = [entry for entry in self._heap if entry[2].is_due_at(entry[0])]
+            heapq.heapify(live)  # before it replaces the heap: a Ctrl-C never leaves half
+            self._heap, self._tidy_at = live, max(64, 2 * len(live))
 
     def started(self, run, now):
         """`run` started at monotonic time `now`: its first check is due in the next tick,
