@@ -12,8 +12,8 @@ Each core module leans on small helpers, one concept each: step_run.py (one
 step of one vect), rules.py (trigger rules), due.py (when steps are next
 due), context.py (what a step sees), loop.py (the loop over tick()),
 plans.py and cron.py (schedules), events.py, history.py (the kept vects),
-graph.py (cycles), params.py, clock.py (injected time), report.py, names.py,
-errors.py and step_log.py.
+start_queue.py (max_parallel), graph.py (cycles), params.py, clock.py
+(injected time), report.py, names.py, errors.py and step_log.py.
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
 process group and its files) and python_execution.py (workers.py: the

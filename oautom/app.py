@@ -12,7 +12,6 @@ tick as well. The three modes only differ in who calls it:
 """
 import copy
 import threading
-from collections import deque
 from enum import StrEnum
 
 from .clock import Clock
@@ -23,6 +22,7 @@ from .history import History
 from .loop import Loop
 from .params import resolve_params
 from .plans import Plans, make_plan
+from .start_queue import StartQueue
 from .vect import Vect
 
 
@@ -42,10 +42,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise OAutomError(f'unknown mode {mode!r}; use one of '
                               f'{", ".join(m.value for m in OAutomMode)} (OAutomMode.foreground)')
         self.mode = OAutomMode(mode)
-        if max_parallel is not None and (isinstance(max_parallel, bool) or
-                                         not isinstance(max_parallel, int) or max_parallel < 1):
-            raise OAutomError(f'max_parallel must be a whole number of 1 or more, not '
-                              f'{max_parallel!r}')
+        self._starts = StartQueue(max_parallel)  # checks it; used by the tick only
         self.max_parallel = max_parallel
         self.clock = clock or Clock()  # every now and every wait goes through it
         # Guards the six below. Never held while user code (run, check, callbacks) runs.
@@ -59,7 +56,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         # Only touched inside tick(), which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
         self._ticking = None      # the name of the thread inside tick(), for messages
-        self._queue = deque()     # (vect, StepRun) ready, not started: held back by max_parallel
         self._events = []         # events of every vect, in the order they happen, to publish
         self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
@@ -182,27 +178,13 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._events.extend(vect.events[0] for vect in started)  # before their steps
         for vect in vects:
             vect.advance(now)
-        self._start([(vect, run) for vect in vects for run in vect.take_ready()], vects)
+        self._starts.start([(vect, run) for vect in vects for run in vect.take_ready()], vects)
         with self._lock:  # the vects that ended are running no more
             for vect in vects:
                 if vect.ended() and self._running.get(vect.flow_name) is vect:
                     del self._running[vect.flow_name]
         events, self._events = self._events, []
         return events
-
-    def _start(self, ready, vects):
-        """Start ready steps within max_parallel, first come, first served: those held back
-        earlier, then these. The others wait in the queue, recorded as queued."""
-        self._queue.extend(ready)  # in the queue until started, even if this tick is cut short
-        while self._queue and (self.max_parallel is None or
-                               sum(vect.running_steps for vect in vects) < self.max_parallel):
-            vect, run = self._queue.popleft()
-            if run.ready:  # not cancelled while it waited
-                vect.start_step(run)  # one that ends inside run() frees its slot at once
-        if self._queue:  # this tick's steps left in it are its last ones: held back
-            for position in range(max(0, len(self._queue) - len(ready)), len(self._queue)):
-                vect, run = self._queue[position]
-                vect.hold(run, self.max_parallel)
 
     def run(self):
         """Drive the engine: loop here until no vect runs (foreground), or in a thread

@@ -9,10 +9,9 @@ The app drives it from its tick, never from two threads at once:
     next_due()               when this vect next needs a tick, for the loop to sleep
 
 A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
-each StepRun counts its upstream steps that have not ended yet; when one ends,
-every downstream count goes down and the trigger rule is asked (see rules.py).
-So a tick costs what changed, never the size of the flow. When each running
-step is next due (a check, a timeout, a retry, a wake-up) is in an Agenda.
+each StepRun counts its upstream steps not ended yet; when one ends, every
+downstream count goes down and the trigger rule is asked (see rules.py). So a
+tick costs what changed, never the size of the flow. Due times: see due.py.
 """
 import math
 import threading

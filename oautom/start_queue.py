@@ -1,0 +1,38 @@
+"""The start queue: ready steps start at once, unless max_parallel steps already run.
+
+`OAutom(max_parallel=N)` bounds the steps running at once across every vect
+of an app. A ready step that finds no free slot waits in this queue,
+recorded as `queued`, and the steps waiting start first come, first served
+(in definition order among those that became ready in the same tick) as
+slots free up. Without max_parallel, every ready step starts in the tick
+that found it ready, and nothing is ever queued.
+"""
+from collections import deque
+
+from .errors import OAutomError
+
+
+class StartQueue:  # pylint: disable=too-few-public-methods
+    """The ready steps of an app's vects, started within max_parallel. Used by the tick only."""
+
+    def __init__(self, max_parallel):
+        if max_parallel is not None and (isinstance(max_parallel, bool) or
+                                         not isinstance(max_parallel, int) or max_parallel < 1):
+            raise OAutomError(f'max_parallel must be a whole number of 1 or more, not '
+                              f'{max_parallel!r}')
+        self.max_parallel = max_parallel
+        self._waiting = deque()  # (vect, StepRun) ready, not started yet
+
+    def start(self, ready, vects):
+        """Start the steps held back earlier, then `ready` (pairs of vect and StepRun), while
+        a slot is free; record the ones of `ready` left waiting as queued."""
+        self._waiting.extend(ready)  # waiting until started, even if this tick is cut short
+        while self._waiting and (self.max_parallel is None or
+                                 sum(vect.running_steps for vect in vects) < self.max_parallel):
+            vect, run = self._waiting.popleft()
+            if run.ready:  # not cancelled while it waited
+                vect.start_step(run)  # one that ends inside run() frees its slot at once
+        if self._waiting:  # this tick's steps left waiting are its last ones: held back
+            for position in range(max(0, len(self._waiting) - len(ready)), len(self._waiting)):
+                vect, run = self._waiting[position]
+                vect.hold(run, self.max_parallel)
