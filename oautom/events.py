@@ -94,8 +94,11 @@ class Subscribers:
                     continue
                 try:
                     callback(event)
-                except (Exception, SystemExit):  # pylint: disable=broad-exception-caught
-                    # sys.exit() in a callback too: it must not end the engine's thread
+                except KeyboardInterrupt:  # a Ctrl-C is meant for the engine
+                    raise
+                except BaseException:  # pylint: disable=broad-exception-caught
+                    # sys.exit() in a callback too, or asyncio's CancelledError: it must not
+                    # end the engine's thread
                     logger.exception('event callback %r failed; it keeps receiving events',
                                      callback)
         took = monotonic() - began

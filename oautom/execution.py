@@ -58,11 +58,6 @@ class StepFailed(Exception):
     """A failure a step reports in words: its message says it all, so no traceback is logged."""
 
 
-# What a step's own code may raise and fail only its step: SystemExit too, which would
-# otherwise end the engine's thread.
-STEP_ERRORS = (Exception, SystemExit)
-
-
 def describe(error):
     """'ValueError: bad row': an exception in one line, as a step's error shows it."""
     if isinstance(error, SystemExit):

@@ -11,7 +11,7 @@ import threading
 import traceback
 from types import MappingProxyType
 
-from .execution import STEP_ERRORS, SkipExecution, StepFailed, describe, per_run_copy
+from .execution import SkipExecution, StepFailed, describe, per_run_copy
 from .rules import decide
 from .states import ENDED, FAILED, STATES
 from .step_log import StepLog
@@ -118,7 +118,11 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.instance.run(context)
         except SkipExecution as signal:
             return self._skipped(signal)
-        except STEP_ERRORS as error:
+        except KeyboardInterrupt:  # a Ctrl-C is meant for the engine: it stops (loop.py)
+            raise
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            # Whatever else the step raises fails only its step: SystemExit and asyncio's
+            # CancelledError too, which are no Exceptions and would end the engine's thread.
             return None, error
         took = clock.monotonic() - began
         if took > SLOW_RUN_SECONDS:  # the whole engine waited: say so, where it shows
@@ -135,7 +139,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             finished = bool(self.instance.check())  # bool() too may run user code
         except SkipExecution as signal:
             return self._skipped(signal)
-        except STEP_ERRORS as error:
+        except KeyboardInterrupt:  # as in start_attempt
+            raise
+        except BaseException as error:  # pylint: disable=broad-exception-caught
             return None, error
         if not finished:
             return None, None
@@ -175,7 +181,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Ask the running copy to stop; an error in cancel() is logged, not raised."""
         try:
             self.instance.cancel()
-        except STEP_ERRORS as error:
+        except KeyboardInterrupt:  # as in start_attempt
+            raise
+        except BaseException as error:  # pylint: disable=broad-exception-caught
             self.write_log(f'[cancel() failed: {describe(error)}]\n')
 
     def __repr__(self):

@@ -6,6 +6,7 @@ modes run on real threads; Ctrl-C is sent to a real subprocess. Nothing here
 sleeps for long: tests wait on real things with short polls and a deadline, and
 every call that could hang on a bug runs in a helper thread with a deadline.
 """
+import asyncio
 import inspect
 import json
 import logging
@@ -352,6 +353,17 @@ def test_background_runs_a_vect_started_after_run(background_app):
     app.run()
     vect = app.start('etl')
     assert vect.wait(timeout=DEADLINE) and vect.state is VectState.success
+
+
+def test_a_step_raising_a_base_exception_fails_and_the_engine_thread_goes_on(background_app):
+    app = background_app()
+    one_step_flow(app, 'cancelled', script=[asyncio.CancelledError()])  # no Exception
+    one_step_flow(app, 'other', script=[False, True], poll_interval=0.01)
+    app.run()
+    first = app.start('cancelled')
+    assert first.wait(timeout=DEADLINE) and first.state is VectState.failed
+    second = app.start('other')
+    assert second.wait(timeout=DEADLINE) and second.state is VectState.success
 
 
 def test_background_stop_cancels_running_vects_and_ends_the_engine_thread(background_app):

@@ -1,9 +1,12 @@
 """Events reach subscribers in the order they happened, outside every lock."""
+import asyncio
 import logging
 import re
 import sys
 import threading
 import time
+
+import pytest
 
 from oautom import events
 from oautom.events import Subscribers, make_event
@@ -121,9 +124,15 @@ def test_unsubscribe_stops_a_callback_at_once_and_only_that_subscription():
     assert seen == [('first', event(1)), ('twice', event(1)), ('twice', event(2))]
 
 
-def test_a_callback_calling_sys_exit_is_logged_and_the_others_still_receive(caplog):
+def cancelled(_event):
+    """A callback that raises asyncio's CancelledError, a BaseException but no Exception."""
+    raise asyncio.CancelledError()
+
+
+@pytest.mark.parametrize('callback', [lambda received: sys.exit('bye'), cancelled])
+def test_a_callback_calling_sys_exit_is_logged_and_the_others_still_receive(caplog, callback):
     subscribers, seen = Subscribers(), []
-    subscribers.subscribe(lambda received: sys.exit('bye'))
+    subscribers.subscribe(callback)
     subscribers.subscribe(seen.append)
     with caplog.at_level(logging.ERROR, logger='oautom'):
         subscribers.post([event(1)])

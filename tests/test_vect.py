@@ -3,6 +3,7 @@
 These tests drive a step-mode app by hand with a fake clock and scripted
 steps, so every round of the engine is visible and nothing sleeps.
 """
+import asyncio
 import copy
 import copyreg
 import gc
@@ -463,46 +464,60 @@ def test_a_stale_check_time_wakes_nobody(app, flow):
     assert vect.next_due() == math.inf  # its 60 s check is gone, not waited for
 
 
-class Exits(Scripted):
-    """A step whose run(), check() or cancel() calls sys.exit()."""
+class Abort(BaseException):
+    """Neither an Exception nor SystemExit, as asyncio.CancelledError."""
 
-    def __init__(self, name, flow, where, **options):
+
+class Exits(Scripted):
+    """A step whose run(), check() or cancel() raises `error` (by default, calls sys.exit())."""
+
+    def __init__(self, name, flow, where, error=SystemExit(2), **options):  # pylint: disable=too-many-arguments
         super().__init__(name, flow, script=[False], **options)
         self.where = where
+        self.error = error
 
     def run(self, context):
         super().run(context)
         if self.where == 'run':
-            raise SystemExit(2)
+            raise self.error
 
     def check(self):
         if self.where == 'check':
-            raise SystemExit(2)
+            raise self.error
         return super().check()
 
     def cancel(self):
         if self.where == 'cancel':
-            raise SystemExit(2)
+            raise self.error
 
 
+# What a step raises that is not an Exception still fails only the step, never the engine
+NOT_EXCEPTIONS = [(SystemExit(2), 'sys.exit(2)'), (asyncio.CancelledError(), 'CancelledError'),
+                  (Abort('stop here'), 'Abort: stop here')]
+
+
+@pytest.mark.parametrize('error, shown', NOT_EXCEPTIONS)
 @pytest.mark.parametrize('where', ['run', 'check'])
-def test_sys_exit_in_a_step_fails_the_step_not_the_engine(app, flow, where):
-    Exits('exits', flow, where)
+def test_sys_exit_or_any_base_exception_in_a_step_fails_the_step_not_the_engine(
+        app, flow, where, error, shown):
+    Exits('exits', flow, where, error)
     Scripted('fine', flow)
     vect = app.start('etl')
     tick_until_ended(app, vect)
     assert states(vect) == {'exits': 'failed', 'fine': 'success'}
-    assert 'sys.exit(2)' in vect.status()['executions'][0]['error']
+    assert shown in vect.status()['executions'][0]['error']
 
 
-def test_sys_exit_in_cancel_does_not_stop_the_cancellation(app, flow):
-    Exits('exits', flow, 'cancel', timeout=5)
+@pytest.mark.parametrize('error, shown', NOT_EXCEPTIONS)
+def test_sys_exit_or_any_base_exception_in_cancel_does_not_stop_the_cancellation(
+        app, flow, error, shown):
+    Exits('exits', flow, 'cancel', error, timeout=5)
     vect = app.start('etl')
     app.tick()
     app.clock.advance(5)
-    app.tick()  # timed out: its cancel() calls sys.exit
+    app.tick()  # timed out: its cancel() raises
     assert states(vect) == {'exits': 'failed'}
-    assert 'sys.exit(2)' in vect.log('exits')
+    assert shown in vect.log('exits')
 
 
 def test_no_step_starts_once_its_vect_is_cancelled(app, flow):
