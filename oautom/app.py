@@ -18,6 +18,7 @@ from .clock import Clock
 from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, \
     VectAlreadyRunningException
 from .events import Subscribers
+from .flow import Flow
 from .history import History
 from .loop import Loop
 from .params import resolve_params
@@ -63,6 +64,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def register_flow(self, flow):
         """Add a flow to this app; its name must be new here."""
+        if not isinstance(flow, Flow):
+            raise FlowIntegrityError(f'app.register_flow takes a Flow, not '
+                                     f'{type(flow).__name__} {flow!r}')
         with self._lock:
             known = self._flows.get(flow.name)
             if known is not None and known is not flow:
@@ -79,7 +83,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def flow(self, name):
         """The flow called `name`."""
         with self._lock:
-            flow = self._flows.get(name)
+            flow = self._flows.get(name) if isinstance(name, str) else None  # ['etl']: no key
             known = ', '.join(self._flows) or 'none yet'
         if flow is None:
             raise UnknownFlowError(f'unknown flow {name!r}; the registered flows are: {known} '
@@ -139,6 +143,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def subscribe(self, callback):
         """Call `callback(event)` for every event; return a function that unsubscribes."""
+        if not callable(callback):
+            raise OAutomError(f'app.subscribe takes a function of one argument (the event), '
+                              f'not {type(callback).__name__} {callback!r}')
         return self._subscribers.subscribe(callback)
 
     # -- the engine -------------------------------------------------------------------

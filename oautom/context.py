@@ -92,7 +92,7 @@ class Ancestry:
         """The StepRun called `name`, or None."""
         if self._by_name is None:  # two threads may both make it: they make the same
             self._by_name = {run.step.name: run for run in self._runs}
-        return self._by_name.get(name)
+        return self._by_name.get(name) if isinstance(name, str) else None  # ['a']: no key
 
     def is_upstream(self, ancestor, run):
         """True if `ancestor` is upstream of `run`, directly or not."""

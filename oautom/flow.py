@@ -38,12 +38,12 @@ class Flow:
 
     def execution(self, name):
         """The step called `name`."""
-        try:
-            return self._executions[name]
-        except KeyError:
+        step = self._executions.get(name) if isinstance(name, str) else None  # ['a']: no key
+        if step is None:
             raise UnknownExecutionError(
                 f'flow {self.name!r} has no step {name!r}; its steps are: '
-                f'{", ".join(self._executions) or "none yet"}') from None
+                f'{", ".join(self._executions) or "none yet"}')
+        return step
 
     def add_execution(self, execution):
         """Called by `Execution.__init__`: a step joins its flow once, under a unique name."""

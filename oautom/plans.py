@@ -58,6 +58,9 @@ class Plan:
 
     def next_after(self, moment):
         """The first firing strictly after the naive local datetime `moment` (reads no clock)."""
+        if not isinstance(moment, datetime):
+            raise OAutomError(f'plan.next_after takes a datetime, not {type(moment).__name__} '
+                              f'{moment!r}; make one with datetime.combine(day, time())')
         seconds = self._first_after(moment.timestamp())
         # A datetime shows microseconds: a firing less than one after `moment` shows as
         # `moment` itself (next_after(plan.next_run) would return next_run). Skip it.

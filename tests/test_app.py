@@ -147,6 +147,28 @@ def test_an_unknown_flow_raises_a_readable_unknown_flow_error_that_is_a_key_erro
                                      '(a Flow made without app= joins with app.register_flow(flow))')
 
 
+def test_a_flow_name_that_is_no_text_is_an_unknown_flow_too():
+    app, _ = step_app()
+    Flow('etl', app=app)
+    for call in (app.flow, app.start, app.status, lambda name: app.plan(name, seconds=5)):
+        with pytest.raises(UnknownFlowError, match=r"unknown flow \['etl'\]; the registered "
+                                                   'flows are: etl'):
+            call(['etl'])  # unhashable: a plain dict lookup would raise TypeError
+
+
+def test_register_flow_takes_a_flow_and_says_so():
+    app, _ = step_app()
+    with pytest.raises(FlowIntegrityError, match="app.register_flow takes a Flow, not str 'etl'"):
+        app.register_flow('etl')
+
+
+def test_subscribe_takes_a_function_and_says_so():
+    app, _ = step_app()
+    with pytest.raises(OAutomError, match=r'app.subscribe takes a function of one argument \(the '
+                                          r'event\), not int 5'):
+        app.subscribe(5)
+
+
 def test_an_unknown_flow_in_an_empty_app_says_there_are_none():
     app, _ = step_app()
     with pytest.raises(UnknownFlowError, match='none yet'):

@@ -46,6 +46,8 @@ def test_unknown_step_name_lists_the_known_ones(flow):
     with pytest.raises(UnknownExecutionError, match="no step 'zz'; its steps are: a") as caught:
         flow.execution('zz')
     assert isinstance(caught.value, KeyError) and isinstance(caught.value, OAutomError)
+    with pytest.raises(UnknownExecutionError, match=r"no step \['a'\]; its steps are: a"):
+        flow.execution(['a'])  # unhashable: a plain dict lookup would raise TypeError
 
 
 def test_duplicate_step_name_is_refused_at_once(flow):

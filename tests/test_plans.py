@@ -6,13 +6,13 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 
 import pytest
 
 from oautom import (Flow, FlowIntegrityError, InvalidParamsError, InvalidScheduleError, OAutom,
-                    OAutomMode, Plan, UnknownFlowError)
+                    OAutomError, OAutomMode, Plan, UnknownFlowError)
 from oautom.clock import FakeClock
 from helpers import Scripted
 
@@ -69,6 +69,14 @@ def test_next_after_is_pure(app):
     assert plan.next_after(datetime(2026, 1, 1, 14, 0)) == datetime(2026, 1, 1, 15, 0)
     assert plan.next_after(datetime(2026, 1, 1, 15, 0)) == datetime(2026, 1, 1, 16, 30)
     assert plan.next_run == datetime(2026, 1, 1, 13, 30)
+
+
+def test_next_after_takes_a_datetime_and_says_so(app):
+    plan = app.plan('etl', hours=1)
+    with pytest.raises(OAutomError, match=r'plan.next_after takes a datetime, not date '
+                                          r'datetime.date\(2026, 1, 1\); make one with '
+                                          r'datetime.combine\(day, time\(\)\)'):
+        plan.next_after(date(2026, 1, 1))
 
 
 def test_a_cron_plan_fires_on_its_expression(app):

@@ -350,6 +350,8 @@ def test_log_of_an_unknown_step_lists_the_steps(app, flow):
     vect = app.start('etl')
     with pytest.raises(UnknownExecutionError, match="no step 'zz'; its steps are: a"):
         vect.log('zz')
+    with pytest.raises(UnknownExecutionError, match=r"no step \['a'\]; its steps are: a"):
+        vect.log(['a'])  # unhashable: a plain dict lookup would raise TypeError
 
 
 def test_events_follow_the_transitions_in_order(app, flow):
