@@ -239,3 +239,6 @@ class LiveShells:
 
 LIVE = LiveShells()
 atexit.register(LIVE.kill_all)
+# A process made by os.fork() starts afresh: a folder and file names of its own, and none of
+# its parent's shells, which its exit must not kill.
+os.register_at_fork(after_in_child=LIVE.__init__)

@@ -22,6 +22,7 @@ Workers are daemon threads: they never keep the process alive at exit. An
 idle worker exits after IDLE_SECONDS. While it runs a job, a worker's thread
 name is the job's name, so a debugger shows which step it is working for.
 """
+import os
 import queue
 import threading
 
@@ -81,3 +82,6 @@ class Workers:  # pylint: disable=too-few-public-methods
 
 
 WORKERS = Workers()
+# A process made by os.fork() (multiprocessing's default on Linux) has none of its parent's
+# threads: it starts with no worker, instead of promising jobs to idle ones that are not there.
+os.register_at_fork(after_in_child=WORKERS.__init__)

@@ -712,6 +712,43 @@ def test_exiting_right_after_stop_leaves_no_temporary_file_and_no_traceback(tmp_
         assert not list(temporary.iterdir())
 
 
+FORK_THEN_RUN = '''
+import faulthandler, os, sys
+from oautom import BashExecution, Flow, OAutom, OAutomMode, PythonExecution
+
+def run_one_flow():
+    app = OAutom()
+    flow = Flow('f', app=app)
+    PythonExecution('py', flow, function=lambda context: {'n': 1})
+    BashExecution('sh', flow, command='echo "pid=$$" >> "$OAUTOM_OUTPUT"')
+    vect = app.start('f')
+    app.run()
+    return vect.state.value
+
+run_one_flow()  # leaves an idle worker thread, a folder and used file names behind
+parent = OAutom(mode=OAutomMode.background)
+BashExecution('long', Flow('g', app=parent), command='echo from-parent; sleep 0.5')
+parent.run()
+running = parent.start('g')
+while running.status()['executions'][0]['state'] != 'running':
+    pass
+pid = os.fork()  # as multiprocessing does on Linux
+if pid == 0:
+    faulthandler.dump_traceback_later(5, exit=True)  # a hang shows, and ends
+    print('child', run_one_flow(), flush=True)
+    sys.exit(0)  # a normal exit, so its atexit runs: it must leave the parent's shell alone
+os.waitpid(pid, 0)
+assert running.wait(10)
+print('parent', running.state.value, running.log('long').splitlines()[1])
+'''
+
+
+def test_a_forked_process_runs_flows_of_its_own_and_its_exit_leaves_its_parents_alone():
+    done = subprocess.run([sys.executable, '-c', FORK_THEN_RUN], capture_output=True, text=True,
+                          timeout=30, env={**os.environ, 'PYTHONPATH': str(REPO)}, check=False)
+    assert done.stdout == 'child success\nparent success from-parent\n', done.stderr
+
+
 def test_a_command_that_removes_the_folder_of_its_files_still_succeeds_and_so_does_the_next():
     vect = run_command('echo hi; echo oops >&2; rm -rf "$(dirname "$OAUTOM_OUTPUT")"')
     assert step_status(vect)['state'] == 'success'

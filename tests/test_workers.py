@@ -1,12 +1,18 @@
 """Workers run each job at once in a daemon thread, reusing idle ones."""
 import gc
+import os
+import subprocess
+import sys
 import threading
 import weakref
+from pathlib import Path
 
 import pytest
 
 from oautom import workers
 from oautom.workers import Workers
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def run_and_wait(pool, name='job'):
@@ -111,3 +117,28 @@ def test_a_worker_that_cannot_start_leaves_no_job_behind(monkeypatch):
             break
         threading.Event().wait(0.005)
     assert sorted(met) == [0, 1] and ran == []
+
+
+FORK_WITH_AN_IDLE_WORKER = '''
+import faulthandler, os, threading, time
+from oautom.workers import WORKERS
+done = threading.Event()
+WORKERS.hand_over(done.set, name='job')
+done.wait()
+while WORKERS._free == 0:  # the worker goes idle just after its job
+    time.sleep(0.001)
+pid = os.fork()  # as multiprocessing does on Linux: the child has no worker thread
+if pid == 0:
+    faulthandler.dump_traceback_later(5, exit=True)  # a hang shows, and ends
+    ran = threading.Event()
+    WORKERS.hand_over(ran.set, name='job of the child')
+    os._exit(0 if ran.wait(5) else 1)
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+'''
+
+
+def test_a_forked_process_starts_workers_of_its_own():
+    done = subprocess.run([sys.executable, '-c', FORK_WITH_AN_IDLE_WORKER], capture_output=True,
+                          text=True, timeout=30, check=False,
+                          env={**os.environ, 'PYTHONPATH': str(REPO)})
+    assert done.stdout == '0\n', done.stderr
