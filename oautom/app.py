@@ -154,7 +154,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
         if events is None:
-            raise OAutomError(f'app.tick() is already running in thread {self._ticking!r}; '
+            ticking = self._ticking  # without the lock: None if that tick has just ended
+            where = f'thread {ticking!r}' if ticking else 'another thread'
+            raise OAutomError(f'app.tick() is already running in {where}; '
                               'in foreground and background modes the loop ticks, and in '
                               'step mode one thread should tick at a time')
         return events

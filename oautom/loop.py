@@ -88,7 +88,12 @@ class Loop:
                                             name='oautom-engine') if background \
                 else threading.current_thread()
         if background:
-            self._thread.start()
+            try:
+                self._thread.start()
+            except BaseException:  # no thread to be had (a process at its limit): not running
+                with self._lock:
+                    self._thread = None
+                raise
         else:
             self._run_until_ctrl_c()
 

@@ -1069,6 +1069,16 @@ def test_a_tick_from_a_second_thread_is_refused_while_one_runs():
     assert refused and 'already running in thread' in refused[0]
 
 
+def test_a_refused_tick_whose_ticker_has_just_finished_names_no_thread_none():
+    app, _ = step_app()
+    app._tick_lock.acquire()  # pylint: disable=protected-access
+    try:  # as if another thread's tick were ending: the lock held, its name already cleared
+        with pytest.raises(OAutomError, match='already running in another thread;'):
+            app.tick()
+    finally:
+        app._tick_lock.release()  # pylint: disable=protected-access
+
+
 def test_a_run_that_blocks_the_engine_is_reported(caplog):
     app = OAutom(mode=OAutomMode.step, clock=FakeClock())
     flow = Flow('etl', app=app)

@@ -3,6 +3,8 @@ import logging
 import math
 import threading
 
+import pytest
+
 from oautom.clock import Clock, FakeClock
 from oautom.loop import Loop
 
@@ -54,3 +56,19 @@ def test_nobody_loops_so_rings_are_not_kept():
     for _ in range(1000):
         loop.ring()
     assert loop._doorbell.empty()  # pylint: disable=protected-access
+
+
+def test_an_engine_thread_that_cannot_start_leaves_the_loop_stopped(monkeypatch):
+    loop = Loop(tick=lambda: None if loop.stopping else math.inf, clock=Clock())
+    start = threading.Thread.start
+
+    def at_the_thread_limit(thread):
+        if thread.name == 'oautom-engine':
+            raise RuntimeError("can't start new thread")
+        start(thread)
+    monkeypatch.setattr(threading.Thread, 'start', at_the_thread_limit)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        loop.start(background=True)
+    monkeypatch.undo()
+    loop.start(background=True)  # not "already running"
+    assert loop.stop() and not loop.stop()
