@@ -7,6 +7,7 @@ sleeps for long: tests wait on real things with short polls and a deadline, and
 every call that could hang on a bug runs in a helper thread with a deadline.
 """
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -25,7 +26,8 @@ from helpers import Scripted, states, tick_until_ended
 from oautom import (ExecutionState, Flow, FlowIntegrityError, InvalidParamsError, OAutom,
                     OAutomError, OAutomMode, UnknownFlowError, VectAlreadyRunningException,
                     PythonExecution, Vect, VectState)
-from oautom.clock import Clock, FakeClock
+from oautom.clock import FakeClock
+from oautom import due
 from oautom.due import FIRST_CHECK_GRACE
 from oautom.loop import Loop
 
@@ -419,16 +421,20 @@ def test_a_stop_that_races_a_run_neither_hangs_nor_is_lost(background_app, monke
     flow = one_step_flow(app, script=[False], poll_interval=0.02)
     vect = app.start('etl')
     ring = Loop.ring
+    requested, started = threading.Event(), threading.Event()
 
-    def ring_late(loop):  # as if the stopping thread lost the CPU right after its request
+    def ring_late(loop):  # as if the stopping thread lost the CPU right after its request...
         if threading.current_thread().name == 'stopper':
-            time.sleep(0.05)
+            requested.set()
+            started.wait(DEADLINE)  # ...until run() has started the engine, and step 'a'
+            wait_until(lambda: states(vect) == {'a': 'running'})
         ring(loop)
     monkeypatch.setattr(Loop, 'ring', ring_late)
     stopper = threading.Thread(target=app.stop, name='stopper', daemon=True)
     stopper.start()
-    time.sleep(0.01)
+    assert requested.wait(DEADLINE)
     app.run()  # starts while that stop() is under way
+    started.set()
     stopper.join(DEADLINE)
     assert not stopper.is_alive()  # it used to wait forever for a loop it had not stopped
     assert vect.wait(DEADLINE) and vect.state is VectState.cancelled
@@ -456,6 +462,7 @@ def test_stop_in_step_mode_cancels_running_vects_at_once():
 CTRL_C_SCRIPT = '''
 import os, signal, subprocess, sys
 from oautom import BashExecution, Flow, OAutom
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the tests run as a `cmd &`
 if sys.argv[1:] == ['during-popen']:  # Ctrl-C lands just as the step's shell is started
     class Popen(subprocess.Popen):
         def __init__(self, *args, **options):
@@ -490,6 +497,10 @@ def run_ctrl_c_script(tmp_path, *args):
                            and pid_file.read_text().strip())
                 process.send_signal(signal.SIGINT)
             stdout, stderr = process.communicate(timeout=DEADLINE)
+        except BaseException:  # the app did not stop: leave no shell behind either
+            with contextlib.suppress(ValueError, OSError):
+                os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+            raise
         finally:
             process.kill()
     wait_until(lambda: pid_file.exists() and pid_file.read_text().strip())
@@ -716,9 +727,7 @@ def test_callbacks_run_with_no_lock_held_so_they_may_call_the_app(background_app
 def test_every_subscriber_sees_the_vect_start_before_its_steps(background_app):
     app = background_app()
     one_step_flow(app)
-    caller = threading.current_thread()
     received = []
-    app.subscribe(lambda event: time.sleep(0.2) if threading.current_thread() is caller else None)
     app.subscribe(received.append)
     app.run()
     vect = app.start('etl')
@@ -968,16 +977,12 @@ def test_the_loop_checks_a_step_that_will_not_wake_it_at_once_and_one_that_will_
         assert clock.monotonic() == pytest.approx(waited)  # never poll_interval: 60
 
 
-class PatientClock(Clock):
-    """Real time, but every timed wait of the loop lasts 400 times longer (the 5 ms grace,
-    2 s): a test may then count on a quick thread finishing within it."""
-
-    def wait(self, doorbell, timeout):
-        super().wait(doorbell, None if timeout is None else timeout * 400)
-
-
-def test_a_python_step_that_ends_within_the_grace_is_checked_once_when_it_wakes_the_loop():
-    app = OAutom(mode=OAutomMode.foreground, clock=PatientClock())
+def test_a_python_step_that_ends_within_the_grace_is_checked_once_when_it_wakes_the_loop(
+        monkeypatch):
+    # A grace long enough for its thread however busy the machine is: counted from run(),
+    # 5 ms could be over before the tick that called run() even ends.
+    monkeypatch.setattr(due, 'FIRST_CHECK_GRACE', DEADLINE)
+    app = OAutom(mode=OAutomMode.foreground)
     checks = []
 
     class Counted(PythonExecution):

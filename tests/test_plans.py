@@ -212,6 +212,7 @@ def test_repr_says_when_it_fires(app):
 CTRL_C_WITH_A_PLAN = '''
 import os, signal, threading
 from oautom import Flow, OAutom, PythonExecution
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the tests run as a `cmd &`
 app = OAutom()
 PythonExecution('a', Flow('etl', app=app), function=lambda ctx: None)
 app.plan('etl', hours=1)

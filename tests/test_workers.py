@@ -36,9 +36,9 @@ def test_a_job_runs_in_a_daemon_thread_named_after_it():
 def test_an_idle_worker_is_reused_and_named_idle_again():
     pool = Workers()
     first, _ = run_and_wait(pool)
-    for _ in range(100):  # the worker goes idle just after its job: give it a moment
-        if first.name.startswith('oautom-worker-'):
-            break
+    for _ in range(400):  # the worker goes idle just after its job: give it a moment
+        if pool._free:  # pylint: disable=protected-access
+            break  # idle (it renamed itself before it said so)
         threading.Event().wait(0.005)
     second, _ = run_and_wait(pool)
     assert second is first and first.name == 'oautom-worker-1'
