@@ -33,6 +33,7 @@ import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from graphlib import TopologicalSorter
+from pathlib import Path
 from queue import SimpleQueue
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -202,7 +203,7 @@ def hand_off_latency(mode, n, directory):
         graph[f'watch{i}'] = [f'shell{i}']
         previous = [f'watch{i}']
     run_oautom(mode, graph, make_step)
-    ended = [int(open(f'{directory}/shell{i}', encoding='ascii').read()) for i in range(n)]
+    ended = [int(Path(directory, f'shell{i}').read_text(encoding='ascii')) for i in range(n)]
     return statistics.median(b - a for a, b in zip(ended, started_at))
 
 

@@ -18,6 +18,7 @@ Waiting for a real process is a short poll against a deadline, never a long slee
 """
 import contextlib
 import copy
+import errno
 import os
 import pty
 import re
@@ -108,6 +109,19 @@ def fixture_background_app():
     app.run()
     yield app
     app.stop()
+
+
+@pytest.fixture(name='own_shells')
+def fixture_own_shells(tmp_path, monkeypatch):
+    """Shells of this test only, whose folder is made in the temporary folder this fixture
+    returns: what they leave behind shows there, and nothing another test left does."""
+    temporary = tmp_path / 'tmp'
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', str(temporary))
+    shells = shell.LiveShells()
+    monkeypatch.setattr(bash_execution, 'LIVE', shells)
+    yield temporary
+    shells.kill_all()
 
 
 @pytest.fixture(name='leftovers')
@@ -243,19 +257,20 @@ def test_a_missing_cwd_fails_the_step_not_the_engine(tmp_path):
     assert 'is not a directory' in step_status(vect)['error']
 
 
-def test_a_finished_step_leaves_no_temporary_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
-    run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"')
-    assert not list(tmp_path.iterdir())
+def test_a_finished_step_leaves_no_temporary_file(own_shells):
+    run_command('echo hi; echo oops >&2; echo "rows=3" >> "$OAUTOM_OUTPUT"')
+    [folder] = own_shells.iterdir()  # the shells' folder, made at the first start
+    assert not list(folder.iterdir())
 
 
-def test_a_step_that_cannot_start_leaves_no_temporary_file(tmp_path, monkeypatch):
-    temporary = tmp_path / 'tmp'
-    temporary.mkdir()
-    monkeypatch.setattr(tempfile, 'tempdir', str(temporary))
-    vect = run_command('true', cwd='/nonexistent/oautom-test-dir')
-    assert vect.state is VectState.failed
-    assert not list(temporary.iterdir())
+def test_a_step_whose_shell_cannot_start_leaves_no_temporary_file(own_shells, monkeypatch):
+    def cannot_fork(*_args, **_options):
+        raise OSError(errno.EAGAIN, 'Resource temporarily unavailable')
+    monkeypatch.setattr(subprocess, 'Popen', cannot_fork)
+    vect = run_command('true')
+    assert 'the command could not be started' in step_status(vect)['error']
+    [folder] = own_shells.iterdir()  # its stdout and stderr files were made, then removed
+    assert not list(folder.iterdir())
 
 
 def test_a_non_string_env_value_is_refused_at_construction_with_its_fix():
@@ -497,7 +512,8 @@ def test_the_log_of_a_timed_out_step_is_complete_when_the_vect_ends():
 
 
 def test_the_log_of_a_cancelled_step_is_complete_and_its_files_gone_when_the_vect_ends(
-        background_app, tmp_path):
+        background_app, tmp_path, monkeypatch):
+    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', DEADLINE)  # however busy the machine
     for attempt in range(3):  # its thread races the engine: try it a few times
         ready = tmp_path / f'ready{attempt}'
         flow = Flow(f'bash{attempt}', app=background_app)
@@ -796,7 +812,7 @@ def test_a_finished_step_leaves_nothing_it_wrote_behind():
         [False, False, False]
 
 
-def test_a_process_that_escaped_a_step_never_writes_into_a_later_step(tmp_path):
+def test_a_process_that_escaped_a_step_never_writes_into_a_later_step(tmp_path, own_shells):
     away, done = tmp_path / 'away', tmp_path / 'done'
     escaped = run_command(  # its child leaves the step's group, then outlives the step
         f'setsid sh -c \'touch "{away}"; sleep 0.2; echo LEAK; '

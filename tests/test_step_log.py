@@ -1,4 +1,5 @@
 """A step log keeps the last LOG_LIMIT characters, with a marker where it was cut."""
+import sys
 import threading
 
 from oautom.step_log import LOG_LIMIT, SLACK, StepLog
@@ -37,6 +38,27 @@ def test_concurrent_writers_lose_nothing_under_the_limit():
     for thread in threads:
         thread.join()
     assert log.text() == 'z' * 4000
+
+
+def test_concurrent_writers_past_the_limit_keep_exactly_the_limit_and_count_the_rest():
+    log, line = StepLog(), 'x' * 99 + '\n'
+    writes = 4 * LOG_LIMIT // len(line) // 4  # together, past the limit some 25 times
+    threads = [threading.Thread(target=lambda: [log.write(line) for _ in range(writes)])
+               for _ in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: races show
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    marker, kept = log.text().split('\n', 1)
+    dropped = 4 * writes * len(line) - LOG_LIMIT
+    assert marker == (f'[... {dropped} earlier characters dropped: a step keeps the last '
+                      f'{LOG_LIMIT} ...]')
+    assert len(kept) == LOG_LIMIT and set(kept.splitlines()[1:]) == {line[:-1]}
 
 
 def test_small_writes_after_a_big_one_keep_the_exact_tail_in_bounded_memory():
