@@ -1,5 +1,6 @@
 """The benchmark's workloads still run (tiny N, no timing checked: `make bench` measures)."""
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,14 @@ def test_the_switch_cost_script_prints_warm_and_switched_ticks_then_round_trips(
     assert all('µs of engine CPU a tick' in line for line in lines[:2])
     assert "µs with oautom's workers and doorbell;" in lines[2]
     assert "µs with the floor's ThreadPoolExecutor and done-callback" in lines[2]
+
+
+def test_the_lean_engine_runs_a_chain_and_prints_it_beside_the_floor_and_oautom():
+    done = subprocess.run([sys.executable, str(BENCHMARKS / 'lean_engine.py'), '20'],
+                          capture_output=True, text=True, timeout=60, check=True)
+    lines = done.stdout.splitlines()
+    assert [line[:12].strip() for line in lines] == ['floor', 'lean engine', 'oautom']
+    assert all(re.search(r'\d µs a step  \d+\.\d\d of the floor$', line) for line in lines)
 
 
 @pytest.fixture(name='bench')
