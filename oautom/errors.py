@@ -6,6 +6,7 @@ learner can act on. All of them derive from `OAutomError`, so
 built-in error where that is what the caller would naturally catch:
 an unknown flow is a `KeyError`, a bad schedule or bad params a `ValueError`.
 """
+import threading
 
 
 class OAutomError(Exception):
@@ -45,3 +46,11 @@ class InvalidScheduleError(OAutomError, ValueError):
 
 class InvalidParamsError(OAutomError, ValueError):
     """A param the flow does not declare, or a value that does not convert."""
+
+
+def is_ctrl_c(error):
+    """True if `error` is a Ctrl-C: a KeyboardInterrupt in the main thread, where signals
+    arrive. A Ctrl-C is meant for the engine, which stops (loop.py), and never fails a step;
+    a KeyboardInterrupt in any other thread can only come from a step's own code."""
+    return isinstance(error, KeyboardInterrupt) and \
+        threading.current_thread() is threading.main_thread()

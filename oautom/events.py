@@ -22,6 +22,8 @@ import threading
 from collections import deque
 from time import monotonic
 
+from .errors import is_ctrl_c
+
 logger = logging.getLogger('oautom')
 
 _BAD_STATES = ('failed', 'upstream_failed')
@@ -94,9 +96,9 @@ class Subscribers:
                     continue
                 try:
                     callback(event)
-                except KeyboardInterrupt:  # a Ctrl-C is meant for the engine
-                    raise
-                except BaseException:  # pylint: disable=broad-exception-caught
+                except BaseException as error:  # pylint: disable=broad-exception-caught
+                    if is_ctrl_c(error):
+                        raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
                     # end the engine's thread
                     logger.exception('event callback %r failed; it keeps receiving events',

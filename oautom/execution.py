@@ -9,7 +9,8 @@ over:
     check() raises SkipExecution -> the step is skipped
     check() raises anything else -> the attempt failed (maybe retried)
 
-(`run()` may raise too, with the same meaning.)
+(`run()` may raise too, with the same meaning. "Anything else" means any
+BaseException, asyncio's CancelledError say, but a Ctrl-C: see errors.py.)
 
 `cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`).
 
@@ -40,7 +41,7 @@ import math
 import sys
 import weakref
 
-from .errors import FlowIntegrityError
+from .errors import FlowIntegrityError, is_ctrl_c
 from .names import check_name
 from .rules import TRIGGER_RULES
 
@@ -64,7 +65,9 @@ def describe(error):
         return f'the step called sys.exit({error.code}); raise an exception to fail a step'
     try:
         text = str(error)
-    except Exception:  # pylint: disable=broad-exception-caught
+    except BaseException as trouble:  # pylint: disable=broad-exception-caught
+        if is_ctrl_c(trouble):
+            raise
         text = '(its message could not be shown: its __str__ raised)'
     if isinstance(error, (StepFailed, SkipExecution)):
         return text

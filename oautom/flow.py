@@ -38,7 +38,8 @@ class Flow:
 
     def execution(self, name):
         """The step called `name`."""
-        step = self._executions.get(name) if isinstance(name, str) else None  # ['a']: no key
+        # Names are text: a list is no dict key, and looking one up would raise TypeError
+        step = self._executions.get(name) if isinstance(name, str) else None
         if step is None:
             raise UnknownExecutionError(
                 f'flow {self.name!r} has no step {name!r}; its steps are: '

@@ -90,9 +90,10 @@ class Loop:
         if background:
             try:
                 self._thread.start()
-            except BaseException:  # no thread to be had (a process at its limit): not running
+            except RuntimeError:  # no thread to be had (a process at its limit): not running
                 with self._lock:
                     self._thread = None
+                    self._done.set()  # a stop() made meanwhile must not wait for it
                 raise
         else:
             self._run_until_ctrl_c()

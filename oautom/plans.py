@@ -24,7 +24,7 @@ In each tick the app asks its plans to start the flows that are due
 import logging
 import math
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
@@ -59,8 +59,10 @@ class Plan:
     def next_after(self, moment):
         """The first firing strictly after the naive local datetime `moment` (reads no clock)."""
         if not isinstance(moment, datetime):
+            hint = ('; make one with datetime.combine(day, time())' if isinstance(moment, date)
+                    else '')
             raise OAutomError(f'plan.next_after takes a datetime, not {type(moment).__name__} '
-                              f'{moment!r}; make one with datetime.combine(day, time())')
+                              f'{moment!r}{hint}')
         seconds = self._first_after(moment.timestamp())
         # A datetime shows microseconds: a firing less than one after `moment` shows as
         # `moment` itself (next_after(plan.next_run) would return next_run). Skip it.

@@ -24,6 +24,11 @@ made yet, which a command that has outputs creates by appending to it. Each
 shell gets new names, never used before: a process that escaped a step's
 group (setsid) and still writes to its old files can never write into
 another step's log or outputs.
+
+A process made by os.fork() starts afresh, with a folder of its own and none
+of its parent's shells. One that ends with os._exit(), as multiprocessing's
+children do, runs no atexit: it leaves its folder behind (empty, if its
+steps have ended).
 """
 import atexit
 import itertools
@@ -239,6 +244,6 @@ class LiveShells:
 
 LIVE = LiveShells()
 atexit.register(LIVE.kill_all)
-# A process made by os.fork() starts afresh: a folder and file names of its own, and none of
-# its parent's shells, which its exit must not kill.
+# A process made by os.fork() starts afresh, as if new (see the module docstring): its exit
+# must not kill its parent's shells, nor its steps write into its parent's files.
 os.register_at_fork(after_in_child=LIVE.__init__)

@@ -7,10 +7,12 @@ holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`,
 but for its log, which the step's own threads write too.
 """
 import logging
+import os
 import threading
 import traceback
 from types import MappingProxyType
 
+from .errors import is_ctrl_c
 from .execution import SkipExecution, StepFailed, describe, per_run_copy
 from .rules import decide
 from .states import ENDED, FAILED, STATES
@@ -22,6 +24,10 @@ SLOW_RUN_SECONDS = 0.5  # a run() slower than this blocked the whole engine
 
 NO_OUTPUTS = MappingProxyType({})  # shared until a step publishes: 10,000 steps, no 10,000 {}
 _NEW_LOG = threading.Lock()  # a step's first log line may come from any of its threads
+# Taken across os.fork(), as concurrent.futures does with its own lock: a child process must
+# not start with it held by a thread that only its parent has.
+os.register_at_fork(before=_NEW_LOG.acquire, after_in_parent=_NEW_LOG.release,
+                    after_in_child=_NEW_LOG.release)
 
 
 class StepRun:  # pylint: disable=too-many-instance-attributes
@@ -118,9 +124,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.instance.run(context)
         except SkipExecution as signal:
             return self._skipped(signal)
-        except KeyboardInterrupt:  # a Ctrl-C is meant for the engine: it stops (loop.py)
-            raise
         except BaseException as error:  # pylint: disable=broad-exception-caught
+            if is_ctrl_c(error):
+                raise
             # Whatever else the step raises fails only its step: SystemExit and asyncio's
             # CancelledError too, which are no Exceptions and would end the engine's thread.
             return None, error
@@ -139,9 +145,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             finished = bool(self.instance.check())  # bool() too may run user code
         except SkipExecution as signal:
             return self._skipped(signal)
-        except KeyboardInterrupt:  # as in start_attempt
-            raise
         except BaseException as error:  # pylint: disable=broad-exception-caught
+            if is_ctrl_c(error):  # as in start_attempt
+                raise
             return None, error
         if not finished:
             return None, None
@@ -181,9 +187,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Ask the running copy to stop; an error in cancel() is logged, not raised."""
         try:
             self.instance.cancel()
-        except KeyboardInterrupt:  # as in start_attempt
-            raise
         except BaseException as error:  # pylint: disable=broad-exception-caught
+            if is_ctrl_c(error):  # as in start_attempt
+                raise
             self.write_log(f'[cancel() failed: {describe(error)}]\n')
 
     def __repr__(self):

@@ -379,9 +379,12 @@ def test_background_runs_a_vect_started_after_run(background_app):
     assert vect.wait(timeout=DEADLINE) and vect.state is VectState.success
 
 
-def test_a_step_raising_a_base_exception_fails_and_the_engine_thread_goes_on(background_app):
+@pytest.mark.parametrize('error', [asyncio.CancelledError, KeyboardInterrupt])
+def test_a_step_raising_a_base_exception_fails_and_the_engine_thread_goes_on(background_app,
+                                                                             error):
     app = background_app()
-    one_step_flow(app, 'cancelled', script=[asyncio.CancelledError()])  # no Exception
+    # No Exception; and a KeyboardInterrupt outside the main thread is no Ctrl-C: the step's
+    one_step_flow(app, 'cancelled', script=[error()])
     one_step_flow(app, 'other', script=[False, True], poll_interval=0.01)
     app.run()
     first = app.start('cancelled')
@@ -992,7 +995,9 @@ def test_a_python_step_that_ends_within_the_grace_is_checked_once_when_it_wakes_
     Counted('quick', Flow('etl', app=app), function=lambda context: time.sleep(0.05),
             poll_interval=60)
     vect = app.start('etl')
+    began = time.monotonic()
     app.run()
+    assert time.monotonic() - began < DEADLINE / 2  # the wake ended the wait, not the grace
     assert vect.state is VectState.success
     assert checks == ['quick']  # not an early check before its thread ran, then another
 

@@ -729,7 +729,7 @@ def test_exiting_right_after_stop_leaves_no_temporary_file_and_no_traceback(tmp_
 
 
 FORK_THEN_RUN = '''
-import faulthandler, os, sys
+import faulthandler, os, sys, time
 from oautom import BashExecution, Flow, OAutom, OAutomMode, PythonExecution
 
 def run_one_flow():
@@ -747,7 +747,7 @@ BashExecution('long', Flow('g', app=parent), command='echo from-parent; sleep 0.
 parent.run()
 running = parent.start('g')
 while running.status()['executions'][0]['state'] != 'running':
-    pass
+    time.sleep(0.001)
 pid = os.fork()  # as multiprocessing does on Linux
 if pid == 0:
     faulthandler.dump_traceback_later(5, exit=True)  # a hang shows, and ends

@@ -130,7 +130,8 @@ def cancelled(_event):
 
 
 @pytest.mark.parametrize('callback', [lambda received: sys.exit('bye'), cancelled])
-def test_a_callback_calling_sys_exit_is_logged_and_the_others_still_receive(caplog, callback):
+def test_a_callback_raising_sys_exit_or_any_base_exception_is_logged_and_others_receive(
+        caplog, callback):
     subscribers, seen = Subscribers(), []
     subscribers.subscribe(callback)
     subscribers.subscribe(seen.append)

@@ -72,3 +72,25 @@ def test_an_engine_thread_that_cannot_start_leaves_the_loop_stopped(monkeypatch)
     monkeypatch.undo()
     loop.start(background=True)  # not "already running"
     assert loop.stop() and not loop.stop()
+
+
+def test_a_stop_made_while_the_engine_thread_fails_to_start_does_not_wait_for_it(monkeypatch):
+    loop = Loop(tick=lambda: None if loop.stopping else math.inf, clock=Clock())
+    start, stopped = threading.Thread.start, []
+
+    def stopped_meanwhile(thread):
+        if thread.name != 'oautom-engine':
+            return start(thread)
+        stopper = threading.Thread(target=lambda: stopped.append(loop.stop()), daemon=True)
+        start(stopper)  # it finds the thread about to start, and waits for its end
+        stopper.join(0.1)
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr(threading.Thread, 'start', stopped_meanwhile)
+    with pytest.raises(RuntimeError):
+        loop.start(background=True)
+    monkeypatch.undo()
+    for _ in range(400):  # the stopper returns once the loop has given up
+        if stopped:
+            break
+        threading.Event().wait(0.005)
+    assert stopped == [True]

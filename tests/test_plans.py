@@ -77,6 +77,9 @@ def test_next_after_takes_a_datetime_and_says_so(app):
                                           r'datetime.date\(2026, 1, 1\); make one with '
                                           r'datetime.combine\(day, time\(\)\)'):
         plan.next_after(date(2026, 1, 1))
+    with pytest.raises(OAutomError, match=r"^plan.next_after takes a datetime, not str "
+                                          r"'2026-01-01'$"):
+        plan.next_after('2026-01-01')
 
 
 def test_a_cron_plan_fires_on_its_expression(app):

@@ -42,9 +42,9 @@ def test_concurrent_writers_lose_nothing_under_the_limit():
 
 def test_concurrent_writers_past_the_limit_keep_exactly_the_limit_and_count_the_rest():
     log, line = StepLog(), 'x' * 99 + '\n'
-    writes = 4 * LOG_LIMIT // len(line) // 4  # together, past the limit some 25 times
+    writes = LOG_LIMIT // len(line)  # each thread writes a whole log's worth: together, four
     threads = [threading.Thread(target=lambda: [log.write(line) for _ in range(writes)])
-               for _ in range(4)]
+               for _ in range(4)]  # so the oldest text is dropped some 24 times (every SLACK)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # threads switch as often as they can: races show
     try:

@@ -494,15 +494,17 @@ class Exits(Scripted):
 
 
 # What a step raises that is not an Exception still fails only the step, never the engine
-NOT_EXCEPTIONS = [(SystemExit(2), 'sys.exit(2)'), (asyncio.CancelledError(), 'CancelledError'),
-                  (Abort('stop here'), 'Abort: stop here')]
+# (made anew for each test: a raised exception keeps its traceback)
+NOT_EXCEPTIONS = [(lambda: SystemExit(2), 'sys.exit(2)'),
+                  (asyncio.CancelledError, 'CancelledError'),
+                  (lambda: Abort('stop here'), 'Abort: stop here')]
 
 
 @pytest.mark.parametrize('error, shown', NOT_EXCEPTIONS)
 @pytest.mark.parametrize('where', ['run', 'check'])
 def test_sys_exit_or_any_base_exception_in_a_step_fails_the_step_not_the_engine(
         app, flow, where, error, shown):
-    Exits('exits', flow, where, error)
+    Exits('exits', flow, where, error())
     Scripted('fine', flow)
     vect = app.start('etl')
     tick_until_ended(app, vect)
@@ -513,7 +515,7 @@ def test_sys_exit_or_any_base_exception_in_a_step_fails_the_step_not_the_engine(
 @pytest.mark.parametrize('error, shown', NOT_EXCEPTIONS)
 def test_sys_exit_or_any_base_exception_in_cancel_does_not_stop_the_cancellation(
         app, flow, error, shown):
-    Exits('exits', flow, 'cancel', error, timeout=5)
+    Exits('exits', flow, 'cancel', error(), timeout=5)
     vect = app.start('etl')
     app.tick()
     app.clock.advance(5)
