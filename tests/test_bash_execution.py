@@ -162,6 +162,9 @@ print(vect.status()['executions'][0]['error'])
 '''
 
 
+# Python 3.12 and later warn of a fork in a process with threads (the suite's workers): the
+# child only execs, which is safe.
+@pytest.mark.filterwarnings('ignore:This process .* is multi-threaded:DeprecationWarning')
 def test_a_command_that_asks_the_terminal_fails_at_once_instead_of_hanging():
     # The app runs with a terminal (a pseudo-terminal, as in an interactive shell); the
     # command has none, so its read fails, where it used to be stopped until its timeout.
@@ -760,7 +763,9 @@ print('parent', running.state.value, running.log('long').splitlines()[1])
 
 
 def test_a_forked_process_runs_flows_of_its_own_and_its_exit_leaves_its_parents_alone():
-    done = subprocess.run([sys.executable, '-c', FORK_THEN_RUN], capture_output=True, text=True,
+    # -W: Python 3.12 and later warn of a fork in a process with threads, which this tests
+    done = subprocess.run([sys.executable, '-W', 'ignore::DeprecationWarning', '-c',
+                           FORK_THEN_RUN], capture_output=True, text=True,
                           timeout=30, env={**os.environ, 'PYTHONPATH': str(REPO)}, check=False)
     assert done.stdout == 'child success\nparent success from-parent\n', done.stderr
 
