@@ -1,8 +1,9 @@
-"""An experiment, not oautom: the least engine that runs W1 the way the contract asks.
+"""An experiment, not oautom: the smallest engine that runs W1 the way the contract asks.
 
 `python3 benchmarks/lean_engine.py [N]` runs a chain of N no-op steps three
-ways, interleaved in one process, and prints the medians of 7 runs per step:
-the graphlib floor of bench.py, this lean engine, and oautom itself.
+ways, interleaved in one process, and prints each one's time per step, the
+median of 7 runs: the graphlib floor of measure.py, this lean engine, and
+oautom itself.
 
 The lean engine does per step what oautom must do for a chain of Python
 steps, through oautom's own PythonExecution, workers, per-run copy, trigger
@@ -11,13 +12,14 @@ context; a `running` and a `success` event, each a dict with its
 `datetime.now()`, recorded with the state under a lock (for status readers);
 the downstream step's trigger rule from the counts of its upstream ends; the
 wake from the step's thread through a locked list and a doorbell; a look at
-the `oautom` logger's level; and the loop's question "how long may I sleep?"
-before each wait. It leaves out what a chain does not exercise: polls,
-timeouts and retries (the heap of due times), max_parallel, plans, several
-vects, cancel requests, the report of a slow run(), subscribers and history.
+the `oautom` logger's level; and a timed wait until the first check of the
+step it started. It leaves out what a chain does not use (polls, timeouts
+and retries, max_parallel, plans, several vects, cancel requests,
+subscribers and history) and the report of a slow run().
 
 It shows where the W1 gap comes from (see README.md): a lean engine with the
-same per-step duties runs near 1.4 times the floor, oautom near 2.4.
+same per-step duties runs at about 1.1 - 1.3 times the floor, oautom at
+about 1.9 - 2.4.
 """
 import datetime
 import logging
@@ -88,7 +90,7 @@ class LeanEngine:  # pylint: disable=too-many-instance-attributes
         with self.woken_lock:
             first = not self.woken
             self.woken.append(run)
-        if first:
+        if first:  # later wakes ride on this ring: the next tick takes them all
             self.doorbell.put(True)
 
     def set_state(self, run, state, message):
@@ -132,10 +134,11 @@ class LeanEngine:  # pylint: disable=too-many-instance-attributes
             run.instance.run(Context(run, self))
             self.started.append(run)
             self.first_check_at = min(self.first_check_at, time.monotonic() + FIRST_CHECK_GRACE)
-        logger.isEnabledFor(logging.INFO)  # would the logger print these events?
+        logger.isEnabledFor(logging.INFO)  # asked for its cost, as oautom asks at every tick
 
     def seconds_to_sleep(self):
-        """None once every step has ended; else until the first check of a step started."""
+        """None once every step has ended; 0 if a step is ready; else the seconds until the
+        first check of a started step is due."""
         if not self.unfinished:
             return None
         return 0.0 if self.ready else max(0.0, self.first_check_at - time.monotonic())
@@ -152,7 +155,7 @@ class LeanEngine:  # pylint: disable=too-many-instance-attributes
                     self.doorbell.get(timeout=None if sleep == math.inf else sleep)
                 except queue.Empty:
                     pass
-            while not self.doorbell.empty():
+            while not self.doorbell.empty():  # one tick answers every ring so far
                 self.doorbell.get()
 
 

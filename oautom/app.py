@@ -83,7 +83,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def flow(self, name):
         """The flow called `name`."""
         with self._lock:
-            # Names are text: a list is no dict key, and looking one up would raise TypeError
+            # Names are strings; anything else is unknown (a list cannot be a dict key:
+            # looking one up would raise TypeError)
             flow = self._flows.get(name) if isinstance(name, str) else None
             known = ', '.join(self._flows) or 'none yet'
         if flow is None:

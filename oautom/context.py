@@ -92,7 +92,8 @@ class Ancestry:
         """The StepRun called `name`, or None."""
         if self._by_name is None:  # two threads may both make it: they make the same
             self._by_name = {run.step.name: run for run in self._runs}
-        # Names are text: a list is no dict key, and looking one up would raise TypeError
+        # Names are strings; anything else is unknown (a list cannot be a dict key: looking
+        # one up would raise TypeError)
         return self._by_name.get(name) if isinstance(name, str) else None
 
     def is_upstream(self, ancestor, run):

@@ -49,8 +49,11 @@ class InvalidParamsError(OAutomError, ValueError):
 
 
 def is_ctrl_c(error):
-    """True if `error` is a Ctrl-C: a KeyboardInterrupt in the main thread, where signals
-    arrive. A Ctrl-C is meant for the engine, which stops (loop.py), and never fails a step;
-    a KeyboardInterrupt in any other thread can only come from a step's own code."""
+    """True if `error` is taken for a Ctrl-C: a KeyboardInterrupt in the main thread, where
+    signals arrive. It goes on to whoever called app.run() or app.tick(), and never fails a
+    step. (In foreground mode, loop.py catches a real Ctrl-C first: it cancels the steps,
+    then raises.) A KeyboardInterrupt in any other thread can only come from user code, a
+    step or an event callback, and fails only that step or callback. So a step that raises
+    KeyboardInterrupt itself, in the main thread (foreground or step mode), stops the app."""
     return isinstance(error, KeyboardInterrupt) and \
         threading.current_thread() is threading.main_thread()

@@ -6,7 +6,8 @@
 A vect records each event in `vect.events`; each tick posts the new ones to
 the app's `Subscribers` (your own callback, or, once they are built, the
 command line's progress and the HTTP event stream) and the `oautom` logger.
-Callbacks run outside every lock, and one that raises is logged and ignored:
+Callbacks run outside every lock, and one that raises (anything but a
+Ctrl-C: see errors.py) is logged and ignored:
 a broken listener must never stop the engine. They run in the thread that
 ticks, one after another, so a slow one slows the engine down (a delivery
 longer than SLOW_DELIVERY_SECONDS is reported): hand slow work to a thread
@@ -100,7 +101,7 @@ class Subscribers:
                     if is_ctrl_c(error):
                         raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
-                    # end the engine's thread
+                    # end the thread that ticks
                     logger.exception('event callback %r failed; it keeps receiving events',
                                      callback)
         took = monotonic() - began

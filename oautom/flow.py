@@ -38,7 +38,8 @@ class Flow:
 
     def execution(self, name):
         """The step called `name`."""
-        # Names are text: a list is no dict key, and looking one up would raise TypeError
+        # Names are strings; anything else is unknown (a list cannot be a dict key: looking
+        # one up would raise TypeError)
         step = self._executions.get(name) if isinstance(name, str) else None
         if step is None:
             raise UnknownExecutionError(

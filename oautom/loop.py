@@ -90,10 +90,10 @@ class Loop:
         if background:
             try:
                 self._thread.start()
-            except RuntimeError:  # no thread to be had (a process at its limit): not running
+            except RuntimeError:  # the system would not start a thread: the loop is not running
                 with self._lock:
                     self._thread = None
-                    self._done.set()  # a stop() made meanwhile must not wait for it
+                    self._done.set()  # a stop() called meanwhile must not wait for a thread
                 raise
         else:
             self._run_until_ctrl_c()

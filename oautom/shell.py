@@ -25,10 +25,11 @@ shell gets new names, never used before: a process that escaped a step's
 group (setsid) and still writes to its old files can never write into
 another step's log or outputs.
 
-A process made by os.fork() starts afresh, with a folder of its own and none
-of its parent's shells. One that ends with os._exit(), as multiprocessing's
-children do, runs no atexit: it leaves its folder behind (empty, if its
-steps have ended).
+A process made by os.fork() starts afresh: it makes a folder of its own at
+its first shell, and has none of its parent's shells. One that ends with
+os._exit(), as multiprocessing's children do, runs no atexit functions: its
+folder stays behind (empty, if its steps have ended), and its shells still
+running are not killed.
 """
 import atexit
 import itertools

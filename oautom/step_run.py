@@ -128,7 +128,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if is_ctrl_c(error):
                 raise
             # Whatever else the step raises fails only its step: SystemExit and asyncio's
-            # CancelledError too, which are no Exceptions and would end the engine's thread.
+            # CancelledError too, which do not derive from Exception, and would otherwise end
+            # the engine's thread.
             return None, error
         took = clock.monotonic() - began
         if took > SLOW_RUN_SECONDS:  # the whole engine waited: say so, where it shows
