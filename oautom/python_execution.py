@@ -7,12 +7,15 @@ then reports: a returned dict (or any mapping, such as an ancestor's outputs
 from `context.outputs`) becomes the outputs, any other value that is
 not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
 and any other exception fails it (its thread puts the traceback in the log).
+The function takes the context as its one argument: a function that cannot
+(no parameter, or Airflow's `**context`) is refused when the step is built.
 
 The thread is a daemon: it never keeps the process alive at exit. And since a
 thread cannot be killed, a timed-out or cancelled PythonExecution is
 abandoned, not stopped: its function runs on, but the vect has dropped this
 per-run copy, so whatever it returns is ignored.
 """
+import inspect
 import traceback
 from collections.abc import Mapping
 from functools import partial
@@ -31,6 +34,7 @@ class PythonExecution(Execution):
         if not callable(function):  # checked before the step joins its flow
             raise FlowIntegrityError(f'step {name!r}: function must be callable, '
                                      f'not {type(function).__name__} {function!r}')
+        _check_it_takes_a_context(name, function)
         self.function = function
         super().__init__(name, flow, **step_options)
 
@@ -64,3 +68,25 @@ class PythonExecution(Execution):
         finally:
             self._finished = True
             context.wake()
+
+
+def _check_it_takes_a_context(name, function):
+    """Refuse, when the step is built, a function that cannot be called as function(context):
+    found at run time, the mistake would fail the step only once the flow got that far."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # some built-in functions tell nothing: tried at run time
+        return
+    try:
+        signature.bind(None)
+    except TypeError:
+        label = getattr(function, '__name__', type(function).__name__)
+        keywords_only = all(parameter.kind in (parameter.KEYWORD_ONLY, parameter.VAR_KEYWORD)
+                            for parameter in signature.parameters.values())
+        how = ('; oautom passes the context as one argument, not as keywords as Airflow does'
+               if keywords_only and signature.parameters else '')
+        fix = 'lambda context: ...' if label == '<lambda>' else f'def {label}(context): ...'
+        raise FlowIntegrityError(
+            f'step {name!r}: function {label}{signature} cannot be called as '
+            f'function(context), which is how oautom calls it{how}; write {fix} (the '
+            'context gives params, outputs and log)') from None

@@ -17,6 +17,7 @@ These tests run real threads and read as its contract (API.md, section 2):
 Functions that must block wait on a threading.Event that the test releases,
 with a deadline, so a broken engine fails a test instead of hanging it.
 """
+import functools
 import json
 import os
 import subprocess
@@ -404,3 +405,36 @@ def test_a_function_that_never_returns_does_not_keep_the_process_alive():
 def test_a_function_that_is_not_callable_is_refused_at_construction(function):
     with pytest.raises(FlowIntegrityError, match='callable'):
         PythonExecution('call', Flow('python'), function=function)
+
+
+def no_argument():
+    """Airflow's PythonOperator may call this; oautom calls function(context)."""
+
+
+def keywords_only(**context):
+    """Airflow 2 passes the context as keywords; oautom passes it as one argument."""
+    return context
+
+
+@pytest.mark.parametrize('function, message', [
+    (no_argument, r"function no_argument\(\) cannot be called as function\(context\), which is "
+                  r"how oautom calls it; write def no_argument\(context\): \.\.\. \(the context "
+                  r"gives params, outputs and log\)$"),
+    (keywords_only, r"function keywords_only\(\*\*context\) cannot be called as function"
+                    r"\(context\), which is how oautom calls it; oautom passes the context as one "
+                    r"argument, not as keywords as Airflow does; write def keywords_only\(context\)"),
+    (lambda: None, r'function <lambda>\(\) cannot .* write lambda context: \.\.\. '),
+    (lambda context, extra: None, r'function <lambda>\(context, extra\) cannot be called'),
+], ids=['no argument', 'keywords only', 'lambda', 'two arguments'])
+def test_a_function_that_cannot_take_the_context_is_refused_at_construction(function, message):
+    flow = Flow('python')
+    with pytest.raises(FlowIntegrityError, match=message):
+        PythonExecution('call', flow, function=function)
+    assert not flow.executions  # refused before it joined its flow
+
+
+@pytest.mark.parametrize('function', [lambda context, extra=1: None, lambda *args: None, print,
+                                      functools.partial(lambda prefix, context: None, 'p')],
+                         ids=['a default', '*args', 'built-in', 'partial'])
+def test_a_function_that_can_take_the_context_is_accepted(function):
+    PythonExecution('call', Flow('python'), function=function)
