@@ -82,6 +82,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def flow(self, name):
         """The flow called `name`."""
+        if isinstance(name, Flow):  # app.start(flow): the easiest slip of all
+            raise UnknownFlowError(f"unknown flow {name!r}: give the flow's name, {name.name!r}, "
+                                   'not the Flow object')
         with self._lock:
             # Names are strings; anything else is unknown (a list cannot be a dict key:
             # looking one up would raise TypeError)

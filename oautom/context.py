@@ -68,9 +68,14 @@ class AncestorOutputs(Mapping):
         if ancestor is None or not self._ancestry.is_upstream(ancestor, self._run):
             names = ', '.join(self)
             ancestors = f'its ancestors are: {names}' if names else 'it has no upstream steps'
+            if ancestor is None:
+                raise UnknownExecutionError(f"this flow has no step {name!r}; step "
+                                            f"{self._run.name!r} reads its ancestors' outputs, "
+                                            f'and {ancestors}')
             raise UnknownExecutionError(
                 f'step {name!r} is not upstream of {self._run.name!r}, so its outputs are not '
-                f'visible there; {ancestors}')
+                f'visible there; {ancestors} (to read them, make {name!r} upstream of '
+                f'{self._run.name!r})')
         return MappingProxyType(ancestor.outputs)
 
     def __iter__(self):

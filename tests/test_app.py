@@ -158,6 +158,15 @@ def test_a_flow_name_that_is_no_text_is_an_unknown_flow_too():
             call(['etl'])  # unhashable: a plain dict lookup would raise TypeError
 
 
+def test_a_flow_object_given_for_its_name_is_refused_with_the_name_to_give():
+    app, _ = step_app()
+    flow = one_step_flow(app)
+    for call in (app.flow, app.start, app.status, lambda name: app.plan(name, seconds=5)):
+        with pytest.raises(UnknownFlowError, match=r"^unknown flow <Flow 'etl': 1 step>: give "
+                                                   r"the flow's name, 'etl', not the Flow object$"):
+            call(flow)
+
+
 def test_register_flow_takes_a_flow_and_says_so():
     app, _ = step_app()
     with pytest.raises(FlowIntegrityError, match="app.register_flow takes a Flow, not str 'etl'"):

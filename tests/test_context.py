@@ -48,11 +48,14 @@ def test_outputs_view_reads_ancestors_outputs_and_refuses_others():
     assert view['a'] == {'rows': 3} and sorted(view) == ['a', 'b', 'c'] and len(view) == 3
     with pytest.raises(UnknownExecutionError, match="'e' is not upstream of 'd'"):
         view['e']  # pylint: disable=pointless-statement
-    with pytest.raises(UnknownExecutionError, match="'zz' is not upstream.*ancestors are: a, b"):
+    with pytest.raises(UnknownExecutionError, match="^this flow has no step 'zz'; step 'd' reads "
+                                                    "its ancestors' outputs, and its ancestors "
+                                                    "are: a, b, c$"):
         view['zz']  # pylint: disable=pointless-statement
     with pytest.raises(UnknownExecutionError, match="'b' is not upstream of 'a', so its outputs "
                                                     "are not visible there; it has no upstream "
-                                                    "steps$"):
+                                                    r"steps \(to read them, make 'b' upstream of "
+                                                    r"'a'\)$"):
         AncestorOutputs(runs['a'], ancestry)['b']  # pylint: disable=pointless-statement
     with pytest.raises(TypeError):
         view['a']['rows'] = 4
