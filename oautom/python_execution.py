@@ -39,6 +39,7 @@ class PythonExecution(Execution):
         super().__init__(name, flow, **step_options)
 
     def run(self, context):
+        self._context = context
         self._finished = False
         self._returned = None
         self._failure = None  # SkipExecution, or StepFailed once the traceback is logged
@@ -54,6 +55,11 @@ class PythonExecution(Execution):
         elif self._returned is not None:
             self.outputs['return_value'] = self._returned
         return True
+
+    def cancel(self):
+        if not self._finished:  # Airflow kills a timed-out task; this one cannot: say so in the log
+            self._context.log('[a thread cannot be stopped: the function runs on in its thread, '
+                              'and what it returns will be ignored]')
 
     def _call(self, context):
         try:

@@ -246,6 +246,8 @@ def test_a_timeout_fails_the_step_with_timed_out_after(release):
     assert time.monotonic() - began < DEADLINE
     assert step_status(vect)['state'] == 'failed'
     assert step_status(vect)['error'] == 'timed out after 0.1 s'
+    assert vect.log('call').startswith('[a thread cannot be stopped: the function runs on in its '
+                                       'thread, and what it returns will be ignored]\n')
 
 
 def test_the_late_result_of_a_timed_out_attempt_is_ignored(release):
@@ -308,7 +310,9 @@ def test_lines_the_last_attempt_logs_after_its_timeout_say_it_was_abandoned(rele
     assert tick_until(app, vect.ended)
     release.set()
     assert logged.wait(DEADLINE)
-    assert vect.log('call') == ('early line\n[attempt 1 failed: timed out after 0.1 s]\n'
+    assert vect.log('call') == ('early line\n[a thread cannot be stopped: the function runs on '
+                                'in its thread, and what it returns will be ignored]\n'
+                                '[attempt 1 failed: timed out after 0.1 s]\n'
                                 '[from abandoned attempt 1] late line\n')
 
 
