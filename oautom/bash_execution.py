@@ -133,9 +133,10 @@ class BashExecution(Execution):
             code = shell.wait()
             if code < 0 and LIVE.closed:  # killed by our own exit, not by what it did
                 trouble = 'the interpreter is exiting, and the command was killed with it'
-            if self._cancelled:  # read without the lock: it only changes what the log says
-                context.log('[the output of a cancelled attempt of this step follows]')
             stdout, stderr = shell.read_streams()
+            # (_cancelled is read without the lock: it only changes what the log says)
+            if self._cancelled and (stdout or stderr):
+                context.log('[the output of a cancelled attempt of this step follows]')
             if stdout:
                 context.log(stdout.rstrip('\n'))
             if stderr:

@@ -525,8 +525,21 @@ def test_the_log_of_a_cancelled_step_is_complete_and_its_files_gone_when_the_vec
         assert wait_for(ready.exists)
         vect.cancel()
         assert vect.wait(DEADLINE)
-        assert vect.log('cmd').endswith('partial-output\n[killed by signal SIGKILL]\n')
+        assert vect.log('cmd').endswith('[the output of a cancelled attempt of this step follows]'
+                                        '\npartial-output\n[killed by signal SIGKILL]\n')
         assert os.listdir(shell.LIVE._folder) == []  # pylint: disable=protected-access
+
+
+def test_a_cancelled_step_that_wrote_nothing_announces_no_output(background_app, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', DEADLINE)  # however busy the machine
+    ready = tmp_path / 'ready'
+    BashExecution('cmd', Flow('quiet', app=background_app), command=f'touch {ready}; sleep 30')
+    vect = background_app.start('quiet')
+    assert wait_for(ready.exists)
+    vect.cancel()
+    assert vect.wait(DEADLINE)
+    assert vect.log('cmd') == f'$ touch {ready}; sleep 30\n[killed by signal SIGKILL]\n'
 
 
 def test_a_timed_out_attempt_is_retried(tmp_path):
