@@ -240,8 +240,10 @@ def _number(step, option, value, *, integer=False, positive=False):
             positive and value == 0):  # `not value >= 0`: NaN is refused too
         wanted = 'a whole number' if integer else 'a number of seconds'
         bound = 'above 0' if positive else '0 or more'
+        hint = (f'; oautom takes seconds where Airflow takes a timedelta: give '
+                f'{in_seconds(value.total_seconds())}' if hasattr(value, 'total_seconds') else '')
         raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
-                                 f'not {value!r}')
+                                 f'not {value!r}{hint}')
     if not integer and value != math.inf and value > sys.float_info.max:  # 10**400
         raise FlowIntegrityError(f'step {step!r}: {option} is more seconds than a float holds; '
                                  'give at most 1e308, or math.inf where it means "never"')

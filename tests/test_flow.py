@@ -1,5 +1,6 @@
 """Flows and steps: names, dependencies, and validation of the whole graph."""
 import math
+from datetime import timedelta
 
 import pytest
 
@@ -237,3 +238,12 @@ def test_steps_that_define_eq_are_validated_and_run_as_any_other():
     first.depends(second)
     with pytest.raises(FlowIntegrityError, match='cycle: first -> second -> first'):
         flow.validate()
+
+
+def test_a_timedelta_given_for_seconds_is_refused_with_the_seconds_to_give():
+    flow = Flow('etl')
+    with pytest.raises(FlowIntegrityError, match=r"^step 'a': retry_delay must be a number of "
+                                                 r'seconds 0 or more, not datetime.timedelta\('
+                                                 r'seconds=300\); oautom takes seconds where '
+                                                 r'Airflow takes a timedelta: give 300$'):
+        Scripted('a', flow, retry_delay=timedelta(minutes=5))
