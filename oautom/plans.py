@@ -31,6 +31,7 @@ from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningExcepti
 
 logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds
+MIN_INTERVAL = 0.001  # seconds; epoch seconds in a float resolve about 0.2 µs: a grid needs more
 LONGEST_WAIT = 60.0  # seconds: look at the wall clock at least this often (see seconds_to_next)
 SET_BACK = 3 * 3600  # seconds: a wall clock set back more re-plans even a daily plan
 
@@ -138,6 +139,9 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
     if not interval:
         raise InvalidScheduleError('a plan needs an interval above 0 (days=, hours=, minutes=, '
                                    'seconds=) or a cron expression (cron="*/5 * * * *")')
+    if interval < MIN_INTERVAL:
+        raise InvalidScheduleError(f'an interval of {interval:g} s is shorter than '
+                                   f'{MIN_INTERVAL:g} s; give a longer one')
     if interval > MAX_INTERVAL:
         raise InvalidScheduleError(f'an interval of {interval:g} s is longer than a century; '
                                    'give a shorter one, or a cron expression')

@@ -127,6 +127,7 @@ def test_stop_cancels_the_plans(app):
     ({}, 'needs an interval'), ({'minutes': 0}, 'needs an interval'),
     ({'minutes': -5}, 'minutes must be'), ({'hours': 'one'}, 'hours must be'),
     ({'minutes': 5, 'cron': '* * * * *'}, 'not both'), ({'cron': '0 0 30 2 *'}, 'cron field day'),
+    ({'seconds': 1e-20}, r'^an interval of 1e-20 s is shorter than 0.001 s; give a longer one$'),
 ])
 def test_a_bad_schedule_is_refused(app, options, message):
     with pytest.raises(InvalidScheduleError, match=message):
