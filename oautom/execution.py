@@ -240,8 +240,9 @@ def _number(step, option, value, *, integer=False, positive=False):
             positive and value == 0):  # `not value >= 0`: NaN is refused too
         wanted = 'a whole number' if integer else 'a number of seconds'
         bound = 'above 0' if positive else '0 or more'
-        hint = (f'; oautom takes seconds where Airflow takes a timedelta: give '
-                f'{in_seconds(value.total_seconds())}' if hasattr(value, 'total_seconds') else '')
+        seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1  # timedelta
+        hint = '' if integer or seconds < 0 or positive and seconds == 0 else (
+            f'; oautom takes seconds where Airflow takes a timedelta: give {in_seconds(seconds)}')
         raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
                                  f'not {value!r}{hint}')
     if not integer and value != math.inf and value > sys.float_info.max:  # 10**400

@@ -90,7 +90,9 @@ class Loop:
         if background:
             try:
                 self._thread.start()
-            except RuntimeError:  # the system would not start a thread: the loop is not running
+            # Only RuntimeError: the system would not start a thread, so the loop is not running.
+            # (A Ctrl-C during start() arrives once the thread runs: the loop is running then.)
+            except RuntimeError:
                 with self._lock:
                     self._thread = None
                     self._done.set()  # a stop() called meanwhile must not wait for a thread

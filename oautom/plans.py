@@ -31,7 +31,9 @@ from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningExcepti
 
 logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds
-MIN_INTERVAL = 0.001  # seconds; epoch seconds in a float resolve about 0.2 microseconds
+# Seconds. Epoch seconds in a float resolve about 0.2 microseconds: below that, the grid's
+# next firing (start + k * interval) would stop moving, and plan() would loop for ever.
+MIN_INTERVAL = 0.001
 LONGEST_WAIT = 60.0  # seconds: look at the wall clock at least this often (see seconds_to_next)
 SET_BACK = 3 * 3600  # seconds: a wall clock set back more re-plans even a daily plan
 

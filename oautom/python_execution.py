@@ -57,7 +57,9 @@ class PythonExecution(Execution):
         return True
 
     def cancel(self):
-        if not self._finished:  # Airflow kills a timed-out task; this one cannot: say so in the log
+        # Airflow kills a timed-out task; this one cannot: say so in the log. (getattr: a
+        # subclass whose run() does not call this one has set neither attribute.)
+        if getattr(self, '_finished', True) is False:
             self._context.log('[a thread cannot be stopped: the function runs on in its thread, '
                               'and what it returns will be ignored]')
 
@@ -79,14 +81,19 @@ class PythonExecution(Execution):
 def _check_it_takes_a_context(name, function):
     """Refuse, when the step is built, a function that cannot be called as function(context):
     found at run time, the mistake would fail the step only once the flow got that far."""
-    try:
-        signature = inspect.signature(function)
+    try:  # the signature of what is called, not of what a decorator wrapped
+        signature = inspect.signature(function, follow_wrapped=False)
     except (TypeError, ValueError):  # some built-in functions tell nothing: tried at run time
         return
     try:
         signature.bind(None)
     except TypeError:
         label = getattr(function, '__name__', type(function).__name__)
+        if not inspect.isfunction(function):  # a class, a method, a partial...
+            raise FlowIntegrityError(
+                f'step {name!r}: function {function!r}{signature} cannot be called as '
+                'function(context), which is how oautom calls it; it must take one '
+                'positional argument, the context') from None
         keywords_only = all(parameter.kind in (parameter.KEYWORD_ONLY, parameter.VAR_KEYWORD)
                             for parameter in signature.parameters.values())
         how = ('; oautom passes the context as one argument, not as keywords as Airflow does'

@@ -83,7 +83,6 @@ class Workers:  # pylint: disable=too-few-public-methods
 
 WORKERS = Workers()
 # A process made by os.fork() (multiprocessing's default on Linux before Python 3.14) has none
-# of its parent's
-# threads: WORKERS starts there as if new, instead of promising jobs to idle workers that are
-# not there.
+# of its parent's threads: WORKERS starts there as if new, instead of promising jobs to idle
+# workers that are not there.
 os.register_at_fork(after_in_child=WORKERS.__init__)

@@ -392,7 +392,8 @@ def test_background_runs_a_vect_started_after_run(background_app):
 def test_a_step_raising_a_base_exception_fails_and_the_engine_thread_goes_on(background_app,
                                                                              error):
     app = background_app()
-    # No Exception; and a KeyboardInterrupt outside the main thread is no Ctrl-C: the step's
+    # No Exception; and a KeyboardInterrupt outside the main thread is no Ctrl-C: it comes
+    # from the step, and fails only the step
     one_step_flow(app, 'cancelled', script=[error()])
     one_step_flow(app, 'other', script=[False, True], poll_interval=0.01)
     app.run()
@@ -400,6 +401,23 @@ def test_a_step_raising_a_base_exception_fails_and_the_engine_thread_goes_on(bac
     assert first.wait(timeout=DEADLINE) and first.state is VectState.failed
     second = app.start('other')
     assert second.wait(timeout=DEADLINE) and second.state is VectState.success
+
+
+def test_a_callback_raising_keyboard_interrupt_in_the_engine_thread_is_logged_and_ignored(
+        background_app, caplog):
+    app = background_app()
+    one_step_flow(app)
+
+    def interrupting(_event):
+        raise KeyboardInterrupt  # not a Ctrl-C: signals never arrive in the engine's thread
+    app.subscribe(interrupting)
+    app.run()
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        vect = app.start('etl')
+        assert vect.wait(timeout=DEADLINE) and vect.state is VectState.success
+        again = app.start('etl')  # the engine thread lives on
+        assert again.wait(timeout=DEADLINE) and again.state is VectState.success
+    assert 'event callback' in caplog.text
 
 
 def test_background_stop_cancels_running_vects_and_ends_the_engine_thread(background_app):

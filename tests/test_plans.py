@@ -127,12 +127,25 @@ def test_stop_cancels_the_plans(app):
     ({}, 'needs an interval'), ({'minutes': 0}, 'needs an interval'),
     ({'minutes': -5}, 'minutes must be'), ({'hours': 'one'}, 'hours must be'),
     ({'minutes': 5, 'cron': '* * * * *'}, 'not both'), ({'cron': '0 0 30 2 *'}, 'cron field day'),
-    ({'seconds': 1e-20}, r'^an interval of 1e-20 s is shorter than 0.001 s; give a longer one$'),
 ])
 def test_a_bad_schedule_is_refused(app, options, message):
     with pytest.raises(InvalidScheduleError, match=message):
         app.plan('etl', **options)
     assert app.plans() == []
+
+
+def test_an_interval_too_small_for_a_grid_is_refused_not_looped_on_for_ever(app):
+    refused = []
+
+    def plan():
+        with pytest.raises(InvalidScheduleError, match=r'^an interval of 1e-20 s is shorter '
+                                                        r'than 0.001 s; give a longer one$'):
+            app.plan('etl', seconds=1e-20)
+        refused.append(True)
+    thread = threading.Thread(target=plan, daemon=True)  # a regression hangs: not the suite
+    thread.start()
+    thread.join(10)
+    assert refused == [True]
 
 
 def test_a_plan_checks_its_flow_and_params_at_once(app):

@@ -25,6 +25,7 @@ import sys
 import textwrap
 import threading
 import time
+from unittest import mock
 from pathlib import Path
 from types import MappingProxyType
 
@@ -437,8 +438,52 @@ def test_a_function_that_cannot_take_the_context_is_refused_at_construction(func
     assert not flow.executions  # refused before it joined its flow
 
 
+@mock.patch('os.getcwd')
+def patched(context, getcwd):  # what is called takes the context: mock.patch adds getcwd
+    return context, getcwd
+
+
+class Task:  # pylint: disable=too-few-public-methods
+    """A callable object: oautom calls task(context)."""
+
+    def __call__(self, context):
+        return context
+
+
 @pytest.mark.parametrize('function', [lambda context, extra=1: None, lambda *args: None, print,
-                                      functools.partial(lambda prefix, context: None, 'p')],
-                         ids=['a default', '*args', 'built-in', 'partial'])
+                                      functools.partial(lambda prefix, context: None, 'p'),
+                                      patched, Task()],
+                         ids=['a default', '*args', 'built-in', 'partial', 'decorated',
+                              'callable object'])
 def test_a_function_that_can_take_the_context_is_accepted(function):
     PythonExecution('call', Flow('python'), function=function)
+
+
+def test_a_callable_that_is_no_function_is_told_to_take_the_context_without_a_def():
+    with pytest.raises(FlowIntegrityError, match=r"function functools.partial\(.*\)\(\*, "
+                                                 r"context=1\) cannot be called as "
+                                                 r"function\(context\), which is how "
+                                                 r"oautom calls it; it must take one positional "
+                                                 r"argument, the context$"):
+        PythonExecution('call', Flow('python'),
+                        function=functools.partial(lambda context: None, context=1))
+
+
+class RunsItsOwnWay(PythonExecution):
+    """A subclass whose run() does not call PythonExecution.run()."""
+
+    def run(self, context):
+        self.done = True  # pylint: disable=attribute-defined-outside-init
+
+    def check(self):
+        return False
+
+
+def test_cancel_of_a_subclass_with_its_own_run_neither_fails_nor_logs():
+    app = OAutom(mode=OAutomMode.step)
+    RunsItsOwnWay('call', Flow('python', app=app), function=lambda context: None)
+    vect = app.start('python')
+    app.tick()
+    vect.cancel()
+    app.tick()
+    assert step_status(vect)['state'] == 'cancelled' and vect.log('call') == ''
