@@ -78,9 +78,9 @@ def test_any_mapping_is_accepted():
 def test_an_undeclared_param_is_refused_listing_the_declared_ones():
     with pytest.raises(InvalidParamsError) as caught:
         resolve_params(etl(), {'limt': '3'})
-    message = str(caught.value)
-    assert "'limt'" in message and "'etl'" in message
-    assert 'day, limit, ratio, dry, note' in message
+    assert str(caught.value) == ("flow 'etl' has no param 'limt'; did you mean 'limit'? its "
+                                 'declared params are: day, limit, ratio, dry, note (declare it '
+                                 "with Flow(..., params={'limt': default}))")
 
 
 def test_an_undeclared_param_of_a_flow_without_params_says_none_are_declared():
