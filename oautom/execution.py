@@ -9,9 +9,8 @@ over:
     check() raises SkipExecution -> the step is skipped
     check() raises anything else -> the attempt failed (maybe retried)
 
-(`run()` may raise too, with the same meaning. "Anything else" includes what
-does not derive from Exception, such as SystemExit and asyncio's
-CancelledError. The one exception is a Ctrl-C: see errors.py.)
+(`run()` may raise too, with the same meaning. "Anything else" includes
+SystemExit and asyncio's CancelledError, but not a Ctrl-C: see errors.py.)
 
 `cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`).
 
