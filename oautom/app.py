@@ -56,8 +56,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._numbers = {}        # flow name -> number of its last vect
         # Only touched inside tick(), which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
-        self._ticking = None      # the name of the thread inside tick(), for messages
+        self._ticker = None       # the ident of the thread inside tick(), for messages
         self._events = []         # events of every vect, in the order they happen, to publish
+        self._due = None          # when a running vect is next due, as the last tick found
         self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
         self._loop = Loop(tick=self._loop_round, clock=self.clock)
@@ -106,17 +107,14 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
+            # Every event but a vect's start happens inside a tick: one list, no lock needed.
             vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring,
-                        on_event=self._note_event)
+                        on_event=self._events.append)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._started.append(vect)
             self._history.keep(vect)
         self._loop.ring()
         return vect
-
-    def _note_event(self, event):
-        # Every event but a vect's start happens inside a tick: one list, no lock needed.
-        self._events.append(event)
 
     def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
              params=None):
@@ -159,8 +157,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
         if events is None:
-            ticking = self._ticking  # without the lock: None if that tick has just ended
-            where = f'thread {ticking!r}' if ticking else 'another thread'
+            where = _thread_named(self._ticker)
             raise OAutomError(f'app.tick() is already running in {where}; '
                               'in foreground and background modes the loop ticks, and in '
                               'step mode one thread should tick at a time')
@@ -172,11 +169,11 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:
-            self._ticking = threading.current_thread().name
+            self._ticker = threading.get_ident()  # for the message of a tick refused meanwhile
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
-            self._ticking = None
+            self._ticker = None
             self._tick_lock.release()
         if to_deliver:
             self._subscribers.deliver()  # outside every lock
@@ -188,16 +185,22 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         with self._lock:
             vects = list(self._running.values())
             started, self._started = self._started, []
-        if started:
-            self._events.extend(vect.events[0] for vect in started)  # before their steps
+        if started:  # their first events, before their steps'
+            self._events.extend(vect.events[0] for vect in started)
         for vect in vects:
             vect.advance(now)
-        self._starts.start([(vect, run) for vect in vects for run in vect.take_ready()], vects)
-        with self._lock:  # the vects that ended are running no more
-            for vect in vects:
-                if vect.ended() and self._running.get(vect.flow_name) is vect:
-                    del self._running[vect.flow_name]
-        events, self._events = self._events, []
+        self._starts.start(vects)
+        dues = []  # when each vect still running is next due, for the loop to sleep until
+        for vect in vects:
+            if not vect.ended():
+                dues.append(vect.next_due())  # asked while this tick holds the lock
+            else:
+                with self._lock:  # it is running no more
+                    if self._running.get(vect.flow_name) is vect:
+                        del self._running[vect.flow_name]
+        self._due = min(dues, default=None)
+        events = self._events.copy()  # copied, not replaced: vects hold its append()
+        self._events.clear()
         return events
 
     def run(self):
@@ -224,9 +227,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
             self._plans.cancel_all()
             self._cancel_running()
-        self._tick_if_free()  # a learner's own app.tick() may be under way: let it be,
-        with self._tick_lock:  # then ask how long to sleep (next_due() tidies the agendas)
-            return self._seconds_to_sleep()
+        if self._tick_if_free() is None:  # a learner's own app.tick() is under way: let it
+            with self._tick_lock:  # end, and sleep as long as it found
+                pass
+        return self._seconds_to_sleep(self._due)
 
     def _cancel_running(self):
         with self._lock:
@@ -234,15 +238,23 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         for vect in vects:
             vect.cancel()
 
-    def _seconds_to_sleep(self):
-        """Seconds until a vect or plan is due; inf: only a ring can help; None: no work."""
-        with self._lock:
-            dues = [vect.next_due() for vect in self._running.values()]
+    def _seconds_to_sleep(self, due):
+        """Seconds until monotonic time `due` (the running vects' earliest, None if no vect
+        runs) or a plan's firing; inf: only a ring can help; None: no work at all."""
         plan_wait = self._plans.seconds_to_next()
-        if not dues:
-            return plan_wait  # None when no plan is left either: no work at all
-        wait = max(0.0, min(dues) - self.clock.monotonic())
+        if due is None:  # no vect ran at the end of the last tick
+            with self._lock:
+                if self._running:  # but one has started since: tick again now
+                    return 0.0
+            return plan_wait  # None when no plan is left either
+        wait = max(0.0, due - self.clock.monotonic())
         return wait if plan_wait is None else min(wait, plan_wait)
 
     def __repr__(self):
         return f'<OAutom {self.mode.value}: {len(self._flows)} flows, {len(self._running)} running>'
+
+
+def _thread_named(ident):
+    """'thread 'NAME'' for the thread whose ident is `ident`, if it still runs."""
+    names = [thread.name for thread in threading.enumerate() if thread.ident == ident]
+    return f'thread {names[0]!r}' if ident is not None and names else 'another thread'

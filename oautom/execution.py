@@ -39,7 +39,6 @@ import difflib
 import inspect
 import math
 import sys
-import weakref
 
 from .errors import FlowIntegrityError, is_ctrl_c
 from .names import check_name
@@ -82,27 +81,15 @@ def in_seconds(value):
 
 def per_run_copy(step):
     """copy.copy(step): the copy an attempt runs on. For a step class whose state is all in
-    its __dict__ (most are), copy.copy() would copy that dict through its generic protocol;
-    copied here directly, it takes about a third of the time, and a 10,000-step flow makes
-    10,000 copies."""
-    if not _copies_its_dict_only(type(step)):
+    its __dict__ (most are: see Execution.__init_subclass__), copy.copy() would copy that
+    dict through its generic protocol; copied here directly, it takes about a third of the
+    time, and a 10,000-step flow makes 10,000 copies."""
+    cls = type(step)
+    if not cls.copied_by_dict or cls in copyreg.dispatch_table:
         return copy.copy(step)
-    clone = object.__new__(type(step))
+    clone = object.__new__(cls)
     clone.__dict__.update(step.__dict__)
     return clone
-
-
-def _copies_its_dict_only(cls):
-    """True if copy.copy() of a `cls` object only copies its __dict__: no copy hook of its
-    own or of a base class (__copy__, __getstate__, __slots__...), and none in copyreg."""
-    answer = _COPIES_DICT_ONLY.get(cls)  # asked at every attempt: answered once per class
-    if answer is None:
-        answer = _COPIES_DICT_ONLY[cls] = cls not in copyreg.dispatch_table and not any(
-            hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)
-    return answer
-
-
-_COPIES_DICT_ONLY = weakref.WeakKeyDictionary()  # weak: a step class dropped is not kept
 
 
 class Execution:
@@ -111,6 +98,14 @@ class Execution:
     # True for a step whose run() arranges a context.wake() for when its work ends (Bash and
     # Python steps do): the loop may then wait a moment for that wake before the first check.
     wakes_when_done = False
+    # True if copy.copy() of a step only copies its __dict__, for per_run_copy. Decided once
+    # per class, when it is made: it has no copy hook of its own nor of a base class.
+    copied_by_dict = True
+
+    def __init_subclass__(cls, **options):
+        super().__init_subclass__(**options)
+        cls.copied_by_dict = not any(hook in vars(klass) for klass in cls.__mro__[:-1]
+                                     for hook in COPY_HOOKS)
 
     def __init__(self, name, flow, *, retries=0, retry_delay=0.0, timeout=None,  # pylint: disable=too-many-arguments
                  trigger_rule='all_success', poll_interval=1.0, **unknown):

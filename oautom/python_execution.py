@@ -50,9 +50,11 @@ class PythonExecution(Execution):
             return False
         if self._failure is not None:
             raise self._failure
+        if self._returned is None:  # the usual case: asked first, as it is the quickest answer
+            return True
         if isinstance(self._returned, Mapping):  # a dict, or an ancestor's outputs passed on
             self.outputs.update(self._returned)
-        elif self._returned is not None:
+        else:
             self.outputs['return_value'] = self._returned
         return True
 

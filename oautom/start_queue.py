@@ -23,9 +23,20 @@ class StartQueue:  # pylint: disable=too-few-public-methods
         self.max_parallel = max_parallel
         self._waiting = deque()  # (vect, StepRun) ready, not started yet
 
-    def start(self, ready, vects):
-        """Start the steps held back earlier, then `ready` (pairs of vect and StepRun), while
-        a slot is free; record the ones of `ready` left waiting as queued."""
+    def start(self, vects):
+        """Start the steps held back earlier, then those the `vects` have ready, while a slot
+        is free; record the new ones left waiting as queued."""
+        if self.max_parallel is None and not self._waiting:  # no bound: all start at once
+            for vect in vects:
+                ready = vect.take_ready()
+                for position, run in enumerate(ready):
+                    try:
+                        vect.start_step(run)
+                    except BaseException:  # a tick cut short (Ctrl-C in a run()): the others
+                        self._waiting.extend((vect, later) for later in ready[position + 1:])
+                        raise  # start in the next tick
+            return
+        ready = [(vect, run) for vect in vects for run in vect.take_ready()]
         self._waiting.extend(ready)  # waiting until started, even if this tick is cut short
         while self._waiting and (self.max_parallel is None or
                                  sum(vect.running_steps for vect in vects) < self.max_parallel):

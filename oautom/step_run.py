@@ -114,10 +114,10 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         if self.attempts > 1:  # a retry: say where its lines begin
             self.write_log(f'[attempt {self.attempts}]\n')
 
-    def start_attempt(self, context, clock):
-        """Make this attempt's copy of the step and call its run(). Return, as poll() does,
-        (None, None) when it started, (skipped, reason) or (None, the error raised)."""
-        began = clock.monotonic()
+    def start_attempt(self, context, began, clock):
+        """Make this attempt's copy of the step and call its run() (at monotonic time `began`).
+        Return, as poll() does, (None, None) when it started, (skipped, reason) or (None, the
+        error raised)."""
         try:  # user code failing fails this attempt, never the engine
             self.instance = per_run_copy(self.step)
             self.instance.outputs = {}

@@ -97,7 +97,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._agenda.schedule(run, run.deadline)
         context = Context(run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
-        if self._conclude(run, run.start_attempt(context, self._clock)):  # ended in run():
+        if self._conclude(run, run.start_attempt(context, now, self._clock)):  # ended in run():
             self._settle()  # settled at once, not with the others of this tick
             self._finish_if_done()
 
@@ -232,7 +232,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._ended.set()
 
     def _set_state(self, run, state, message):
-        name, old, now = run.name, run.state, self._clock.now()
+        name, old, now = run.step.name, run.state, self._clock.now()
         check_transition(name, old, state)
         self.running_steps += (state is _S.running) - (old is _S.running)
         event = make_event(now, self.id, name, state, message)

@@ -754,6 +754,22 @@ def test_callbacks_run_with_no_lock_held_so_they_may_call_the_app(background_app
     assert seen[0][:3] == ('etl.1', 1, ['etl']) and not any(blocked)
 
 
+def test_a_foreground_run_goes_on_with_a_vect_a_callback_starts_as_the_last_one_ends():
+    # The last tick found no vect running; the callback, after that tick, started one.
+    app = OAutom(mode=OAutomMode.foreground, clock=FakeClock())
+    one_step_flow(app, 'first')
+    one_step_flow(app, 'second')
+    started = []
+
+    def then_second(event):
+        if event['vect'] == 'first.1' and event['step'] is None and event['state'] != 'running':
+            started.append(app.start('second'))
+    app.subscribe(then_second)
+    app.start('first')
+    finishes_within(DEADLINE, app.run)
+    assert started and started[0].state is VectState.success
+
+
 def test_every_subscriber_sees_the_vect_start_before_its_steps(background_app):
     app = background_app()
     one_step_flow(app)
@@ -1176,6 +1192,18 @@ def test_a_slot_freed_by_a_step_failing_in_run_goes_to_the_next_queued_step():
     first, second = app.start('first'), app.start('second')
     finishes_within(5, app.run)  # the second step must not wait for a ring that never comes
     assert (first.state, second.state) == (VectState.failed, VectState.success)
+
+
+def test_a_tick_cut_short_by_ctrl_c_in_a_run_starts_the_other_ready_steps_in_the_next():
+    app, _ = step_app()
+    flow = Flow('etl', app=app)
+    Scripted('a', flow, fail_on_run=KeyboardInterrupt())
+    Scripted('b', flow)
+    vect = app.start('etl')
+    with pytest.raises(KeyboardInterrupt):
+        app.tick()                         # 'a' starts, and its run() is interrupted
+    tick_until_ended(app, vect)
+    assert states(vect)['b'] == 'success'  # ('a' has no state of its run: its check fails)
 
 
 def test_a_tick_cut_short_by_ctrl_c_in_a_check_loses_no_event_and_no_check():
