@@ -54,10 +54,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._history = History(history_size)  # the vects app.logs() shows (checks its size)
         self._newest = {}         # flow name -> its newest Vect
         self._numbers = {}        # flow name -> number of its last vect
-        # Only touched inside tick(), which _tick_lock makes one at a time.
+        # Written inside tick() only, which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
-        self._ticker = None       # the ident of the thread inside tick(), for messages
-        self._events = []         # events of every vect, in the order they happen, to publish
+        self._ticking = None      # the name of the thread inside tick(), for messages
+        self._events = []         # events to publish, in order (vects append theirs in a tick)
         self._due = None          # when a running vect is next due, as the last tick found
         self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
@@ -69,8 +69,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise FlowIntegrityError(f'app.register_flow takes a Flow, not '
                                      f'{type(flow).__name__} {flow!r}')
         with self._lock:
-            known = self._flows.get(flow.name)
-            if known is not None and known is not flow:
+            if self._flows.get(flow.name, flow) is not flow:  # another flow of that name
                 raise FlowIntegrityError(
                     f'this app already has a flow named {flow.name!r}; give each flow its own name')
             self._flows[flow.name] = flow
@@ -87,8 +86,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise UnknownFlowError(f"unknown flow {name!r}: give the flow's name, {name.name!r}, "
                                    'not the Flow object')
         with self._lock:
-            # Names are strings; anything else is unknown (a list cannot be a dict key:
-            # looking one up would raise TypeError)
+            # a name is a string; anything else (a list, say) is unknown, and no TypeError
             flow = self._flows.get(name) if isinstance(name, str) else None
             known = ', '.join(self._flows) or 'none yet'
         if flow is None:
@@ -107,7 +105,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
-            # Every event but a vect's start happens inside a tick: one list, no lock needed.
             vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring,
                         on_event=self._events.append)
             self._running[flow_name] = self._newest[flow_name] = vect
@@ -157,7 +154,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
         if events is None:
-            where = _thread_named(self._ticker)
+            ticking = self._ticking  # without the lock: None if that tick has just ended
+            where = f'thread {ticking!r}' if ticking else 'another thread'
             raise OAutomError(f'app.tick() is already running in {where}; '
                               'in foreground and background modes the loop ticks, and in '
                               'step mode one thread should tick at a time')
@@ -169,17 +167,19 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:
-            self._ticker = threading.get_ident()  # for the message of a tick refused meanwhile
+            self._ticking = threading.current_thread().name
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
-            self._ticker = None
+            self._ticking = None
             self._tick_lock.release()
         if to_deliver:
             self._subscribers.deliver()  # outside every lock
         return events
 
     def _one_round(self):
+        """Fire the plans due, move every running vect on, start the steps made ready, and
+        note when the loop must tick next; return the events, in the order they happened."""
         self._plans.fire_due(self.start)
         now = self.clock.monotonic()
         with self._lock:
@@ -223,14 +223,22 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._tick_if_free()
 
     def _loop_round(self):
-        """A tick for the loop; return how long it may sleep (see loop.py)."""
+        """A tick for the loop; return how long it may sleep (see loop.py): the seconds until
+        a vect or a plan is due; inf: only a ring can help; None: no work at all."""
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
             self._plans.cancel_all()
             self._cancel_running()
-        if self._tick_if_free() is None:  # a learner's own app.tick() is under way: let it
-            with self._tick_lock:  # end, and sleep as long as it found
-                pass
-        return self._seconds_to_sleep(self._due)
+        if self._tick_if_free() is None:
+            # A learner's own app.tick() is under way: let it end, then tick again at once,
+            # as what rang the loop before this round (a vect started, say) may not be in it.
+            with self._tick_lock:
+                return 0.0
+        plan_wait = self._plans.seconds_to_next()
+        if self._due is None:  # no vect was running at the end of the tick, but one may
+            with self._lock:  # have started since (by a callback, say); None: no work at all
+                return 0.0 if self._running else plan_wait
+        wait = max(0.0, self._due - self.clock.monotonic())
+        return wait if plan_wait is None else min(wait, plan_wait)
 
     def _cancel_running(self):
         with self._lock:
@@ -238,23 +246,5 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         for vect in vects:
             vect.cancel()
 
-    def _seconds_to_sleep(self, due):
-        """Seconds until monotonic time `due` (the running vects' earliest, None if no vect
-        runs) or a plan's firing; inf: only a ring can help; None: no work at all."""
-        plan_wait = self._plans.seconds_to_next()
-        if due is None:  # no vect ran at the end of the last tick
-            with self._lock:
-                if self._running:  # but one has started since: tick again now
-                    return 0.0
-            return plan_wait  # None when no plan is left either
-        wait = max(0.0, due - self.clock.monotonic())
-        return wait if plan_wait is None else min(wait, plan_wait)
-
     def __repr__(self):
         return f'<OAutom {self.mode.value}: {len(self._flows)} flows, {len(self._running)} running>'
-
-
-def _thread_named(ident):
-    """'thread 'NAME'' for the thread whose ident is `ident`, if it still runs."""
-    names = [thread.name for thread in threading.enumerate() if thread.ident == ident]
-    return f'thread {names[0]!r}' if ident is not None and names else 'another thread'

@@ -39,6 +39,7 @@ import difflib
 import inspect
 import math
 import sys
+import weakref
 
 from .errors import FlowIntegrityError, is_ctrl_c
 from .names import check_name
@@ -81,15 +82,26 @@ def in_seconds(value):
 
 def per_run_copy(step):
     """copy.copy(step): the copy an attempt runs on. For a step class whose state is all in
-    its __dict__ (most are: see Execution.__init_subclass__), copy.copy() would copy that
-    dict through its generic protocol; copied here directly, it takes about a third of the
-    time, and a 10,000-step flow makes 10,000 copies."""
+    its __dict__ (most are), copy.copy() would copy that dict through its generic protocol;
+    copied here directly, it takes about a third of the time, and a 10,000-step flow makes
+    10,000 copies."""
     cls = type(step)
-    if not cls.copied_by_dict or cls in copyreg.dispatch_table:
+    # Asked at every attempt, answered once per class. Keyed by a weak reference: a class
+    # dropped is not kept alive (weakref.ref(cls) is equal to the one stored, while cls lives).
+    plain = _COPIES_DICT_ONLY.get(weakref.ref(cls))
+    if plain is None:
+        plain = _COPIES_DICT_ONLY[weakref.ref(cls, _COPIES_DICT_ONLY.pop)] = not any(
+            hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)
+    if not plain or cls in copyreg.dispatch_table:  # a copy hook, its own or a base class's
         return copy.copy(step)
     clone = object.__new__(cls)
     clone.__dict__.update(step.__dict__)
     return clone
+
+
+# A weak reference to a step class -> True if it has no copy hook. The reference's callback
+# drops the entry once the class is gone.
+_COPIES_DICT_ONLY = {}
 
 
 class Execution:
@@ -98,14 +110,6 @@ class Execution:
     # True for a step whose run() arranges a context.wake() for when its work ends (Bash and
     # Python steps do): the loop may then wait a moment for that wake before the first check.
     wakes_when_done = False
-    # True if copy.copy() of a step only copies its __dict__, for per_run_copy. Decided once
-    # per class, when it is made: it has no copy hook of its own nor of a base class.
-    copied_by_dict = True
-
-    def __init_subclass__(cls, **options):
-        super().__init_subclass__(**options)
-        cls.copied_by_dict = not any(hook in vars(klass) for klass in cls.__mro__[:-1]
-                                     for hook in COPY_HOOKS)
 
     def __init__(self, name, flow, *, retries=0, retry_delay=0.0, timeout=None,  # pylint: disable=too-many-arguments
                  trigger_rule='all_success', poll_interval=1.0, **unknown):

@@ -32,12 +32,15 @@ class StartQueue:  # pylint: disable=too-few-public-methods
                 for position, run in enumerate(ready):
                     try:
                         vect.start_step(run)
-                    except BaseException:  # a tick cut short (Ctrl-C in a run()): the others
+                    except BaseException:
+                        # A tick cut short (Ctrl-C in a run()): the steps not started yet
+                        # wait here for the next tick.
                         self._waiting.extend((vect, later) for later in ready[position + 1:])
-                        raise  # start in the next tick
+                        raise
             return
         ready = [(vect, run) for vect in vects for run in vect.take_ready()]
         self._waiting.extend(ready)  # waiting until started, even if this tick is cut short
+        # (Without max_parallel, steps wait here only after a tick cut short.)
         while self._waiting and (self.max_parallel is None or
                                  sum(vect.running_steps for vect in vects) < self.max_parallel):
             vect, run = self._waiting.popleft()

@@ -2,9 +2,9 @@
 
 A step of a running flow (one `StepRun`) is always in exactly one
 `ExecutionState`. The allowed moves are written once, below, as data; every
-change of state goes through `check_transition`, so an engine bug shows up as
-a loud error instead of a step quietly jumping from `success` back to
-`running`.
+change of state is checked against them (`check_transition` words the
+error), so an engine bug shows up as a loud error instead of a step quietly
+jumping from `success` back to `running`.
 
     waiting -> running -> success | skipped
     waiting -> queued -> running                  (held back by max_parallel)

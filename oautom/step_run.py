@@ -115,9 +115,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.write_log(f'[attempt {self.attempts}]\n')
 
     def start_attempt(self, context, began, clock):
-        """Make this attempt's copy of the step and call its run() (at monotonic time `began`).
-        Return, as poll() does, (None, None) when it started, (skipped, reason) or (None, the
-        error raised)."""
+        """Make this attempt's copy of the step and call its run(); `began` is the monotonic
+        time its start began, to time run(). Return, as poll() does, (None, None) when it
+        started, (skipped, reason) or (None, the error raised)."""
         try:  # user code failing fails this attempt, never the engine
             self.instance = per_run_copy(self.step)
             self.instance.outputs = {}

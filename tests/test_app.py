@@ -770,6 +770,65 @@ def test_a_foreground_run_goes_on_with_a_vect_a_callback_starts_as_the_last_one_
     assert started and started[0].state is VectState.success
 
 
+def test_with_a_fake_clock_a_vect_a_callback_starts_is_not_pushed_back_by_a_time_jump():
+    app = OAutom(mode=OAutomMode.foreground, clock=FakeClock())
+    first = Flow('first', app=app)
+    Scripted('a', first, script=[False, True], poll_interval=1)
+    Scripted('slow', first, script=[False, True], poll_interval=5)  # due 5 s after it starts
+    one_step_flow(app, 'second')
+
+    def then_second(event):
+        if (event['vect'], event['step'], event['state']) == ('first.1', 'a', 'success'):
+            app.start('second')
+    app.subscribe(then_second)
+    app.start('first')
+    finishes_within(DEADLINE, app.run)
+    status = app.status('second')
+    assert status['executions'][0]['started'] == status['start_date']  # not 4 s later
+
+
+@pytest.mark.parametrize('mode', [OAutomMode.foreground, OAutomMode.background])
+def test_a_vect_started_during_a_learners_own_tick_starts_at_once(mode):
+    # The loop's round comes while the learner's tick (from another thread) is inside a
+    # sensor's check; a flow started meanwhile must not wait for the sensor's next poll.
+    app = OAutom(mode=mode)
+    held, go, in_check, release = (threading.Event() for _ in range(4))
+
+    class Sensor(Scripted):
+        """Its first check waits until released."""
+
+        def check(self):
+            in_check.set()
+            release.wait(DEADLINE)
+            return False
+    Sensor('s', Flow('sensor', app=app), poll_interval=DEADLINE * 10)
+    one_step_flow(app, 'quick')
+
+    def hold_the_loop(event):  # in the loop's thread, between two of its rounds
+        if (event['step'], event['state']) == ('s', 'running') and not go.is_set():
+            held.set()
+            go.wait(DEADLINE)
+    app.subscribe(hold_the_loop)
+    ended = []
+
+    def learner():
+        held.wait(DEADLINE)
+        threading.Thread(target=app.tick).start()  # the learner's own tick
+        in_check.wait(DEADLINE)
+        quick = app.start('quick')
+        go.set()
+        time.sleep(0.1)  # the loop's next round is refused: the learner's tick runs on
+        release.set()
+        ended.append(quick.wait(DEADLINE))
+        app.stop()
+    other = threading.Thread(target=learner)
+    other.start()
+    app.start('sensor')
+    app.run()
+    other.join(DEADLINE)
+    assert ended == [True]
+
+
 def test_every_subscriber_sees_the_vect_start_before_its_steps(background_app):
     app = background_app()
     one_step_flow(app)

@@ -20,6 +20,13 @@ def test_fake_timed_wait_jumps_to_its_end_at_once():
     assert clock.monotonic() == 3600
 
 
+def test_a_fake_timed_wait_already_rung_ends_at_once_as_a_real_one_would():
+    clock, doorbell = FakeClock(), queue.SimpleQueue()
+    doorbell.put(True)
+    clock.wait(doorbell, 3600)
+    assert clock.monotonic() == 0.0 and not doorbell.empty()  # the loop drains the ring
+
+
 def test_fake_untimed_wait_blocks_until_rung():
     clock, doorbell = FakeClock(), queue.SimpleQueue()
     began = time.monotonic()

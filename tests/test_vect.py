@@ -235,18 +235,33 @@ def rebuild_registered(state):
 copyreg.pickle(Registered, lambda step: (rebuild_registered, (vars(step),)))
 
 
+class Decorated(Scripted):
+    """Gets its copy hook after its class statement (as a class decorator would give it)."""
+
+
+def copy_decorated(step):
+    clone = Scripted.__new__(type(step))
+    clone.__dict__.update(step.__dict__, result={'from': 'a hook added later'})
+    return clone
+
+
+Decorated.__copy__ = copy_decorated
+
+
 def test_the_per_run_copy_is_copy_copy_of_the_step_whatever_its_class(app, flow):
     Scripted('plain', flow, outputs={'n': 1})
     Slotted('slotted', flow, target=42)
     stated = Stated('stated', flow)
     OwnCopy('own copy', flow)
     Registered('registered', flow)
+    Decorated('decorated', flow)
     vect = app.start('etl')
     tick_until_ended(app, vect)
     outputs = {step['name']: step['outputs'] for step in vect.status()['executions']}
     assert outputs == {'plain': {'n': 1}, 'slotted': {'seen': 42},
                        'stated': {'from': 'getstate'}, 'own copy': {'from': '__copy__'},
-                       'registered': {'from': 'copyreg'}}
+                       'registered': {'from': 'copyreg'},
+                       'decorated': {'from': 'a hook added later'}}
     assert not hasattr(stated, 'restored')  # the definition is never changed by a run
 
 
