@@ -41,8 +41,9 @@ class FakeClock(Clock):
     """A clock for tests: time stands still until `advance()` or a timed `wait()`.
 
     It is for steps whose work takes no real time: step mode, or steps that are done
-    when checked. In a foreground `run()` every timed wait jumps to its end, so a real
-    thread or process still at work would see fake time race past its timeout."""
+    when checked. In a foreground `run()` every timed wait jumps to its end (unless the
+    loop was rung: then it ends at once, as a real one would), so a real thread or
+    process still at work would see fake time race past its timeout."""
 
     def __init__(self, start=datetime(2026, 1, 1, 12, 0, 0)):
         self._start = start
