@@ -85,23 +85,24 @@ def per_run_copy(step):
     its __dict__ (most are), copy.copy() would copy that dict through its generic protocol;
     copied here directly, it takes about a third of the time, and a 10,000-step flow makes
     10,000 copies."""
-    cls = type(step)
-    # Asked at every attempt, answered once per class. Keyed by a weak reference: a class
-    # dropped is not kept alive (weakref.ref(cls) is equal to the one stored, while cls lives).
-    plain = _COPIES_DICT_ONLY.get(weakref.ref(cls))
-    if plain is None:
-        plain = _COPIES_DICT_ONLY[weakref.ref(cls, _COPIES_DICT_ONLY.pop)] = not any(
-            hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)
-    if not plain or cls in copyreg.dispatch_table:  # a copy hook, its own or a base class's
+    if not _copies_its_dict_only(type(step)):
         return copy.copy(step)
-    clone = object.__new__(cls)
+    clone = object.__new__(type(step))
     clone.__dict__.update(step.__dict__)
     return clone
 
 
-# A weak reference to a step class -> True if it has no copy hook. The reference's callback
-# drops the entry once the class is gone.
-_COPIES_DICT_ONLY = {}
+def _copies_its_dict_only(cls):
+    """True if copy.copy() of a `cls` object only copies its __dict__: no copy hook of its
+    own or of a base class (__copy__, __getstate__, __slots__...), and none in copyreg."""
+    answer = _COPIES_DICT_ONLY.get(cls)  # asked at every attempt: answered once per class
+    if answer is None:
+        answer = _COPIES_DICT_ONLY[cls] = cls not in copyreg.dispatch_table and not any(
+            hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)
+    return answer
+
+
+_COPIES_DICT_ONLY = weakref.WeakKeyDictionary()  # weak: a step class dropped is not kept
 
 
 class Execution:
