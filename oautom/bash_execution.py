@@ -9,8 +9,9 @@ thread, it never holds up the engine's tick.
 `check()` reads the result:
 
     exit 0     success; every `key=value` line the command appended to the
-               file named by $OAUTOM_OUTPUT becomes an output (a string); more
-               than 1 MiB there fails the step: outputs are for small values
+               file named by $OAUTOM_OUTPUT becomes an output (a string; the
+               log names the other lines, which are ignored); more than 1 MiB
+               there fails the step: outputs are for small values
     exit 99    the step is skipped (as Airflow's BashOperator does)
     otherwise  the step fails with the exit code and the last lines of stderr
 
@@ -37,6 +38,7 @@ SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
 STDERR_CHARS_IN_ERROR = 1000  # at most, of those lines (the log keeps stderr whole)
 COLLECT_SECONDS = 1.0  # how long cancel() waits for a killed shell's output to be logged
+IGNORED_LINES_SHOWN = 3  # of $OAUTOM_OUTPUT's lines that are not key=value, in the log
 
 
 class CommandFailed(StepFailed):
@@ -143,7 +145,8 @@ class BashExecution(Execution):
                 context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
             context.log(f'[killed by signal {signal_name(-code)}]' if code < 0 else
                         f'[exit code {code}]')
-            outputs = shell.read_outputs() if code == 0 else {}  # only a success publishes
+            if code == 0:  # only a success publishes
+                outputs = _outputs_from(shell.read_outputs(), context)
         except OutputsTooLarge as refusal:
             trouble = str(refusal)
         except Exception as error:  # pylint: disable=broad-exception-caught
@@ -180,3 +183,21 @@ def signal_name(number):
         if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
             return f'SIGRTMIN+{number - signal.SIGRTMIN}'
         return str(number)
+
+
+def _outputs_from(text, context):
+    """The outputs in the text of $OAUTOM_OUTPUT: one per `key=value` line. The other lines
+    that are not blank are ignored, and the step's log names them (the first few)."""
+    outputs, ignored = {}, []
+    for line in text.split('\n'):
+        key, sep, value = line.partition('=')
+        if sep and key.strip():
+            outputs[key.strip()] = value
+        elif line.strip():
+            ignored.append(line)
+    if ignored:
+        shown = ', '.join(repr(line[:80]) for line in ignored[:IGNORED_LINES_SHOWN])
+        more = ', ...' if len(ignored) > IGNORED_LINES_SHOWN else ''
+        context.log(f'[$OAUTOM_OUTPUT: {len(ignored)} line(s) ignored, not key=value: '
+                    f'{shown}{more}; write one key=value per line]')
+    return outputs

@@ -120,15 +120,15 @@ class Shell:
                 _tail(self.paths['stderr'], 'stderr', keep_err))
 
     def read_outputs(self):
-        """Every `key=value` line the command appended to $OAUTOM_OUTPUT. Raise
-        OutputsTooLarge past OUTPUTS_LIMIT: outputs are for small values."""
+        """The text the command appended to $OAUTOM_OUTPUT, with its lines ended by '\n'.
+        Raise OutputsTooLarge past OUTPUTS_LIMIT: outputs are for small values."""
         try:  # O_NONBLOCK: a FIFO put in the file's place must not block this thread
             descriptor = os.open(self.paths['output'], os.O_RDONLY | os.O_NONBLOCK)
         except OSError:  # most commands publish nothing; some remove the file
-            return {}
+            return ''
         try:
             if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                return {}  # a folder, a FIFO, a device (/dev/zero): nothing was published
+                return ''  # a folder, a FIFO, a device (/dev/zero): nothing was published
             with open(descriptor, 'rb', closefd=False) as output_file:
                 data = output_file.read(OUTPUTS_LIMIT + 1)
         finally:
@@ -137,13 +137,8 @@ class Shell:
             raise OutputsTooLarge(
                 f'$OAUTOM_OUTPUT holds more than {OUTPUTS_LIMIT // 2**20} MiB; outputs are for '
                 'small values: write big data to a file and publish its path')
-        text = data.decode('utf-8', errors='replace').replace('\r\n', '\n').replace('\r', '\n')
-        outputs = {}
-        for line in text.split('\n'):  # lines end as Python's text files see them end
-            key, sep, value = line.partition('=')
-            if sep and key.strip():
-                outputs[key.strip()] = value
-        return outputs
+        # Lines end as Python's text files see them end
+        return data.decode('utf-8', errors='replace').replace('\r\n', '\n').replace('\r', '\n')
 
     def remove_files(self):
         """Remove the three files; safe to call twice."""

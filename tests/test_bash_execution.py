@@ -396,9 +396,25 @@ def test_key_value_lines_become_string_outputs():
     assert step_status(vect)['outputs'] == {'rows': '3', 'day': 'monday'}
 
 
-def test_output_lines_without_an_equals_sign_are_ignored():
-    vect = run_command('echo "just a note" >> "$OAUTOM_OUTPUT"; echo "a=1" >> "$OAUTOM_OUTPUT"')
+def test_output_lines_that_are_not_key_value_are_ignored_and_the_log_names_them():
+    vect = run_command('echo "just a note" >> "$OAUTOM_OUTPUT"; echo "a=1" >> "$OAUTOM_OUTPUT"; '
+                       'echo >> "$OAUTOM_OUTPUT"; echo "=2" >> "$OAUTOM_OUTPUT"')
     assert step_status(vect)['outputs'] == {'a': '1'}
+    assert ("[$OAUTOM_OUTPUT: 2 line(s) ignored, not key=value: 'just a note', '=2'; "
+            'write one key=value per line]') in vect.log('cmd')  # the blank line is no mistake
+
+
+def test_the_log_names_the_first_few_ignored_output_lines_only():
+    vect = run_command('for i in 1 2 3 4 5; do echo "note $i" >> "$OAUTOM_OUTPUT"; done')
+    assert step_status(vect)['outputs'] == {}
+    assert "5 line(s) ignored, not key=value: 'note 1', 'note 2', 'note 3', ...;" in \
+        vect.log('cmd')
+
+
+def test_outputs_all_in_key_value_lines_leave_no_note_in_the_log():
+    vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"; echo >> "$OAUTOM_OUTPUT"')
+    assert step_status(vect)['outputs'] == {'rows': '3'}
+    assert 'ignored' not in vect.log('cmd')
 
 
 def test_an_output_value_may_contain_equals_signs():
