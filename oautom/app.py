@@ -21,6 +21,7 @@ from .events import Subscribers
 from .flow import Flow
 from .history import History
 from .loop import Loop
+from .names import did_you_mean
 from .params import resolve_params
 from .plans import Plans, make_plan
 from .start_queue import StartQueue
@@ -86,12 +87,12 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             raise UnknownFlowError(f"unknown flow {name!r}: give the flow's name, {name.name!r}, "
                                    'not the Flow object')
         with self._lock:
-            # a name is a string; anything else (a list, say) is unknown, and no TypeError
-            flow = self._flows.get(name) if isinstance(name, str) else None
-            known = ', '.join(self._flows) or 'none yet'
+            flow = self._flows.get(name) if isinstance(name, str) else None  # a list: unknown
+            known = list(self._flows)
         if flow is None:
-            raise UnknownFlowError(f'unknown flow {name!r}; the registered flows are: {known} '
-                                   '(a Flow made without app= joins with app.register_flow(flow))')
+            raise UnknownFlowError(f'unknown flow {name!r}; {did_you_mean(name, known)}the '
+                                   f'registered flows are: {", ".join(known) or "none yet"} (a '
+                                   'Flow made without app= joins with app.register_flow(flow))')
         return flow
 
     def start(self, flow_name, params=None):
@@ -229,8 +230,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._plans.cancel_all()
             self._cancel_running()
         if self._tick_if_free() is None:
-            # A learner's own app.tick() is under way: let it end, then tick again at once,
-            # as what rang the loop before this round (a vect started, say) may not be in it.
+            # A learner's own tick is under way: after it, tick again (it may have missed a ring)
             with self._tick_lock:
                 return 0.0
         plan_wait = self._plans.seconds_to_next()

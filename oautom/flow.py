@@ -11,7 +11,7 @@ fixes them all in one go. `app.start()` validates before anything runs.
 """
 from .errors import FlowIntegrityError, UnknownExecutionError
 from .graph import find_cycles, has_cycle
-from .names import check_name
+from .names import check_name, did_you_mean
 
 
 class Flow:
@@ -43,8 +43,8 @@ class Flow:
         step = self._executions.get(name) if isinstance(name, str) else None
         if step is None:
             raise UnknownExecutionError(
-                f'flow {self.name!r} has no step {name!r}; its steps are: '
-                f'{", ".join(self._executions) or "none yet"}')
+                f'flow {self.name!r} has no step {name!r}; {did_you_mean(name, self._executions)}'
+                f'its steps are: {", ".join(self._executions) or "none yet"}')
         return step
 
     def add_execution(self, execution):

@@ -6,6 +6,7 @@ letters, digits, `_`, `-` and single inner spaces keeps every one of those
 places safe without escaping: no dots (they separate a vect id), no braces or
 quotes (templates and shells), no slashes (URLs).
 """
+import difflib
 import re
 
 from .errors import FlowIntegrityError
@@ -26,3 +27,9 @@ def check_name(name, kind):
             "digits, '_' and '-', with single spaces only between words "
             "(dots, braces, quotes, slashes and '<>' are not allowed)")
     return name
+
+
+def did_you_mean(name, known):
+    """"did you mean 'etl'? " if one of the `known` names is close to `name`, else ''."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f'did you mean {close[0]!r}? ' if close else ''

@@ -10,12 +10,12 @@ of its params, its own. A name the flow does not declare is refused: a typo
 should fail loudly, not run the flow with the default.
 """
 import copy
-import difflib
 import math
 import sys
 from collections.abc import Mapping
 
 from .errors import InvalidParamsError
+from .names import did_you_mean
 from .report import short_repr
 
 TRUE_WORDS = ('true', '1', 'yes')
@@ -33,10 +33,9 @@ def resolve_params(flow, given):
     values = dict(flow.params)
     for name, value in given.items():
         if name not in flow.params:
-            close = difflib.get_close_matches(str(name), list(flow.params), n=1)
-            hint = f'did you mean {close[0]!r}? ' if close else ''
             raise InvalidParamsError(
-                f'flow {flow.name!r} has no param {name!r}; {hint}its declared params are: '
+                f'flow {flow.name!r} has no param {name!r}; {did_you_mean(name, flow.params)}'
+                f'its declared params are: '
                 f'{declared} (declare it with Flow(..., params={{{name!r}: default}}))')
         values[name] = convert(flow.name, name, value, flow.params[name])
     # The vect's own copy: a step that changes a list param changes neither the flow's

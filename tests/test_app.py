@@ -149,12 +149,21 @@ def test_an_unknown_flow_raises_a_readable_unknown_flow_error_that_is_a_key_erro
                                      '(a Flow made without app= joins with app.register_flow(flow))')
 
 
+def test_an_unknown_flow_close_to_a_known_one_suggests_it():
+    app, _ = step_app()
+    Flow('daily etl', app=app)
+    Flow('report', app=app)
+    with pytest.raises(UnknownFlowError, match="unknown flow 'daily_etl'; did you mean "
+                                               "'daily etl'[?] the registered flows are: "):
+        app.start('daily_etl')
+
+
 def test_a_flow_name_that_is_no_text_is_an_unknown_flow_too():
     app, _ = step_app()
     Flow('etl', app=app)
     for call in (app.flow, app.start, app.status, lambda name: app.plan(name, seconds=5)):
-        with pytest.raises(UnknownFlowError, match=r"unknown flow \['etl'\]; the registered "
-                                                   'flows are: etl'):
+        with pytest.raises(UnknownFlowError, match=r"unknown flow \['etl'\]; did you mean "
+                                                   "'etl'[?] the registered flows are: etl"):
             call(['etl'])  # unhashable: a plain dict lookup would raise TypeError
 
 

@@ -42,6 +42,13 @@ def test_steps_are_kept_in_definition_order_and_found_by_name(flow):
     assert steps[0].flow is flow
 
 
+def test_an_unknown_step_name_close_to_a_known_one_suggests_it(flow):
+    Scripted('extract', flow)
+    with pytest.raises(UnknownExecutionError, match="no step 'extarct'; did you mean 'extract'[?] "
+                                                    'its steps are: extract'):
+        flow.execution('extarct')
+
+
 def test_unknown_step_name_lists_the_known_ones(flow):
     Scripted('a', flow)
     with pytest.raises(UnknownExecutionError, match="no step 'zz'; its steps are: a") as caught:
