@@ -1,10 +1,10 @@
 """The app: holds flows, starts vects, and moves them forward with `tick()`.
 
-Everything that happens, happens in `tick()`: one round in which every
-running vect checks its due steps, ends what ended and hands back the steps
-that became ready; the app then starts them (at most `max_parallel` at a
-time) and publishes the events. Plans (plans.py) start vects from the
-tick as well. The three modes only differ in who calls it:
+Everything that happens, happens in `tick()`: one round in which every running
+vect checks its due steps, ends what ended and hands back the steps that became
+ready; the app then starts them (at most `max_parallel` at a time) and
+publishes the events. Plans (plans.py) start vects from the tick as well. The
+three modes only differ in who calls it:
 
     step        you do: nothing moves until you call app.tick()
     foreground  run() loops in your thread until no vect runs and no plan is left
@@ -224,13 +224,13 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._tick_if_free()
 
     def _loop_round(self):
-        """A tick for the loop; return how long it may sleep (see loop.py): the seconds until
-        a vect or a plan is due; inf: only a ring can help; None: no work at all."""
+        """A tick for the loop; return the seconds it may sleep, inf or None (see loop.py)."""
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
             self._plans.cancel_all()
             self._cancel_running()
         if self._tick_if_free() is None:
-            # A learner's own tick is under way: after it, tick again (it may have missed a ring)
+            # A learner's own tick is under way: wait for its end, then tick again at once
+            # (what rang the loop for this round, a vect started say, may not be in that tick)
             with self._tick_lock:
                 return 0.0
         plan_wait = self._plans.seconds_to_next()

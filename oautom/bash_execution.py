@@ -38,7 +38,8 @@ SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
 STDERR_CHARS_IN_ERROR = 1000  # at most, of those lines (the log keeps stderr whole)
 COLLECT_SECONDS = 1.0  # how long cancel() waits for a killed shell's output to be logged
-IGNORED_LINES_SHOWN = 3  # of $OAUTOM_OUTPUT's lines that are not key=value, in the log
+IGNORED_LINES_SHOWN = 3  # of $OAUTOM_OUTPUT's lines that are not key=value, in the log,
+IGNORED_LINE_CHARS = 80  # and of each, at most
 
 
 class CommandFailed(StepFailed):
@@ -187,7 +188,7 @@ def signal_name(number):
 
 def _outputs_from(text, context):
     """The outputs in the text of $OAUTOM_OUTPUT: one per `key=value` line. The other lines
-    that are not blank are ignored, and the step's log names them (the first few)."""
+    are ignored; the step's log names the first few of them that are not blank."""
     outputs, ignored = {}, []
     for line in text.split('\n'):
         key, sep, value = line.partition('=')
@@ -196,8 +197,12 @@ def _outputs_from(text, context):
         elif line.strip():
             ignored.append(line)
     if ignored:
-        shown = ', '.join(repr(line[:80]) for line in ignored[:IGNORED_LINES_SHOWN])
-        more = ', ...' if len(ignored) > IGNORED_LINES_SHOWN else ''
+        shown = []
+        for line in ignored[:IGNORED_LINES_SHOWN]:  # a line cut short ends with '...'
+            cut = len(line) > IGNORED_LINE_CHARS
+            shown.append(repr(line[:IGNORED_LINE_CHARS]) + ('...' if cut else ''))
+        if len(ignored) > IGNORED_LINES_SHOWN:
+            shown.append('...')
         context.log(f'[$OAUTOM_OUTPUT: {len(ignored)} line(s) ignored, not key=value: '
-                    f'{shown}{more}; write one key=value per line]')
+                    f'{", ".join(shown)}; write one key=value per line]')
     return outputs

@@ -30,6 +30,10 @@ def check_name(name, kind):
 
 
 def did_you_mean(name, known):
-    """"did you mean 'etl'? " if one of the `known` names is close to `name`, else ''."""
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    return f'did you mean {close[0]!r}? ' if close else ''
+    """"did you mean 'etl'? " if one of the `known` names is close to the string `name`
+    (whatever the case of its letters: 'ETL' is close to 'etl'), else ''."""
+    if not isinstance(name, str):  # a name is a string: anything else is close to none
+        return ''
+    by_lower = {known_name.lower(): known_name for known_name in known}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    return f'did you mean {by_lower[close[0]]!r}? ' if close else ''

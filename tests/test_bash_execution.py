@@ -411,6 +411,11 @@ def test_the_log_names_the_first_few_ignored_output_lines_only():
         vect.log('cmd')
 
 
+def test_an_ignored_output_line_too_long_to_show_is_cut_with_a_mark():
+    vect = run_command('printf "%0100d\\n" 0 >> "$OAUTOM_OUTPUT"')
+    assert f"not key=value: '{'0' * 80}'...; write" in vect.log('cmd')
+
+
 def test_outputs_all_in_key_value_lines_leave_no_note_in_the_log():
     vect = run_command('echo "rows=3" >> "$OAUTOM_OUTPUT"; echo >> "$OAUTOM_OUTPUT"')
     assert step_status(vect)['outputs'] == {'rows': '3'}
