@@ -90,9 +90,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             flow = self._flows.get(name) if isinstance(name, str) else None  # a list: unknown
             known = list(self._flows)
         if flow is None:
-            raise UnknownFlowError(f'unknown flow {name!r}; {did_you_mean(name, known)}the '
-                                   f'registered flows are: {", ".join(known) or "none yet"} (a '
-                                   'Flow made without app= joins with app.register_flow(flow))')
+            hint = did_you_mean(name, known)  # else, maybe it is not registered: how to do so
+            fix = '' if hint else ' (a Flow made without app= joins with app.register_flow(flow))'
+            raise UnknownFlowError(f'unknown flow {name!r}; {hint}the registered flows are: '
+                                   f'{", ".join(known) or "none yet"}{fix}')
         return flow
 
     def start(self, flow_name, params=None):
@@ -229,8 +230,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._plans.cancel_all()
             self._cancel_running()
         if self._tick_if_free() is None:
-            # A learner's own tick is under way: wait for its end, then tick again at once
-            # (what rang the loop for this round, a vect started say, may not be in that tick)
+            # A learner's tick is under way: wait for it, then tick again (it may miss what rang)
             with self._tick_lock:
                 return 0.0
         plan_wait = self._plans.seconds_to_next()

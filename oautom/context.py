@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .errors import UnknownExecutionError
+from .names import did_you_mean
 from .states import STATES
 
 
@@ -69,7 +70,8 @@ class AncestorOutputs(Mapping):
             names = ', '.join(self)
             ancestors = f'its ancestors are: {names}' if names else 'it has no upstream steps'
             if ancestor is None:
-                raise UnknownExecutionError(f"this flow has no step {name!r}; step "
+                close = did_you_mean(name, (run.name for run in self._ancestry.runs))
+                raise UnknownExecutionError(f"this flow has no step {name!r}; {close}step "
                                             f"{self._run.name!r} reads its ancestors' outputs, "
                                             f'and {ancestors}')
             raise UnknownExecutionError(
@@ -89,17 +91,22 @@ class Ancestry:
     """Which StepRuns of a vect are upstream of which, as bit sets computed on demand."""
 
     def __init__(self, runs):
-        self._runs = runs    # every StepRun, in definition order
+        self.runs = runs     # every StepRun, in definition order
         self._by_name = None  # step name -> StepRun, made at the first question
         self._bits = {}      # StepRun index -> int: bit i set when run i is an ancestor
 
     def run_named(self, name):
         """The StepRun called `name`, or None."""
         if self._by_name is None:  # two threads may both make it: they make the same
-            self._by_name = {run.step.name: run for run in self._runs}
+            self._by_name = {run.step.name: run for run in self.runs}
         # Names are strings; anything else is unknown (a list cannot be a dict key: looking
         # one up would raise TypeError)
         return self._by_name.get(name) if isinstance(name, str) else None
+
+    def no_step(self, name):
+        """"no step 'lod'; did you mean 'load'? its steps are: ...", for a name not found."""
+        names = [run.name for run in self.runs]
+        return f'no step {name!r}; {did_you_mean(name, names)}its steps are: {", ".join(names)}'
 
     def is_upstream(self, ancestor, run):
         """True if `ancestor` is upstream of `run`, directly or not."""
@@ -108,7 +115,7 @@ class Ancestry:
     def names_upstream_of(self, run):
         """The names of every ancestor of `run`."""
         bits = self._bits_of(run)
-        return [other.name for other in self._runs if bits >> other.index & 1]
+        return [other.name for other in self.runs if bits >> other.index & 1]
 
     def forget(self):
         """Drop the table of bits (the names stay): it is made again if asked for."""

@@ -33,10 +33,10 @@ def resolve_params(flow, given):
     values = dict(flow.params)
     for name, value in given.items():
         if name not in flow.params:
-            raise InvalidParamsError(
-                f'flow {flow.name!r} has no param {name!r}; {did_you_mean(name, flow.params)}'
-                f'its declared params are: '
-                f'{declared} (declare it with Flow(..., params={{{name!r}: default}}))')
+            hint = did_you_mean(name, flow.params)  # else, maybe it is missing: how to add it
+            fix = '' if hint else f' (declare it with Flow(..., params={{{name!r}: default}}))'
+            raise InvalidParamsError(f'flow {flow.name!r} has no param {name!r}; {hint}its '
+                                     f'declared params are: {declared}{fix}')
         values[name] = convert(flow.name, name, value, flow.params[name])
     # The vect's own copy: a step that changes a list param changes neither the flow's
     # default, nor the caller's list, nor what a plan gives its next firing.

@@ -140,8 +140,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         """The log text of the step called `step`."""
         run = self._ancestry.run_named(step)
         if run is None:
-            raise UnknownExecutionError(f'vect {self.id} has no step {step!r}; its steps are: '
-                                        f'{", ".join(run.name for run in self._runs)}')
+            raise UnknownExecutionError(f'vect {self.id} has {self._ancestry.no_step(step)}')
         return run.log_text()
 
     def __repr__(self):

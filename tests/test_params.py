@@ -79,8 +79,12 @@ def test_an_undeclared_param_is_refused_listing_the_declared_ones():
     with pytest.raises(InvalidParamsError) as caught:
         resolve_params(etl(), {'limt': '3'})
     assert str(caught.value) == ("flow 'etl' has no param 'limt'; did you mean 'limit'? its "
-                                 'declared params are: day, limit, ratio, dry, note (declare it '
-                                 "with Flow(..., params={'limt': default}))")
+                                 'declared params are: day, limit, ratio, dry, note')
+    with pytest.raises(InvalidParamsError) as caught:  # far from any: maybe it is missing
+        resolve_params(etl(), {'region': 'eu'})
+    assert str(caught.value) == ("flow 'etl' has no param 'region'; its declared params are: "
+                                 'day, limit, ratio, dry, note (declare it with Flow(..., '
+                                 "params={'region': default}))")
 
 
 def test_an_undeclared_param_of_a_flow_without_params_says_none_are_declared():

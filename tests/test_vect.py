@@ -367,6 +367,9 @@ def test_log_of_an_unknown_step_lists_the_steps(app, flow):
         vect.log('zz')
     with pytest.raises(UnknownExecutionError, match=r"no step \['a'\]; its steps are: a"):
         vect.log(['a'])  # unhashable: a plain dict lookup would raise TypeError
+    with pytest.raises(UnknownExecutionError, match="^vect etl.1 has no step 'A'; did you mean "
+                                                    "'a'[?] its steps are: a$"):
+        vect.log('A')
 
 
 def test_events_follow_the_transitions_in_order(app, flow):
