@@ -145,9 +145,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def subscribe(self, callback):
         """Call `callback(event)` for every event; return a function that unsubscribes."""
-        if not callable(callback):
-            raise OAutomError(f'app.subscribe takes a function of one argument (the event), '
-                              f'not {type(callback).__name__} {callback!r}')
         return self._subscribers.subscribe(callback)
 
     # -- the engine -------------------------------------------------------------------

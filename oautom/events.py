@@ -18,12 +18,13 @@ posted. Events nobody would receive (no callback, and none the logger would
 print) skip the outbox: a busy engine that nobody watches does not pay for
 it.
 """
+import inspect
 import logging
 import threading
 from collections import deque
 from time import monotonic
 
-from .errors import is_ctrl_c
+from .errors import OAutomError, is_ctrl_c
 
 logger = logging.getLogger('oautom')
 
@@ -47,7 +48,11 @@ class Subscribers:
 
     def subscribe(self, callback):
         """Add `callback(event)`; return a function that removes it (this subscription
-        only, even if the same callback is subscribed twice; calling it again does nothing)."""
+        only, even if the same callback is subscribed twice; calling it again does nothing).
+        A callback that cannot take one event is refused now, not at every event."""
+        if not callable(callback) or not _takes_one_argument(callback):
+            raise OAutomError(f'app.subscribe takes a function of one argument (the event), '
+                              f'not {type(callback).__name__} {callback!r}')
         token = object()
         with self._lock:
             self._callbacks[token] = callback
@@ -102,8 +107,9 @@ class Subscribers:
                         raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
                     # end the thread that ticks
-                    logger.exception('event callback %r failed; it keeps receiving events',
-                                     callback)
+                    logger.exception('event callback %r failed on the event %s %s %s; it keeps '
+                                     'receiving events', callback, event['vect'],
+                                     event['step'] or '(the vect itself)', event['state'])
         took = monotonic() - began
         if took > SLOW_DELIVERY_SECONDS:  # the engine waited: say so, as for a slow run()
             logger.warning('delivering %d event(s) to %d callback(s) and the log took %.1f s, '
@@ -120,6 +126,20 @@ def _worth_logging(events):
         if event['state'] in _BAD_STATES:
             return logger.isEnabledFor(logging.WARNING)
     return False
+
+
+def _takes_one_argument(callback):
+    """False if `callback` surely cannot be called as callback(event); True if it can, or
+    if its signature cannot be read (some built-ins): then calling it will tell."""
+    try:  # the signature of what is called, not of what a decorator wrapped
+        signature = inspect.signature(callback, follow_wrapped=False)
+    except (TypeError, ValueError):  # some built-ins tell nothing
+        return True
+    try:
+        signature.bind(None)
+    except TypeError:
+        return False
+    return True
 
 
 def log_event(event):

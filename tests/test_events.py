@@ -1,5 +1,6 @@
 """Events reach subscribers in the order they happened, outside every lock."""
 import asyncio
+import functools
 import logging
 import re
 import sys
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from oautom import events
+from oautom import OAutomError, events
 from oautom.events import Subscribers, make_event
 
 
@@ -79,6 +80,26 @@ def test_a_failing_callback_is_logged_and_the_others_still_receive(caplog):
         subscribers.post([event(1)])
         subscribers.deliver()
     assert len(seen) == 1 and 'event callback' in caplog.text
+    assert 'failed on the event f.1 s1 running; it keeps receiving events' in caplog.text
+
+
+def test_a_callback_that_cannot_take_one_event_is_refused_when_subscribed():
+    subscribers = Subscribers()
+    for wrong in (lambda: None, lambda event, extra: None, 5):
+        with pytest.raises(OAutomError, match='app.subscribe takes a function of one argument'):
+            subscribers.subscribe(wrong)
+
+    class Listener:
+        """A callable object, with a method too."""
+
+        def __call__(self, event):
+            pass
+
+        def on_event(self, event, *more):
+            pass
+    for right in (Listener(), Listener().on_event, print, functools.partial(max, 0),
+                  lambda event, extra=None: None, lambda *anything: None):
+        subscribers.subscribe(right)
 
 
 def test_unsubscribe_stops_the_deliveries():
