@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from threading import TIMEOUT_MAX
 from time import monotonic as monotonic_seconds, time as epoch_seconds
 
+from .errors import OAutomError
+
 
 class Clock:  # pylint: disable=too-few-public-methods
     """The real clock: its three kinds of time are the standard library's own functions.
@@ -62,7 +64,13 @@ class FakeClock(Clock):
         return self._start.timestamp() + self._elapsed
 
     def advance(self, seconds):
-        """Move time forward by `seconds`."""
+        """Move time forward by `seconds` (a number, 0 or more: time never goes back)."""
+        if isinstance(seconds, timedelta):  # as datetime arithmetic would have it
+            seconds = seconds.total_seconds()
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or \
+                not seconds >= 0:  # `not >=`: NaN is refused too
+            raise OAutomError(f'FakeClock.advance takes a number of seconds, 0 or more, not '
+                              f'{seconds!r}: monotonic time never goes back')
         self._elapsed += seconds
 
     def wait(self, doorbell, timeout):

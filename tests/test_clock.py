@@ -2,8 +2,11 @@
 import queue
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import pytest
+
+from oautom import OAutomError
 from oautom.clock import Clock, FakeClock
 
 
@@ -12,6 +15,17 @@ def test_fake_clock_moves_only_when_told():
     assert clock.monotonic() == 0.0 and clock.now() == datetime(2026, 3, 1, 8, 0)
     clock.advance(90)
     assert clock.monotonic() == 90.0 and clock.now() == datetime(2026, 3, 1, 8, 1, 30)
+
+
+def test_fake_clock_advances_by_a_timedelta_too_but_never_goes_back():
+    clock = FakeClock()
+    clock.advance(timedelta(minutes=1))
+    assert clock.monotonic() == 60
+    for wrong in (-5, float('nan'), '5', None, True):
+        with pytest.raises(OAutomError, match='FakeClock.advance takes a number of seconds, 0 or '
+                                              'more'):
+            clock.advance(wrong)
+    assert clock.monotonic() == 60
 
 
 def test_fake_timed_wait_jumps_to_its_end_at_once():
