@@ -89,11 +89,10 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         with self._lock:
             flow = self._flows.get(name) if isinstance(name, str) else None  # a list: unknown
             known = list(self._flows)
-        if flow is None:
-            hint = did_you_mean(name, known)  # else, maybe it is not registered: how to do so
-            fix = '' if hint else ' (a Flow made without app= joins with app.register_flow(flow))'
-            raise UnknownFlowError(f'unknown flow {name!r}; {hint}the registered flows are: '
-                                   f'{", ".join(known) or "none yet"}{fix}')
+        if flow is None:  # a typo, or a flow not registered (a near name does not tell which)
+            raise UnknownFlowError(f'unknown flow {name!r}; {did_you_mean(name, known)}the '
+                                   f'registered flows are: {", ".join(known) or "none yet"} (a '
+                                   'Flow made without app= joins with app.register_flow(flow))')
         return flow
 
     def start(self, flow_name, params=None):

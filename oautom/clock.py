@@ -11,6 +11,8 @@ Three kinds of time are kept apart on purpose:
 - `time()` (seconds since the epoch) for plans: wall-clock time, but one that
   a daylight-saving change does not move back or forth.
 """
+import math
+import numbers
 import queue
 from datetime import datetime, timedelta
 from threading import TIMEOUT_MAX
@@ -67,8 +69,8 @@ class FakeClock(Clock):
         """Move time forward by `seconds` (a number, 0 or more: time never goes back)."""
         if isinstance(seconds, timedelta):  # as datetime arithmetic would have it
             seconds = seconds.total_seconds()
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or \
-                not seconds >= 0:  # `not >=`: NaN is refused too
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or \
+                not 0 <= seconds < math.inf:  # NaN fails the comparison too
             raise OAutomError(f'FakeClock.advance takes a number of seconds, 0 or more, not '
                               f'{seconds!r}: monotonic time never goes back')
         self._elapsed += seconds

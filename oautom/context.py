@@ -80,6 +80,16 @@ class AncestorOutputs(Mapping):
                 f'{self._run.name!r})')
         return MappingProxyType(ancestor.outputs)
 
+    def __contains__(self, name):
+        # Asked without the error of __getitem__ (Mapping's own `in` and get() would build
+        # its message, suggestion included, for every name that is not there)
+        ancestor = self._ancestry.run_named(name)
+        return ancestor is not None and self._ancestry.is_upstream(ancestor, self._run)
+
+    def get(self, key, default=None):
+        """The outputs of the ancestor called `key`, or `default` if it is none."""
+        return self[key] if key in self else default
+
     def __iter__(self):
         return iter(sorted(self._ancestry.names_upstream_of(self._run)))
 

@@ -107,9 +107,10 @@ class Subscribers:
                         raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
                     # end the thread that ticks
+                    # (.get: an earlier callback may have emptied the dict they all share)
                     logger.exception('event callback %r failed on the event %s %s %s; it keeps '
-                                     'receiving events', callback, event['vect'],
-                                     event['step'] or '(the vect itself)', event['state'])
+                                     'receiving events', callback, event.get('vect'),
+                                     event.get('step') or '(the vect itself)', event.get('state'))
         took = monotonic() - began
         if took > SLOW_DELIVERY_SECONDS:  # the engine waited: say so, as for a slow run()
             logger.warning('delivering %d event(s) to %d callback(s) and the log took %.1f s, '
@@ -133,8 +134,8 @@ def _takes_one_argument(callback):
     if its signature cannot be read (some built-ins): then calling it will tell."""
     try:  # the signature of what is called, not of what a decorator wrapped
         signature = inspect.signature(callback, follow_wrapped=False)
-    except (TypeError, ValueError):  # some built-ins tell nothing
-        return True
+    except Exception:  # pylint: disable=broad-exception-caught
+        return True  # some built-ins tell nothing; an odd __signature__ may raise anything
     try:
         signature.bind(None)
     except TypeError:

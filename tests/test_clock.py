@@ -1,8 +1,10 @@
 """The injected clock: real time, or a fake that moves only when told."""
+import math
 import queue
 import threading
 import time
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 import pytest
 
@@ -21,11 +23,13 @@ def test_fake_clock_advances_by_a_timedelta_too_but_never_goes_back():
     clock = FakeClock()
     clock.advance(timedelta(minutes=1))
     assert clock.monotonic() == 60
-    for wrong in (-5, float('nan'), '5', None, True):
+    clock.advance(Fraction(1, 2))
+    assert clock.monotonic() == 60.5
+    for wrong in (-5, float('nan'), math.inf, '5', None, True):
         with pytest.raises(OAutomError, match='FakeClock.advance takes a number of seconds, 0 or '
                                               'more'):
             clock.advance(wrong)
-    assert clock.monotonic() == 60
+    assert clock.monotonic() == 60.5
 
 
 def test_fake_timed_wait_jumps_to_its_end_at_once():

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from oautom import Flow
+from oautom import Flow, context
 from oautom.context import AncestorOutputs, Ancestry, Context
 from oautom.due import Agenda
 from oautom.errors import UnknownExecutionError
@@ -39,6 +39,15 @@ def test_a_long_chain_is_walked_without_recursion():
     ancestry = Ancestry(runs)
     assert ancestry.is_upstream(runs[0], runs[-1])
     assert len(ancestry.names_upstream_of(runs[-1])) == 4999
+
+
+def test_the_outputs_view_answers_in_and_get_without_building_an_error(monkeypatch):
+    runs, ancestry = diamond()
+    runs['a'].outputs = {'rows': 3}
+    view = AncestorOutputs(runs['d'], ancestry)
+    monkeypatch.setattr(context, 'did_you_mean', lambda *_: pytest.fail('an error was built'))
+    assert 'a' in view and 'e' not in view and 'zz' not in view and ['a'] not in view
+    assert view.get('a') == {'rows': 3} and view.get('e') is None and view.get('zz', 0) == 0
 
 
 def test_outputs_view_reads_ancestors_outputs_and_refuses_others():

@@ -83,6 +83,30 @@ def test_a_failing_callback_is_logged_and_the_others_still_receive(caplog):
     assert 'failed on the event f.1 s1 running; it keeps receiving events' in caplog.text
 
 
+def test_a_callback_failing_after_another_emptied_the_event_is_logged_all_the_same(caplog):
+    subscribers, seen = Subscribers(), []
+    subscribers.subscribe(lambda received: received.clear())  # they all share the dict
+    subscribers.subscribe(lambda received: 1 / 0)
+    subscribers.subscribe(seen.append)
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        subscribers.post([event(1)])
+        subscribers.deliver()
+    assert seen == [{}] and 'failed on the event None (the vect itself) None' in caplog.text
+
+
+def test_a_callback_whose_signature_cannot_be_read_is_accepted():
+    class Odd:
+        """Callable; asking for its signature raises."""
+
+        def __call__(self, event):
+            pass
+
+        @property
+        def __signature__(self):
+            raise RuntimeError('no signature here')
+    Subscribers().subscribe(Odd())
+
+
 def test_a_callback_that_cannot_take_one_event_is_refused_when_subscribed():
     subscribers = Subscribers()
     for wrong in (lambda: None, lambda event, extra: None, 5):
