@@ -38,8 +38,8 @@ SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
 STDERR_CHARS_IN_ERROR = 1000  # at most, of those lines (the log keeps stderr whole)
 COLLECT_SECONDS = 1.0  # how long cancel() waits for a killed shell's output to be logged
-IGNORED_LINES_SHOWN = 3  # of $OAUTOM_OUTPUT's lines that are not key=value, in the log,
-IGNORED_LINE_CHARS = 80  # and of each, at most
+IGNORED_LINES_SHOWN = 3  # lines of $OAUTOM_OUTPUT that are not key=value, named in the log
+IGNORED_LINE_CHARS = 80  # characters shown of each
 
 
 class CommandFailed(StepFailed):

@@ -120,7 +120,7 @@ class Shell:
                 _tail(self.paths['stderr'], 'stderr', keep_err))
 
     def read_outputs(self):
-        """The text the command appended to $OAUTOM_OUTPUT, with its lines ended by '\n'.
+        """The text the command appended to $OAUTOM_OUTPUT, each line ended by a newline.
         Raise OutputsTooLarge past OUTPUTS_LIMIT: outputs are for small values."""
         try:  # O_NONBLOCK: a FIFO put in the file's place must not block this thread
             descriptor = os.open(self.paths['output'], os.O_RDONLY | os.O_NONBLOCK)
