@@ -73,14 +73,18 @@ class Agenda:
             self.ring()
 
     def pop_due(self, now):
-        """(the StepRuns woken since the last call, the others due now: started since the
-        last call, or whose time has come)."""
+        """The StepRuns due now: first those woken since the last call (their next check is
+        made `now`, whatever their poll interval says), then those started since the last
+        call, or whose time has come."""
         if self._woken:  # read without the lock: a wake it misses rings for the next tick
             with self._lock:
-                woken, self._woken = self._woken, []
+                due, self._woken = self._woken, []
+            for run in due:
+                run.next_check = now
         else:
-            woken = []
-        due, self._next_tick = self._next_tick, []
+            due = []
+        due += self._next_tick
+        self._next_tick = []
         while self._heap:
             when, _, run = self._heap[0]
             if not run.is_due_at(when):  # stale, due or not: dropped now, so that a step that
@@ -90,7 +94,7 @@ class Agenda:
                 due.append(run)
             else:
                 break
-        return woken, due
+        return due
 
     def next_time(self):
         """The time the loop should next tick: -inf if a step was woken, inf if only a

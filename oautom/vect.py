@@ -66,10 +66,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if self._cancel_requested:
             self._cancel_all()
         else:
-            woken, due = self._agenda.pop_due(now)
-            for run in woken:
-                run.next_check = now  # woken: check it now, whatever its poll interval says
-            visits = woken + due
+            visits = self._agenda.pop_due(now)
             for position, run in enumerate(visits):
                 try:
                     self._visit(run, now)

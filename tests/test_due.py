@@ -21,7 +21,7 @@ def test_pop_due_returns_what_is_due_in_time_order():
     for run, when in ((late, 2.0), (later, 9.0), (early, 1.0)):
         agenda.schedule(run, when)
     assert agenda.next_time() == 1.0
-    assert agenda.pop_due(5.0) == ([], [early, late])
+    assert agenda.pop_due(5.0) == [early, late]
     assert agenda.next_time() == 9.0
 
 
@@ -30,8 +30,16 @@ def test_a_wake_rings_and_is_due_at_once():
     agenda, run = Agenda(lambda: rings.append(True)), Run()
     agenda.wake(run)
     assert rings == [True] and agenda.next_time() == float('-inf')
-    assert agenda.pop_due(0.0) == ([run], [])
+    assert agenda.pop_due(0.0) == [run]
     assert agenda.next_time() == math.inf  # only another wake can make it due
+
+
+def test_woken_steps_come_first_and_are_to_be_checked_now_whatever_their_poll_interval():
+    agenda, started, woken = Agenda(lambda: None), Run(), Run()
+    woken.next_check = 60.0  # its poll interval would check it a minute from now
+    agenda.started(started, 0.0)
+    agenda.wake(woken)
+    assert agenda.pop_due(1.0) == [woken, started] and woken.next_check == 1.0
 
 
 def test_only_the_first_wake_since_the_last_tick_rings():
@@ -39,7 +47,7 @@ def test_only_the_first_wake_since_the_last_tick_rings():
     agenda, first, second = Agenda(lambda: rings.append(True)), Run(), Run()
     agenda.wake(first)
     agenda.wake(second)  # the loop is rung already: the next tick takes both
-    assert rings == [True] and agenda.pop_due(0.0) == ([first, second], [])
+    assert rings == [True] and agenda.pop_due(0.0) == [first, second]
     agenda.wake(first)
     assert rings == [True, True]
 
@@ -50,7 +58,7 @@ def test_a_started_step_is_due_in_the_next_tick_and_the_loop_waits_a_grace_for_i
     agenda.started(first, 10.0)
     agenda.started(second, 10.001)  # same tick: the grace runs from the first
     assert agenda.next_time() == 10.0 + FIRST_CHECK_GRACE
-    assert agenda.pop_due(10.0) == ([], [first, second])  # the next tick, however early
+    assert agenda.pop_due(10.0) == [first, second]  # the next tick, however early
     assert agenda.next_time() == 60.0
 
 
@@ -67,7 +75,7 @@ def test_a_step_woken_at_every_check_leaves_no_pile_of_old_times():
         run.due_at = {check + 3600.0}
         agenda.schedule(run, check + 3600.0)
         agenda.wake(run)
-        assert agenda.pop_due(float(check)) == ([run], [])
+        assert agenda.pop_due(float(check)) == [run]
     assert len(agenda._heap) == 1  # pylint: disable=protected-access
 
 
@@ -77,7 +85,7 @@ def test_old_times_behind_a_live_one_are_swept_out_too():
         run.due_at = {0.5, check + 7200.0}  # whose check() wakes it every time
         agenda.schedule(run, check + 7200.0)
         agenda.wake(run)
-        assert agenda.pop_due(float(check) / 10000) == ([run], [])
+        assert agenda.pop_due(float(check) / 10000) == [run]
         if check == 0:
             agenda.schedule(run, 0.5)
     assert len(agenda._heap) <= 128  # pylint: disable=protected-access
@@ -88,5 +96,5 @@ def test_stale_times_are_dropped_not_served():
     agenda.schedule(run, 10.0)  # planned, then superseded: the run now says 30
     agenda.schedule(run, 30.0)
     assert agenda.next_time() == 30.0
-    assert agenda.pop_due(20.0) == ([], [])
-    assert agenda.pop_due(30.0) == ([], [run])
+    assert agenda.pop_due(20.0) == []
+    assert agenda.pop_due(30.0) == [run]
