@@ -106,7 +106,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
-            vect = Vect(flow, number, values, clock=self.clock, on_change=self._loop.ring,
+            vect = Vect(flow, number, values, clock=self.clock, loop=self._loop,
                         on_event=self._events.append)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._started.append(vect)

@@ -71,6 +71,11 @@ class Loop:
             done.wait()
         return True
 
+    def runs_here(self):
+        """True in the thread that loops now: where event callbacks and steps' run() and
+        check() run. Read without the lock: only that thread can find itself there."""
+        return self._thread is threading.current_thread()
+
     @property
     def stopping(self):
         """True once a stop was asked for, until the next start."""

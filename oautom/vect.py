@@ -18,7 +18,7 @@ import threading
 
 from .context import Ancestry, Context
 from .due import Agenda
-from .errors import UnknownExecutionError
+from .errors import OAutomError, UnknownExecutionError
 from .events import make_event
 from .execution import in_seconds
 from .report import vect_status
@@ -32,7 +32,7 @@ _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 class Vect:  # pylint: disable=too-many-instance-attributes
     """One run of one flow, with its own params, step states, outputs and events."""
 
-    def __init__(self, flow, number, params, *, clock, on_change, on_event):  # pylint: disable=too-many-arguments
+    def __init__(self, flow, number, params, *, clock, loop, on_event):  # pylint: disable=too-many-arguments
         self.id = f'{flow.name}.{number}'
         self.flow_name = flow.name
         self.params = params
@@ -52,7 +52,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
         self._ready = [run for run in self._runs if run.ready]  # allowed to run, not started
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
-        self._agenda = Agenda(on_change)  # when each running step is next due; rings the loop
+        self._loop = loop                 # the app's: asked whether it runs in this thread
+        self._agenda = Agenda(loop.ring)  # when each running step is next due; rings the loop
         self._unfinished = len(self._runs)
         self._failures = 0
         self.running_steps = 0            # StepRuns in state running, for max_parallel
@@ -123,6 +124,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def wait(self, timeout=None):
         """Block until the vect ends or `timeout` seconds pass; True if it ended."""
+        if not self._ended.is_set() and self._loop.runs_here():  # it would wait forever
+            raise OAutomError(f"vect {self.id} cannot end while the engine's own thread waits for "
+                              "it (a callback, run(), check()): return, and act on its end event")
         return self._ended.wait(timeout)
 
     def status(self):

@@ -856,6 +856,52 @@ def test_a_vect_started_during_a_learners_own_tick_starts_at_once(mode):
     assert ended == [True]
 
 
+@pytest.mark.parametrize('mode', [OAutomMode.foreground, OAutomMode.background])
+def test_a_vect_waited_for_in_the_engines_own_thread_is_refused_not_a_hang(mode):
+    app = OAutom(mode=mode)
+    one_step_flow(app, 'first')
+    one_step_flow(app, 'second')
+    said, ended, finished = [], [], threading.Event()
+
+    def chain(event):  # a callback runs in the engine's thread
+        if (event['vect'], event['step'], event['state']) == ('first.1', None, 'success'):
+            second = app.start('second')
+            try:
+                second.wait(timeout=DEADLINE)
+            except OAutomError as error:
+                said.append(str(error))
+            ended.append(app_vects['first'].wait())  # ended already: no wait, no refusal
+        if event['vect'] == 'second.1' and event['step'] is None and event['state'] != 'running':
+            finished.set()
+    app.subscribe(chain)
+    app_vects = {'first': app.start('first')}
+    if mode is OAutomMode.foreground:
+        finishes_within(DEADLINE, app.run)
+    else:
+        app.run()
+    assert finished.wait(DEADLINE) and ended == [True]
+    assert said == ["vect second.1 cannot end while the engine's own thread waits for it (a "
+                    'callback, run(), check()): return, and act on its end event']
+    app.stop()
+
+
+def test_a_step_that_waits_for_another_vect_in_its_run_fails_with_the_reason():
+    app = OAutom(mode=OAutomMode.foreground)
+    one_step_flow(app, 'other', script=[False, True], poll_interval=0.01)
+    waiter = one_step_flow(app, 'waiter')
+
+    class Waits(Scripted):
+        """Waits for the other vect in run(), in the engine's thread."""
+
+        def run(self, context):
+            app.start('other').wait(DEADLINE)
+    Waits('w', waiter)
+    vect = app.start('waiter')
+    finishes_within(DEADLINE, app.run)
+    assert states(vect)['w'] == 'failed' and 'cannot end while the engine' in \
+        vect.status()['executions'][1]['error']
+
+
 def test_every_subscriber_sees_the_vect_start_before_its_steps(background_app):
     app = background_app()
     one_step_flow(app)
