@@ -124,7 +124,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def wait(self, timeout=None):
         """Block until the vect ends or `timeout` seconds pass; True if it ended."""
-        if not self._ended.is_set() and self._loop.runs_here():  # it would wait forever
+        if timeout is None and not self._ended.is_set() and self._loop.runs_here():  # forever
             raise OAutomError(f"vect {self.id} cannot end while the engine's own thread waits for "
                               "it (a callback, run(), check()): return, and act on its end event")
         return self._ended.wait(timeout)

@@ -861,13 +861,14 @@ def test_a_vect_waited_for_in_the_engines_own_thread_is_refused_not_a_hang(mode)
     app = OAutom(mode=mode)
     one_step_flow(app, 'first')
     one_step_flow(app, 'second')
-    said, ended, finished = [], [], threading.Event()
+    said, ended, looks, finished = [], [], [], threading.Event()
 
     def chain(event):  # a callback runs in the engine's thread
         if (event['vect'], event['step'], event['state']) == ('first.1', None, 'success'):
             second = app.start('second')
+            looks.append(second.wait(0))  # a look, not a wait: allowed
             try:
-                second.wait(timeout=DEADLINE)
+                second.wait()
             except OAutomError as error:
                 said.append(str(error))
             ended.append(app_vects['first'].wait())  # ended already: no wait, no refusal
@@ -879,7 +880,7 @@ def test_a_vect_waited_for_in_the_engines_own_thread_is_refused_not_a_hang(mode)
         finishes_within(DEADLINE, app.run)
     else:
         app.run()
-    assert finished.wait(DEADLINE) and ended == [True]
+    assert finished.wait(DEADLINE) and ended == [True] and looks == [False]
     assert said == ["vect second.1 cannot end while the engine's own thread waits for it (a "
                     'callback, run(), check()): return, and act on its end event']
     app.stop()
@@ -894,7 +895,7 @@ def test_a_step_that_waits_for_another_vect_in_its_run_fails_with_the_reason():
         """Waits for the other vect in run(), in the engine's thread."""
 
         def run(self, context):
-            app.start('other').wait(DEADLINE)
+            app.start('other').wait()
     Waits('w', waiter)
     vect = app.start('waiter')
     finishes_within(DEADLINE, app.run)
