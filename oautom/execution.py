@@ -35,14 +35,13 @@ stay in the flow half-built.
 """
 import copy
 import copyreg
-import difflib
 import inspect
 import math
 import sys
 import weakref
 
 from .errors import FlowIntegrityError, is_ctrl_c
-from .names import check_name
+from .names import check_name, did_you_mean
 from .rules import TRIGGER_RULES
 
 STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
@@ -222,9 +221,8 @@ def _unknown_option(step_class, step, option):
     # a long typo of a short name (enviroment for env): a shared start counts too.
     known = [parameter.name for parameter in own if parameter.default is not parameter.empty]
     known += STEP_OPTIONS
-    close = difflib.get_close_matches(option, known, n=1) or \
-        [name for name in known if option.startswith(name) or name.startswith(option)][:1]
-    hint = f'did you mean {close[0]!r}? ' if close else ''
+    start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
+    hint = did_you_mean(option, known) or (f'did you mean {start[0]!r}? ' if start else '')
     if own:
         options = (f'{step_class.__name__} takes {", ".join(p.name for p in own)}, and every '
                    f'step takes {", ".join(STEP_OPTIONS)}')
