@@ -13,12 +13,12 @@ name up in the vect when asked, after checking that the name really is an
 ancestor. "Is an ancestor" is answered by the vect's `Ancestry`: one big
 integer per step, with bit i set when step i is upstream of it, computed
 on first use from the upstream steps' own integers (and dropped when the vect
-ends: a vect kept in history does not hold n * n bits).
+ends: a vect kept in history does not hold n * n bits). Each ancestor's outputs
+come as a read-only `StepOutputs`, which answers a name the step did not
+publish with the names it did.
 """
 from collections.abc import Mapping
-from types import MappingProxyType
-
-from .errors import UnknownExecutionError
+from .errors import UnknownExecutionError, UnknownOutputError
 from .names import did_you_mean
 from .states import STATES
 
@@ -78,7 +78,7 @@ class AncestorOutputs(Mapping):
                 f'step {name!r} is not upstream of {self._run.name!r}, so its outputs are not '
                 f'visible there; {ancestors} (to read them, make {name!r} upstream of '
                 f'{self._run.name!r})')
-        return MappingProxyType(ancestor.outputs)
+        return StepOutputs(ancestor)
 
     def __contains__(self, name):
         # Asked without the error of __getitem__ (Mapping's own `in` and get() would build
@@ -95,6 +95,49 @@ class AncestorOutputs(Mapping):
 
     def __len__(self):
         return len(self._ancestry.names_upstream_of(self._run))
+
+
+class StepOutputs(Mapping):
+    """Read-only: what one ancestor step published, as its downstream steps see it."""
+
+    def __init__(self, run):
+        self._run = run  # the ancestor's StepRun, for the name and state in a message
+        self._outputs = run.outputs
+
+    def __getitem__(self, key):
+        try:
+            return self._outputs[key]
+        except KeyError:
+            pass
+        name, state = self._run.name, self._run.state
+        if state is not STATES.success:  # skipped, failed, or still running (one_success)
+            raise UnknownOutputError(f'step {name!r} has no output {key!r}: it is '
+                                     f'{state.value}, and only a step that succeeds publishes')
+        published = ', '.join(map(str, self._outputs))
+        raise UnknownOutputError(
+            f'step {name!r} has no output {key!r}; {did_you_mean(key, self._outputs)}'
+            + (f'it published: {published}' if published else
+               'it published none (a step publishes by filling self.outputs: a Python step '
+               'with the dict its function returns, a shell step with the key=value lines it '
+               'appends to the file $OAUTOM_OUTPUT names)'))
+
+    def __contains__(self, key):  # Mapping's would build __getitem__'s message for nothing
+        return key in self._outputs
+
+    def get(self, key, default=None):
+        """The output called `key`, or `default` if the step did not publish one."""
+        return self._outputs.get(key, default)
+
+    def __iter__(self):
+        return iter(self._outputs)
+
+    def __len__(self):
+        return len(self._outputs)
+
+    def __repr__(self):
+        shown = repr(dict(self._outputs))  # in the step's own order (reprlib would sort it)
+        shown = shown if len(shown) <= 200 else f'{shown[:197]}...'
+        return f'<outputs of step {self._run.name!r}: {shown}>'
 
 
 class Ancestry:

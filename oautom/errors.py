@@ -32,6 +32,15 @@ class UnknownExecutionError(_ReadableKeyError):
     """A step name that a flow does not have."""
 
 
+class UnknownParamError(_ReadableKeyError):
+    """A param name, read in a step (`context.params[...]`), that its vect does not have."""
+
+
+class UnknownOutputError(_ReadableKeyError):
+    """An output name, read in a step (`context.outputs[step][...]`), that the step did
+    not publish."""
+
+
 class VectAlreadyRunningException(OAutomError):
     """Only one vect per flow runs at a time: `running` is the one that does."""
 

@@ -34,6 +34,7 @@ def did_you_mean(name, known):
     (whatever the case of its letters: 'ETL' is close to 'etl'), else ''."""
     if not isinstance(name, str):  # a name is a string: anything else is close to none
         return ''
-    by_lower = {known_name.lower(): known_name for known_name in known}
+    by_lower = {known_name.lower(): known_name for known_name in known
+                if isinstance(known_name, str)}  # a dict's keys may be anything
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
     return f'did you mean {by_lower[close[0]]!r}? ' if close else ''

@@ -7,14 +7,16 @@ the default when that default is an int, a float or a bool; a value that is
 not text must then already be of that type (an int is fine for a float).
 Other defaults take any value that can be copied: each vect gets a deep copy
 of its params, its own. A name the flow does not declare is refused: a typo
-should fail loudly, not run the flow with the default.
+should fail loudly, not run the flow with the default. For the same reason, a
+step that reads a param the vect does not have (`context.params['dya']`) is
+told which ones it has, not given a bare KeyError.
 """
 import copy
 import math
 import sys
 from collections.abc import Mapping
 
-from .errors import InvalidParamsError
+from .errors import InvalidParamsError, UnknownParamError
 from .names import did_you_mean
 from .report import short_repr
 
@@ -40,7 +42,23 @@ def resolve_params(flow, given):
         values[name] = convert(flow.name, name, value, flow.params[name])
     # The vect's own copy: a step that changes a list param changes neither the flow's
     # default, nor the caller's list, nor what a plan gives its next firing.
-    return {name: _own_copy(flow.name, name, value) for name, value in values.items()}
+    return Params(flow.name, {name: _own_copy(flow.name, name, value)
+                              for name, value in values.items()})
+
+
+class Params(dict):
+    """A vect's params: a plain dict, whose missing names say which names it has."""
+
+    def __init__(self, flow_name, values):
+        super().__init__(values)
+        self.flow_name = flow_name
+
+    def __missing__(self, name):
+        # dict[name] calls this for a name it does not hold (get() and `in` do not)
+        hint = did_you_mean(name, self)
+        fix = '' if hint else f' (declare it with Flow(..., params={{{name!r}: default}}))'
+        raise UnknownParamError(f'flow {self.flow_name!r} has no param {name!r}; {hint}its '
+                                f'params are: {", ".join(map(str, self)) or "none"}{fix}')
 
 
 def _own_copy(flow_name, name, value):

@@ -6,7 +6,7 @@ import pytest
 from oautom import Flow, context
 from oautom.context import AncestorOutputs, Ancestry, Context
 from oautom.due import Agenda
-from oautom.errors import UnknownExecutionError
+from oautom.errors import OAutomError, UnknownExecutionError, UnknownOutputError
 from oautom.states import STATES
 from oautom.step_run import link_runs
 from helpers import Scripted
@@ -71,6 +71,36 @@ def test_outputs_view_reads_ancestors_outputs_and_refuses_others():
         AncestorOutputs(runs['a'], ancestry)['b']  # pylint: disable=pointless-statement
     with pytest.raises(TypeError):
         view['a']['rows'] = 4
+
+
+def test_an_ancestors_outputs_are_read_only_and_a_missing_name_lists_the_published_ones():
+    runs, ancestry = diamond()
+    runs['a'].state, runs['a'].outputs = STATES.success, {'rows': 3, 'file': '/tmp/x'}
+    outputs = AncestorOutputs(runs['d'], ancestry)['a']
+    assert outputs == {'rows': 3, 'file': '/tmp/x'} and list(outputs) == ['rows', 'file']
+    assert 'rows' in outputs and 'row' not in outputs and outputs.get('row', 0) == 0
+    assert repr(outputs) == "<outputs of step 'a': {'rows': 3, 'file': '/tmp/x'}>"
+    with pytest.raises(TypeError):
+        outputs['rows'] = 4
+    with pytest.raises(UnknownOutputError) as caught:
+        outputs['row']  # pylint: disable=pointless-statement
+    assert str(caught.value) == ("step 'a' has no output 'row'; did you mean 'rows'? it "
+                                 'published: rows, file')
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, OAutomError)
+
+
+def test_a_missing_output_says_when_the_ancestor_published_none_or_did_not_succeed():
+    runs, ancestry = diamond()
+    runs['a'].state = STATES.success
+    runs['b'].state = STATES.skipped
+    view = AncestorOutputs(runs['d'], ancestry)
+    with pytest.raises(UnknownOutputError, match="^step 'a' has no output 'rows'; it published "
+                                                 r'none \(a step publishes by filling '
+                                                 r'self.outputs: .*\$OAUTOM_OUTPUT'):
+        view['a']['rows']  # pylint: disable=pointless-statement
+    with pytest.raises(UnknownOutputError, match="^step 'b' has no output 'rows': it is "
+                                                 'skipped, and only a step that succeeds'):
+        view['b']['rows']  # pylint: disable=pointless-statement
 
 
 def test_context_log_writes_to_the_step_log_and_wake_marks_the_step_due():

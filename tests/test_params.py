@@ -5,12 +5,15 @@ type of the default when that default is an int, a float or a bool. Anything
 else is kept as given, copied: each vect has its own. Undeclared names and values that do not convert are
 refused with InvalidParamsError (an OAutomError and a ValueError).
 """
+import copy
+import json
 import threading
 from types import MappingProxyType
 
 import pytest
 
 from oautom import Flow, InvalidParamsError, OAutomError
+from oautom.errors import UnknownParamError
 from oautom.params import resolve_params
 
 
@@ -85,6 +88,22 @@ def test_an_undeclared_param_is_refused_listing_the_declared_ones():
     assert str(caught.value) == ("flow 'etl' has no param 'region'; its declared params are: "
                                  'day, limit, ratio, dry, note (declare it with Flow(..., '
                                  "params={'region': default}))")
+
+
+def test_a_param_a_step_reads_and_the_vect_lacks_is_named_with_the_ones_it_has():
+    params = resolve_params(etl(), {'limit': '3'})  # what context.params is
+    assert isinstance(params, dict) and json.loads(json.dumps(params))['limit'] == 3
+    assert params.get('limt') is None and 'limt' not in params  # as any dict
+    for params in (params, copy.deepcopy(params)):
+        with pytest.raises(UnknownParamError) as caught:
+            params['limt']  # pylint: disable=pointless-statement
+        assert str(caught.value) == ("flow 'etl' has no param 'limt'; did you mean 'limit'? "
+                                     'its params are: day, limit, ratio, dry, note')
+        assert isinstance(caught.value, KeyError) and isinstance(caught.value, OAutomError)
+    with pytest.raises(UnknownParamError, match=r"^flow 'bare' has no param 'x'; its params "
+                                                r"are: none \(declare it with Flow\(\.\.\., "
+                                                r"params=\{'x': default\}\)\)$"):
+        resolve_params(Flow('bare'), None)['x']  # pylint: disable=expression-not-assigned
 
 
 def test_an_undeclared_param_of_a_flow_without_params_says_none_are_declared():
