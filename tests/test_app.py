@@ -1215,6 +1215,12 @@ def test_an_unknown_mode_says_which_modes_exist():
         OAutom(mode='bogus')
 
 
+def test_a_clock_class_instead_of_a_clock_is_refused_saying_how_to_make_one():
+    with pytest.raises(OAutomError, match=r'^clock takes a clock, not the class FakeClock: '
+                                          r'write clock=FakeClock\(\)$'):
+        OAutom(mode=OAutomMode.step, clock=FakeClock)
+
+
 def test_the_loop_asks_how_long_to_sleep_only_between_ticks(monkeypatch):
     # next_due() tidies a vect's agenda, which a learner's own app.tick() in another thread
     # may be changing: the loop asks it under the tick lock.
