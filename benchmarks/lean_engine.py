@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=wrong-import-position
 from oautom import Flow, OAutomMode, PythonExecution
 from oautom.due import FIRST_CHECK_GRACE
-from oautom.execution import per_run_copy
+from oautom.copies import per_run_copy
 from oautom.rules import RUN, decide
 from oautom.states import ENDED, STATES, check_transition
 

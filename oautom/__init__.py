@@ -9,11 +9,12 @@ The core, in reading order (about 900 lines, top to bottom):
     app.py        the engine: holds flows, starts vects, tick()
 
 Each core module leans on small helpers, one concept each: step_run.py (one
-step of one vect), rules.py (trigger rules), due.py (when steps are next
-due), context.py (what a step sees), loop.py (the loop over tick()),
-plans.py and cron.py (schedules), events.py, history.py (the kept vects),
-start_queue.py (max_parallel), graph.py (cycles), params.py, clock.py
-(injected time), report.py, names.py, errors.py and step_log.py.
+step of one vect), copies.py (the copy of a step that an attempt runs on),
+rules.py (trigger rules), due.py (when steps are next due), context.py (what
+a step sees), loop.py (the loop over tick()), plans.py and cron.py
+(schedules), events.py, history.py (the kept vects), start_queue.py
+(max_parallel), graph.py (cycles), params.py, clock.py (injected time),
+report.py, names.py, errors.py and step_log.py.
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
 process group and its files) and python_execution.py (workers.py: the

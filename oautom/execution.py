@@ -24,7 +24,7 @@ Per-run copies: the object you build in a flow is a *definition*. Before each
 attempt, the vect makes a shallow copy (`copy.copy`) with a fresh `outputs`
 dict, and calls `run` and `check` on that copy. So `run()` keeps per-run state
 by *assigning* new attributes on `self`, never by mutating objects that
-`__init__` created (those are shared by every copy).
+`__init__` created (those are shared by every copy). See copies.py.
 
 Dependencies: `b.depends(a)` or `a >> b` says "b runs after a": a is upstream
 of b, b is downstream of a.
@@ -33,21 +33,15 @@ A subclass checks its own arguments *before* calling `super().__init__()`:
 the base class adds the step to its flow, so a step refused afterwards would
 stay in the flow half-built.
 """
-import copy
-import copyreg
 import inspect
 import math
 import sys
-import weakref
 
 from .errors import FlowIntegrityError, is_ctrl_c
 from .names import check_name, did_you_mean
 from .rules import TRIGGER_RULES
 
 STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
-# What makes copy.copy() of an object more than a copy of its __dict__ (see per_run_copy)
-COPY_HOOKS = ('__copy__', '__reduce__', '__reduce_ex__', '__getstate__', '__setstate__',
-              '__slots__', '__new__')
 
 
 class SkipExecution(Exception):
@@ -77,31 +71,6 @@ def in_seconds(value):
     """A number of seconds as it was given: 0.2, 5, 2592000, 0.1234567 (`:g` would say
     2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
     return format(value, '.15g')
-
-
-def per_run_copy(step):
-    """copy.copy(step): the copy an attempt runs on. For a step class whose state is all in
-    its __dict__ (most are), copy.copy() would copy that dict through its generic protocol;
-    copied here directly, it takes about a third of the time, and a 10,000-step flow makes
-    10,000 copies."""
-    if not _copies_its_dict_only(type(step)):
-        return copy.copy(step)
-    clone = object.__new__(type(step))
-    clone.__dict__.update(step.__dict__)
-    return clone
-
-
-def _copies_its_dict_only(cls):
-    """True if copy.copy() of a `cls` object only copies its __dict__: no copy hook of its
-    own or of a base class (__copy__, __getstate__, __slots__...), and none in copyreg."""
-    answer = _COPIES_DICT_ONLY.get(cls)  # asked at every attempt: answered once per class
-    if answer is None:
-        answer = _COPIES_DICT_ONLY[cls] = cls not in copyreg.dispatch_table and not any(
-            hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)
-    return answer
-
-
-_COPIES_DICT_ONLY = weakref.WeakKeyDictionary()  # weak: a step class dropped is not kept
 
 
 class Execution:

@@ -12,8 +12,9 @@ import threading
 import traceback
 from types import MappingProxyType
 
+from .copies import per_run_copy
 from .errors import is_ctrl_c
-from .execution import SkipExecution, StepFailed, describe, per_run_copy
+from .execution import SkipExecution, StepFailed, describe
 from .rules import decide
 from .states import ENDED, FAILED, STATES
 from .step_log import StepLog

@@ -4,12 +4,9 @@ These tests drive a step-mode app by hand with a fake clock and scripted
 steps, so every round of the engine is visible and nothing sleeps.
 """
 import asyncio
-import copy
 import copyreg
-import gc
 import json
 import math
-import weakref
 
 import pytest
 
@@ -17,7 +14,6 @@ from oautom import (Execution, ExecutionState, Flow, OAutom, OAutomMode, SkipExe
                     VectState)
 from oautom.clock import FakeClock
 from oautom.errors import UnknownExecutionError
-from oautom.execution import per_run_copy
 from helpers import Scripted, states, tick_until_ended
 
 
@@ -262,24 +258,6 @@ def test_the_per_run_copy_is_copy_copy_of_the_step_whatever_its_class(app, flow)
                        'registered': {'from': 'copyreg'},
                        'decorated': {'from': 'a hook added later'}}
     assert not hasattr(stated, 'restored')  # the definition is never changed by a run
-
-
-def test_the_copy_check_keeps_no_step_class_alive():
-    class Temporary(Scripted):
-        """A class made on the fly, as a notebook or a test does."""
-    per_run_copy(Temporary('t', Flow('etl')))
-    alive = weakref.ref(Temporary)
-    del Temporary
-    gc.collect()
-    assert alive() is None
-
-
-def test_a_plain_steps_quick_copy_is_what_copy_copy_makes():
-    step = Scripted('a', Flow('etl'), retries=2)
-    quick, generic = per_run_copy(step), copy.copy(step)
-    assert type(quick) is Scripted and quick is not step
-    assert vars(quick) == vars(generic) == vars(step)
-    assert quick.calls is step.calls  # shallow: what __init__ made is shared
 
 
 def test_context_gives_params_vect_id_attempt_and_upstream_outputs(app, flow):
