@@ -29,9 +29,10 @@ by *assigning* new attributes on `self`, never by mutating objects that
 Dependencies: `b.depends(a)` or `a >> b` says "b runs after a": a is upstream
 of b, b is downstream of a.
 
-A subclass checks its own arguments *before* calling `super().__init__()`:
-the base class adds the step to its flow, so a step refused afterwards would
-stay in the flow half-built.
+A subclass's `__init__` must call `super().__init__(name, flow, ...)`, which
+names the step and adds it to its flow (a step made without it is refused at
+`>>`). It checks its own arguments *before* that call: a step refused
+afterwards would stay in the flow half-built.
 """
 import inspect
 import math
@@ -124,6 +125,7 @@ class Execution:
 
     def depends(self, *steps):
         """Make this step run after each of `steps` (steps or lists of steps); return self."""
+        _require_set_up(self)
         for step in _flatten(steps):
             _require_step(step, f'step {self.name!r} can only depend on steps')
             if step is self:
@@ -140,6 +142,7 @@ class Execution:
 
     def __rshift__(self, other):
         """`self >> other`: other runs after self. Returns other, so chains read left to right."""
+        _require_set_up(self)  # before its name is asked for
         for step in _flatten([other]):
             _require_step(step, f'{self.name!r} >> ...: the right-hand side must be steps')
             step.depends(self)
@@ -157,6 +160,7 @@ class Execution:
 
     def __rlshift__(self, other):
         """`[a, b] << self`: a and b run after self."""
+        _require_set_up(self)
         for step in _flatten([other]):
             _require_step(step, f'... << {self.name!r}: the left-hand side must be steps')
             step.depends(self)
@@ -177,6 +181,14 @@ def _flatten(items):
 def _require_step(thing, rule):
     if not isinstance(thing, Execution):
         raise FlowIntegrityError(f'{rule}, not {type(thing).__name__} {thing!r}')
+    _require_set_up(thing)
+
+
+def _require_set_up(step):
+    if not hasattr(step, 'upstream'):  # the class's own __init__ forgot to call Execution's
+        raise FlowIntegrityError(
+            f'a {type(step).__name__} step was made without Execution.__init__, so it has no '
+            'name and is in no flow: its __init__ must call super().__init__(name, flow, ...)')
 
 
 def _unknown_option(step_class, step, option):

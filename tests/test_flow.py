@@ -128,6 +128,28 @@ def test_dependency_on_a_non_step_is_refused(flow):
         Scripted('a', flow).depends('b')
 
 
+class Forgetful(Execution):
+    """A step class whose __init__ forgets super().__init__(name, flow)."""
+
+    def __init__(self, name, flow, path):  # pylint: disable=super-init-not-called,unused-argument
+        self.path = path
+
+
+@pytest.mark.parametrize('link', [
+    lambda a, b: a >> b, lambda a, b: b >> a, lambda a, b: a << b, lambda a, b: b << a,
+    lambda a, b: [a] >> b, lambda a, b: b >> [a], lambda a, b: [b] << a, lambda a, b: a << [b],
+    lambda a, b: a.depends(b), lambda a, b: b.depends(a),
+])
+def test_a_step_made_without_execution_init_is_refused_at_its_first_link(flow, link):
+    made = Scripted('made', flow)
+    with pytest.raises(FlowIntegrityError) as caught:
+        link(Forgetful('forgot', flow, '/tmp/x'), made)
+    assert str(caught.value) == (
+        'a Forgetful step was made without Execution.__init__, so it has no name and is in no '
+        'flow: its __init__ must call super().__init__(name, flow, ...)')
+    assert made.upstream == [] and flow.executions == [made]
+
+
 @pytest.mark.parametrize('option, value', [('retries', -1), ('retries', 1.5), ('timeout', 0),
                                            ('poll_interval', 0), ('retry_delay', -2),
                                            ('timeout', 'soon'), ('retries', True),
