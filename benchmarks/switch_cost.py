@@ -25,6 +25,12 @@ that. Once through oautom's own means (workers.py, and a queue as the
 loop's doorbell), once as the W1 floor does it (a ThreadPoolExecutor's
 submit and a done-callback that puts in a queue). What a step of W1 costs
 above that round trip is Python work: the floor's and the engine's.
+
+Last, it counts how often a thread goes to sleep per step of W1, in oautom
+and in the floor: the engine sleeps once a step in both, on its doorbell or
+its queue of finished nodes, and so does the thread that runs the step,
+waiting for its next job. In oautom the step's thread, woken while the
+engine still ticks, sleeps a second time, waiting for the GIL.
 """
 import os
 import queue
@@ -39,6 +45,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=wrong-import-position
 from oautom import Execution, Flow, OAutom, OAutomMode
 from oautom.workers import Workers
+
+import measure as workloads  # pylint: disable=wrong-import-order
 
 
 class Instant(Execution):
@@ -127,6 +135,19 @@ def floor_round_trips(n):
         return (time.perf_counter() - start) / n * 1e6
 
 
+def sleeps_per_step(n):
+    """Voluntary context switches (a thread going to sleep, in any thread of the process) per
+    step of a W1 chain of n steps: (oautom, the floor)."""
+    def counted(run):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+        run()
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - before) / n
+    app = OAutom(mode=OAutomMode.foreground)
+    workloads.build(app, workloads.chain(n), workloads.python_step)
+    mine = counted(lambda: (app.start('bench'), app.run()))
+    return mine, counted(lambda: workloads.graphlib_floor(workloads.chain(n)))
+
+
 def main():
     """Print the warm and the switched figures, then the round trips, each the best of
     three runs."""
@@ -140,6 +161,9 @@ def main():
     floor = min(floor_round_trips(n) for _ in range(3))
     print(f'round trip: {mine:5.1f} µs with oautom\'s workers and doorbell; {floor:5.1f} µs '
           'with the floor\'s ThreadPoolExecutor and done-callback')
+    mine, floor = sleeps_per_step(n)
+    print(f'sleeps a W1 step: {mine:.2f} with oautom, {floor:.2f} in the floor (voluntary '
+          'context switches, every thread counted)')
 
 
 if __name__ == '__main__':

@@ -31,14 +31,18 @@ def test_every_workload_runs_for_every_contender(measure, contender, workload):
     assert result['seconds'] > 0 and result['peak_mib'] > 0
 
 
-def test_the_switch_cost_script_prints_warm_and_switched_ticks_then_round_trips():
+def test_the_switch_cost_script_prints_ticks_round_trips_and_sleeps_a_step():
     done = subprocess.run([sys.executable, str(BENCHMARKS / 'switch_cost.py'), '20'],
                           capture_output=True, text=True, timeout=60, check=True)
     lines = done.stdout.splitlines()
-    assert [line.split(':')[0].strip() for line in lines] == ['warm', 'switched', 'round trip']
+    assert [line.split(':')[0].strip() for line in lines] == ['warm', 'switched', 'round trip',
+                                                             'sleeps a W1 step']
     assert all('µs of engine CPU a tick' in line for line in lines[:2])
     assert "µs with oautom's workers and doorbell;" in lines[2]
     assert "µs with the floor's ThreadPoolExecutor and done-callback" in lines[2]
+    mine, floor = (float(word) for word in lines[3].replace(',', '').split()
+                   if word[0].isdigit())
+    assert mine > 0 and floor > 0  # every step of either sleeps somewhere
 
 
 def test_the_lean_engine_runs_a_chain_and_prints_it_beside_the_floor_and_oautom():
