@@ -18,6 +18,7 @@ come as a read-only `StepOutputs`, which answers a name the step did not
 publish with the names it did.
 """
 from collections.abc import Mapping
+from functools import partial
 from .errors import UnknownExecutionError, UnknownOutputError
 from .names import did_you_mean
 from .states import STATES
@@ -98,46 +99,65 @@ class AncestorOutputs(Mapping):
 
 
 class StepOutputs(Mapping):
-    """Read-only: what one ancestor step published, as its downstream steps see it."""
+    """Read-only: what one ancestor step published, read as the dict it filled (copy() and
+    `|` give a dict), but for a missing name, which says which names there are."""
 
     def __init__(self, run):
-        self._run = run  # the ancestor's StepRun, for the name and state in a message
-        self._outputs = run.outputs
+        self._run = run  # the ancestor's StepRun: its outputs are read when asked for
 
     def __getitem__(self, key):
+        outputs, state = self._run.outputs, self._run.state
         try:
-            return self._outputs[key]
+            return outputs[key]
         except KeyError:
-            pass
-        name, state = self._run.name, self._run.state
-        if state is not STATES.success:  # skipped, failed, or still running (one_success)
-            raise UnknownOutputError(f'step {name!r} has no output {key!r}: it is '
-                                     f'{state.value}, and only a step that succeeds publishes')
-        published = ', '.join(map(str, self._outputs))
-        raise UnknownOutputError(
-            f'step {name!r} has no output {key!r}; {did_you_mean(key, self._outputs)}'
-            + (f'it published: {published}' if published else
-               'it published none (a step publishes by filling self.outputs: a Python step '
-               'with the dict its function returns, a shell step with the key=value lines it '
-               'appends to the file $OAUTOM_OUTPUT names)'))
+            raise UnknownOutputError(key, partial(_no_output, self._run.name, state,
+                                                  list(outputs), key)) from None
 
-    def __contains__(self, key):  # Mapping's would build __getitem__'s message for nothing
-        return key in self._outputs
+    def __contains__(self, key):  # Mapping's would make the KeyError above
+        return key in self._run.outputs
 
     def get(self, key, default=None):
         """The output called `key`, or `default` if the step did not publish one."""
-        return self._outputs.get(key, default)
+        return self._run.outputs.get(key, default)
+
+    def copy(self):
+        """A dict of the outputs, yours to change."""
+        return dict(self._run.outputs)
+
+    def __or__(self, other):
+        return self.copy() | other
+
+    def __ror__(self, other):
+        return other | self.copy()
 
     def __iter__(self):
-        return iter(self._outputs)
+        return iter(self._run.outputs)
+
+    def __reversed__(self):
+        return reversed(self._run.outputs)
 
     def __len__(self):
-        return len(self._outputs)
+        return len(self._run.outputs)
+
+    def __str__(self):
+        return str(self._run.outputs)
 
     def __repr__(self):
-        shown = repr(dict(self._outputs))  # in the step's own order (reprlib would sort it)
-        shown = shown if len(shown) <= 200 else f'{shown[:197]}...'
-        return f'<outputs of step {self._run.name!r}: {shown}>'
+        return f'<outputs of step {self._run.name!r}: {self._run.outputs!r}>'
+
+
+def _no_output(name, state, published, key):
+    """The message of UnknownOutputError, made when it is shown."""
+    if state is not STATES.success:  # skipped, failed, or still running (one_success)
+        return (f'step {name!r} has no output {key!r}: it is {state.value}, and only a step '
+                'that succeeds publishes')
+    if not published:
+        return (f'step {name!r} has no output {key!r}; it published none (a step publishes '
+                'by filling self.outputs: a Python step with the dict its function returns, '
+                'a shell step with the key=value lines it appends to the file $OAUTOM_OUTPUT '
+                'names)')
+    return (f'step {name!r} has no output {key!r}; {did_you_mean(key, published)}it '
+            f'published: {", ".join(map(str, published))}')
 
 
 class Ancestry:

@@ -32,11 +32,24 @@ class UnknownExecutionError(_ReadableKeyError):
     """A step name that a flow does not have."""
 
 
-class UnknownParamError(_ReadableKeyError):
+class _MissingKeyError(OAutomError, KeyError):
+    """A name a step read and did not find: a KeyError like any other (args[0] is the name),
+    whose message is made only when shown. Code that catches the KeyError to fall back on
+    a default (a ChainMap, a try/except) does not pay for the suggestion in the message."""
+
+    def __init__(self, name, describe):
+        super().__init__(name)
+        self._describe = describe  # makes the message: a function of no argument
+
+    def __str__(self):
+        return self._describe()
+
+
+class UnknownParamError(_MissingKeyError):
     """A param name, read in a step (`context.params[...]`), that its vect does not have."""
 
 
-class UnknownOutputError(_ReadableKeyError):
+class UnknownOutputError(_MissingKeyError):
     """An output name, read in a step (`context.outputs[step][...]`), that the step did
     not publish."""
 

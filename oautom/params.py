@@ -15,6 +15,7 @@ import copy
 import math
 import sys
 from collections.abc import Mapping
+from functools import partial
 
 from .errors import InvalidParamsError, UnknownParamError
 from .names import did_you_mean
@@ -42,23 +43,23 @@ def resolve_params(flow, given):
         values[name] = convert(flow.name, name, value, flow.params[name])
     # The vect's own copy: a step that changes a list param changes neither the flow's
     # default, nor the caller's list, nor what a plan gives its next firing.
-    return Params(flow.name, {name: _own_copy(flow.name, name, value)
-                              for name, value in values.items()})
+    return Params({name: _own_copy(flow.name, name, value) for name, value in values.items()})
 
 
 class Params(dict):
-    """A vect's params: a plain dict, whose missing names say which names it has."""
-
-    def __init__(self, flow_name, values):
-        super().__init__(values)
-        self.flow_name = flow_name
+    """A vect's params: a plain dict, but for a missing name, which says which names it has."""
 
     def __missing__(self, name):
         # dict[name] calls this for a name it does not hold (get() and `in` do not)
-        hint = did_you_mean(name, self)
-        fix = '' if hint else f' (declare it with Flow(..., params={{{name!r}: default}}))'
-        raise UnknownParamError(f'flow {self.flow_name!r} has no param {name!r}; {hint}its '
-                                f'params are: {", ".join(map(str, self)) or "none"}{fix}')
+        raise UnknownParamError(name, partial(_no_param, name, list(self)))
+
+
+def _no_param(name, known):
+    """The message of UnknownParamError, made when it is shown."""
+    hint = did_you_mean(name, known)
+    fix = '' if hint else f' (declare it with Flow(..., params={{{name!r}: default}}))'
+    return (f'this vect has no param {name!r}; {hint}its params are: '
+            f'{", ".join(map(str, known)) or "none"}{fix}')
 
 
 def _own_copy(flow_name, name, value):

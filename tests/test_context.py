@@ -1,4 +1,5 @@
 """What a step sees: ancestry by bit sets, outputs as a read-only view, log and wake."""
+import collections
 from types import SimpleNamespace
 
 import pytest
@@ -86,7 +87,37 @@ def test_an_ancestors_outputs_are_read_only_and_a_missing_name_lists_the_publish
         outputs['row']  # pylint: disable=pointless-statement
     assert str(caught.value) == ("step 'a' has no output 'row'; did you mean 'rows'? it "
                                  'published: rows, file')
+    assert caught.value.args == ('row',)  # as in any KeyError: the name not found
     assert isinstance(caught.value, KeyError) and isinstance(caught.value, OAutomError)
+
+
+def test_an_ancestors_outputs_read_as_the_dict_the_step_filled():
+    runs, ancestry = diamond()
+    published = {'rows': 3, 'file': '/tmp/x'}
+    runs['a'].state, runs['a'].outputs = STATES.success, published
+    outputs = AncestorOutputs(runs['d'], ancestry)['a']
+    assert str(outputs) == f'{outputs}' == str(published)
+    assert outputs.copy() == published and outputs.copy() is not published
+    assert outputs | {'more': 1} == {'rows': 3, 'file': '/tmp/x', 'more': 1}
+    assert {'rows': 0, 'more': 1} | outputs == {'rows': 3, 'more': 1, 'file': '/tmp/x'}
+    assert list(reversed(outputs)) == ['file', 'rows'] and dict(outputs) == published
+
+
+def test_an_ancestors_outputs_taken_before_it_succeeded_show_what_it_published_since():
+    # Under one_success, a step may start while another upstream step still runs.
+    runs, ancestry = diamond()
+    runs['b'].state = STATES.running
+    outputs = AncestorOutputs(runs['d'], ancestry)['b']
+    runs['b'].state, runs['b'].outputs = STATES.success, {'rows': 3}
+    assert outputs['rows'] == 3 and 'rows' in outputs and len(outputs) == 1
+
+
+def test_a_missing_output_caught_to_fall_back_on_a_default_costs_no_suggestion(monkeypatch):
+    runs, ancestry = diamond()
+    runs['a'].state, runs['a'].outputs = STATES.success, {'rows': 3}
+    outputs = AncestorOutputs(runs['d'], ancestry)['a']
+    monkeypatch.setattr(context, 'did_you_mean', lambda *_: pytest.fail('message made'))
+    assert collections.ChainMap(outputs, {'file': '-'})['file'] == '-'
 
 
 def test_a_missing_output_says_when_the_ancestor_published_none_or_did_not_succeed():

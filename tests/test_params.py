@@ -5,7 +5,9 @@ type of the default when that default is an int, a float or a bool. Anything
 else is kept as given, copied: each vect has its own. Undeclared names and values that do not convert are
 refused with InvalidParamsError (an OAutomError and a ValueError).
 """
+import collections
 import copy
+import dataclasses
 import json
 import threading
 from types import MappingProxyType
@@ -14,6 +16,7 @@ import pytest
 
 from oautom import Flow, InvalidParamsError, OAutomError
 from oautom.errors import UnknownParamError
+from oautom import params as params_module
 from oautom.params import resolve_params
 
 
@@ -94,16 +97,35 @@ def test_a_param_a_step_reads_and_the_vect_lacks_is_named_with_the_ones_it_has()
     params = resolve_params(etl(), {'limit': '3'})  # what context.params is
     assert isinstance(params, dict) and json.loads(json.dumps(params))['limit'] == 3
     assert params.get('limt') is None and 'limt' not in params  # as any dict
-    for params in (params, copy.deepcopy(params)):
+    for params in (params, copy.deepcopy(params), type(params)(params)):
         with pytest.raises(UnknownParamError) as caught:
             params['limt']  # pylint: disable=pointless-statement
-        assert str(caught.value) == ("flow 'etl' has no param 'limt'; did you mean 'limit'? "
+        assert str(caught.value) == ("this vect has no param 'limt'; did you mean 'limit'? "
                                      'its params are: day, limit, ratio, dry, note')
+        assert caught.value.args == ('limt',)  # as in any KeyError: the name not found
         assert isinstance(caught.value, KeyError) and isinstance(caught.value, OAutomError)
-    with pytest.raises(UnknownParamError, match=r"^flow 'bare' has no param 'x'; its params "
+    with pytest.raises(UnknownParamError, match=r"^this vect has no param 'x'; its params "
                                                 r"are: none \(declare it with Flow\(\.\.\., "
                                                 r"params=\{'x': default\}\)\)$"):
         resolve_params(Flow('bare'), None)['x']  # pylint: disable=expression-not-assigned
+
+
+def test_params_are_rebuilt_by_their_type_as_any_dict_is():
+    @dataclasses.dataclass
+    class Job:
+        """A dataclass holding params: asdict() rebuilds each dict by its type."""
+        params: dict
+    params = resolve_params(etl(), None)
+    assert dataclasses.asdict(Job(params))['params'] == params
+    assert type(params).fromkeys(['a']) == {'a': None}
+
+
+def test_a_missing_param_caught_to_fall_back_on_a_default_costs_no_suggestion(monkeypatch):
+    params = resolve_params(etl(), None)
+    monkeypatch.setattr(params_module, 'did_you_mean', lambda *_: pytest.fail('message made'))
+    assert collections.ChainMap(params, {'region': 'eu'})['region'] == 'eu'
+    with pytest.raises(KeyError):
+        params['region']  # pylint: disable=pointless-statement
 
 
 def test_an_undeclared_param_of_a_flow_without_params_says_none_are_declared():
