@@ -46,7 +46,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self.mode = OAutomMode(mode)
         self._starts = StartQueue(max_parallel)  # checks it; used by the tick only
         self.max_parallel = max_parallel
-        if isinstance(clock, type):  # clock=FakeClock: the class, which fails only later
+        if isinstance(clock, type) and issubclass(clock, Clock):  # fails only later, in a tick
             raise OAutomError(f'clock takes a clock, not the class {clock.__name__}: write '
                               f'clock={clock.__name__}()')
         self.clock = clock or Clock()  # every now and every wait goes through it
