@@ -26,7 +26,7 @@ from helpers import Scripted, states, tick_until_ended
 from oautom import (ExecutionState, Flow, FlowIntegrityError, InvalidParamsError, OAutom,
                     OAutomError, OAutomMode, UnknownFlowError, VectAlreadyRunningException,
                     PythonExecution, Vect, VectState)
-from oautom.clock import FakeClock
+from oautom.clock import Clock, FakeClock
 from oautom import due
 from oautom.due import FIRST_CHECK_GRACE
 from oautom.loop import Loop
@@ -1219,6 +1219,22 @@ def test_a_clock_class_instead_of_a_clock_is_refused_saying_how_to_make_one():
     with pytest.raises(OAutomError, match=r'^clock takes a clock, not the class FakeClock: '
                                           r'write clock=FakeClock\(\)$'):
         OAutom(mode=OAutomMode.step, clock=FakeClock)
+
+
+def test_a_class_of_static_methods_still_serves_as_a_clock():
+    class StaticClock:  # pylint: disable=too-few-public-methods
+        """Real time, from static methods: nothing to make an instance of."""
+        monotonic, now, time = Clock.monotonic, Clock.now, Clock.time
+
+        @staticmethod
+        def wait(doorbell, timeout):
+            """As Clock.wait, with no self."""
+            Clock().wait(doorbell, timeout)
+    app = OAutom(mode=OAutomMode.foreground, clock=StaticClock)
+    Scripted('a', Flow('etl', app=app), script=[False, True], poll_interval=0.01)
+    vect = app.start('etl')
+    app.run()
+    assert vect.state is VectState.success
 
 
 def test_the_loop_asks_how_long_to_sleep_only_between_ticks(monkeypatch):
