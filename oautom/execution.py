@@ -4,7 +4,8 @@ A step's work is asynchronous. The engine calls `run(context)` once, which
 starts the work and returns at once; then it polls `check()` until the work is
 over:
 
-    check() returns False     -> still running; asked again later
+    check() returns False     -> still running; asked again later (None too,
+                                 with a warning: a `return True` forgotten?)
     check() returns True      -> finished well; `self.outputs` is published
     check() raises SkipExecution -> the step is skipped
     check() raises anything else -> the attempt failed (maybe retried)

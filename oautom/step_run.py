@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import traceback
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from .copies import per_run_copy
@@ -37,7 +38,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     __slots__ = ('step', 'index', 'state', 'attempts', 'started', 'ended', 'error', 'outputs',
                  'instance', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'upstream_successes',
-                 'upstream_failures', 'upstream_skips', 'ready', 'log')
+                 'upstream_failures', 'upstream_skips', 'ready', 'log', 'said_none')
 
     def __init__(self, step, index):
         self.step = step                  # the definition (an Execution of the flow)
@@ -60,6 +61,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.upstream_skips = 0           # skipped
         self.ready = False                # decided to run; waits for the app to start it
         self.log = None                   # a StepLog, made at the first line written
+        self.said_none = False            # check() returned None in this attempt (noted once)
 
     @property
     def name(self):
@@ -112,6 +114,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.next_check = now
         self.deadline = None if self.step.timeout is None else now + self.step.timeout
         self.error = None  # a success after a retry shows no error
+        self.said_none = False
         if self.attempts > 1:  # a retry: say where its lines begin
             self.write_log(f'[attempt {self.attempts}]\n')
 
@@ -134,17 +137,21 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return None, error
         took = clock.monotonic() - began
         if took > SLOW_RUN_SECONDS:  # the whole engine waited: say so, where it shows
-            message = (f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
+            self._note(f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
                        'for it; run() must only start the work (in a thread or a process)')
-            self.write_log(f'[warning] {message}\n')
-            logger.warning('%s', message)
         return None, None
+
+    def _note(self, message):
+        """A warning about how the step is written: in its log, and on the oautom logger."""
+        self.write_log(f'[warning] {message}\n')
+        logger.warning('%s', message)
 
     def poll(self):
         """Call check() once. Return (end state, message), or (None, error) for a failure,
         or (None, None) while it still runs."""
         try:
-            finished = bool(self.instance.check())  # bool() too may run user code
+            said = self.instance.check()
+            finished = bool(said)  # bool() too may run user code
         except SkipExecution as signal:
             return self._skipped(signal)
         except BaseException as error:  # pylint: disable=broad-exception-caught
@@ -152,8 +159,17 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 raise
             return None, error
         if not finished:
+            if said is None and not self.said_none:  # a check() that forgot its return?
+                self.said_none = True
+                self._note(f'check() of step {self.name!r} returned None, taken as False: '
+                           'still running; return True once the work is done (and False, '
+                           'not None, while it runs)')
             return None, None
         outputs = self.instance.outputs
+        if not isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
+            return None, StepFailed(f'step {self.name!r} finished with a {type(outputs).__name__}'
+                                    ' as self.outputs; outputs are a dict of names to values: '
+                                    'fill self.outputs, the dict each attempt is given')
         # An empty dict need not be kept. (Only a dict is asked: bool() of any other object
         # would run its code, which may raise.)
         self.outputs = NO_OUTPUTS if isinstance(outputs, dict) and not outputs else outputs

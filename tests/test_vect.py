@@ -549,9 +549,25 @@ class PublishesAFrame(Scripted):
         return True
 
 
-def test_outputs_whose_truth_cannot_be_told_do_not_break_the_engine(app, flow):
-    PublishesAFrame('frame', flow)
+def test_a_check_that_returns_none_runs_on_and_is_noted_once_an_attempt(app, flow, caplog):
+    # None is "still running", as any false value; it is also what a check() that forgot
+    # its `return True` gives back, so the step's log and the oautom logger say so, once.
+    step = Scripted('a', flow, scripts=[[None, None, ValueError('x')], [None, None, True]],
+                    retries=1, poll_interval=1.0)
+    vect = app.start('etl')
+    tick_until_ended(app, vect, seconds=1.0)
+    assert vect.state is VectState.success and step.calls.count(('check',)) == 6
+    note = ("[warning] check() of step 'a' returned None, taken as False: still running; "
+            'return True once the work is done (and False, not None, while it runs)')
+    assert vect.log('a').count(note) == 2  # once in each attempt
+    assert [record.getMessage() for record in caplog.records].count(note[10:]) == 2
+
+
+def test_outputs_that_are_no_mapping_fail_the_step_without_asking_their_truth(app, flow):
+    PublishesAFrame('frame', flow)  # its truth value raises: it must never be asked
     vect = app.start('etl')
     tick_until_ended(app, vect)
-    assert vect.state is VectState.success
-    assert vect.status()['executions'][0]['outputs'].startswith('<')  # shown as its repr
+    assert vect.state is VectState.failed
+    assert vect.status()['executions'][0]['error'] == (
+        "step 'frame' finished with a Frame as self.outputs; outputs are a dict of names to "
+        'values: fill self.outputs, the dict each attempt is given')
