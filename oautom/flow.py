@@ -66,7 +66,9 @@ class Flow:
     def problems(self):
         """Every integrity problem of the whole flow, each as one sentence; empty if none."""
         if not self._executions:
-            return [f'flow {self.name!r} is empty; add at least one step to it']
+            return [f'flow {self.name!r} is empty; add at least one step to it (a step joins '
+                    'its flow in Execution.__init__, which the __init__ of a step class must '
+                    'call: super().__init__(name, flow, ...))']
         if not has_cycle(self._executions.values()):  # the usual case, in linear time
             return []
         return [f'cycle: {" -> ".join(loop)}; remove one of these dependencies'

@@ -84,6 +84,9 @@ class Loop:
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""
         with self._lock:
+            if self._thread is threading.current_thread():  # from a step or callback
+                raise OAutomError('app.run() was called by a step or an event callback, which '
+                                  'run inside the running app; app.start() a vect instead')
             if self._thread is not None:
                 raise OAutomError(f'this app is already running in thread {self._thread.name!r}; '
                                    'call app.stop() first')

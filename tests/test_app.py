@@ -344,6 +344,36 @@ def test_run_in_step_mode_raises_an_oautom_error_pointing_to_tick():
         app.run()
 
 
+@pytest.mark.parametrize('mode', [OAutomMode.foreground, OAutomMode.background])
+def test_run_called_by_a_step_of_the_running_app_fails_that_step_saying_why(mode):
+    app = OAutom(mode=mode)
+
+    class Runner(Scripted):
+        """A step whose run() runs the app: it runs already, in this very thread."""
+
+        def run(self, context):
+            app.run()
+    Runner('runner', Flow('etl', app=app))
+    vect = app.start('etl')
+    app.run()
+    assert vect.wait(DEADLINE) and vect.state is VectState.failed
+    assert vect.status()['executions'][0]['error'] == (
+        'OAutomError: app.run() was called by a step or an event callback, which run inside '
+        'the running app; app.start() a vect instead')
+    app.stop()
+
+
+def test_run_of_a_running_background_app_says_in_which_thread_it_runs():
+    app = OAutom(mode=OAutomMode.background)
+    app.run()
+    try:
+        with pytest.raises(OAutomError, match="^this app is already running in thread "
+                                              "'oautom-engine'; call app.stop"):
+            app.run()
+    finally:
+        app.stop()
+
+
 # -- foreground --------------------------------------------------------------------------
 
 

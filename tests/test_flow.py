@@ -208,6 +208,14 @@ def test_empty_flow_is_a_problem(flow):
         flow.validate()
 
 
+def test_an_empty_flow_whose_step_forgot_execution_init_is_told_why(flow):
+    Forgetful('forgot', flow, '/tmp/x')  # never joined the flow
+    with pytest.raises(FlowIntegrityError, match=r"is empty; .*a step joins its flow in "
+                                                 r"Execution.__init__, .*call: "
+                                                 r"super\(\).__init__\(name, flow, \.\.\.\)\)$"):
+        flow.validate()
+
+
 def test_validate_lists_every_cycle_with_its_path(flow):
     a, b, c, d, e, f = (Scripted(name, flow) for name in 'abcdef')
     a >> b >> c >> a      # one loop
