@@ -14,7 +14,7 @@ import copy
 import threading
 from enum import StrEnum
 
-from .clock import Clock
+from .clock import checked_clock
 from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, \
     VectAlreadyRunningException
 from .events import Subscribers
@@ -46,10 +46,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self.mode = OAutomMode(mode)
         self._starts = StartQueue(max_parallel)  # checks it; used by the tick only
         self.max_parallel = max_parallel
-        if isinstance(clock, type) and issubclass(clock, Clock):  # fails only later, in a tick
-            raise OAutomError(f'clock takes a clock, not the class {clock.__name__}: write '
-                              f'clock={clock.__name__}()')
-        self.clock = clock or Clock()  # every now and every wait goes through it
+        # Every now and every wait goes through it (a real Clock unless a test gives one)
+        self.clock = checked_clock(clock, background=self.mode is OAutomMode.background)
         # Guards the six below. Never held while user code (run, check, callbacks) runs.
         self._lock = threading.Lock()
         self._flows = {}          # flow name -> Flow

@@ -41,6 +41,26 @@ class Clock:  # pylint: disable=too-few-public-methods
             pass
 
 
+def checked_clock(clock, *, background):
+    """The clock of an app: a real Clock if `clock` is None. One that cannot serve is refused
+    now, in words, not at the first tick with an AttributeError from deep in the engine."""
+    if clock is None:
+        return Clock()
+    if isinstance(clock, type) and issubclass(clock, Clock):  # its methods need an instance
+        raise OAutomError(f'clock takes a clock, not the class {clock.__name__}: write '
+                          f'clock={clock.__name__}()')
+    missing = [f'{name}()' for name in ('monotonic', 'now', 'time', 'wait')
+               if not callable(getattr(clock, name, None))]
+    if missing:
+        raise OAutomError(f'clock {clock!r} has no {", ".join(missing)}; give a Clock() (real '
+                          'time, the default) or a FakeClock() from oautom.clock')
+    if background and isinstance(clock, FakeClock):
+        raise OAutomError('a FakeClock cannot drive a background app: its timed waits end at '
+                          'once, so fake time would race past every poll, retry and plan; use '
+                          'it in step mode, with app.tick() and clock.advance()')
+    return clock
+
+
 class FakeClock(Clock):
     """A clock for tests: time stands still until `advance()` or a timed `wait()`.
 
@@ -50,6 +70,9 @@ class FakeClock(Clock):
     process still at work would see fake time race past its timeout."""
 
     def __init__(self, start=datetime(2026, 1, 1, 12, 0, 0)):
+        if not isinstance(start, datetime):
+            raise OAutomError(f'FakeClock starts at a datetime, not {type(start).__name__} '
+                              f'{start!r}: FakeClock(datetime(2026, 1, 1, 12, 0))')
         self._start = start
         self._elapsed = 0.0
 

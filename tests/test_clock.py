@@ -1,6 +1,7 @@
 """The injected clock: real time, or a fake that moves only when told."""
 import math
 import queue
+import re
 import threading
 import time
 from datetime import datetime, timedelta
@@ -8,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from oautom import OAutomError
+from oautom import OAutom, OAutomError, OAutomMode
 from oautom.clock import Clock, FakeClock
 
 
@@ -77,3 +78,26 @@ def test_real_wait_longer_than_the_platform_allows_waits_for_a_ring():
 def test_real_clock_is_naive_local_time():
     clock = Clock()
     assert clock.now().tzinfo is None
+
+
+@pytest.mark.parametrize('clock, missing', [
+    (time, 'now(), wait()'), (datetime.now, 'monotonic(), now(), time(), wait()'),
+])
+def test_an_app_refuses_a_clock_that_lacks_what_the_engine_asks_of_it(clock, missing):
+    with pytest.raises(OAutomError, match=rf'^clock .* has no {re.escape(missing)}; give a '
+                                          r'Clock\(\) \(real time, the default\) or a '
+                                          r'FakeClock\(\) from oautom.clock$'):
+        OAutom(mode=OAutomMode.step, clock=clock)
+
+
+def test_a_fake_clock_is_refused_in_background_mode_where_its_time_would_race():
+    with pytest.raises(OAutomError, match='^a FakeClock cannot drive a background app: its '
+                                          'timed waits end at once'):
+        OAutom(mode=OAutomMode.background, clock=FakeClock())
+    assert OAutom(mode=OAutomMode.step, clock=FakeClock())  # its place
+
+
+def test_a_fake_clock_starts_at_a_datetime_and_says_so():
+    with pytest.raises(OAutomError, match=r"^FakeClock starts at a datetime, not str "
+                                          r"'2026-01-01 12:00': FakeClock\(datetime"):
+        FakeClock('2026-01-01 12:00')
