@@ -167,6 +167,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             return None
         try:
             self._ticking = threading.current_thread().name
+            self._loop.ticks += 1  # for waits that watch whether anything moves (loop.py)
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:

@@ -30,6 +30,7 @@ import threading
 from .errors import OAutomError
 
 logger = logging.getLogger('oautom')
+STALL_SECONDS = 2.0  # an endless wait that long, with nothing ticking, is worth a warning
 
 
 class Loop:
@@ -43,6 +44,7 @@ class Loop:
         self._thread = None
         self._stop_requested = False    # a plain flag: a signal handler may set it
         self._done = threading.Event()  # a new one per start(): set when that run has ended
+        self.ticks = 0  # the app's ticks so far, in any mode (the app counts them)
 
     def ring(self):
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
@@ -75,6 +77,23 @@ class Loop:
         """True in the thread that loops now: where event callbacks and steps' run() and
         check() run. Read without the lock: only that thread can find itself there."""
         return self._thread is threading.current_thread()
+
+    def wait_for(self, event, timeout, what):
+        """event.wait(timeout), for an event only a tick can set (a vect's end). An endless
+        wait that sees no loop running and no tick for STALL_SECONDS says so, once: it may
+        well wait forever (app.run() forgotten, or nobody ticks in step mode)."""
+        if timeout is not None:
+            return event.wait(timeout)
+        ticks = self.ticks
+        while not event.wait(STALL_SECONDS):
+            if self._thread is None and self.ticks == ticks:  # read without the lock: a hint
+                logger.warning('%s is waited for, but nothing moves its app: no loop runs, and '
+                               'no tick came for %g s; call app.run() (in foreground mode, '
+                               'before waiting, from this thread), or app.tick() in step mode',
+                               what, STALL_SECONDS)
+                return event.wait()
+            ticks = self.ticks
+        return True
 
     @property
     def stopping(self):

@@ -127,7 +127,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if timeout is None and not self._ended.is_set() and self._loop.runs_here():  # forever
             raise OAutomError(f"vect {self.id} cannot end while the engine's own thread waits for "
                               "it (a callback, run(), check()): return, and act on its end event")
-        return self._ended.wait(timeout)
+        return self._loop.wait_for(self._ended, timeout, f'vect {self.id}')
 
     def status(self):
         """A JSON-serialisable snapshot of the vect and every step."""

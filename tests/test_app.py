@@ -29,6 +29,7 @@ from oautom import (ExecutionState, Flow, FlowIntegrityError, InvalidParamsError
 from oautom.clock import Clock, FakeClock
 from oautom import due
 from oautom.due import FIRST_CHECK_GRACE
+from oautom import loop as loop_module
 from oautom.loop import Loop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -372,6 +373,47 @@ def test_run_of_a_running_background_app_says_in_which_thread_it_runs():
             app.run()
     finally:
         app.stop()
+
+
+def stall_warnings(caplog):
+    return [record.getMessage() for record in caplog.records
+            if 'is waited for, but nothing moves its app' in record.getMessage()]
+
+
+def test_an_endless_wait_for_a_vect_that_nothing_moves_says_so_once(monkeypatch, caplog):
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.02)
+    app = OAutom(mode=OAutomMode.foreground)
+    one_step_flow(app)
+    vect = app.start('etl')
+    waited = []
+    waiter = threading.Thread(target=lambda: waited.append(vect.wait()))
+    waiter.start()  # the learner's wait() before run(): nothing would ever end it
+    deadline = time.monotonic() + DEADLINE
+    while not stall_warnings(caplog) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    app.run()  # the warning read, run() is called: the wait ends
+    waiter.join(DEADLINE)
+    assert waited == [True] and stall_warnings(caplog) == [
+        'vect etl.1 is waited for, but nothing moves its app: no loop runs, and no tick came '
+        'for 0.02 s; call app.run() (in foreground mode, before waiting, from this thread), '
+        'or app.tick() in step mode']
+
+
+def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, caplog):
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.15)
+    app = OAutom(mode=OAutomMode.step)
+    one_step_flow(app, script=[False] * 30 + [True], poll_interval=0.01)
+    vect = app.start('etl')
+
+    def tick_until_ended():
+        while not vect.ended():
+            app.tick()
+            time.sleep(0.001)
+    ticker = threading.Thread(target=tick_until_ended)
+    ticker.start()
+    assert vect.wait() and vect.state is VectState.success
+    ticker.join(DEADLINE)
+    assert stall_warnings(caplog) == []
 
 
 # -- foreground --------------------------------------------------------------------------
