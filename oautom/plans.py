@@ -130,8 +130,10 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
     for name, value in parts.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 <= value < math.inf):
+            hint = (f'; oautom takes numbers where Airflow takes a timedelta: give '
+                    f'seconds={value.total_seconds():g}' if hasattr(value, 'total_seconds') else '')
             raise InvalidScheduleError(f'{name} must be a finite number of 0 or more, '
-                                       f'not {value!r}')
+                                       f'not {value!r}{hint}')
     interval = days * 86400 + hours * 3600 + minutes * 60 + seconds
     if cron is not None:
         if interval:

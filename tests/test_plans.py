@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
 import pytest
@@ -250,6 +250,14 @@ def test_ctrl_c_ends_a_foreground_run_that_still_has_a_plan():
 def test_an_interval_that_is_not_a_usable_number_is_refused(app, options):
     with pytest.raises(InvalidScheduleError):
         app.plan('etl', **options)
+
+
+def test_a_timedelta_interval_is_refused_with_its_seconds_as_the_fix(app):
+    with pytest.raises(InvalidScheduleError, match=r'^minutes must be a finite number of 0 or '
+                                                   r'more, not datetime.timedelta\(seconds=90\); '
+                                                   'oautom takes numbers where Airflow takes a '
+                                                   'timedelta: give seconds=90$'):
+        app.plan('etl', minutes=timedelta(seconds=90))
 
 
 def test_cancelling_the_last_plan_ends_a_foreground_run_at_once():
