@@ -33,6 +33,7 @@ running are not killed.
 """
 import atexit
 import itertools
+import logging
 import os
 import shlex
 import shutil
@@ -234,6 +235,9 @@ class LiveShells:
         for shell in shells:
             shell.kill()
             shell.remove_files()
+        if shells:  # a background app's work ends with the program: say so, or it is lost unseen
+            logging.getLogger('oautom').warning('the interpreter is exiting: %d running shell(s) '
+                                                'of oautom steps were killed', len(shells))
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 

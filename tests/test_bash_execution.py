@@ -705,7 +705,7 @@ def test_interpreter_exit_leaves_no_temporary_file(tmp_path, leftovers):
     assert not list(temporary.iterdir())
 
 
-def test_a_shell_killed_at_interpreter_exit_says_so(background_app, monkeypatch):
+def test_a_shell_killed_at_interpreter_exit_says_so(background_app, monkeypatch, caplog):
     exiting = shell.LiveShells()  # the shells of this test only: the suite's LIVE stays open
     monkeypatch.setattr(bash_execution, 'LIVE', exiting)
     BashExecution('sleeper', Flow('left running', app=background_app), command='sleep 5')
@@ -715,6 +715,8 @@ def test_a_shell_killed_at_interpreter_exit_says_so(background_app, monkeypatch)
     assert vect.wait(5) and vect.state is VectState.failed
     assert step_status(vect, 'sleeper')['error'] == (
         'the interpreter is exiting, and the command was killed with it')
+    assert 'the interpreter is exiting: 1 running shell(s) of oautom steps were killed' in [
+        record.getMessage() for record in caplog.records]  # also where a program's user sees it
 
 
 # -- construction -----------------------------------------------------------------------------
