@@ -19,6 +19,7 @@ publish with the names it did.
 """
 from collections.abc import Mapping
 from functools import partial
+
 from .errors import UnknownExecutionError, UnknownOutputError
 from .names import did_you_mean
 from .states import STATES
