@@ -44,6 +44,9 @@ class _MissingKeyError(OAutomError, KeyError):
     def __str__(self):
         return self._describe()
 
+    def __reduce__(self):  # copied or pickled (to a process pool's parent, say) whole
+        return type(self), (self.args[0], self._describe)
+
 
 class UnknownParamError(_MissingKeyError):
     """A param name, read in a step (`context.params[...]`), that its vect does not have."""

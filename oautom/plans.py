@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
+from .execution import in_seconds
 
 logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds
@@ -130,8 +131,9 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
     for name, value in parts.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 <= value < math.inf):
-            hint = (f'; oautom takes numbers where Airflow takes a timedelta: give '
-                    f'seconds={value.total_seconds():g}' if hasattr(value, 'total_seconds') else '')
+            seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1
+            hint = ('' if seconds < 0 else '; oautom takes numbers where Airflow takes a '
+                    f'timedelta: give seconds={in_seconds(seconds)}')
             raise InvalidScheduleError(f'{name} must be a finite number of 0 or more, '
                                        f'not {value!r}{hint}')
     interval = days * 86400 + hours * 3600 + minutes * 60 + seconds

@@ -98,10 +98,11 @@ class Shell:
         return code
 
     def kill(self):
-        """Kill the shell's whole process group, unless the shell was already reaped."""
+        """Kill the shell's whole process group, unless it was reaped: then return False."""
         with self._lock:
             if not self._reaped:
                 self._kill_group()
+            return not self._reaped
 
     def _kill_group(self):
         try:
@@ -232,12 +233,12 @@ class LiveShells:
         with self._lock:
             self._closed = True
             shells = list(self._shells)
+        killed = [shell for shell in shells if shell.kill()]  # not those done, not released yet
         for shell in shells:
-            shell.kill()
             shell.remove_files()
-        if shells:  # a background app's work ends with the program: say so, or it is lost unseen
+        if killed:  # a background app's work ends with the program: say so, or it is lost unseen
             logging.getLogger('oautom').warning('the interpreter is exiting: %d running shell(s) '
-                                                'of oautom steps were killed', len(shells))
+                                                'of oautom steps were killed', len(killed))
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 

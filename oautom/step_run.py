@@ -166,7 +166,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                            'not None, while it runs)')
             return None, None
         outputs = self.instance.outputs
-        if not isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
+        if not isinstance(outputs, dict) and not _is_a_mapping(outputs):
             return None, StepFailed(f'step {self.name!r} finished with a {type(outputs).__name__}'
                                     ' as self.outputs; outputs are a dict of names to values: '
                                     'fill self.outputs, the dict each attempt is given')
@@ -212,6 +212,13 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
 
     def __repr__(self):
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'
+
+
+def _is_a_mapping(outputs):
+    """True for what reads as a mapping, as dict.update() and the downstream steps read it:
+    keys() and [name]. (Asked of its class: the object's own __getattr__ may do anything.)"""
+    return isinstance(outputs, Mapping) or all(
+        callable(getattr(type(outputs), method, None)) for method in ('keys', '__getitem__'))
 
 
 def _skip_reason(signal):

@@ -719,6 +719,15 @@ def test_a_shell_killed_at_interpreter_exit_says_so(background_app, monkeypatch,
         record.getMessage() for record in caplog.records]  # also where a program's user sees it
 
 
+def test_a_shell_that_had_exited_is_not_reported_killed_at_interpreter_exit(caplog):
+    exiting = shell.LiveShells()
+    done = exiting.start('true', {}, None)
+    assert done.wait() == 0  # reaped: its step has its result, though not yet released
+    exiting.kill_all()
+    assert not [record for record in caplog.records if 'interpreter is exiting' in
+                record.getMessage()]
+
+
 # -- construction -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize('command', ['', '   ', None, 42, ['echo', 'hi']],

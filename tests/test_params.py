@@ -9,6 +9,7 @@ import collections
 import copy
 import dataclasses
 import json
+import pickle
 import threading
 from types import MappingProxyType
 
@@ -108,6 +109,16 @@ def test_a_param_a_step_reads_and_the_vect_lacks_is_named_with_the_ones_it_has()
                                                 r"are: none \(declare it with Flow\(\.\.\., "
                                                 r"params=\{'x': default\}\)\)$"):
         resolve_params(Flow('bare'), None)['x']  # pylint: disable=expression-not-assigned
+
+
+def test_a_missing_param_error_is_copied_and_pickled_whole():
+    # A step's process pool sends its child's exception back pickled
+    try:
+        resolve_params(etl(), None)['limt']  # pylint: disable=expression-not-assigned
+    except UnknownParamError as error:
+        for again in (copy.copy(error), pickle.loads(pickle.dumps(error))):
+            assert type(again) is UnknownParamError and again.args == ('limt',)
+            assert str(again) == str(error) and 'did you mean' in str(again)
 
 
 def test_params_are_rebuilt_by_their_type_as_any_dict_is():

@@ -252,12 +252,17 @@ def test_an_interval_that_is_not_a_usable_number_is_refused(app, options):
         app.plan('etl', **options)
 
 
-def test_a_timedelta_interval_is_refused_with_its_seconds_as_the_fix(app):
-    with pytest.raises(InvalidScheduleError, match=r'^minutes must be a finite number of 0 or '
-                                                   r'more, not datetime.timedelta\(seconds=90\); '
-                                                   'oautom takes numbers where Airflow takes a '
-                                                   'timedelta: give seconds=90$'):
-        app.plan('etl', minutes=timedelta(seconds=90))
+@pytest.mark.parametrize('interval, fix', [
+    (timedelta(seconds=90), 'give seconds=90'), (timedelta(days=30), 'give seconds=2592000'),
+    (timedelta(hours=1, seconds=0.1234567), 'give seconds=3600.123457'),
+    (-timedelta(minutes=5), None),  # a fix that would be refused too: none
+])
+def test_a_timedelta_interval_is_refused_with_its_seconds_as_the_fix(app, interval, fix):
+    with pytest.raises(InvalidScheduleError) as caught:
+        app.plan('etl', minutes=interval)
+    assert str(caught.value) == (f'minutes must be a finite number of 0 or more, not '
+                                 f'{interval!r}' + (f'; oautom takes numbers where Airflow takes '
+                                                    f'a timedelta: {fix}' if fix else ''))
 
 
 def test_cancelling_the_last_plan_ends_a_foreground_run_at_once():

@@ -563,6 +563,46 @@ def test_a_check_that_returns_none_runs_on_and_is_noted_once_an_attempt(app, flo
     assert [record.getMessage() for record in caplog.records].count(note[10:]) == 2
 
 
+class Row:  # pylint: disable=too-few-public-methods
+    """Reads as a mapping (keys() and [name]) without being a registered Mapping."""
+
+    def __init__(self, **values):
+        self._values = values
+
+    def keys(self):
+        """The names."""
+        return self._values.keys()
+
+    def __getitem__(self, name):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+
+class PublishesARow(Scripted):
+    def check(self):
+        self.outputs = Row(rows=3)
+        return True
+
+
+class ReadsRows(Scripted):
+    def run(self, context):
+        self.calls.append(('rows', context.outputs['row']['rows']))  # the definition's list
+        super().run(context)
+
+
+def test_outputs_that_read_as_a_mapping_are_published_as_they_are(app, flow):
+    reader = ReadsRows('reader', flow)
+    PublishesARow('row', flow) >> reader
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert vect.state is VectState.success and ('rows', 3) in reader.calls
+
+
 def test_outputs_that_are_no_mapping_fail_the_step_without_asking_their_truth(app, flow):
     PublishesAFrame('frame', flow)  # its truth value raises: it must never be asked
     vect = app.start('etl')
