@@ -58,7 +58,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._numbers = {}        # flow name -> number of its last vect
         # Written inside tick() only, which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
-        self._ticking = None      # the name of the thread inside tick(), for messages
         self._events = []         # events to publish, in order (vects append theirs in a tick)
         self._due = None          # when a running vect is next due, as the last tick found
         self._subscribers = Subscribers()  # it and the two below lock for themselves
@@ -153,8 +152,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
         if events is None:
-            ticking = self._ticking  # without the lock: None if that tick has just ended
-            where = f'thread {ticking!r}' if ticking else 'another thread'
+            ticking = self._loop.ticker  # without the lock: None if that tick has just ended
+            where = f'thread {ticking.name!r}' if ticking else 'another thread'
             raise OAutomError(f'app.tick() is already running in {where}; '
                               'in foreground and background modes the loop ticks, and in '
                               'step mode one thread should tick at a time')
@@ -166,12 +165,12 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:
-            self._ticking = threading.current_thread().name
-            self._loop.ticks += 1  # for waits that watch whether anything moves (loop.py)
+            self._loop.ticker = threading.current_thread()  # see loop.py for who asks
+            self._loop.ticks += 1
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
-            self._ticking = None
+            self._loop.ticker = None
             self._tick_lock.release()
         if to_deliver:
             self._subscribers.deliver()  # outside every lock

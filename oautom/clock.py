@@ -11,6 +11,7 @@ Three kinds of time are kept apart on purpose:
 - `time()` (seconds since the epoch) for plans: wall-clock time, but one that
   a daylight-saving change does not move back or forth.
 """
+import inspect
 import math
 import numbers
 import queue
@@ -46,11 +47,12 @@ def checked_clock(clock, *, background):
     now, in words, not at the first tick with an AttributeError from deep in the engine."""
     if clock is None:
         return Clock()
-    if isinstance(clock, type) and issubclass(clock, Clock):  # its methods need an instance
+    names = ('monotonic', 'now', 'time', 'wait')
+    if isinstance(clock, type) and any(  # a class whose methods need an instance (not static)
+            inspect.isfunction(inspect.getattr_static(clock, name, None)) for name in names):
         raise OAutomError(f'clock takes a clock, not the class {clock.__name__}: write '
                           f'clock={clock.__name__}()')
-    missing = [f'{name}()' for name in ('monotonic', 'now', 'time', 'wait')
-               if not callable(getattr(clock, name, None))]
+    missing = [f'{name}()' for name in names if not callable(getattr(clock, name, None))]
     if missing:
         raise OAutomError(f'clock {clock!r} has no {", ".join(missing)}; give a Clock() (real '
                           'time, the default) or a FakeClock() from oautom.clock')

@@ -44,7 +44,9 @@ class Loop:
         self._thread = None
         self._stop_requested = False    # a plain flag: a signal handler may set it
         self._done = threading.Event()  # a new one per start(): set when that run has ended
-        self.ticks = 0  # the app's ticks so far, in any mode (the app counts them)
+        # Written by the app in each of its ticks, whoever ticks (this loop, or you in step mode)
+        self.ticker = None              # the thread inside the app's tick() now, if any
+        self.ticks = 0                  # the app's ticks so far
 
     def ring(self):
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
@@ -74,19 +76,23 @@ class Loop:
         return True
 
     def runs_here(self):
-        """True in the thread that loops now: where event callbacks and steps' run() and
-        check() run. Read without the lock: only that thread can find itself there."""
-        return self._thread is threading.current_thread()
+        """True in the thread that loops now, or that ticks now: where steps' run() and
+        check() (and, in the loop's thread, event callbacks) run. Read without the lock: only
+        that thread can find itself there."""
+        here = threading.current_thread()
+        return self._thread is here or self.ticker is here
 
     def wait_for(self, event, timeout, what):
         """event.wait(timeout), for an event only a tick can set (a vect's end). An endless
-        wait that sees no loop running and no tick for STALL_SECONDS says so, once: it may
-        well wait forever (app.run() forgotten, or nobody ticks in step mode)."""
+        wait that sees no loop running and no tick, begun or under way, for STALL_SECONDS
+        says so, once: it may well wait forever (app.run() forgotten, or nobody ticks in step
+        mode)."""
         if timeout is not None:
             return event.wait(timeout)
         ticks = self.ticks
         while not event.wait(STALL_SECONDS):
-            if self._thread is None and self.ticks == ticks:  # read without the lock: a hint
+            # Read without the lock: a hint, which a loop started a moment later makes moot
+            if self._thread is None and self.ticker is None and self.ticks == ticks:
                 logger.warning('%s is waited for, but nothing moves its app: no loop runs, and '
                                'no tick came for %g s; call app.run() (in foreground mode, '
                                'before waiting, from this thread), or app.tick() in step mode',
@@ -103,12 +109,10 @@ class Loop:
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""
         with self._lock:
-            if self._thread is threading.current_thread():  # from a step or callback
-                raise OAutomError('app.run() was called by a step or an event callback, which '
-                                  'run inside the running app; app.start() a vect instead')
-            if self._thread is not None:
-                raise OAutomError(f'this app is already running in thread {self._thread.name!r}; '
-                                   'call app.stop() first')
+            if self._thread is not None:  # a second run(): a step's or a callback's, maybe
+                raise OAutomError(f'this app is already running, in thread {self._thread.name!r}'
+                                  '; to run it again, app.stop() it first (from a step or an '
+                                  'event callback, app.start() a vect instead)')
             self._stop_requested = False
             self._done = threading.Event()  # a stop() of an earlier run waits for that one
             self._thread = threading.Thread(target=self._run, args=(True,), daemon=True,

@@ -346,33 +346,28 @@ def test_run_in_step_mode_raises_an_oautom_error_pointing_to_tick():
 
 
 @pytest.mark.parametrize('mode', [OAutomMode.foreground, OAutomMode.background])
-def test_run_called_by_a_step_of_the_running_app_fails_that_step_saying_why(mode):
+@pytest.mark.parametrize('kind', ['run()', 'a Python function'])
+def test_run_called_by_a_step_of_the_running_app_fails_that_step_saying_why(mode, kind):
     app = OAutom(mode=mode)
+    flow = Flow('etl', app=app)
 
     class Runner(Scripted):
-        """A step whose run() runs the app: it runs already, in this very thread."""
+        """A step whose run() runs the app, which runs already, in this very thread."""
 
         def run(self, context):
             app.run()
-    Runner('runner', Flow('etl', app=app))
+    if kind == 'run()':
+        Runner('runner', flow)
+    else:  # its own thread, a worker's, not the engine's
+        PythonExecution('runner', flow, lambda _: app.run())
     vect = app.start('etl')
     app.run()
     assert vect.wait(DEADLINE) and vect.state is VectState.failed
+    where = 'MainThread' if mode is OAutomMode.foreground else 'oautom-engine'
     assert vect.status()['executions'][0]['error'] == (
-        'OAutomError: app.run() was called by a step or an event callback, which run inside '
-        'the running app; app.start() a vect instead')
+        f"OAutomError: this app is already running, in thread '{where}'; to run it again, "
+        'app.stop() it first (from a step or an event callback, app.start() a vect instead)')
     app.stop()
-
-
-def test_run_of_a_running_background_app_says_in_which_thread_it_runs():
-    app = OAutom(mode=OAutomMode.background)
-    app.run()
-    try:
-        with pytest.raises(OAutomError, match="^this app is already running in thread "
-                                              "'oautom-engine'; call app.stop"):
-            app.run()
-    finally:
-        app.stop()
 
 
 def stall_warnings(caplog):
@@ -975,6 +970,42 @@ def test_a_step_that_waits_for_another_vect_in_its_run_fails_with_the_reason():
         vect.status()['executions'][1]['error']
 
 
+def test_a_step_that_waits_for_another_vect_inside_a_learners_own_tick_fails_not_hangs():
+    app, _ = step_app()
+    other = app.start(one_step_flow(app, 'other').name)
+    waiter = one_step_flow(app, 'waiter')
+
+    class Waits(Scripted):
+        """Waits in run(), in the thread that called app.tick(): nobody else would tick."""
+
+        def run(self, context):
+            other.wait()
+    Waits('w', waiter)
+    vect = app.start('waiter')
+    finishes_within(DEADLINE, app.tick)
+    assert states(vect)['w'] == 'failed' and 'cannot end while the engine' in \
+        vect.status()['executions'][1]['error']
+
+
+def test_an_endless_wait_is_quiet_while_a_long_tick_is_under_way(monkeypatch, caplog):
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.02)
+    app = OAutom(mode=OAutomMode.step)
+    one_step_flow(app, script=[True])
+
+    class Slow(Scripted):
+        """A check() that holds its tick ten times as long as a stall."""
+
+        def check(self):
+            time.sleep(0.2)
+            return super().check()
+    Slow('slow', app.flow('etl'))
+    vect = app.start('etl')
+    ticker = threading.Thread(target=lambda: [app.tick() for _ in range(3)])
+    ticker.start()
+    assert vect.wait() and stall_warnings(caplog) == []
+    ticker.join(DEADLINE)
+
+
 def test_every_subscriber_sees_the_vect_start_before_its_steps(background_app):
     app = background_app()
     one_step_flow(app)
@@ -1287,10 +1318,33 @@ def test_an_unknown_mode_says_which_modes_exist():
         OAutom(mode='bogus')
 
 
-def test_a_clock_class_instead_of_a_clock_is_refused_saying_how_to_make_one():
-    with pytest.raises(OAutomError, match=r'^clock takes a clock, not the class FakeClock: '
-                                          r'write clock=FakeClock\(\)$'):
-        OAutom(mode=OAutomMode.step, clock=FakeClock)
+class OwnClock:
+    """A clock of one's own, not derived from Clock: its methods need an instance."""
+
+    def monotonic(self):
+        """Real time."""
+        return time.monotonic()
+
+    def now(self):
+        """Real time."""
+        return datetime.now()
+
+    def time(self):
+        """Real time."""
+        return time.time()
+
+    def wait(self, doorbell, timeout):
+        """As the real clock waits."""
+        Clock().wait(doorbell, timeout)
+
+
+@pytest.mark.parametrize('clock', [FakeClock, OwnClock])
+def test_a_clock_class_instead_of_a_clock_is_refused_saying_how_to_make_one(clock):
+    name = clock.__name__
+    with pytest.raises(OAutomError, match=rf'^clock takes a clock, not the class {name}: '
+                                          rf'write clock={name}\(\)$'):
+        OAutom(mode=OAutomMode.step, clock=clock)
+    assert OAutom(mode=OAutomMode.step, clock=clock())  # what the message says to write
 
 
 def test_a_class_of_static_methods_still_serves_as_a_clock():
