@@ -395,7 +395,7 @@ def test_an_endless_wait_for_a_vect_that_nothing_moves_says_so_once(monkeypatch,
 
 
 def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, caplog):
-    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.15)
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.5)  # ticks: 1 ms apart
     app = OAutom(mode=OAutomMode.step)
     one_step_flow(app, script=[False] * 30 + [True], poll_interval=0.01)
     vect = app.start('etl')
