@@ -153,7 +153,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         events = self._tick_if_free()
         if events is None:
             ticking = self._loop.ticker  # without the lock: None if that tick has just ended
-            where = f'thread {ticking.name!r}' if ticking else 'another thread'
+            where = ('this thread, by a step in it' if ticking is threading.current_thread() else
+                     f'thread {ticking.name!r}' if ticking else 'another thread')
             raise OAutomError(f'app.tick() is already running in {where}; '
                               'in foreground and background modes the loop ticks, and in '
                               'step mode one thread should tick at a time')

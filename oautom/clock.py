@@ -48,8 +48,7 @@ def checked_clock(clock, *, background):
     if clock is None:
         return Clock()
     names = ('monotonic', 'now', 'time', 'wait')
-    if isinstance(clock, type) and any(  # a class whose methods need an instance (not static)
-            inspect.isfunction(inspect.getattr_static(clock, name, None)) for name in names):
+    if isinstance(clock, type) and any(_takes_self(clock, name) for name in names):
         raise OAutomError(f'clock takes a clock, not the class {clock.__name__}: write '
                           f'clock={clock.__name__}()')
     missing = [f'{name}()' for name in names if not callable(getattr(clock, name, None))]
@@ -61,6 +60,13 @@ def checked_clock(clock, *, background):
                           'once, so fake time would race past every poll, retry and plan; use '
                           'it in step mode, with app.tick() and clock.advance()')
     return clock
+
+
+def _takes_self(cls, name):
+    """True if cls.name is a method that needs an instance (not a static function)."""
+    function = inspect.getattr_static(cls, name, None)
+    return inspect.isfunction(function) and \
+        next(iter(inspect.signature(function).parameters), None) == 'self'
 
 
 class FakeClock(Clock):

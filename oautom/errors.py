@@ -45,7 +45,7 @@ class _MissingKeyError(OAutomError, KeyError):
         return self._describe()
 
     def __reduce__(self):  # copied or pickled (to a process pool's parent, say) whole
-        return type(self), (self.args[0], self._describe)
+        return type(self), (self.args[0], self._describe), self.__dict__  # notes too
 
 
 class UnknownParamError(_MissingKeyError):

@@ -71,7 +71,7 @@ class Loop:
         self.ring()
         if thread is None:
             return False
-        if thread is not threading.current_thread():  # never wait for ourselves
+        if not self.runs_here():  # never wait for ourselves, nor for a loop our tick holds up
             done.wait()
         return True
 

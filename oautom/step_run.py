@@ -151,7 +151,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         or (None, None) while it still runs."""
         try:
             said = self.instance.check()
-            finished = bool(said)  # bool() too may run user code
+            finished = bool(said)  # bool() too may run user code, and so may _published()
+            outputs = _published(self.name, self.instance.outputs) if finished else None
         except SkipExecution as signal:
             return self._skipped(signal)
         except BaseException as error:  # pylint: disable=broad-exception-caught
@@ -165,11 +166,6 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                            'still running; return True once the work is done (and False, '
                            'not None, while it runs)')
             return None, None
-        outputs = self.instance.outputs
-        if not isinstance(outputs, dict) and not _is_a_mapping(outputs):
-            return None, StepFailed(f'step {self.name!r} finished with a {type(outputs).__name__}'
-                                    ' as self.outputs; outputs are a dict of names to values: '
-                                    'fill self.outputs, the dict each attempt is given')
         # An empty dict need not be kept. (Only a dict is asked: bool() of any other object
         # would run its code, which may raise.)
         self.outputs = NO_OUTPUTS if isinstance(outputs, dict) and not outputs else outputs
@@ -214,11 +210,17 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'
 
 
-def _is_a_mapping(outputs):
-    """True for what reads as a mapping, as dict.update() and the downstream steps read it:
-    keys() and [name]. (Asked of its class: the object's own __getattr__ may do anything.)"""
-    return isinstance(outputs, Mapping) or all(
-        callable(getattr(type(outputs), method, None)) for method in ('keys', '__getitem__'))
+def _published(name, outputs):
+    """What a step that finished publishes: a mapping as it is; what only has keys() and
+    [name] (a sqlite3.Row) as the dict they make, which the steps downstream read as they
+    read any mapping; anything else fails the step."""
+    if isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
+        return outputs
+    if callable(getattr(type(outputs), 'keys', None)):  # its class's: __getattr__ may do anything
+        return dict(outputs)  # as dict.update() reads it: keys(), then [name] for each
+    raise StepFailed(f'step {name!r} finished with a {type(outputs).__name__} as self.outputs; '
+                     'outputs are a dict of names to values: fill self.outputs, the dict each '
+                     'attempt is given')
 
 
 def _skip_reason(signal):

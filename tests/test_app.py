@@ -987,6 +987,54 @@ def test_a_step_that_waits_for_another_vect_inside_a_learners_own_tick_fails_not
         vect.status()['executions'][1]['error']
 
 
+def test_stop_from_a_step_in_a_learners_own_tick_while_the_loop_runs_does_not_deadlock():
+    # The loop waits for the tick lock that the learner's tick holds: stop() must not wait
+    # for the loop from inside that tick.
+    app = OAutom(mode=OAutomMode.background)
+    one_step_flow(app, 'first')
+    held, hold = threading.Event(), threading.Event()
+
+    def hold_the_engine(event):  # keeps the loop's thread in a callback, outside its tick
+        if (event['vect'], event['step'], event['state']) == ('first.1', None, 'running'):
+            held.set()
+            hold.wait(DEADLINE)
+    app.subscribe(hold_the_engine)
+
+    class Stopper(Scripted):
+        """Stops the app from its run(), in the learner's tick."""
+
+        def run(self, context):
+            hold.set()  # the loop goes on, to wait for this tick's lock
+            app.stop()
+    Stopper('stopper', Flow('second', app=app))
+    app.run()
+    app.start('first')
+    assert held.wait(DEADLINE)
+    second = app.start('second')
+    finishes_within(DEADLINE, app.tick)  # the learner's own tick, in background mode
+    assert second.wait(DEADLINE) and second.state is VectState.cancelled
+
+
+def test_app_tick_called_by_a_step_inside_a_tick_says_so():
+    app, _ = step_app()
+    said = []
+
+    class Ticker(Scripted):
+        """Ticks the app from its run(), inside a tick."""
+
+        def run(self, context):
+            try:
+                app.tick()
+            except OAutomError as error:
+                said.append(str(error))
+            super().run(context)
+    Ticker('ticker', Flow('etl', app=app))
+    app.start('etl')
+    app.tick()
+    assert said and said[0].startswith('app.tick() is already running in this thread, by a '
+                                       'step in it;')
+
+
 def test_an_endless_wait_is_quiet_while_a_long_tick_is_under_way(monkeypatch, caplog):
     monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.02)
     app = OAutom(mode=OAutomMode.step)

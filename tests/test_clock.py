@@ -101,3 +101,21 @@ def test_a_fake_clock_starts_at_a_datetime_and_says_so():
     with pytest.raises(OAutomError, match=r"^FakeClock starts at a datetime, not str "
                                           r"'2026-01-01 12:00': FakeClock\(datetime"):
         FakeClock('2026-01-01 12:00')
+
+
+def test_a_class_of_functions_without_self_serves_as_a_clock_as_it_is():
+    class Namespace:  # pylint: disable=no-method-argument
+        """Functions called on the class itself: no instance is needed, nor refused."""
+
+        def monotonic():
+            return time.monotonic()
+
+        def now():
+            return datetime.now()
+
+        def time():
+            return time.time()
+
+        def wait(doorbell, timeout):
+            Clock().wait(doorbell, timeout)
+    assert OAutom(mode=OAutomMode.step, clock=Namespace).clock is Namespace

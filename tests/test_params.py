@@ -116,9 +116,11 @@ def test_a_missing_param_error_is_copied_and_pickled_whole():
     try:
         resolve_params(etl(), None)['limt']  # pylint: disable=expression-not-assigned
     except UnknownParamError as error:
+        error.add_note('while reading the day')
         for again in (copy.copy(error), pickle.loads(pickle.dumps(error))):
             assert type(again) is UnknownParamError and again.args == ('limt',)
             assert str(again) == str(error) and 'did you mean' in str(again)
+            assert again.__notes__ == ['while reading the day']
 
 
 def test_params_are_rebuilt_by_their_type_as_any_dict_is():

@@ -591,16 +591,18 @@ class PublishesARow(Scripted):
 
 class ReadsRows(Scripted):
     def run(self, context):
-        self.calls.append(('rows', context.outputs['row']['rows']))  # the definition's list
+        row = context.outputs['row']
+        self.calls.append((row['rows'], 'rows' in row, list(row), row.get('rows')))
         super().run(context)
 
 
-def test_outputs_that_read_as_a_mapping_are_published_as_they_are(app, flow):
+def test_outputs_with_keys_and_items_by_name_are_published_as_the_dict_they_make(app, flow):
     reader = ReadsRows('reader', flow)
     PublishesARow('row', flow) >> reader
     vect = app.start('etl')
     tick_until_ended(app, vect)
-    assert vect.state is VectState.success and ('rows', 3) in reader.calls
+    assert vect.state is VectState.success and (3, True, ['rows'], 3) in reader.calls
+    assert vect.status()['executions'][1]['outputs'] == {'rows': 3}  # 'row', made second
 
 
 def test_outputs_that_are_no_mapping_fail_the_step_without_asking_their_truth(app, flow):
