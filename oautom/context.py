@@ -108,11 +108,10 @@ class StepOutputs(Mapping):
 
     def __getitem__(self, key):
         outputs, state = self._run.outputs, self._run.state
-        try:
+        if key in outputs:  # asked first: a defaultdict's [key] would add the key to it
             return outputs[key]
-        except KeyError:
-            raise UnknownOutputError(key, partial(_no_output, self._run.name, state,
-                                                  list(outputs), key)) from None
+        raise UnknownOutputError(key, partial(_no_output, self._run.name, state, list(outputs),
+                                              key))
 
     def __contains__(self, key):  # Mapping's would make the KeyError above
         return key in self._run.outputs
@@ -144,7 +143,7 @@ class StepOutputs(Mapping):
         return str(self._run.outputs)
 
     def __repr__(self):
-        return f'<outputs of step {self._run.name!r}: {self._run.outputs!r}>'
+        return f'<outputs of step {self._run.name!r}: {dict(self._run.outputs)!r}>'
 
 
 def _no_output(name, state, published, key):

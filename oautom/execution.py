@@ -168,6 +168,8 @@ class Execution:
         return self
 
     def __repr__(self):
+        if not hasattr(self, 'upstream'):  # a debugger shows it too: say what is wrong
+            return f'<{type(self).__name__} made without Execution.__init__>'
         return f'<{type(self).__name__} {self.name!r} of flow {self.flow.name!r}>'
 
 
@@ -199,6 +201,10 @@ def _unknown_option(step_class, step, option):
     own = [parameter for parameter in parameters
            if parameter.name not in ('self', 'name', 'flow', *STEP_OPTIONS)
            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
+    if option in [parameter.name for parameter in own]:  # its class passed its own one on
+        return (f'step {step!r}: {step_class.__name__}.__init__ passes its own option {option!r} '
+                f'on to super().__init__(), which does not take it: keep it (self.{option} = '
+                f'{option}), and do not pass it on')
     # The one meant has a default (one without was given: Python checked it). difflib misses
     # a long typo of a short name (enviroment for env): a shared start counts too.
     known = [parameter.name for parameter in own if parameter.default is not parameter.empty]

@@ -218,8 +218,8 @@ def _published(name, outputs):
         return outputs
     if callable(getattr(type(outputs), 'keys', None)):  # its class's: __getattr__ may do anything
         return dict(outputs)  # as dict.update() reads it: keys(), then [name] for each
-    raise StepFailed(f'step {name!r} finished with a {type(outputs).__name__} as self.outputs; '
-                     'outputs are a dict of names to values: fill self.outputs, the dict each '
+    raise StepFailed(f'step {name!r} finished with self.outputs of type {type(outputs).__name__}'
+                     '; outputs are a dict of names to values: fill self.outputs, the dict each '
                      'attempt is given')
 
 

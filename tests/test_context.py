@@ -112,6 +112,20 @@ def test_an_ancestors_outputs_taken_before_it_succeeded_show_what_it_published_s
     assert outputs['rows'] == 3 and 'rows' in outputs and len(outputs) == 1
 
 
+def test_reading_an_ancestors_defaultdict_outputs_adds_no_key_to_them():
+    runs, ancestry = diamond()
+    published = collections.defaultdict(list, rows=[1])
+    runs['a'].state, runs['a'].outputs = STATES.success, published
+    with pytest.raises(UnknownOutputError, match="has no output 'row'; did you mean 'rows'"):
+        AncestorOutputs(runs['d'], ancestry)['a']['row']  # pylint: disable=expression-not-assigned
+    assert dict(published) == {'rows': [1]}
+
+
+def test_the_outputs_of_an_ancestor_that_published_none_show_as_an_empty_dict():
+    runs, ancestry = diamond()  # 'a' published nothing: its outputs are the shared empty ones
+    assert repr(AncestorOutputs(runs['d'], ancestry)['a']) == "<outputs of step 'a': {}>"
+
+
 def test_a_missing_output_caught_to_fall_back_on_a_default_costs_no_suggestion(monkeypatch):
     runs, ancestry = diamond()
     runs['a'].state, runs['a'].outputs = STATES.success, {'rows': 3}

@@ -150,6 +150,28 @@ def test_a_step_made_without_execution_init_is_refused_at_its_first_link(flow, l
     assert made.upstream == [] and flow.executions == [made]
 
 
+def test_a_step_made_without_execution_init_shows_so_in_its_repr(flow):
+    assert repr(Forgetful('forgot', flow, '/tmp/x')) == \
+        '<Forgetful made without Execution.__init__>'
+
+
+class PassesItsOwnOn(Scripted):
+    """Passes its own option on to super().__init__(), which does not take it."""
+
+    def __init__(self, name, flow, path):  # pylint: disable=super-init-not-called
+        self.path = path
+        Execution.__init__(self, name, flow, path=path)  # pylint: disable=non-parent-init-called
+
+
+def test_a_step_class_that_passes_its_own_option_on_is_told_to_keep_it(flow):
+    with pytest.raises(FlowIntegrityError) as caught:
+        PassesItsOwnOn('late', flow, '/tmp/x')
+    assert str(caught.value) == (
+        "step 'late': PassesItsOwnOn.__init__ passes its own option 'path' on to "
+        'super().__init__(), which does not take it: keep it (self.path = path), and do not '
+        'pass it on')
+
+
 @pytest.mark.parametrize('option, value', [('retries', -1), ('retries', 1.5), ('timeout', 0),
                                            ('poll_interval', 0), ('retry_delay', -2),
                                            ('timeout', 'soon'), ('retries', True),

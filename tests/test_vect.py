@@ -611,5 +611,5 @@ def test_outputs_that_are_no_mapping_fail_the_step_without_asking_their_truth(ap
     tick_until_ended(app, vect)
     assert vect.state is VectState.failed
     assert vect.status()['executions'][0]['error'] == (
-        "step 'frame' finished with a Frame as self.outputs; outputs are a dict of names to "
-        'values: fill self.outputs, the dict each attempt is given')
+        "step 'frame' finished with self.outputs of type Frame; outputs are a dict of names "
+        'to values: fill self.outputs, the dict each attempt is given')
