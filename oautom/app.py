@@ -161,22 +161,20 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return events
 
     def _tick_if_free(self):
-        """A tick, unless one is under way (then None): ticks never overlap, nor wait."""
+        """A tick, unless one is under way (then None). Ticks never overlap, and no tick ever
+        waits for another: a tick holds the engine up only by the user code it calls."""
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
-        here = self._loop.ticker = threading.current_thread()  # until the events are delivered
-        self._loop.ticks += 1  # (loop.py says who asks)
         try:
-            try:
-                events = self._one_round()
-                to_deliver = self._subscribers.post(events)  # inside the tick: in tick order
-            finally:
-                self._tick_lock.release()
-            if to_deliver:
-                self._subscribers.deliver()  # outside every lock
+            self._loop.ticker = threading.current_thread()  # see loop.py for who asks
+            self._loop.ticks += 1
+            events = self._one_round()
+            to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
-            if self._loop.ticker is here:  # unless another thread's tick has begun since
-                self._loop.ticker = None
+            self._loop.ticker = None
+            self._tick_lock.release()
+        if to_deliver:
+            self._subscribers.deliver()  # outside every lock
         return events
 
     def _one_round(self):

@@ -45,7 +45,7 @@ class Loop:
         self._stop_requested = False    # a plain flag: a signal handler may set it
         self._done = threading.Event()  # a new one per start(): set when that run has ended
         # Written by the app in each of its ticks, whoever ticks (this loop, or you in step mode)
-        self.ticker = None              # the thread in an app's tick() now (events too), if any
+        self.ticker = None              # the thread inside the app's tick() now, if any
         self.ticks = 0                  # the app's ticks so far
 
     def ring(self):
@@ -76,9 +76,9 @@ class Loop:
         return True
 
     def runs_here(self):
-        """True in the thread that loops now, or that ticks now (a tick's round and the
-        delivery of its events): where steps' run() and check() and event callbacks run.
-        Read without the lock: only that thread can find itself there."""
+        """True in the thread that loops now, or that ticks now: where steps' run() and
+        check() (and, in the loop's thread, event callbacks) run. Read without the lock: only
+        that thread can find itself there."""
         here = threading.current_thread()
         return self._thread is here or self.ticker is here
 

@@ -987,25 +987,6 @@ def test_a_step_that_waits_for_another_vect_inside_a_learners_own_tick_fails_not
         vect.status()['executions'][1]['error']
 
 
-def test_a_callback_that_waits_for_a_vect_in_step_mode_is_refused_not_a_hang():
-    # Step mode delivers the events in the thread that called app.tick(), after the round:
-    # nobody else would tick while the callback waits.
-    app, _ = step_app()
-    other = app.start(one_step_flow(app, 'other').name)
-    said = []
-
-    def waits(event):
-        if event['vect'] == 'other.1' and event['state'] == 'running' and not said:
-            try:
-                other.wait()
-            except OAutomError as error:
-                said.append(str(error))
-    app.subscribe(waits)
-    finishes_within(DEADLINE, app.tick)
-    assert said and said[0].startswith("vect other.1 cannot end while the engine's own thread")
-    assert app._loop.ticker is None  # pylint: disable=protected-access
-
-
 def test_stop_from_a_step_in_a_learners_own_tick_while_the_loop_runs_does_not_deadlock():
     # The loop waits for the tick lock that the learner's tick holds: stop() must not wait
     # for the loop from inside that tick.
