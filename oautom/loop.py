@@ -95,8 +95,9 @@ class Loop:
             if self._thread is None and self.ticker is None and self.ticks == ticks:
                 logger.warning('%s is waited for, but nothing moves its app: no loop runs, and '
                                'no tick came for %g s; call app.run() (in foreground mode, '
-                               'before waiting, from this thread), or app.tick() in step mode',
-                               what, STALL_SECONDS)
+                               'before waiting, from this thread), or app.tick() in step mode '
+                               '(from another thread, if this wait is in an event callback: '
+                               'the tick that delivers it waits too)', what, STALL_SECONDS)
                 return event.wait()
             ticks = self.ticks
         return True

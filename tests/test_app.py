@@ -391,7 +391,8 @@ def test_an_endless_wait_for_a_vect_that_nothing_moves_says_so_once(monkeypatch,
     assert waited == [True] and stall_warnings(caplog) == [
         'vect etl.1 is waited for, but nothing moves its app: no loop runs, and no tick came '
         'for 0.02 s; call app.run() (in foreground mode, before waiting, from this thread), '
-        'or app.tick() in step mode']
+        'or app.tick() in step mode (from another thread, if this wait is in an event '
+        'callback: the tick that delivers it waits too)']
 
 
 def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, caplog):
@@ -985,6 +986,36 @@ def test_a_step_that_waits_for_another_vect_inside_a_learners_own_tick_fails_not
     finishes_within(DEADLINE, app.tick)
     assert states(vect)['w'] == 'failed' and 'cannot end while the engine' in \
         vect.status()['executions'][1]['error']
+
+
+def test_a_step_mode_callback_that_waits_is_told_to_tick_from_another_thread(monkeypatch,
+                                                                              caplog):
+    # Its own tick delivers the callback, after the round: that tick cannot move the vect
+    # on. The stall warning says so, and another thread's ticks end the wait.
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.02)
+    app, _ = step_app()
+    other = app.start(one_step_flow(app, 'other').name)  # done at its first check
+    waited = []
+
+    def waits(event):
+        if event['vect'] == 'other.1' and event['state'] == 'running' and not waited:
+            waited.append(other.wait())
+    app.subscribe(waits)
+
+    def tick_once_told():
+        deadline = time.monotonic() + DEADLINE
+        while not stall_warnings(caplog) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        while not other.ended() and time.monotonic() < deadline:
+            app.tick()
+    helper = threading.Thread(target=tick_once_told)
+    helper.start()
+    finishes_within(DEADLINE, app.tick)
+    helper.join(DEADLINE)
+    assert waited == [True] and len(stall_warnings(caplog)) == 1
+    assert stall_warnings(caplog)[0].endswith('(from another thread, if this wait is in an '
+                                              'event callback: the tick that delivers it '
+                                              'waits too)')
 
 
 def test_stop_from_a_step_in_a_learners_own_tick_while_the_loop_runs_does_not_deadlock():
