@@ -201,8 +201,12 @@ def _unknown_option(step_class, step, option):
     own = [parameter for parameter in parameters
            if parameter.name not in ('self', 'name', 'flow', *STEP_OPTIONS)
            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
-    if option in [parameter.name for parameter in own]:  # its class passed its own one on
-        return (f'step {step!r}: {step_class.__name__}.__init__ passes its own option {option!r} '
+    # An option that a step class's own __init__ takes, and that still reached this one: the
+    # class nearest to Execution that takes it passed it on
+    subclasses = step_class.__mro__[:step_class.__mro__.index(Execution)]
+    culprit = next((klass for klass in reversed(subclasses) if _takes(klass, option)), None)
+    if culprit is not None:
+        return (f'step {step!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
                 f'on to super().__init__(), which does not take it: keep it (self.{option} = '
                 f'{option}), and do not pass it on')
     # The one meant has a default (one without was given: Python checked it). difflib misses
@@ -217,6 +221,15 @@ def _unknown_option(step_class, step, option):
     else:
         options = f'the options of every step are: {", ".join(STEP_OPTIONS)}'
     return f'step {step!r}: unknown option {option!r}; {hint}{options}'
+
+
+def _takes(klass, option):
+    """True if the __init__ of `klass` itself has a parameter named `option`."""
+    if '__init__' not in vars(klass):
+        return False
+    parameter = inspect.signature(vars(klass)['__init__']).parameters.get(option)
+    return parameter is not None and parameter.kind not in (parameter.VAR_POSITIONAL,
+                                                            parameter.VAR_KEYWORD)
 
 
 def _number(step, option, value, *, integer=False, positive=False):

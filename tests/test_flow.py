@@ -163,13 +163,31 @@ class PassesItsOwnOn(Scripted):
         Execution.__init__(self, name, flow, path=path)  # pylint: disable=non-parent-init-called
 
 
-def test_a_step_class_that_passes_its_own_option_on_is_told_to_keep_it(flow):
+class HandsItOn(PassesItsOwnOn):
+    """Rightly hands `path` to its base class, which takes it (and wrongly passes it on)."""
+
+    def __init__(self, name, flow, path, extra=None):  # pylint: disable=unused-argument
+        super().__init__(name, flow, path)
+
+
+class Inherits(PassesItsOwnOn):
+    """Has no __init__ of its own."""
+
+
+@pytest.mark.parametrize('step_class', [PassesItsOwnOn, HandsItOn, Inherits])
+def test_a_step_class_that_passes_its_own_option_on_is_told_to_keep_it(flow, step_class):
     with pytest.raises(FlowIntegrityError) as caught:
-        PassesItsOwnOn('late', flow, '/tmp/x')
-    assert str(caught.value) == (
+        step_class('late', flow, '/tmp/x')
+    assert str(caught.value) == (  # the class to blame is the one that passes it on
         "step 'late': PassesItsOwnOn.__init__ passes its own option 'path' on to "
         'super().__init__(), which does not take it: keep it (self.path = path), and do not '
         'pass it on')
+
+
+@pytest.mark.parametrize('option', ['options', 'unknown', 'klass'])
+def test_an_unknown_option_named_like_a_parameter_of_catch_alls_is_simply_unknown(flow, option):
+    with pytest.raises(FlowIntegrityError, match=f"^step 'p': unknown option '{option}'; "):
+        Scripted('p', flow, **{option: 1})
 
 
 @pytest.mark.parametrize('option, value', [('retries', -1), ('retries', 1.5), ('timeout', 0),
