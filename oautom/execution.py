@@ -225,9 +225,10 @@ def _unknown_option(step_class, step, option):
 
 def _takes(klass, option):
     """True if the __init__ of `klass` itself has a parameter named `option`."""
-    if '__init__' not in vars(klass):
+    try:
+        parameter = inspect.signature(vars(klass)['__init__']).parameters.get(option)
+    except (KeyError, TypeError, ValueError):  # no __init__ of its own, or none to read
         return False
-    parameter = inspect.signature(vars(klass)['__init__']).parameters.get(option)
     return parameter is not None and parameter.kind not in (parameter.VAR_POSITIONAL,
                                                             parameter.VAR_KEYWORD)
 
