@@ -184,6 +184,28 @@ def test_a_step_class_that_passes_its_own_option_on_is_told_to_keep_it(flow, ste
         'pass it on')
 
 
+class OddBase(Scripted):
+    """A base step class whose __init__ has a signature that cannot be read."""
+
+    def __init__(self, name, flow, **options):  # pylint: disable=useless-parent-delegation
+        super().__init__(name, flow, **options)
+
+
+OddBase.__init__.__signature__ = 'not a signature'
+
+
+class UnderOdd(OddBase):
+    """A plain subclass of it."""
+
+    def __init__(self, name, flow, **options):  # pylint: disable=useless-parent-delegation
+        super().__init__(name, flow, **options)
+
+
+def test_an_unknown_option_is_worded_even_below_an_unreadable_init(flow):
+    with pytest.raises(FlowIntegrityError, match="^step 'p': unknown option 'bogus'; "):
+        UnderOdd('p', flow, bogus=1)
+
+
 @pytest.mark.parametrize('option', ['options', 'unknown', 'klass'])
 def test_an_unknown_option_named_like_a_parameter_of_catch_alls_is_simply_unknown(flow, option):
     with pytest.raises(FlowIntegrityError, match=f"^step 'p': unknown option '{option}'; "):
