@@ -16,11 +16,16 @@ on first use from the upstream steps' own integers (and dropped when the vect
 ends: a vect kept in history does not hold n * n bits). Each ancestor's outputs
 come as a read-only `StepOutputs`, which answers a name the step did not
 publish with the names it did.
+
+A PythonExecution's worker marks its thread with the context while the
+function runs, so that a wait there for the step's own vect, which could
+never end, is refused with the reason instead (`refuse_a_wait_for_itself`).
 """
+import threading
 from collections.abc import Mapping
 from functools import partial
 
-from .errors import UnknownExecutionError, UnknownOutputError
+from .errors import OAutomError, UnknownExecutionError, UnknownOutputError
 from .names import did_you_mean
 from .states import STATES
 
@@ -44,12 +49,15 @@ class Context:
 
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
-        # A thread of an attempt that timed out (or was cancelled) and runs on: another attempt
-        # has begun, or this one's step no longer runs. (Its state is read without the vect's
-        # lock: a stale read only changes this marker.)
-        if self._run.attempts != self.attempt or self._run.state is not STATES.running:
+        if self._is_abandoned():
             message = f'[from abandoned attempt {self.attempt}] {message}'
         self._run.write_log(f'{message}\n')
+
+    def _is_abandoned(self):
+        # A thread of an attempt that timed out (or was cancelled) and runs on: another attempt
+        # has begun, or this one's step no longer runs. (Its state is read without the vect's
+        # lock: a stale read is as good as one a moment earlier.)
+        return self._run.attempts != self.attempt or self._run.state is not STATES.running
 
     def wake(self):
         """Tell the engine this step's state may have changed; safe from any thread."""
@@ -57,6 +65,28 @@ class Context:
 
     def __repr__(self):
         return f'<Context {self.vect_id} attempt {self.attempt}>'
+
+
+_THIS_THREAD = threading.local()  # .context: the Context of the step function it runs, if any
+
+
+def mark_this_thread(context):
+    """This thread now runs the function of `context`'s step (None: it has returned): a
+    PythonExecution's worker marks itself, for refuse_a_wait_for_itself."""
+    _THIS_THREAD.context = context
+
+
+def refuse_a_wait_for_itself(agenda, vect_id):
+    """Raise OAutomError in a thread that runs a step's function for the vect of `agenda`: that
+    vect cannot end before the function returns, so a wait there for its end is endless.
+    (Unless its attempt was abandoned, timed out or cancelled: the vect goes on without it.)"""
+    # pylint: disable=protected-access
+    context = getattr(_THIS_THREAD, 'context', None)
+    if context is not None and context._agenda is agenda and not context._is_abandoned():
+        step = context._run.name
+        raise OAutomError(f'step {step!r} waits for its own vect {vect_id}, which cannot end '
+                          'before that step does; return from it instead (steps downstream of '
+                          'it run after it, and an event callback sees the vect end)')
 
 
 class AncestorOutputs(Mapping):

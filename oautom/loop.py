@@ -86,9 +86,12 @@ class Loop:
         """event.wait(timeout), for an event only a tick can set (a vect's end). An endless
         wait that sees no loop running and no tick, begun or under way, for STALL_SECONDS
         says so, once: it may well wait forever (app.run() forgotten, or nobody ticks in step
-        mode)."""
+        mode). One in the thread that ticks is refused: it would wait for itself."""
         if timeout is not None:
             return event.wait(timeout)
+        if not event.is_set() and self.runs_here():  # it would wait for itself
+            raise OAutomError(f"{what} cannot end while the engine's own thread waits for it "
+                              "(a callback, run(), check()): return, and act on its end event")
         ticks = self.ticks
         while not event.wait(STALL_SECONDS):
             # Read without the lock: a hint, which a loop started a moment later makes moot

@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Mapping
 from functools import partial
 
+from .context import mark_this_thread
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
 from .workers import WORKERS
@@ -66,6 +67,7 @@ class PythonExecution(Execution):
                               'and what it returns will be ignored]')
 
     def _call(self, context):
+        mark_this_thread(context)  # a wait there for its own vect is refused (see Vect.wait)
         try:
             self._returned = self.function(context)
         except SkipExecution as signal:
@@ -76,6 +78,7 @@ class PythonExecution(Execution):
                 type(error), error, error.__traceback__.tb_next)).rstrip('\n'))
             self._failure = StepFailed(describe(error))  # check() reports it, in the engine
         finally:
+            mark_this_thread(None)
             self._finished = True
             context.wake()
 

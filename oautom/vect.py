@@ -16,9 +16,9 @@ tick costs what changed, never the size of the flow. Due times: see due.py.
 import math
 import threading
 
-from .context import Ancestry, Context
+from .context import Ancestry, Context, refuse_a_wait_for_itself
 from .due import Agenda
-from .errors import OAutomError, UnknownExecutionError
+from .errors import UnknownExecutionError
 from .events import make_event
 from .execution import in_seconds
 from .report import vect_status
@@ -124,9 +124,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def wait(self, timeout=None):
         """Block until the vect ends or `timeout` seconds pass; True if it ended."""
-        if timeout is None and not self._ended.is_set() and self._loop.runs_here():  # forever
-            raise OAutomError(f"vect {self.id} cannot end while the engine's own thread waits for "
-                              "it (a callback, run(), check()): return, and act on its end event")
+        if timeout is None and not self._ended.is_set():
+            refuse_a_wait_for_itself(self._agenda, self.id)  # in a thread of one of its steps
         return self._loop.wait_for(self._ended, timeout, f'vect {self.id}')
 
     def status(self):

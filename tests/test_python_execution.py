@@ -327,6 +327,79 @@ def test_the_engine_goes_on_ticking_while_the_function_runs(release):
     assert step_status(vect)['outputs'] == {'return_value': True}
 
 
+def waiting_flow(app, name, wait, **options):
+    """A one-step flow whose function calls `wait(its own vect)`, with what it returned or
+    raised put in the list this returns."""
+    vects, said = [], []
+
+    def waits(context):
+        try:
+            said.append(wait(vects[0]))
+        except Exception as error:
+            said.append(error)
+            raise
+    PythonExecution('waits', Flow(name, app=app), function=waits, **options)
+    vects.append(app.start(name))
+    return vects[0], said
+
+
+def test_a_function_that_waits_for_its_own_vect_fails_with_the_reason_not_hangs():
+    app = OAutom(mode=OAutomMode.background)
+    vect, said = waiting_flow(app, 'selfish', lambda vect: vect.wait())
+    app.run()
+    try:
+        assert vect.wait(DEADLINE)  # it hung here, the function waiting for its own end
+    finally:
+        app.stop()
+    message = ("step 'waits' waits for its own vect selfish.1, which cannot end before that "
+               'step does; return from it instead (steps downstream of it run after it, and '
+               'an event callback sees the vect end)')
+    assert [str(error) for error in said] == [message]
+    assert step_status(vect, 'waits')['error'] == f'OAutomError: {message}'
+
+
+def test_a_function_may_wait_for_its_own_vect_with_a_timeout_or_for_another_vect():
+    app = OAutom(mode=OAutomMode.background)
+    PythonExecution('quick', Flow('other', app=app), function=lambda context: None)
+    other = app.start('other')
+    own, said_own = waiting_flow(app, 'own', lambda vect: vect.wait(0.01))
+    others, said_other = waiting_flow(app, 'others', lambda vect: other.wait())
+    app.run()
+    try:
+        assert own.wait(DEADLINE) and others.wait(DEADLINE)
+    finally:
+        app.stop()
+    assert said_own == [False] and said_other == [True]
+
+
+def test_an_abandoned_attempt_may_wait_for_its_vect_to_end(release):
+    # Timed out, it no longer holds the vect up: its wait ends when the vect does
+    app = OAutom(mode=OAutomMode.background)
+    flow, vects, said, finish = Flow('late', app=app), [], [], threading.Event()
+
+    def late_wait(context):
+        if context.attempt == 1:
+            release.wait(DEADLINE)  # until attempt 2 has begun
+            said.append(vects[0].wait())
+    PythonExecution('waits', flow, function=late_wait, timeout=0.05, retries=1)
+    PythonExecution('holds', flow, function=lambda context: finish.wait(DEADLINE))
+    vects.append(app.start('late'))
+    app.run()
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while step_status(vects[0], 'waits')['attempts'] < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        release.set()
+        time.sleep(0.05)  # a wait refused would be refused by now, the vect still running
+        finish.set()
+        assert vects[0].wait(DEADLINE)
+        while not said and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        app.stop()
+    assert said == [True]
+
+
 def test_two_independent_steps_run_at_the_same_time():
     barrier = threading.Barrier(2, timeout=DEADLINE)  # breaks unless both wait at once
     app = OAutom(mode=OAutomMode.foreground)
