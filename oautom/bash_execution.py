@@ -77,6 +77,7 @@ class BashExecution(Execution):
         self._result = None     # (exit code, stderr tail, outputs, trouble) once it has exited
         self._lock = threading.Lock()  # guards the two below: cancel() races the start
         self._shell = None      # the Shell, once its thread has started it
+        self._starting = False  # True once its thread has begun to start it
         self._cancelled = False
         self._collected = threading.Event()  # set once the step's thread is done with it
         if self.cwd is not None and not os.path.isdir(self.cwd):
@@ -105,11 +106,13 @@ class BashExecution(Execution):
     def cancel(self):
         with self._lock:
             self._cancelled = True  # a shell still starting is killed once started
-            shell = self._shell
+            shell, starting = self._shell, self._starting
         if shell is not None:
             shell.kill()  # does nothing once the shell has exited
-            # Killed, the shell exits at once: wait the moment its thread takes to log what
-            # it wrote and remove its files, so that the attempt ends with its log complete.
+        if starting:
+            # Killed now, or by its thread once started, the shell exits at once: wait the
+            # moment that thread takes to reap it, log what it wrote and remove its files, so
+            # that the attempt ends with its log complete and no shell of it left.
             self._collected.wait(COLLECT_SECONDS)
 
     def _start_shell(self):
@@ -117,6 +120,7 @@ class BashExecution(Execution):
         with self._lock:
             if self._cancelled:
                 return None
+            self._starting = True
         shell = LIVE.start(self.command, self.env, self.cwd)
         with self._lock:
             self._shell = shell

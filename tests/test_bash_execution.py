@@ -595,10 +595,15 @@ def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
     vect = background_app.start('bash')
     assert started.wait(DEADLINE)
     vect.cancel()
-    assert vect.wait(DEADLINE)
+    time.sleep(0.05)  # the engine cancels the step meanwhile: it waits for the shell
     cancelled.set()
+    assert vect.wait(DEADLINE)
     shell, child = pids
     assert step_status(vect)['state'] == 'cancelled'
+    # The vect ended once the shell was reaped and logged (it used to end first, and the
+    # shell's thread to log "[from abandoned attempt 1] [killed by signal SIGKILL]" later)
+    assert vect.log('cmd').endswith('\n[killed by signal SIGKILL]\n')
+    assert 'abandoned' not in vect.log('cmd')
     assert wait_for(lambda: not is_running(shell) and not is_running(child))
 
 
