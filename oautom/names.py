@@ -34,7 +34,12 @@ def did_you_mean(name, known):
     (whatever the case of its letters: 'ETL' is close to 'etl'), else ''."""
     if not isinstance(name, str):  # a name is a string: anything else is close to none
         return ''
-    by_lower = {known_name.lower(): known_name for known_name in known
-                if isinstance(known_name, str)}  # a dict's keys may be anything
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
-    return f'did you mean {by_lower[close[0]]!r}? ' if close else ''
+    names = [known_name for known_name in known
+             if isinstance(known_name, str)]  # a dict's keys may be anything
+    close = difflib.get_close_matches(name.lower(), dict.fromkeys(n.lower() for n in names), n=1)
+    if not close:
+        return ''
+    # Names that differ only in case ('rows' and 'ROWS'): the one closest as written
+    alike = [known_name for known_name in names if known_name.lower() == close[0]]
+    best = max(alike, key=lambda known_name: difflib.SequenceMatcher(None, name, known_name).ratio())
+    return f'did you mean {best!r}? '

@@ -112,6 +112,16 @@ def test_an_ancestors_outputs_taken_before_it_succeeded_show_what_it_published_s
     assert outputs['rows'] == 3 and 'rows' in outputs and len(outputs) == 1
 
 
+@pytest.mark.parametrize('published, asked, meant', [
+    (['rows', 'ROWS'], 'row', 'rows'), (['ROWS', 'rows'], 'row', 'rows'),
+    (['rows', 'ROWS'], 'ROW', 'ROWS'), (['etl'], 'ETL', 'etl')])
+def test_a_missing_output_suggests_the_name_closest_as_written(published, asked, meant):
+    runs, ancestry = diamond()
+    runs['a'].state, runs['a'].outputs = STATES.success, dict.fromkeys(published, '1')
+    with pytest.raises(UnknownOutputError, match=f"did you mean '{meant}'"):
+        AncestorOutputs(runs['d'], ancestry)['a'][asked]  # pylint: disable=expression-not-assigned
+
+
 def test_reading_an_ancestors_defaultdict_outputs_adds_no_key_to_them():
     runs, ancestry = diamond()
     published = collections.defaultdict(list, rows=[1])
