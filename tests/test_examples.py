@@ -31,3 +31,24 @@ def test_hello_world_writes_hello_world():
                           capture_output=True, text=True, timeout=30, check=True)
     assert 'says: Hello World!' in done.stdout
     assert 'success' in done.stdout
+
+
+def test_failures_shows_a_retry_a_timeout_and_three_trigger_rules():
+    done = subprocess.run([sys.executable, '-m', 'oautom.examples.06_failures'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30, check=True)
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[1:7]}
+    assert lines['flaky'][:2] == ['success', 'attempts=2']
+    assert lines['slow'][:2] == ['failed', 'attempts=1'] and 'timed out after 0.2 s' in done.stdout
+    assert lines['load'][0] == 'upstream_failed' and lines['alert'][0] == 'success'
+    assert lines['clean'][1] == 'success' and lines['independent'][0] == 'success'
+    assert "upstream 'slow' failed" in done.stdout and 'failed: 6/6 done' in done.stdout
+
+
+def test_params_shows_defaults_overrides_a_converted_value_and_a_refusal():
+    done = subprocess.run([sys.executable, '-m', 'oautom.examples.07_params'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30, check=True)
+    assert done.stdout.splitlines()[:3] == [
+        "{'who': 'world', 'times': 1} -> greeting.1: hello world",
+        "{'who': 'learners', 'times': 1} -> greeting.2: hello learners",
+        "{'who': 'world', 'times': 3} -> greeting.3: hello hello hello world"]
+    assert "refused: flow 'greeting' has no param 'whom'; did you mean 'who'?" in done.stdout

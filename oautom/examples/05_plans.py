@@ -19,7 +19,7 @@ def main():
     finished = []
 
     def on_event(event):
-        if event['step'] is None and event['state'] != 'running':
+        if event['step'] is None and event['state'].value != 'running':  # a vect ended
             finished.append(event['vect'])
             print(f"{event['time']:%H:%M:%S.%f} {event['vect']} {event['state'].value}")
             if len(finished) == 3:

@@ -5,4 +5,6 @@
     03_custom_execution  your own Execution: a sensor that polls for a file
     04_step_by_step      step mode: tick by hand and watch what changed
     05_plans             a schedule in a background app
+    06_failures          retries, a timeout, and trigger rules after a failure
+    07_params            one flow, run with other params each time
 """
