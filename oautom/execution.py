@@ -40,7 +40,7 @@ import math
 import sys
 
 from .errors import FlowIntegrityError, is_ctrl_c
-from .names import check_name, did_you_mean
+from .names import AIRFLOW_OPTIONS, check_name, did_you_mean
 from .rules import TRIGGER_RULES
 
 STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
@@ -211,10 +211,10 @@ def _unknown_option(step_class, step, option):
                 f'{option}), and do not pass it on')
     # The one meant has a default (one without was given: Python checked it). difflib misses
     # a long typo of a short name (enviroment for env): a shared start counts too.
-    known = [parameter.name for parameter in own if parameter.default is not parameter.empty]
-    known += STEP_OPTIONS
+    known = [p.name for p in own if p.default is not p.empty] + list(STEP_OPTIONS)
     start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
-    hint = did_you_mean(option, known) or (f'did you mean {start[0]!r}? ' if start else '')
+    hint = AIRFLOW_OPTIONS.get(option) or did_you_mean(option, known) or \
+        (f'did you mean {start[0]!r}? ' if start else '')
     if own:
         options = (f'{step_class.__name__} takes {", ".join(p.name for p in own)}, and every '
                    f'step takes {", ".join(STEP_OPTIONS)}')

@@ -236,6 +236,12 @@ def test_bad_step_options_are_refused(flow, option, value):
     (Scripted, {'colour': 'red'}, "unknown option 'colour'; Scripted takes script, scripts, "
                                   'outputs, fail_on_run, and every step takes retries,'),
     (BashExecution, {'command': 'ls', 'co': 1}, "unknown option 'co'; BashExecution takes"),
+    (PythonExecution, {'function': print, 'execution_timeout': 60},
+     "unknown option 'execution_timeout'; Airflow's execution_timeout is timeout here, in "
+     'seconds; PythonExecution takes function'),
+    (BashExecution, {'command': 'ls', 'on_failure_callback': print},
+     "unknown option 'on_failure_callback'; oautom steps take no callbacks: app.subscribe"
+     r'\(callback\) gets every event, its failures and successes too; BashExecution takes'),
 
 ])
 def test_an_unknown_option_names_the_closest_and_lists_what_the_step_takes(
