@@ -41,8 +41,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def __init__(self, mode=OAutomMode.foreground, *, max_parallel=None, history_size=100,
                  clock=None):
         if mode not in OAutomMode.__members__.values():
-            raise OAutomError(f'unknown mode {mode!r}; use one of '
-                              f'{", ".join(m.value for m in OAutomMode)} (OAutomMode.foreground)')
+            close = did_you_mean(mode, [known.value for known in OAutomMode])
+            raise OAutomError(f'unknown mode {mode!r}; {close}use OAutomMode.foreground, '
+                              'OAutomMode.background or OAutomMode.step')
         self.mode = OAutomMode(mode)
         self._starts = StartQueue(max_parallel)  # checks it; used by the tick only
         self.max_parallel = max_parallel
@@ -62,7 +63,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._due = None          # when a running vect is next due, as the last tick found
         self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
-        self._loop = Loop(tick=self._loop_round, clock=self.clock)
+        self._loop = Loop(tick=self._loop_round, clock=self.clock, mode=self.mode.value)
 
     def register_flow(self, flow):
         """Add a flow to this app; its name must be new here."""

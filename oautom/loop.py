@@ -31,14 +31,21 @@ from .errors import OAutomError
 
 logger = logging.getLogger('oautom')
 STALL_SECONDS = 2.0  # an endless wait that long, with nothing ticking, is worth a warning
+STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
+    'foreground': 'call app.run() before waiting, from this thread: a foreground app moves '
+                  'only while its run() loops',
+    'background': "call app.run(): it starts the app's engine thread",
+    'step': 'call app.tick() (from another thread, if this wait is in an event callback: the '
+            'tick that delivers it waits too)'}
 
 
 class Loop:
     """Calls `tick()` whenever something may have changed, until there is no work left."""
 
-    def __init__(self, *, tick, clock):
+    def __init__(self, *, tick, clock, mode):
         self._tick = tick  # one round; returns the seconds to sleep, inf, or None: no work left
         self._clock = clock
+        self._mode = mode  # the app's, as text: only for the advice of a stalled wait
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
         self._lock = threading.Lock()   # guards _thread (who loops now, if anyone) and _done
         self._thread = None
@@ -97,10 +104,8 @@ class Loop:
             # Read without the lock: a hint, which a loop started a moment later makes moot
             if self._thread is None and self.ticker is None and self.ticks == ticks:
                 logger.warning('%s is waited for, but nothing moves its app: no loop runs, and '
-                               'no tick came for %g s; call app.run() (in foreground mode, '
-                               'before waiting, from this thread), or app.tick() in step mode '
-                               '(from another thread, if this wait is in an event callback: '
-                               'the tick that delivers it waits too)', what, STALL_SECONDS)
+                               'no tick came for %g s; %s', what, STALL_SECONDS,
+                               STALL_ADVICE[self._mode])
                 return event.wait()
             ticks = self.ticks
         return True

@@ -390,9 +390,26 @@ def test_an_endless_wait_for_a_vect_that_nothing_moves_says_so_once(monkeypatch,
     waiter.join(DEADLINE)
     assert waited == [True] and stall_warnings(caplog) == [
         'vect etl.1 is waited for, but nothing moves its app: no loop runs, and no tick came '
-        'for 0.02 s; call app.run() (in foreground mode, before waiting, from this thread), '
-        'or app.tick() in step mode (from another thread, if this wait is in an event '
-        'callback: the tick that delivers it waits too)']
+        'for 0.02 s; call app.run() before waiting, from this thread: a foreground app moves '
+        'only while its run() loops']
+
+
+def test_an_endless_wait_in_background_mode_before_run_is_told_to_call_run(monkeypatch,
+                                                                          caplog):
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.02)
+    app = OAutom(mode=OAutomMode.background)
+    vect = app.start(one_step_flow(app).name)
+    waited = []
+    waiter = threading.Thread(target=lambda: waited.append(vect.wait()))
+    waiter.start()
+    deadline = time.monotonic() + DEADLINE
+    while not stall_warnings(caplog) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    app.run()
+    waiter.join(DEADLINE)
+    app.stop()
+    assert waited == [True] and [warning.split('; ')[1] for warning in stall_warnings(caplog)] \
+        == ["call app.run(): it starts the app's engine thread"]
 
 
 def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, caplog):
@@ -1392,9 +1409,13 @@ def test_history_size_cannot_be_none():
         OAutom(mode=OAutomMode.step, history_size=None)
 
 
-def test_an_unknown_mode_says_which_modes_exist():
-    with pytest.raises(OAutomError, match='foreground, background, step'):
-        OAutom(mode='bogus')
+@pytest.mark.parametrize('mode, close', [('bogus', ''), ('forground', "did you mean 'foreground'? "),
+                                         (None, '')])
+def test_an_unknown_mode_says_which_modes_exist(mode, close):
+    with pytest.raises(OAutomError) as refusal:
+        OAutom(mode=mode)
+    assert str(refusal.value) == (f'unknown mode {mode!r}; {close}use OAutomMode.foreground, '
+                                  'OAutomMode.background or OAutomMode.step')
 
 
 class OwnClock:

@@ -15,7 +15,7 @@ def test_a_foreground_loop_ticks_until_no_work_is_left():
     def tick():  # returns how long the loop may sleep; None: no work left
         work[0] -= 1
         return 0.0 if work[0] > 0 else None
-    loop = Loop(tick=tick, clock=Clock())
+    loop = Loop(tick=tick, clock=Clock(), mode='foreground')
     loop.start(background=False)
     assert work == [0]
 
@@ -28,7 +28,8 @@ def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog):
         if len(ticks) == 1:
             raise RuntimeError('an engine bug')
         return 0.0 if len(ticks) < 3 else None
-    loop = Loop(tick=tick, clock=FakeClock())  # its 1 s pause after the failure takes no time
+    # its 1 s pause after the failure takes no time
+    loop = Loop(tick=tick, clock=FakeClock(), mode='foreground')
     with caplog.at_level(logging.ERROR, logger='oautom'):
         loop.start(background=False)
     assert len(ticks) == 3 and 'the engine failed in a tick' in caplog.text
@@ -43,7 +44,7 @@ def test_a_background_loop_sleeps_until_rung():
         if len(count) > 1:
             ticked.set()
         return None if loop.stopping else math.inf  # work, but only a ring can move it
-    loop = Loop(tick=tick, clock=Clock())
+    loop = Loop(tick=tick, clock=Clock(), mode='foreground')
     loop.start(background=True)
     assert not ticked.wait(0.1)  # nothing is due: it sleeps after its first tick
     loop.ring()
@@ -52,14 +53,14 @@ def test_a_background_loop_sleeps_until_rung():
 
 
 def test_nobody_loops_so_rings_are_not_kept():
-    loop = Loop(tick=lambda: None, clock=Clock())
+    loop = Loop(tick=lambda: None, clock=Clock(), mode='foreground')
     for _ in range(1000):
         loop.ring()
     assert loop._doorbell.empty()  # pylint: disable=protected-access
 
 
 def test_an_engine_thread_that_cannot_start_leaves_the_loop_stopped(monkeypatch):
-    loop = Loop(tick=lambda: None if loop.stopping else math.inf, clock=Clock())
+    loop = Loop(tick=lambda: None if loop.stopping else math.inf, clock=Clock(), mode='foreground')
     start = threading.Thread.start
 
     def at_the_thread_limit(thread):
@@ -75,7 +76,7 @@ def test_an_engine_thread_that_cannot_start_leaves_the_loop_stopped(monkeypatch)
 
 
 def test_a_stop_made_while_the_engine_thread_fails_to_start_does_not_wait_for_it(monkeypatch):
-    loop = Loop(tick=lambda: None if loop.stopping else math.inf, clock=Clock())
+    loop = Loop(tick=lambda: None if loop.stopping else math.inf, clock=Clock(), mode='foreground')
     start, stopped = threading.Thread.start, []
 
     def stopped_meanwhile(thread):
