@@ -50,7 +50,7 @@ class Cron:
                 f'cron expression {expression!r} must have 5 fields: minute hour day month '
                 f'weekday, such as "*/5 * * * *"')
         self.expression = expression
-        fields = expression.lower().split()
+        fields = expression.split()  # names (jan, mon) in any case: see _number
         self.minutes, self.hours, self.days, self.months, weekdays = (
             _parse(text, *spec) for text, spec in zip(fields, FIELDS))
         self.weekdays = {day % 7 for day in weekdays}  # 7 is Sunday too
@@ -141,8 +141,8 @@ def _step(text, name, highest):
 
 
 def _number(text, name, lowest, highest, names):
-    if text in names:
-        return lowest + names.index(text)
+    if text.lower() in names:
+        return lowest + names.index(text.lower())
     if not _is_number(text) or not lowest <= int(text) <= highest:
         allowed = f'{lowest}-{highest}' + (f' or {names[0]}-{names[-1]}' if names else '')
         raise InvalidScheduleError(f'cron field {name}: {text!r} is not allowed; use {allowed}, '

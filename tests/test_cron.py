@@ -23,6 +23,8 @@ FRIDAY = datetime(2026, 1, 2, 10, 0)  # 2 January 2026 is a Friday
     ('0 0 29 2 *', FRIDAY, datetime(2028, 2, 29, 0, 0)),  # the next leap day
     ('0 12 10-20/5 * *', FRIDAY, datetime(2026, 1, 10, 12, 0)),
     ('59 23 31 dec *', datetime(2026, 12, 31, 23, 59), datetime(2027, 12, 31, 23, 59)),
+    ('0 9 * * MON-Fri', FRIDAY, datetime(2026, 1, 5, 9, 0)),  # names in any case
+    ('0 0 1 JAN *', FRIDAY, datetime(2027, 1, 1, 0, 0)),
 ])
 def test_next_after(expression, after, expected):
     assert Cron(expression).next_after(after) == expected
@@ -69,6 +71,9 @@ def test_a_bad_field_is_named(expression, field):
     ('0 0 * * sat-mon', 'such as 6,0-1$'),
     ('0 0 31-2 * *', 'such as 31,1-2$'),
     ('*/² * * * *', 'cron field minute: step /² is not allowed'),
+    ('0 0 L * *', "cron field day: 'L' is not allowed"),  # as written, not lowered
+    ('0 0 * JANX *', "cron field month: 'JANX' is not allowed"),
+    ('0 0 * * SAT-SUN', "cron field weekday: range 'SAT-SUN' runs backwards"),
 ])
 def test_a_bad_step_or_range_says_how_to_write_it(expression, message):
     with pytest.raises(InvalidScheduleError, match=message):
