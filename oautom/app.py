@@ -190,7 +190,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             self._events.extend(vect.events[0] for vect in started)
         for vect in vects:
             vect.advance(now)
-        self._starts.start(vects)
+        self._starts.start(vects)  # their ready steps, within max_parallel (start_queue.py)
         dues = []  # when each vect still running is next due, for the loop to sleep until
         for vect in vects:
             if not vect.ended():

@@ -46,7 +46,9 @@ class StartQueue:  # pylint: disable=too-few-public-methods
             vect, run = self._waiting.popleft()
             if run.ready:  # not cancelled while it waited
                 vect.start_step(run)  # one that ends inside run() frees its slot at once
-        if self._waiting:  # this tick's steps left waiting are its last ones: held back
-            for position in range(max(0, len(self._waiting) - len(ready)), len(self._waiting)):
-                vect, run = self._waiting[position]
-                vect.hold(run, self.max_parallel)
+        # Those of this tick's ready steps still waiting are the last ones in the queue: they
+        # are held back, recorded as queued. (The ones before them were recorded earlier.)
+        first_new = max(0, len(self._waiting) - len(ready))
+        for position in range(first_new, len(self._waiting)):
+            vect, run = self._waiting[position]
+            vect.hold(run, self.max_parallel)

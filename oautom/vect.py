@@ -1,6 +1,7 @@
 """A Vect is one run of a flow: it walks the DAG, step by step, as the app ticks.
 
-The app drives it from its tick, never from two threads at once:
+The app drives it from its tick, never from two threads at once (the start
+of steps goes through the app's start queue, start_queue.py):
 
     advance(now)             check the running steps that are due, end what ended
     take_ready()             the steps that became ready to start, in definition order
