@@ -1,6 +1,6 @@
 """oautom: a small, in-memory, Airflow-like DAG workflow engine, written to be read.
 
-The core, in reading order (about 900 lines, top to bottom):
+The core, in reading order (about 850 lines, top to bottom):
 
     states.py     the states of a step and of a vect, and the allowed moves
     execution.py  a step: run(context) starts it, check() is polled, cancel()
@@ -9,7 +9,8 @@ The core, in reading order (about 900 lines, top to bottom):
     app.py        the engine: holds flows, starts vects, tick()
 
 Each core module leans on small helpers, one concept each: step_run.py (one
-step of one vect), copies.py (the copy of a step that an attempt runs on),
+step of one vect), step_options.py (retries, timeout and the other options
+of a step, checked), copies.py (the copy of a step that an attempt runs on),
 rules.py (trigger rules), due.py (when steps are next due), context.py (what
 a step sees), loop.py (the loop over tick()), plans.py and cron.py
 (schedules), events.py, history.py (the kept vects), start_queue.py

@@ -35,15 +35,12 @@ names the step and adds it to its flow (a step made without it is refused at
 `>>`). It checks its own arguments *before* that call: a step refused
 afterwards would stay in the flow half-built.
 """
-import inspect
 import math
-import sys
 
 from .errors import FlowIntegrityError, is_ctrl_c
-from .names import AIRFLOW_OPTIONS, check_name, did_you_mean
+from .names import check_name
 from .rules import TRIGGER_RULES
-
-STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
+from .step_options import checked_number, unknown_option
 
 
 class SkipExecution(Exception):
@@ -69,12 +66,6 @@ def describe(error):
     return f'{type(error).__name__}: {text}' if text else type(error).__name__
 
 
-def in_seconds(value):
-    """A number of seconds as it was given: 0.2, 5, 2592000, 0.1234567 (`:g` would say
-    2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
-    return format(value, '.15g')
-
-
 class Execution:
     """The base of every step. Subclass it and write `run`, `check` and maybe `cancel`."""
 
@@ -89,14 +80,15 @@ class Execution:
             raise FlowIntegrityError(f'step {name!r}: flow must be a Flow, not '
                                      f'{type(flow).__name__} {flow!r}')
         for option in unknown:  # a typo such as retry=3 deserves better than a TypeError
-            raise FlowIntegrityError(_unknown_option(type(self), name, option))
+            raise FlowIntegrityError(unknown_option(type(self), Execution, name, option))
         self.flow = flow
-        self.retries = _number(name, 'retries', retries, integer=True)
-        self.retry_delay = _number(name, 'retry_delay', retry_delay)
+        self.retries = checked_number(name, 'retries', retries, integer=True)
+        self.retry_delay = checked_number(name, 'retry_delay', retry_delay)
         if retry_delay == math.inf:  # the step would stay retrying forever
             raise FlowIntegrityError(f'step {name!r}: retry_delay must be finite, not inf')
-        self.timeout = None if timeout is None else _number(name, 'timeout', timeout, positive=True)
-        self.poll_interval = _number(name, 'poll_interval', poll_interval, positive=True)
+        self.timeout = None if timeout is None else \
+            checked_number(name, 'timeout', timeout, positive=True)
+        self.poll_interval = checked_number(name, 'poll_interval', poll_interval, positive=True)
         if trigger_rule not in TRIGGER_RULES:
             raise FlowIntegrityError(
                 f'step {name!r}: unknown trigger_rule {trigger_rule!r}; '
@@ -192,59 +184,3 @@ def _require_set_up(step):
         raise FlowIntegrityError(
             f'a {type(step).__name__} step was made without Execution.__init__, so it has no '
             'name and is in no flow: its __init__ must call super().__init__(name, flow, ...)')
-
-
-def _unknown_option(step_class, step, option):
-    """The message for an option no step takes: the closest one that exists, and the list of
-    them, with those the step's own class adds (BashExecution's env, say)."""
-    parameters = inspect.signature(step_class.__init__).parameters.values()
-    own = [parameter for parameter in parameters
-           if parameter.name not in ('self', 'name', 'flow', *STEP_OPTIONS)
-           and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
-    # An option that a step class's own __init__ takes, and that still reached this one: the
-    # class nearest to Execution that takes it passed it on
-    subclasses = step_class.__mro__[:step_class.__mro__.index(Execution)]
-    culprit = next((klass for klass in reversed(subclasses) if _takes(klass, option)), None)
-    if culprit is not None:
-        return (f'step {step!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
-                f'on to super().__init__(), which does not take it: keep it (self.{option} = '
-                f'{option}), and do not pass it on')
-    # The one meant has a default (one without was given: Python checked it). difflib misses
-    # a long typo of a short name (enviroment for env): a shared start counts too.
-    known = [p.name for p in own if p.default is not p.empty] + list(STEP_OPTIONS)
-    start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
-    hint = AIRFLOW_OPTIONS.get(option) or did_you_mean(option, known) or \
-        (f'did you mean {start[0]!r}? ' if start else '')
-    if own:
-        options = (f'{step_class.__name__} takes {", ".join(p.name for p in own)}, and every '
-                   f'step takes {", ".join(STEP_OPTIONS)}')
-    else:
-        options = f'the options of every step are: {", ".join(STEP_OPTIONS)}'
-    return f'step {step!r}: unknown option {option!r}; {hint}{options}'
-
-
-def _takes(klass, option):
-    """True if the __init__ of `klass` itself has a parameter named `option`."""
-    try:
-        parameter = inspect.signature(vars(klass)['__init__']).parameters.get(option)
-    except (KeyError, TypeError, ValueError):  # no __init__ of its own, or none to read
-        return False
-    return parameter is not None and parameter.kind not in (parameter.VAR_POSITIONAL,
-                                                            parameter.VAR_KEYWORD)
-
-
-def _number(step, option, value, *, integer=False, positive=False):
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0 or (
-            positive and value == 0):  # `not value >= 0`: NaN is refused too
-        wanted = 'a whole number' if integer else 'a number of seconds'
-        bound = 'above 0' if positive else '0 or more'
-        seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1  # timedelta
-        hint = '' if integer or seconds < 0 or positive and seconds == 0 else (
-            f'; oautom takes seconds where Airflow takes a timedelta: give {in_seconds(seconds)}')
-        raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
-                                 f'not {value!r}{hint}')
-    if not integer and value != math.inf and value > sys.float_info.max:  # 10**400
-        raise FlowIntegrityError(f'step {step!r}: {option} is more seconds than a float holds; '
-                                 'give at most 1e308, or math.inf where it means "never"')
-    return value

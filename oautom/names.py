@@ -12,12 +12,6 @@ import re
 from .errors import FlowIntegrityError
 
 MAX_LENGTH = 100
-# Options of Airflow's operators that an oautom step spells, or does, otherwise
-_CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
-              'its failures and successes too; ')
-AIRFLOW_OPTIONS = {'execution_timeout': "Airflow's execution_timeout is timeout here, in seconds; ",
-                   **dict.fromkeys(('on_failure_callback', 'on_success_callback',
-                                    'on_retry_callback', 'on_execute_callback'), _CALLBACKS)}
 _WORD = r'[A-Za-z0-9_-]+'
 _NAME = re.compile(rf'{_WORD}(?: {_WORD})*')
 
@@ -47,5 +41,5 @@ def did_you_mean(name, known):
         return ''
     # Names that differ only in case ('rows' and 'ROWS'): the one closest as written
     alike = [known_name for known_name in names if known_name.lower() == close[0]]
-    best = max(alike, key=lambda known_name: difflib.SequenceMatcher(None, name, known_name).ratio())
+    best = max(alike, key=lambda other: difflib.SequenceMatcher(None, name, other).ratio())
     return f'did you mean {best!r}? '

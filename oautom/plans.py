@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
-from .execution import in_seconds
+from .step_options import in_seconds
 
 logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds

@@ -21,7 +21,7 @@ from .context import Ancestry, Context, refuse_a_wait_for_itself
 from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event
-from .execution import in_seconds
+from .step_options import in_seconds
 from .report import vect_status
 from .rules import RUN, blame
 from .states import ENDED, STATES, TRANSITIONS, VectState, check_transition

@@ -1,0 +1,93 @@
+"""The options every step takes, and what a step is told about one it does not take.
+
+    retries        how many times a failed attempt is tried again (a whole number)
+    retry_delay    seconds from a failed attempt to the next one
+    timeout        seconds an attempt may run, or None for no limit
+    trigger_rule   when the step runs, given how its upstream steps ended (rules.py)
+    poll_interval  seconds between two check()s of a running step
+
+Execution.__init__ checks each of them here. A wrong value, or an option no
+step takes, is refused with the rule and the fix: the closest option's name,
+the options the step's class adds, or Airflow's name for one it meant.
+"""
+import inspect
+import math
+import sys
+
+from .errors import FlowIntegrityError
+from .names import did_you_mean
+
+STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
+
+# Options of Airflow's operators that oautom spells, or does, otherwise: what to say of one
+_CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
+              'its failures and successes too; ')
+AIRFLOW_OPTIONS = {
+    'execution_timeout': "Airflow's execution_timeout is timeout here, in seconds; ",
+    **dict.fromkeys(('on_failure_callback', 'on_success_callback', 'on_retry_callback',
+                     'on_execute_callback'), _CALLBACKS)}
+
+
+def in_seconds(value):
+    """A number of seconds as it was given: 0.2, 5, 2592000, 0.1234567 (`:g` would say
+    2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
+    return format(value, '.15g')
+
+
+def unknown_option(step_class, base, step, option):
+    """The message for an option no step takes: the closest one that exists, and the list of
+    them, with those the step's own class adds (BashExecution's env, say). `base` is the
+    class whose __init__ refused it (Execution)."""
+    parameters = inspect.signature(step_class.__init__).parameters.values()
+    own = [parameter for parameter in parameters
+           if parameter.name not in ('self', 'name', 'flow', *STEP_OPTIONS)
+           and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
+    # An option that a step class's own __init__ takes, and that still reached this one: the
+    # class nearest to Execution that takes it passed it on
+    subclasses = step_class.__mro__[:step_class.__mro__.index(base)]
+    culprit = next((klass for klass in reversed(subclasses) if _takes(klass, option)), None)
+    if culprit is not None:
+        return (f'step {step!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
+                f'on to super().__init__(), which does not take it: keep it (self.{option} = '
+                f'{option}), and do not pass it on')
+    # The one meant has a default (one without was given: Python checked it). difflib misses
+    # a long typo of a short name (enviroment for env): a shared start counts too.
+    known = [p.name for p in own if p.default is not p.empty] + list(STEP_OPTIONS)
+    start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
+    hint = AIRFLOW_OPTIONS.get(option) or did_you_mean(option, known) or \
+        (f'did you mean {start[0]!r}? ' if start else '')
+    if own:
+        options = (f'{step_class.__name__} takes {", ".join(p.name for p in own)}, and every '
+                   f'step takes {", ".join(STEP_OPTIONS)}')
+    else:
+        options = f'the options of every step are: {", ".join(STEP_OPTIONS)}'
+    return f'step {step!r}: unknown option {option!r}; {hint}{options}'
+
+
+def _takes(klass, option):
+    """True if the __init__ of `klass` itself has a parameter named `option`."""
+    try:
+        parameter = inspect.signature(vars(klass)['__init__']).parameters.get(option)
+    except (KeyError, TypeError, ValueError):  # no __init__ of its own, or none to read
+        return False
+    return parameter is not None and parameter.kind not in (parameter.VAR_POSITIONAL,
+                                                            parameter.VAR_KEYWORD)
+
+
+def checked_number(step, option, value, *, integer=False, positive=False):
+    """`value` if it suits the option (a whole number for retries, seconds for the others),
+    else FlowIntegrityError with the rule, and Airflow's way of saying it where it differs."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0 or (
+            positive and value == 0):  # `not value >= 0`: NaN is refused too
+        wanted = 'a whole number' if integer else 'a number of seconds'
+        bound = 'above 0' if positive else '0 or more'
+        seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1  # timedelta
+        hint = '' if integer or seconds < 0 or positive and seconds == 0 else (
+            f'; oautom takes seconds where Airflow takes a timedelta: give {in_seconds(seconds)}')
+        raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
+                                 f'not {value!r}{hint}')
+    if not integer and value != math.inf and value > sys.float_info.max:  # 10**400
+        raise FlowIntegrityError(f'step {step!r}: {option} is more seconds than a float holds; '
+                                 'give at most 1e308, or math.inf where it means "never"')
+    return value
