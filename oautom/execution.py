@@ -30,7 +30,9 @@ by *assigning* new attributes on `self`, never by mutating objects that
 Dependencies: `b.depends(a)` or `a >> b` says "b runs after a": a is upstream
 of b, b is downstream of a.
 
-A subclass's `__init__` must call `super().__init__(name, flow, ...)`, which
+A subclass that writes `run()` must write `check()` too: one without it is
+refused when a step is made, before its run() could start work that nothing
+would see end. Its `__init__` must call `super().__init__(name, flow, ...)`, which
 names the step and adds it to its flow (a step made without it is refused at
 `>>`). It checks its own arguments *before* that call: a step refused
 afterwards would stay in the flow half-built.
@@ -81,6 +83,13 @@ class Execution:
                                      f'{type(flow).__name__} {flow!r}')
         for option in unknown:  # a typo such as retry=3 deserves better than a TypeError
             raise FlowIntegrityError(unknown_option(type(self), Execution, name, option))
+        kind = type(self)
+        if kind.run is not Execution.run and kind.check is Execution.check:  # refused now, as
+            # its run() would start work that no check() could ever see end
+            raise FlowIntegrityError(f'step {name!r}: {kind.__name__} defines run() but not '
+                                     'check(), which the engine polls to learn when the work '
+                                     'is done: define check(self), returning False while it '
+                                     'runs and True once it is done')
         self.flow = flow
         self.retries = checked_number(name, 'retries', retries, integer=True)
         self.retry_delay = checked_number(name, 'retry_delay', retry_delay)

@@ -256,6 +256,34 @@ def test_unknown_trigger_rule_lists_the_rules(flow):
         Scripted('a', flow, trigger_rule='sometimes')
 
 
+def test_a_step_class_with_run_but_no_check_is_refused_when_a_step_is_made(flow):
+    class Sensor(Execution):
+        """Starts work, but the check() it needs was misnamed."""
+
+        def run(self, context):
+            self.started = True
+
+        def poll(self):
+            return True
+    with pytest.raises(FlowIntegrityError) as refusal:
+        Sensor('wait', flow)
+    assert str(refusal.value) == (
+        "step 'wait': Sensor defines run() but not check(), which the engine polls to learn "
+        'when the work is done: define check(self), returning False while it runs and True '
+        'once it is done')
+    assert flow.executions == []  # refused before it joined the flow
+
+    class Checks:  # pylint: disable=too-few-public-methods
+        """A check() from a mixin counts."""
+
+        def check(self):
+            return True
+
+    class MixedSensor(Checks, Sensor):
+        """run() from Sensor, check() from the mixin."""
+    assert MixedSensor('mixed', flow).check() is True
+
+
 def test_base_execution_asks_for_run_and_check(flow):
     step = Execution('bare', flow)
     with pytest.raises(NotImplementedError, match='must define run'):
