@@ -43,7 +43,7 @@ import subprocess
 import tempfile
 import threading
 
-from .step_log import LOG_LIMIT
+from .step_log import stream_tails
 
 OUTPUTS_LIMIT = 1024 * 1024  # bytes of $OAUTOM_OUTPUT read at most
 
@@ -111,15 +111,8 @@ class Shell:
             pass  # the group is already gone
 
     def read_streams(self):
-        """stdout and stderr as text, each cut to its tail (behind a marker saying how much
-        was dropped) so that both fit in one step log."""
-        out_size, err_size = (_size(self.paths[name]) for name in ('stdout', 'stderr'))
-        # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
-        budget = LOG_LIMIT - 4096  # room for the command line and the markers
-        keep_err = min(err_size, max(budget // 2, budget - out_size))
-        keep_out = min(out_size, budget - keep_err)
-        return (_tail(self.paths['stdout'], 'stdout', keep_out),
-                _tail(self.paths['stderr'], 'stderr', keep_err))
+        """stdout and stderr as text, each cut to its tail so that both fit in one step log."""
+        return stream_tails(self.paths['stdout'], self.paths['stderr'])
 
     def read_outputs(self):
         """The text the command appended to $OAUTOM_OUTPUT, each line ended by a newline.
@@ -161,26 +154,6 @@ def _new_file(paths, stem, stream):
     still removes it."""
     path = paths[stream] = f'{stem}.{stream}'
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-
-
-def _size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:  # the command removed or replaced its own file: nothing to read
-        return 0
-
-
-def _tail(path, stream, keep):
-    """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
-    if not keep:
-        return ''
-    with open(path, 'rb') as file:
-        size = file.seek(0, os.SEEK_END)
-        file.seek(size - keep)
-        text = file.read().decode('utf-8', errors='replace')
-    if size > keep:
-        return f'[... {size - keep} earlier bytes of {stream} dropped ...]\n{text}'
-    return text
 
 
 class LiveShells:

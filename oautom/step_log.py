@@ -3,8 +3,10 @@
 A step writes to its log from its own threads (a shell's output, a Python
 function's `context.log`) while a learner reads it (`vect.log(step)`). Only
 the last LOG_LIMIT characters are kept (SLACK more until it is read); a
-marker at the top says how much older text was dropped.
+marker at the top says how much older text was dropped. A shell's stdout and
+stderr, read from their files when it ends, are cut to tails that fit in it.
 """
+import os
 import threading
 from collections import deque
 
@@ -52,3 +54,34 @@ class StepLog:
             return f'[... {dropped} earlier characters dropped: a step keeps the last ' \
                    f'{LOG_LIMIT} ...]\n{kept}'
         return kept
+
+
+def stream_tails(stdout_path, stderr_path):
+    """The text of a shell's stdout and stderr files, each cut to its tail (behind a marker
+    saying how much was dropped) so that both fit in one step log."""
+    out_size, err_size = _size(stdout_path), _size(stderr_path)
+    # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
+    budget = LOG_LIMIT - 4096  # room for the command line and the markers
+    keep_err = min(err_size, max(budget // 2, budget - out_size))
+    keep_out = min(out_size, budget - keep_err)
+    return _tail(stdout_path, 'stdout', keep_out), _tail(stderr_path, 'stderr', keep_err)
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:  # the command removed or replaced its own file: nothing to read
+        return 0
+
+
+def _tail(path, stream, keep):
+    """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
+    if not keep:
+        return ''
+    with open(path, 'rb') as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(size - keep)
+        text = file.read().decode('utf-8', errors='replace')
+    if size > keep:
+        return f'[... {size - keep} earlier bytes of {stream} dropped ...]\n{text}'
+    return text
