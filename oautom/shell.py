@@ -7,7 +7,8 @@ says how one process is started, watched and cleaned up:
                                     its own, with no terminal); stdout, stderr and
                                     $OAUTOM_OUTPUT go to three files
     shell.wait()                    the exit code, once what it left running is killed
-    shell.kill()                    kill the whole group (timeout, cancel, exit)
+    shell.kill()                    kill the whole group, and any group its processes
+                                    moved to (timeout, cancel, exit)
     LIVE.release(shell)             its files were read: remove them
     LIVE                            keeps every shell not yet released, to kill it
                                     and remove its files at interpreter exit
@@ -98,10 +99,12 @@ class Shell:
         return code
 
     def kill(self):
-        """Kill the shell's whole process group, unless it was reaped: then return False."""
+        """Kill the shell's whole process group, and the groups its processes moved to,
+        unless it was reaped: then return False."""
         with self._lock:
             if not self._reaped:
                 self._kill_group()
+                _kill_groups_in_session(self.process.pid)
             return not self._reaped
 
     def _kill_group(self):
@@ -146,6 +149,23 @@ class Shell:
                 shutil.rmtree(path, ignore_errors=True)
             except OSError:  # the command took the folder away from us: nothing to do
                 pass
+
+
+def _kill_groups_in_session(session):
+    """Kill the process groups still in `session`, the shell's (its id is the shell's pid).
+    A command may move processes to a group of their own, within its session: coreutils
+    `timeout` does, and so does job control (`set -m`); a killpg of the shell's group misses
+    them. Only Linux lists its processes (in /proc): elsewhere they are out of reach."""
+    try:
+        pids = [int(name) for name in os.listdir('/proc') if name.isdigit()]
+    except OSError:  # no /proc (macOS)
+        return
+    for pid in pids:
+        try:
+            if os.getsid(pid) == session:
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+        except OSError:  # it ended meanwhile, or is not ours to signal
+            pass
 
 
 def _new_file(paths, stem, stream):

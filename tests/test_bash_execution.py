@@ -580,6 +580,34 @@ def test_vect_cancel_kills_the_running_process_group(background_app, tmp_path, l
     assert wait_for(lambda: not is_running(shell) and not is_running(child))
 
 
+MOVES_TO_A_GROUP_OF_ITS_OWN = """
+import os, time
+os.setpgid(0, 0)  # as coreutils `timeout` does, and a `set -m` job: out of the shell's group
+with open('child.pid', 'w') as pid_file:
+    pid_file.write(f'{os.getpid()}\\n')
+time.sleep(30)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir('/proc'), reason='only Linux lists its processes')
+def test_cancel_kills_what_moved_to_a_group_of_its_own_and_nothing_else(
+        background_app, tmp_path, leftovers):
+    (tmp_path / 'mover.py').write_text(MOVES_TO_A_GROUP_OF_ITS_OWN)
+    with subprocess.Popen(['sleep', '30'], start_new_session=True) as bystander:
+        try:
+            BashExecution('cmd', Flow('bash', app=background_app), cwd=tmp_path,
+                          command=f'{sys.executable} mover.py & echo $$ > shell.pid; wait')
+            vect = background_app.start('bash')
+            shell, child = read_pids(tmp_path, leftovers)
+            assert os.getpgid(child) == child != os.getpgid(shell)  # it did move
+            vect.cancel()
+            assert vect.wait(DEADLINE)
+            assert wait_for(lambda: not is_running(shell) and not is_running(child))
+            assert bystander.poll() is None  # a group in another session is not touched
+        finally:
+            bystander.kill()
+
+
 def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
         background_app, tmp_path, leftovers, monkeypatch):
     started, cancelled, pids = threading.Event(), threading.Event(), []
