@@ -13,9 +13,10 @@ name up in the vect when asked, after checking that the name really is an
 ancestor. "Is an ancestor" is answered by the vect's `Ancestry`: one big
 integer per step, with bit i set when step i is upstream of it, computed
 on first use from the upstream steps' own integers (and dropped when the vect
-ends: a vect kept in history does not hold n * n bits). Each ancestor's outputs
-come as a read-only `StepOutputs`, which answers a name the step did not
-publish with the names it did.
+ends: a vect kept in history does not hold n * n bits). The outputs of the
+ancestor asked for come as a `StepOutputs`: a read-only dict of their own,
+copied (shallowly) when read, which answers a name the step did not publish
+with the names it did.
 
 A PythonExecution's worker marks its thread with the context while the
 function runs, so that a wait there for the step's own vect, which could
@@ -129,51 +130,34 @@ class AncestorOutputs(Mapping):
         return len(self._ancestry.names_upstream_of(self._run))
 
 
-class StepOutputs(Mapping):
-    """Read-only: what one ancestor step published, read as the dict it filled (copy() and
-    `|` give a dict), but for a missing name, which says which names there are."""
+class StepOutputs(dict):
+    """What one ancestor step published, as a read-only dict of its own, taken when read:
+    json.dumps() writes it, and copy(), `|`, copy.copy() and pickle give a plain dict. A
+    missing name says which names there are."""
 
     def __init__(self, run):
-        self._run = run  # the ancestor's StepRun: its outputs are read when asked for
+        super().__init__(run.outputs)
+        self._name, self._state = run.name, run.state  # for the messages below
 
-    def __getitem__(self, key):
-        outputs, state = self._run.outputs, self._run.state
-        if key in outputs:  # asked first: a defaultdict's [key] would add the key to it
-            return outputs[key]
-        raise UnknownOutputError(key, partial(_no_output, self._run.name, state, list(outputs),
+    def __missing__(self, key):
+        raise UnknownOutputError(key, partial(_no_output, self._name, self._state, list(self),
                                               key))
 
-    def __contains__(self, key):  # Mapping's would make the KeyError above
-        return key in self._run.outputs
+    def _read_only(self, *_args, **_kwargs):
+        raise TypeError(f'the outputs of step {self._name!r} are read-only here; to change '
+                        f"them, change a copy: dict(context.outputs[{self._name!r}])")
 
-    def get(self, key, default=None):
-        """The output called `key`, or `default` if the step did not publish one."""
-        return self._run.outputs.get(key, default)
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = \
+        _read_only
 
-    def copy(self):
-        """A dict of the outputs, yours to change."""
-        return dict(self._run.outputs)
-
-    def __or__(self, other):
-        return self.copy() | other
-
-    def __ror__(self, other):
-        return other | self.copy()
-
-    def __iter__(self):
-        return iter(self._run.outputs)
-
-    def __reversed__(self):
-        return reversed(self._run.outputs)
-
-    def __len__(self):
-        return len(self._run.outputs)
-
-    def __str__(self):
-        return str(self._run.outputs)
+    def __reduce__(self):  # copied (deep or not) or pickled as the plain dict it reads as
+        return dict, (dict(self),)
 
     def __repr__(self):
-        return f'<outputs of step {self._run.name!r}: {dict(self._run.outputs)!r}>'
+        return f'<outputs of step {self._name!r}: {dict(self)!r}>'
+
+    def __str__(self):
+        return dict.__repr__(self)
 
 
 def _no_output(name, state, published, key):

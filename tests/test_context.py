@@ -1,5 +1,8 @@
 """What a step sees: ancestry by bit sets, outputs as a read-only view, log and wake."""
 import collections
+import copy
+import json
+import pickle
 from types import SimpleNamespace
 
 import pytest
@@ -103,13 +106,44 @@ def test_an_ancestors_outputs_read_as_the_dict_the_step_filled():
     assert list(reversed(outputs)) == ['file', 'rows'] and dict(outputs) == published
 
 
-def test_an_ancestors_outputs_taken_before_it_succeeded_show_what_it_published_since():
-    # Under one_success, a step may start while another upstream step still runs.
+def test_an_ancestors_outputs_are_as_they_were_when_read():
+    # Under one_success, a step may start while another upstream step still runs: it reads
+    # that step's outputs again once it has published them
     runs, ancestry = diamond()
     runs['b'].state = STATES.running
-    outputs = AncestorOutputs(runs['d'], ancestry)['b']
+    early = AncestorOutputs(runs['d'], ancestry)['b']
     runs['b'].state, runs['b'].outputs = STATES.success, {'rows': 3}
-    assert outputs['rows'] == 3 and 'rows' in outputs and len(outputs) == 1
+    assert early == {} and AncestorOutputs(runs['d'], ancestry)['b'] == {'rows': 3}
+    with pytest.raises(UnknownOutputError, match="has no output 'rows': it is running"):
+        early['rows']  # pylint: disable=pointless-statement
+
+
+def test_an_ancestors_outputs_are_a_dict_for_json_copies_and_pickles():
+    runs, ancestry = diamond()
+    runs['a'].state, runs['a'].outputs = STATES.success, {'rows': [1, 2], 'file': '/tmp/x'}
+    outputs = AncestorOutputs(runs['d'], ancestry)['a']
+    assert isinstance(outputs, dict) and json.loads(json.dumps(outputs)) == outputs
+    for copied in (copy.copy(outputs), copy.deepcopy(outputs),
+                   pickle.loads(pickle.dumps(outputs))):
+        assert type(copied) is dict and copied == outputs  # pylint: disable=unidiomatic-typecheck
+    copy.deepcopy(outputs)['rows'].append(3)
+    assert runs['a'].outputs['rows'] == [1, 2]
+
+
+@pytest.mark.parametrize('change', [
+    lambda outputs: outputs.__setitem__('rows', 0), lambda outputs: outputs.pop('rows'),
+    lambda outputs: outputs.update(rows=0), lambda outputs: outputs.setdefault('new', 0),
+    lambda outputs: outputs.clear(), lambda outputs: outputs.__delitem__('rows'),
+    lambda outputs: outputs.popitem(), lambda outputs: outputs.__ior__({'rows': 0})])
+def test_an_ancestors_outputs_cannot_be_changed_and_say_how_to_change_a_copy(change):
+    runs, ancestry = diamond()
+    runs['a'].state, runs['a'].outputs = STATES.success, {'rows': 3}
+    outputs = AncestorOutputs(runs['d'], ancestry)['a']
+    with pytest.raises(TypeError) as refusal:
+        change(outputs)
+    assert str(refusal.value) == ("the outputs of step 'a' are read-only here; to change them, "
+                                  "change a copy: dict(context.outputs['a'])")
+    assert outputs == runs['a'].outputs == {'rows': 3}
 
 
 @pytest.mark.parametrize('published, asked, meant', [
