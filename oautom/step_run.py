@@ -22,7 +22,7 @@ from .step_log import StepLog
 
 _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 logger = logging.getLogger('oautom')
-SLOW_RUN_SECONDS = 0.5  # a run() slower than this blocked the whole engine
+SLOW_RUN_SECONDS = 0.5  # a run() or check() slower than this blocked the whole engine
 
 NO_OUTPUTS = MappingProxyType({})  # shared until a step publishes: 10,000 steps, no 10,000 {}
 _NEW_LOG = threading.Lock()  # a step's first log line may come from any of its threads
@@ -38,7 +38,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     __slots__ = ('step', 'index', 'state', 'attempts', 'started', 'ended', 'error', 'outputs',
                  'instance', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'upstream_successes',
-                 'upstream_failures', 'upstream_skips', 'ready', 'log', 'said_none')
+                 'upstream_failures', 'upstream_skips', 'ready', 'log', 'said_none', 'said_slow')
 
     def __init__(self, step, index):
         self.step = step                  # the definition (an Execution of the flow)
@@ -62,6 +62,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.ready = False                # decided to run; waits for the app to start it
         self.log = None                   # a StepLog, made at the first line written
         self.said_none = False            # check() returned None in this attempt (noted once)
+        self.said_slow = False            # check() was slow in this attempt (noted once)
 
     @property
     def name(self):
@@ -114,7 +115,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.next_check = now
         self.deadline = None if self.step.timeout is None else now + self.step.timeout
         self.error = None  # a success after a retry shows no error
-        self.said_none = False
+        self.said_none = self.said_slow = False
         if self.attempts > 1:  # a retry: say where its lines begin
             self.write_log(f'[attempt {self.attempts}]\n')
 
@@ -146,9 +147,10 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.write_log(f'[warning] {message}\n')
         logger.warning('%s', message)
 
-    def poll(self):
+    def poll(self, clock):
         """Call check() once. Return (end state, message), or (None, error) for a failure,
         or (None, None) while it still runs."""
+        began = clock.monotonic()  # a check() that makes the engine wait is worth a warning
         try:
             said = self.instance.check()
             finished = bool(said)  # bool() too may run user code, and so may _published()
@@ -165,6 +167,12 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 self._note(f'check() of step {self.name!r} returned None, taken as False: '
                            'still running; return True once the work is done (and False, '
                            'not None, while it runs)')
+            took = clock.monotonic() - began
+            if took > SLOW_RUN_SECONDS and not self.said_slow:
+                self.said_slow = True
+                self._note(f'check() of step {self.name!r} took {took:.1f} s, and the engine '
+                           'waited for it (its timeout too); check() must only look whether '
+                           'the work is done, never wait for it')
             return None, None
         # An empty dict need not be kept. (Only a dict is asked: bool() of any other object
         # would run its code, which may raise.)

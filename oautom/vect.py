@@ -153,7 +153,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _visit(self, run, now):
         """A step is due: check it, time it out, or make it ready for its next attempt."""
         if run.state is _S.running:
-            if run.next_check <= now and not self._conclude(run, run.poll()):
+            if run.next_check <= now and not self._conclude(run, run.poll(self._clock)):
                 # Still running: poll_interval counts from the end of this check, however long.
                 run.next_check = self._clock.monotonic() + run.step.poll_interval
                 self._agenda.schedule(run, run.next_check)

@@ -563,6 +563,25 @@ def test_a_check_that_returns_none_runs_on_and_is_noted_once_an_attempt(app, flo
     assert [record.getMessage() for record in caplog.records].count(note[10:]) == 2
 
 
+def test_a_check_that_makes_the_engine_wait_is_noted_once_an_attempt(app, flow, caplog):
+    # The whole engine waits for check(): a slow one holds up every flow, and its own timeout
+
+    class Waits(Scripted):
+        """A check() that waits for the work, 2 (fake) seconds, instead of looking."""
+
+        def check(self):
+            app.clock.advance(2)
+            return super().check()
+    Waits('a', flow, scripts=[[False, False, ValueError('x')], [False, True]], retries=1)
+    vect = app.start('etl')
+    tick_until_ended(app, vect, seconds=1.0)
+    assert vect.state is VectState.success
+    note = ("[warning] check() of step 'a' took 2.0 s, and the engine waited for it (its "
+            'timeout too); check() must only look whether the work is done, never wait for it')
+    assert vect.log('a').count(note) == 2  # once in each attempt, not at each check
+    assert [record.getMessage() for record in caplog.records].count(note[10:]) == 2
+
+
 class Row:  # pylint: disable=too-few-public-methods
     """Reads as a mapping (keys() and [name]) without being a registered Mapping."""
 
