@@ -161,18 +161,19 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if is_ctrl_c(error):  # as in start_attempt
                 raise
             return None, error
-        if not finished:
-            if said is None and not self.said_none:  # a check() that forgot its return?
-                self.said_none = True
-                self._note(f'check() of step {self.name!r} returned None, taken as False: '
-                           'still running; return True once the work is done (and False, '
-                           'not None, while it runs)')
+        finally:  # however it ended: one that waited for the work and then answered, too
             took = clock.monotonic() - began
             if took > SLOW_RUN_SECONDS and not self.said_slow:
                 self.said_slow = True
                 self._note(f'check() of step {self.name!r} took {took:.1f} s, and the engine '
                            'waited for it (its timeout too); check() must only look whether '
                            'the work is done, never wait for it')
+        if not finished:
+            if said is None and not self.said_none:  # a check() that forgot its return?
+                self.said_none = True
+                self._note(f'check() of step {self.name!r} returned None, taken as False: '
+                           'still running; return True once the work is done (and False, '
+                           'not None, while it runs)')
             return None, None
         # An empty dict need not be kept. (Only a dict is asked: bool() of any other object
         # would run its code, which may raise.)

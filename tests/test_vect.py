@@ -572,7 +572,8 @@ def test_a_check_that_makes_the_engine_wait_is_noted_once_an_attempt(app, flow, 
         def check(self):
             app.clock.advance(2)
             return super().check()
-    Waits('a', flow, scripts=[[False, False, ValueError('x')], [False, True]], retries=1)
+    # Attempt 1: still running, still running, then fails; attempt 2: waits, then succeeds
+    Waits('a', flow, scripts=[[False, False, ValueError('x')], [True]], retries=1)
     vect = app.start('etl')
     tick_until_ended(app, vect, seconds=1.0)
     assert vect.state is VectState.success
