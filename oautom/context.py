@@ -111,7 +111,7 @@ class AncestorOutputs(Mapping):
                 f'step {name!r} is not upstream of {self._run.name!r}, so its outputs are not '
                 f'visible there; {ancestors} (to read them, make {name!r} upstream of '
                 f'{self._run.name!r})')
-        return StepOutputs(ancestor)
+        return self._ancestry.outputs_of(ancestor)
 
     def __contains__(self, name):
         # Asked without the error of __getitem__ (Mapping's own `in` and get() would build
@@ -181,6 +181,7 @@ class Ancestry:
         self.runs = runs     # every StepRun, in definition order
         self._by_name = None  # step name -> StepRun, made at the first question
         self._bits = {}      # StepRun index -> int: bit i set when run i is an ancestor
+        self._outputs = {}   # StepRun index -> its StepOutputs, made once it has ended
 
     def run_named(self, name):
         """The StepRun called `name`, or None."""
@@ -204,9 +205,23 @@ class Ancestry:
         bits = self._bits_of(run)
         return [other.name for other in self.runs if bits >> other.index & 1]
 
+    def outputs_of(self, run):
+        """The outputs of `run` as a StepOutputs, made at the first read once it has ended
+        (then shared by every reader: they can no longer change), or at every read before
+        (under one_success, a step may read an upstream step that still runs)."""
+        outputs = self._outputs.get(run.index)
+        if outputs is None:
+            # Asked first: a step publishes its outputs, then ends, so an ended step's are all
+            # there. (Asked after the copy, a step that ended meanwhile would keep none.)
+            ended = run.has_ended()
+            outputs = StepOutputs(run)
+            if ended:  # two threads may both make it: they make the same
+                self._outputs[run.index] = outputs
+        return outputs
+
     def forget(self):
-        """Drop the table of bits (the names stay): it is made again if asked for."""
-        self._bits = {}
+        """Drop the tables of bits and outputs (the names stay): remade if asked for."""
+        self._bits, self._outputs = {}, {}
 
     def _bits_of(self, run):
         # Depth-first without recursion: a step's bits need its upstream steps' bits first.

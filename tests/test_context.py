@@ -118,6 +118,16 @@ def test_an_ancestors_outputs_are_as_they_were_when_read():
         early['rows']  # pylint: disable=pointless-statement
 
 
+def test_the_outputs_of_an_ended_ancestor_are_copied_once_and_shared_by_every_read():
+    # Else a loop over the names of a step's outputs would copy them all at each name
+    runs, ancestry = diamond()
+    runs['a'].state, runs['a'].outputs = STATES.success, {'rows': 3}
+    first = AncestorOutputs(runs['d'], ancestry)['a']
+    assert AncestorOutputs(runs['b'], ancestry)['a'] is first
+    ancestry.forget()  # the vect has ended: its tables go
+    assert AncestorOutputs(runs['d'], ancestry)['a'] is not first
+
+
 def test_an_ancestors_outputs_are_a_dict_for_json_copies_and_pickles():
     runs, ancestry = diamond()
     runs['a'].state, runs['a'].outputs = STATES.success, {'rows': [1, 2], 'file': '/tmp/x'}
