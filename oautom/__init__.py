@@ -18,8 +18,9 @@ a step sees), loop.py (the loop over tick()), plans.py and cron.py
 report.py, names.py, errors.py and step_log.py.
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
-process group and its files) and python_execution.py (workers.py: the
-threads that run Python functions and start and wait for shells).
+process group and its files; live_shells.py: those not done yet, killed at
+exit) and python_execution.py (workers.py: the threads that run Python
+functions and start and wait for shells).
 Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 """
 from .app import OAutom, OAutomMode

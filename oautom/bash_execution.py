@@ -31,7 +31,8 @@ from functools import partial
 
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
-from .shell import LIVE, OutputsTooLarge
+from .live_shells import LIVE
+from .shell import OutputsTooLarge
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99

@@ -3,45 +3,30 @@
 BashExecution (bash_execution.py) says *what* a shell step does; this module
 says how one process is started, watched and cleaned up:
 
-    LIVE.start(command, env, cwd)   /bin/sh -c in a new session (a process group of
+    Shell(command, env, cwd, stem)  /bin/sh -c in a new session (a process group of
                                     its own, with no terminal); stdout, stderr and
-                                    $OAUTOM_OUTPUT go to three files
-    shell.wait()                    the exit code, once what it left running is killed
+                                    $OAUTOM_OUTPUT go to three files, stem.stdout...
+    shell.wait()                    the exit code, once what it left running in its
+                                    group is killed
     shell.kill()                    kill the whole group, and any group its processes
                                     moved to (timeout, cancel, exit)
-    LIVE.release(shell)             its files were read: remove them
-    LIVE                            keeps every shell not yet released, to kill it
-                                    and remove its files at interpreter exit
+    shell.remove_files()            its files were read: remove them
+
+live_shells.py keeps every shell started and not yet released, with the
+folder of their files, to kill them and remove the files at interpreter exit.
 
 Files rather than pipes: nothing has to read while the shell runs, the engine
 keeps no descriptor open per running shell, and the step ends when the shell
 exits even if a child it left behind still holds the output open.
 
-The files live in a folder of the process's own, made once (mkdtemp: only
-its owner may enter it) and removed at exit. Nobody else can create a file
-there, so the names can be plain numbers, cheaper to make than unguessable
-ones in the shared temporary folder; and $OAUTOM_OUTPUT can name a file not
-made yet, which a command that has outputs creates by appending to it. Each
-shell gets new names, never used before: a process that escaped a step's
-group (setsid) and still writes to its old files can never write into
-another step's log or outputs.
-
-A process made by os.fork() starts afresh: it makes a folder of its own at
-its first shell, and has none of its parent's shells. One that ends with
-os._exit(), as multiprocessing's children do, runs no atexit functions: its
-folder stays behind (empty, if its steps have ended), and its shells still
-running are not killed.
 """
-import atexit
-import itertools
-import logging
+import contextlib
 import os
 import shlex
 import shutil
 import signal
 import stat
 import subprocess
-import tempfile
 import threading
 
 from .step_log import stream_tails
@@ -101,11 +86,7 @@ class Shell:
     def kill(self):
         """Kill the shell's whole process group, and the groups its processes moved to,
         unless it was reaped: then return False."""
-        with self._lock:
-            if not self._reaped:
-                self._kill_group()
-                _kill_groups_in_session(self.process.pid)
-            return not self._reaped
+        return bool(kill_shells([self]))
 
     def _kill_group(self):
         try:
@@ -151,19 +132,36 @@ class Shell:
                 pass
 
 
-def _kill_groups_in_session(session):
-    """Kill the process groups still in `session`, the shell's (its id is the shell's pid).
-    A command may move processes to a group of their own, within its session: coreutils
-    `timeout` does, and so does job control (`set -m`); a killpg of the shell's group misses
-    them. Only Linux lists its processes (in /proc): elsewhere they are out of reach."""
+def kill_shells(shells):
+    """Kill those of `shells` not reaped yet (see Shell.kill), with one look at /proc for all
+    of them, and return them. Each is kept from being reaped meanwhile (its lock): until it
+    is, its pid cannot name another program's session."""
+    with contextlib.ExitStack() as held:
+        for shell in shells:
+            held.enter_context(shell._lock)  # pylint: disable=protected-access
+        alive = [shell for shell in shells if not shell._reaped]  # pylint: disable=protected-access
+        for shell in alive:
+            shell._kill_group()  # pylint: disable=protected-access
+        _kill_groups_in_sessions({shell.process.pid for shell in alive})
+    return alive
+
+
+def _kill_groups_in_sessions(sessions):
+    """Kill the process groups still in `sessions`, the shells' (a session's id is its
+    shell's pid). A command may move processes to a group of their own within its session:
+    coreutils `timeout` does, and so does bash's job control (`set -m`); a killpg of the
+    shell's group misses them. Only Linux lists its processes (in /proc): elsewhere they are
+    out of reach. The cost grows with the processes of the machine (1.3 us each, here): a
+    kill pays it, never a shell that exits by itself."""
     try:
-        pids = [int(name) for name in os.listdir('/proc') if name.isdigit()]
+        pids = [int(name) for name in os.listdir('/proc') if name.isdigit()] if sessions else []
     except OSError:  # no /proc (macOS)
         return
     for pid in pids:
-        try:
-            if os.getsid(pid) == session:
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
+        try:  # the group first: were the pid reused between the two, its session would differ
+            group = os.getpgid(pid)
+            if os.getsid(pid) in sessions:
+                os.killpg(group, signal.SIGKILL)
         except OSError:  # it ended meanwhile, or is not ours to signal
             pass
 
@@ -174,70 +172,3 @@ def _new_file(paths, stem, stream):
     still removes it."""
     path = paths[stream] = f'{stem}.{stream}'
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-
-
-class LiveShells:
-    """The shells started and not yet released, to kill at interpreter exit, and the folder
-    where they write."""
-
-    def __init__(self):
-        # Guards the four below. start() holds it across Popen, so an exit that
-        # comes while a shell is being started waits for it, then kills it.
-        self._lock = threading.Lock()
-        self._shells = set()
-        self._closed = False  # the interpreter is exiting: start nothing more
-        self._folder = None   # made by the first start(), and again if someone removed it
-        self._numbers = itertools.count(1)  # names files: folder/1.stdout, folder/2.stdout...
-
-    def start(self, command, env, cwd):
-        """Start a shell and remember it until release()."""
-        with self._lock:
-            if self._closed:
-                raise RuntimeError('the interpreter is exiting; no new command is started')
-            if self._folder is None:
-                self._folder = tempfile.mkdtemp(prefix='oautom-')
-            try:
-                shell = Shell(command, env, cwd, self._new_stem())
-            except (FileNotFoundError, NotADirectoryError):
-                if os.path.isdir(self._folder):  # not about our folder: a cwd removed, say
-                    raise
-                self._folder = tempfile.mkdtemp(prefix='oautom-')  # ours was removed or replaced
-                shell = Shell(command, env, cwd, self._new_stem())
-            self._shells.add(shell)
-            return shell
-
-    @property
-    def closed(self):
-        """True once the interpreter is exiting: kill_all() has begun."""
-        return self._closed
-
-    def _new_stem(self):
-        """folder/N, for a number N never used before: a shell's files add .stdout..."""
-        return os.path.join(self._folder, str(next(self._numbers)))
-
-    def release(self, shell):
-        """The shell has exited, was reaped, and its files were read: remove them."""
-        shell.remove_files()
-        with self._lock:  # only now: until here, an exit must remove its files
-            self._shells.discard(shell)
-
-    def kill_all(self):
-        """At exit: kill every live shell's group and remove its files."""
-        with self._lock:
-            self._closed = True
-            shells = list(self._shells)
-        killed = [shell for shell in shells if shell.kill()]  # not those done, not released yet
-        for shell in shells:
-            shell.remove_files()
-        if killed:  # a background app's work ends with the program: say so, or it is lost unseen
-            logging.getLogger('oautom').warning('the interpreter is exiting: %d running shell(s) '
-                                                'of oautom steps were killed', len(killed))
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-
-
-LIVE = LiveShells()
-atexit.register(LIVE.kill_all)
-# A process made by os.fork() starts afresh, as if new (see the module docstring): its exit
-# must not kill its parent's shells, nor its steps write into its parent's files.
-os.register_at_fork(after_in_child=LIVE.__init__)

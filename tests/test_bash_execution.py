@@ -37,7 +37,7 @@ from types import SimpleNamespace
 import pytest
 
 from oautom import (BashExecution, Flow, FlowIntegrityError, OAutom, OAutomMode,
-                    PythonExecution, VectState, bash_execution, shell)
+                    PythonExecution, VectState, bash_execution, live_shells)
 
 DEADLINE = 3.0     # seconds to wait for something that should happen within milliseconds
 MIB = 1024 * 1024  # what a step's log keeps
@@ -118,7 +118,7 @@ def fixture_own_shells(tmp_path, monkeypatch):
     temporary = tmp_path / 'tmp'
     temporary.mkdir()
     monkeypatch.setattr(tempfile, 'tempdir', str(temporary))
-    shells = shell.LiveShells()
+    shells = live_shells.LiveShells()
     monkeypatch.setattr(bash_execution, 'LIVE', shells)
     yield temporary
     shells.kill_all()
@@ -548,7 +548,7 @@ def test_the_log_of_a_cancelled_step_is_complete_and_its_files_gone_when_the_vec
         assert vect.wait(DEADLINE)
         assert vect.log('cmd').endswith('[the output of a cancelled attempt of this step follows]'
                                         '\npartial-output\n[killed by signal SIGKILL]\n')
-        assert os.listdir(shell.LIVE._folder) == []  # pylint: disable=protected-access
+        assert os.listdir(live_shells.LIVE._folder) == []  # pylint: disable=protected-access
 
 
 def test_a_cancelled_step_that_wrote_nothing_announces_no_output(background_app, tmp_path,
@@ -606,6 +606,25 @@ def test_cancel_kills_what_moved_to_a_group_of_its_own_and_nothing_else(
             assert bystander.poll() is None  # a group in another session is not touched
         finally:
             bystander.kill()
+
+
+@pytest.mark.skipif(not os.path.isdir('/proc'), reason='only Linux lists its processes')
+def test_shells_killed_together_look_at_the_processes_once(tmp_path, leftovers, monkeypatch):
+    # At exit, say: each look costs about a microsecond for each process of the machine
+    shells, movers = live_shells.LiveShells(), []
+    for number in range(2):
+        (tmp_path / str(number)).mkdir()
+        (tmp_path / str(number) / 'mover.py').write_text(MOVES_TO_A_GROUP_OF_ITS_OWN)
+        shells.start(f'{sys.executable} mover.py & echo $$ > shell.pid; wait', {},
+                     str(tmp_path / str(number)))
+        movers.append(read_pids(tmp_path / str(number), leftovers)[1])
+    looks = []
+    listdir = os.listdir
+    monkeypatch.setattr(os, 'listdir', lambda path: looks.append(path) or listdir(path))
+    shells.kill_all()
+    monkeypatch.undo()
+    assert looks == ['/proc']
+    assert wait_for(lambda: not any(is_running(mover) for mover in movers))
 
 
 def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
@@ -739,7 +758,7 @@ def test_interpreter_exit_leaves_no_temporary_file(tmp_path, leftovers):
 
 
 def test_a_shell_killed_at_interpreter_exit_says_so(background_app, monkeypatch, caplog):
-    exiting = shell.LiveShells()  # the shells of this test only: the suite's LIVE stays open
+    exiting = live_shells.LiveShells()  # the shells of this test only: the suite's LIVE stays open
     monkeypatch.setattr(bash_execution, 'LIVE', exiting)
     BashExecution('sleeper', Flow('left running', app=background_app), command='sleep 5')
     vect = background_app.start('left running')
@@ -753,7 +772,7 @@ def test_a_shell_killed_at_interpreter_exit_says_so(background_app, monkeypatch,
 
 
 def test_a_shell_that_had_exited_is_not_reported_killed_at_interpreter_exit(caplog):
-    exiting = shell.LiveShells()
+    exiting = live_shells.LiveShells()
     done = exiting.start('true', {}, None)
     assert done.wait() == 0  # reaped: its step has its result, though not yet released
     exiting.kill_all()
@@ -857,7 +876,7 @@ def test_a_command_that_removes_the_folder_of_its_files_still_succeeds_and_so_do
 
 def test_a_command_that_puts_a_file_in_place_of_the_folder_of_its_files_does_not_stop_the_next():
     run_command('true')  # the folder exists
-    in_its_place = shell.LIVE._folder  # pylint: disable=protected-access
+    in_its_place = live_shells.LIVE._folder  # pylint: disable=protected-access
     vect = run_command('folder="$(dirname "$OAUTOM_OUTPUT")"; rm -rf "$folder"; touch "$folder"')
     assert step_status(vect)['state'] == 'success' and os.path.isfile(in_its_place)
     try:
@@ -869,10 +888,10 @@ def test_a_command_that_puts_a_file_in_place_of_the_folder_of_its_files_does_not
 
 def test_a_cwd_that_vanished_fails_the_start_but_keeps_the_folder_of_the_shells_files(tmp_path):
     run_command('true')  # the folder exists
-    folder = shell.LIVE._folder  # pylint: disable=protected-access
+    folder = live_shells.LIVE._folder  # pylint: disable=protected-access
     with pytest.raises(FileNotFoundError):
-        shell.LIVE.start('true', {}, str(tmp_path / 'gone'))
-    assert shell.LIVE._folder == folder and os.path.isdir(folder)  # pylint: disable=protected-access
+        live_shells.LIVE.start('true', {}, str(tmp_path / 'gone'))
+    assert live_shells.LIVE._folder == folder and os.path.isdir(folder)  # pylint: disable=protected-access
 
 
 def test_a_dangling_link_in_place_of_the_output_file_is_removed_with_the_step():

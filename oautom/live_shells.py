@@ -1,0 +1,99 @@
+"""The shells of oautom's steps still live, and the folder where they write.
+
+    LIVE.start(command, env, cwd)   start a Shell (shell.py), and keep it
+    LIVE.release(shell)             it has exited and its files were read: remove
+                                    them, and forget it
+    LIVE.kill_all()                 at interpreter exit: kill every shell kept, and
+                                    remove the folder
+
+The files live in a folder of the process's own, made once (mkdtemp: only
+its owner may enter it) and removed at exit. Nobody else can create a file
+there, so the names can be plain numbers, cheaper to make than unguessable
+ones in the shared temporary folder; and $OAUTOM_OUTPUT can name a file not
+made yet, which a command that has outputs creates by appending to it. Each
+shell gets new names, never used before: a process that escaped a step's
+group (setsid) and still writes to its old files can never write into
+another step's log or outputs.
+
+A process made by os.fork() starts afresh: it makes a folder of its own at
+its first shell, and has none of its parent's shells. One that ends with
+os._exit(), as multiprocessing's children do, runs no atexit functions: its
+folder stays behind (empty, if its steps have ended), and its shells still
+running are not killed.
+"""
+import atexit
+import itertools
+import logging
+import os
+import shutil
+import tempfile
+import threading
+
+from .shell import Shell, kill_shells
+
+
+class LiveShells:
+    """The shells started and not yet released, to kill at interpreter exit, and the folder
+    where they write."""
+
+    def __init__(self):
+        # Guards the four below. start() holds it across Popen, so an exit that
+        # comes while a shell is being started waits for it, then kills it.
+        self._lock = threading.Lock()
+        self._shells = set()
+        self._closed = False  # the interpreter is exiting: start nothing more
+        self._folder = None   # made by the first start(), and again if someone removed it
+        self._numbers = itertools.count(1)  # names files: folder/1.stdout, folder/2.stdout...
+
+    def start(self, command, env, cwd):
+        """Start a shell and remember it until release()."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError('the interpreter is exiting; no new command is started')
+            if self._folder is None:
+                self._folder = tempfile.mkdtemp(prefix='oautom-')
+            try:
+                shell = Shell(command, env, cwd, self._new_stem())
+            except (FileNotFoundError, NotADirectoryError):
+                if os.path.isdir(self._folder):  # not about our folder: a cwd removed, say
+                    raise
+                self._folder = tempfile.mkdtemp(prefix='oautom-')  # ours was removed or replaced
+                shell = Shell(command, env, cwd, self._new_stem())
+            self._shells.add(shell)
+            return shell
+
+    @property
+    def closed(self):
+        """True once the interpreter is exiting: kill_all() has begun."""
+        return self._closed
+
+    def _new_stem(self):
+        """folder/N, for a number N never used before: a shell's files add .stdout..."""
+        return os.path.join(self._folder, str(next(self._numbers)))
+
+    def release(self, shell):
+        """The shell has exited, was reaped, and its files were read: remove them."""
+        shell.remove_files()
+        with self._lock:  # only now: until here, an exit must remove its files
+            self._shells.discard(shell)
+
+    def kill_all(self):
+        """At exit: kill every live shell's group and remove its files."""
+        with self._lock:
+            self._closed = True
+            shells = list(self._shells)
+        killed = kill_shells(shells)  # not those done, not released yet
+        for shell in shells:
+            shell.remove_files()
+        if killed:  # a background app's work ends with the program: say so, or it is lost unseen
+            logging.getLogger('oautom').warning('the interpreter is exiting: %d running shell(s) '
+                                                'of oautom steps were killed', len(killed))
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+LIVE = LiveShells()
+atexit.register(LIVE.kill_all)
+# A process made by os.fork() starts afresh, as if new (see the module docstring): its exit
+# must not kill its parent's shells, nor its steps write into its parent's files.
+os.register_at_fork(after_in_child=LIVE.__init__)
