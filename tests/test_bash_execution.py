@@ -582,7 +582,7 @@ def test_vect_cancel_kills_the_running_process_group(background_app, tmp_path, l
 
 MOVES_TO_A_GROUP_OF_ITS_OWN = """
 import os, time
-os.setpgid(0, 0)  # as coreutils `timeout` does, and a `set -m` job: out of the shell's group
+os.setpgid(0, 0)  # as coreutils `timeout` does, and a bash `set -m` job: out of the shell's group
 with open('child.pid', 'w') as pid_file:
     pid_file.write(f'{os.getpid()}\\n')
 time.sleep(30)

@@ -44,7 +44,7 @@ def test_a_background_loop_sleeps_until_rung():
         if len(count) > 1:
             ticked.set()
         return None if loop.stopping else math.inf  # work, but only a ring can move it
-    loop = Loop(tick=tick, clock=Clock(), mode='foreground')
+    loop = Loop(tick=tick, clock=Clock(), mode='background')
     loop.start(background=True)
     assert not ticked.wait(0.1)  # nothing is due: it sleeps after its first tick
     loop.ring()

@@ -18,6 +18,7 @@ Functions that must block wait on a threading.Event that the test releases,
 with a deadline, so a broken engine fails a test instead of hanging it.
 """
 import functools
+import gc
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from unittest import mock
 from pathlib import Path
 from types import MappingProxyType
@@ -398,6 +400,21 @@ def test_an_abandoned_attempt_may_wait_for_its_vect_to_end(release):
     finally:
         app.stop()
     assert said == [True]
+
+
+def test_an_idle_worker_keeps_nothing_of_the_step_it_worked_for():
+    # The worker marks its thread with the step's context while the function runs: an idle
+    # worker that kept the mark would keep the context, its vect and its app alive
+    contexts = []
+    vect = run_function(lambda context: contexts.append(weakref.ref(context)))
+    assert vect.state is VectState.success
+    del vect
+    for _ in range(200):
+        gc.collect()
+        if contexts[0]() is None:
+            break
+        time.sleep(0.005)
+    assert contexts[0]() is None
 
 
 def test_two_independent_steps_run_at_the_same_time():

@@ -1,8 +1,13 @@
 """06 - Failures: retries, a timeout, and trigger rules that decide what runs next.
 
-    flaky ----------> load ----------> clean up
-    slow (timeout) -> alert (one_failed) ->
+    flaky ----------+--> load  (all_success) --+--> clean up (all_done)
+                    |                          |
+    slow (timeout) -+--> alert (one_failed) ---+
+
     independent
+
+Each `+` joins the lines that meet there: `load` and `alert` each come after
+both `flaky` and `slow`, and `clean up` after both `load` and `alert`.
 
 `flaky` fails its first attempt and succeeds on a retry (`retries=2`). `slow`
 runs longer than its `timeout`, so its shell is killed and the step fails.
