@@ -25,6 +25,7 @@ from collections import deque
 from time import monotonic
 
 from .errors import OAutomError, is_ctrl_c
+from .execution import describe
 
 logger = logging.getLogger('oautom')
 
@@ -45,6 +46,7 @@ class Subscribers:
         self._callbacks = {}           # a token of each subscription -> its callback
         self._outbox = deque()         # events posted, not yet delivered
         self._delivering = False       # a thread is delivering the outbox now
+        self._failed = set()           # tokens of callbacks that failed (the deliverer's alone)
 
     def subscribe(self, callback):
         """Add `callback(event)`; return a function that removes it (this subscription
@@ -107,16 +109,28 @@ class Subscribers:
                         raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
                     # end the thread that ticks
-                    # (.get: an earlier callback may have emptied the dict they all share)
-                    logger.exception('event callback %r failed on the event %s %s %s; it keeps '
-                                     'receiving events', callback, event.get('vect'),
-                                     event.get('step') or '(the vect itself)', event.get('state'))
+                    self._report_failure(token, callback, event, error)
         took = monotonic() - began
         if took > SLOW_DELIVERY_SECONDS:  # the engine waited: say so, as for a slow run()
             logger.warning('delivering %d event(s) to %d callback(s) and the log took %.1f s, '
                            'and the engine waited; both run in the thread that ticks: keep them '
                            'quick, and hand slow work to a thread of your own',
                            len(events), len(callbacks), took)
+
+
+    def _report_failure(self, token, callback, event, error):
+        """Log a callback's failure: with its traceback the first time, then in one line, so
+        that a callback broken for every event does not bury the log in tracebacks."""
+        # (.get: an earlier callback may have emptied the dict they all share)
+        where = (event.get('vect'), event.get('step') or '(the vect itself)', event.get('state'))
+        if token not in self._failed:
+            self._failed.add(token)
+            logger.exception('event callback %r failed on the event %s %s %s; it keeps '
+                             'receiving events (its next failures: one line each)',
+                             callback, *where)
+        else:
+            logger.error('event callback %r failed again, on the event %s %s %s: %s',
+                         callback, *where, describe(error))
 
 
 def _worth_logging(events):

@@ -83,6 +83,20 @@ def test_a_failing_callback_is_logged_and_the_others_still_receive(caplog):
     assert 'failed on the event f.1 s1 running; it keeps receiving events' in caplog.text
 
 
+def test_a_callback_that_fails_at_every_event_logs_its_traceback_once(caplog):
+    subscribers = Subscribers()
+    subscribers.subscribe(lambda received: 1 / 0)
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        subscribers.post([event(1), event(2), event(3)])
+        subscribers.deliver()
+    assert [record.exc_info is not None for record in caplog.records] == [True, False, False]
+    assert caplog.records[0].getMessage().endswith(
+        'failed on the event f.1 s1 running; it keeps receiving events (its next failures: '
+        'one line each)')
+    assert caplog.records[2].getMessage().endswith(
+        'failed again, on the event f.1 s3 running: ZeroDivisionError: division by zero')
+
+
 def test_a_callback_failing_after_another_emptied_the_event_is_logged_all_the_same(caplog):
     subscribers, seen = Subscribers(), []
     subscribers.subscribe(lambda received: received.clear())  # they all share the dict
