@@ -16,11 +16,14 @@ thread, it never holds up the engine's tick.
     otherwise  the step fails with the exit code and the last lines of stderr
 
 The step ends when the *shell* exits; whatever it left running in its
-process group is then killed (shell.py). A process that leaves the group on
-purpose (`setsid`) is out of reach: it is no longer the step's. A cancel
-(a timeout, a stop) of a running shell kills the group, then waits the
-moment (COLLECT_SECONDS at most) the step's thread takes to log what the
-shell wrote: the attempt ends with its log complete. At interpreter exit,
+process group is then killed (shell.py). A cancel (a timeout, a stop) of a
+running shell kills that group and any group its processes moved to within
+its session (coreutils `timeout` makes one), then waits the moment
+(COLLECT_SECONDS at most) the step's thread takes to log what the shell
+wrote: the attempt ends with its log complete. (A shell that exits by itself
+does not look for those other groups: it would cost a look at every process
+of the machine, at every step.) A process that leaves the session on purpose
+(`setsid`) is out of reach: it is no longer the step's. At interpreter exit,
 every shell still running is killed and its files removed, so a background
 app never leaves orphans behind.
 """
@@ -75,8 +78,8 @@ class BashExecution(Execution):
         super().__init__(name, flow, **step_options)
 
     def run(self, context):
-        self._result = None     # (exit code, stderr tail, outputs, trouble) once it has exited
-        self._lock = threading.Lock()  # guards the two below: cancel() races the start
+        self._result = None     # (exit code, stderr tail, outputs, trouble) once it has ended
+        self._lock = threading.Lock()  # guards the three below: cancel() races the start
         self._shell = None      # the Shell, once its thread has started it
         self._starting = False  # True once its thread has begun to start it
         self._cancelled = False

@@ -9,18 +9,17 @@
 
 `context.outputs` is a *view*, not a copy: copying every ancestor's outputs
 for every step would make a chain of n steps cost n * n. The view looks a
-name up in the vect when asked, after checking that the name really is an
-ancestor. "Is an ancestor" is answered by the vect's `Ancestry`: one big
-integer per step, with bit i set when step i is upstream of it, computed
-on first use from the upstream steps' own integers (and dropped when the vect
-ends: a vect kept in history does not hold n * n bits). The outputs of the
-ancestor asked for come as a `StepOutputs`: a read-only dict of their own,
-copied (shallowly) when read, which answers a name the step did not publish
-with the names it did.
+name up in the vect when asked, after checking with the vect's `Ancestry`
+(ancestry.py) that the name really is an ancestor. The outputs of the
+ancestor asked for come as a `StepOutputs`: a read-only, shallow copy, made
+once the step has ended and then shared by every reader (made again at each
+read while it still runs, under one_success), which answers a name the step
+did not publish with the names it did.
 
 A PythonExecution's worker marks its thread with the context while the
 function runs, so that a wait there for the step's own vect, which could
-never end, is refused with the reason instead (`refuse_a_wait_for_itself`).
+never end, is refused with the reason instead (`refuse_a_wait_for_itself`;
+a wait in the engine's own thread is refused by Loop.wait_for).
 """
 import threading
 from collections.abc import Mapping
@@ -80,9 +79,12 @@ def mark_this_thread(context):
 def refuse_a_wait_for_itself(agenda, vect_id):
     """Raise OAutomError in a thread that runs a step's function for the vect of `agenda`: that
     vect cannot end before the function returns, so a wait there for its end is endless.
-    (Unless its attempt was abandoned, timed out or cancelled: the vect goes on without it.)"""
+    (Unless its attempt was abandoned, that is timed out or cancelled: the vect goes on
+    without it.) A wait in the engine's own thread is refused by Loop.wait_for."""
     # pylint: disable=protected-access
     context = getattr(_THIS_THREAD, 'context', None)
+    # One Agenda per vect: it stands for the vect here (a vect id such as etl.3 may be
+    # another app's too)
     if context is not None and context._agenda is agenda and not context._is_abandoned():
         step = context._run.name
         raise OAutomError(f'step {step!r} waits for its own vect {vect_id}, which cannot end '
@@ -172,73 +174,3 @@ def _no_output(name, state, published, key):
                 'names)')
     return (f'step {name!r} has no output {key!r}; {did_you_mean(key, published)}it '
             f'published: {", ".join(map(str, published))}')
-
-
-class Ancestry:
-    """Which StepRuns of a vect are upstream of which, as bit sets computed on demand."""
-
-    def __init__(self, runs):
-        self.runs = runs     # every StepRun, in definition order
-        self._by_name = None  # step name -> StepRun, made at the first question
-        self._bits = {}      # StepRun index -> int: bit i set when run i is an ancestor
-        self._outputs = {}   # StepRun index -> its StepOutputs, made once it has ended
-
-    def run_named(self, name):
-        """The StepRun called `name`, or None."""
-        if self._by_name is None:  # two threads may both make it: they make the same
-            self._by_name = {run.step.name: run for run in self.runs}
-        # Names are strings; anything else is unknown (a list cannot be a dict key: looking
-        # one up would raise TypeError)
-        return self._by_name.get(name) if isinstance(name, str) else None
-
-    def no_step(self, name):
-        """"no step 'lod'; did you mean 'load'? its steps are: ...", for a name not found."""
-        names = [run.name for run in self.runs]
-        return f'no step {name!r}; {did_you_mean(name, names)}its steps are: {", ".join(names)}'
-
-    def is_upstream(self, ancestor, run):
-        """True if `ancestor` is upstream of `run`, directly or not."""
-        return bool(self._bits_of(run) >> ancestor.index & 1)
-
-    def names_upstream_of(self, run):
-        """The names of every ancestor of `run`."""
-        bits = self._bits_of(run)
-        return [other.name for other in self.runs if bits >> other.index & 1]
-
-    def outputs_of(self, run):
-        """The outputs of `run` as a StepOutputs, made at the first read once it has ended
-        (then shared by every reader: they can no longer change), or at every read before
-        (under one_success, a step may read an upstream step that still runs)."""
-        outputs = self._outputs.get(run.index)
-        if outputs is None:
-            # Asked first: a step publishes its outputs, then ends, so an ended step's are all
-            # there. (Asked after the copy, a step that ended meanwhile would keep none.)
-            ended = run.has_ended()
-            outputs = StepOutputs(run)
-            if ended:  # two threads may both make it: they make the same
-                self._outputs[run.index] = outputs
-        return outputs
-
-    def forget(self):
-        """Drop the tables of bits and outputs (the names stay): remade if asked for."""
-        self._bits, self._outputs = {}, {}
-
-    def _bits_of(self, run):
-        # Depth-first without recursion: a step's bits need its upstream steps' bits first.
-        # Several step threads may fill the table at once; they compute the same values.
-        # The table is read once: forget() may replace it meanwhile (a step thread can
-        # still ask after its vect has ended).
-        table = self._bits
-        pending = [run]
-        while pending:
-            top = pending[-1]
-            missing = [up for up in top.upstream if up.index not in table]
-            if missing:
-                pending.extend(missing)
-                continue
-            pending.pop()
-            bits = 0
-            for up in top.upstream:
-                bits |= table[up.index] | 1 << up.index
-            table[top.index] = bits
-        return table[run.index]

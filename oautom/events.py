@@ -46,7 +46,8 @@ class Subscribers:
         self._callbacks = {}           # a token of each subscription -> its callback
         self._outbox = deque()         # events posted, not yet delivered
         self._delivering = False       # a thread is delivering the outbox now
-        self._failed = set()           # tokens of callbacks that failed (the deliverer's alone)
+        # Tokens of callbacks that failed once: added to by the thread delivering only
+        self._failed = set()
 
     def subscribe(self, callback):
         """Add `callback(event)`; return a function that removes it (this subscription
@@ -62,6 +63,7 @@ class Subscribers:
         def unsubscribe():
             with self._lock:
                 self._callbacks.pop(token, None)
+            self._failed.discard(token)
         return unsubscribe
 
     def post(self, events):
@@ -117,7 +119,6 @@ class Subscribers:
                            'quick, and hand slow work to a thread of your own',
                            len(events), len(callbacks), took)
 
-
     def _report_failure(self, token, callback, event, error):
         """Log a callback's failure: with its traceback the first time, then in one line, so
         that a callback broken for every event does not bury the log in tracebacks."""
@@ -125,9 +126,9 @@ class Subscribers:
         where = (event.get('vect'), event.get('step') or '(the vect itself)', event.get('state'))
         if token not in self._failed:
             self._failed.add(token)
-            logger.exception('event callback %r failed on the event %s %s %s; it keeps '
-                             'receiving events (its next failures: one line each)',
-                             callback, *where)
+            logger.error('event callback %r failed on the event %s %s %s; it keeps '
+                         'receiving events (its next failures: one line each)',
+                         callback, *where, exc_info=error)
         else:
             logger.error('event callback %r failed again, on the event %s %s %s: %s',
                          callback, *where, describe(error))

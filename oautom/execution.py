@@ -34,15 +34,12 @@ A subclass that writes `run()` must write `check()` too: one without it is
 refused when a step is made, before its run() could start work that nothing
 would see end. Its `__init__` must call `super().__init__(name, flow, ...)`, which
 names the step and adds it to its flow (a step made without it is refused at
-`>>`). It checks its own arguments *before* that call: a step refused
+`>>`), and should check its own arguments *before* that call: a step refused
 afterwards would stay in the flow half-built.
 """
-import math
-
 from .errors import FlowIntegrityError, is_ctrl_c
 from .names import check_name
-from .rules import TRIGGER_RULES
-from .step_options import checked_number, unknown_option
+from .step_options import checked_number, checked_trigger_rule, unknown_option
 
 
 class SkipExecution(Exception):
@@ -81,28 +78,23 @@ class Execution:
         if not hasattr(flow, 'add_execution'):
             raise FlowIntegrityError(f'step {name!r}: flow must be a Flow, not '
                                      f'{type(flow).__name__} {flow!r}')
-        for option in unknown:  # a typo such as retry=3 deserves better than a TypeError
-            raise FlowIntegrityError(unknown_option(type(self), Execution, name, option))
         kind = type(self)
-        if kind.run is not Execution.run and kind.check is Execution.check:  # refused now, as
-            # its run() would start work that no check() could ever see end
+        if unknown:  # a typo such as retry=3 deserves better than a TypeError
+            raise FlowIntegrityError(unknown_option(kind, Execution, name, next(iter(unknown))))
+        # Refused now: its run() would start work that no check() could ever see end
+        if kind.run is not Execution.run and kind.check is Execution.check:
             raise FlowIntegrityError(f'step {name!r}: {kind.__name__} defines run() but not '
                                      'check(), which the engine polls to learn when the work '
                                      'is done: define check(self), returning False while it '
                                      'runs and True once it is done')
         self.flow = flow
         self.retries = checked_number(name, 'retries', retries, integer=True)
-        self.retry_delay = checked_number(name, 'retry_delay', retry_delay)
-        if retry_delay == math.inf:  # the step would stay retrying forever
-            raise FlowIntegrityError(f'step {name!r}: retry_delay must be finite, not inf')
+        # Finite: a step that waited forever for its retry would stay retrying forever
+        self.retry_delay = checked_number(name, 'retry_delay', retry_delay, finite=True)
         self.timeout = None if timeout is None else \
             checked_number(name, 'timeout', timeout, positive=True)
         self.poll_interval = checked_number(name, 'poll_interval', poll_interval, positive=True)
-        if trigger_rule not in TRIGGER_RULES:
-            raise FlowIntegrityError(
-                f'step {name!r}: unknown trigger_rule {trigger_rule!r}; '
-                f'use one of {", ".join(TRIGGER_RULES)}')
-        self.trigger_rule = trigger_rule
+        self.trigger_rule = checked_trigger_rule(name, trigger_rule)
         self.upstream = []  # the steps this one depends on, in the order they were added
         self._upstream_names = set()
         self.outputs = {}   # replaced by a fresh dict in every per-run copy

@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import threading
 
-from .shell import Shell, kill_shells
+from .shell import Shell
 
 
 class LiveShells:
@@ -82,7 +82,7 @@ class LiveShells:
         with self._lock:
             self._closed = True
             shells = list(self._shells)
-        killed = kill_shells(shells)  # not those done, not released yet
+        killed = Shell.kill_each(shells)  # those still running: the others only lose files
         for shell in shells:
             shell.remove_files()
         if killed:  # a background app's work ends with the program: say so, or it is lost unseen

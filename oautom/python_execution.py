@@ -3,9 +3,8 @@
 `run()` hands `function(context)` to a thread of its own, and returns at once
 (the thread is a reused worker when one is idle: see workers.py).
 When the function returns or raises, the thread wakes the engine; `check()`
-then reports: a returned dict (or any mapping, such as an ancestor's outputs
-from `context.outputs`) becomes the outputs, any other value that is
-not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
+then reports: a returned dict (or any other mapping) becomes the outputs,
+any other value that is not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
 and any other exception fails it (its thread puts the traceback in the log).
 The function takes the context as its one argument: a function that cannot
 (no parameter, or Airflow's `**context`) is refused when the step is built.
@@ -53,7 +52,7 @@ class PythonExecution(Execution):
             raise self._failure
         if self._returned is None:  # the usual case: asked first, as it is the quickest answer
             return True
-        if isinstance(self._returned, Mapping):  # a dict, or an ancestor's outputs passed on
+        if isinstance(self._returned, Mapping):  # a dict, or any other mapping
             self.outputs.update(self._returned)
         else:
             self.outputs['return_value'] = self._returned

@@ -10,6 +10,8 @@ says how one process is started, watched and cleaned up:
                                     group is killed
     shell.kill()                    kill the whole group, and any group its processes
                                     moved to (timeout, cancel, exit)
+    shell.read_streams()            the tails of stdout and stderr, for the step's log
+    shell.read_outputs()            the text of $OAUTOM_OUTPUT (OutputsTooLarge past 1 MiB)
     shell.remove_files()            its files were read: remove them
 
 live_shells.py keeps every shell started and not yet released, with the
@@ -86,7 +88,22 @@ class Shell:
     def kill(self):
         """Kill the shell's whole process group, and the groups its processes moved to,
         unless it was reaped: then return False."""
-        return bool(kill_shells([self]))
+        return bool(Shell.kill_each([self]))
+
+    @staticmethod
+    def kill_each(shells):
+        """Kill those of `shells` not reaped yet, as kill() does, with one look at /proc for
+        them all, and return them. Each is kept from being reaped meanwhile (its lock): until
+        it is, its pid cannot be another program's session id."""
+        # pylint: disable=protected-access  # Shell's own code, for several shells at once
+        with contextlib.ExitStack() as held:
+            for shell in shells:
+                held.enter_context(shell._lock)
+            alive = [shell for shell in shells if not shell._reaped]
+            for shell in alive:
+                shell._kill_group()
+            _kill_groups_in_sessions({shell.process.pid for shell in alive})
+        return alive
 
     def _kill_group(self):
         try:
@@ -132,29 +149,17 @@ class Shell:
                 pass
 
 
-def kill_shells(shells):
-    """Kill those of `shells` not reaped yet (see Shell.kill), with one look at /proc for all
-    of them, and return them. Each is kept from being reaped meanwhile (its lock): until it
-    is, its pid cannot name another program's session."""
-    with contextlib.ExitStack() as held:
-        for shell in shells:
-            held.enter_context(shell._lock)  # pylint: disable=protected-access
-        alive = [shell for shell in shells if not shell._reaped]  # pylint: disable=protected-access
-        for shell in alive:
-            shell._kill_group()  # pylint: disable=protected-access
-        _kill_groups_in_sessions({shell.process.pid for shell in alive})
-    return alive
-
-
 def _kill_groups_in_sessions(sessions):
     """Kill the process groups still in `sessions`, the shells' (a session's id is its
     shell's pid). A command may move processes to a group of their own within its session:
     coreutils `timeout` does, and so does bash's job control (`set -m`); a killpg of the
     shell's group misses them. Only Linux lists its processes (in /proc): elsewhere they are
-    out of reach. The cost grows with the processes of the machine (1.3 us each, here): a
-    kill pays it, never a shell that exits by itself."""
+    out of reach. The cost grows with the processes of the machine (about a microsecond
+    each): a kill pays it, never a shell that exits by itself."""
+    if not sessions:
+        return
     try:
-        pids = [int(name) for name in os.listdir('/proc') if name.isdigit()] if sessions else []
+        pids = [int(name) for name in os.listdir('/proc') if name.isdigit()]
     except OSError:  # no /proc (macOS)
         return
     for pid in pids:

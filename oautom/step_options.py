@@ -16,10 +16,11 @@ import sys
 
 from .errors import FlowIntegrityError
 from .names import did_you_mean
+from .rules import TRIGGER_RULES
 
 STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
 
-# Options of Airflow's operators that oautom spells, or does, otherwise: what to say of one
+# Airflow operator options that oautom names or handles otherwise, and the hint for each
 _CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
               'its failures and successes too; ')
 AIRFLOW_OPTIONS = {
@@ -74,9 +75,11 @@ def _takes(klass, option):
                                                             parameter.VAR_KEYWORD)
 
 
-def checked_number(step, option, value, *, integer=False, positive=False):
+def checked_number(step, option, value, *, integer=False, positive=False, finite=False):  # pylint: disable=too-many-arguments
     """`value` if it suits the option (a whole number for retries, seconds for the others),
     else FlowIntegrityError with the rule, and Airflow's way of saying it where it differs."""
+    if finite and value == math.inf:
+        raise FlowIntegrityError(f'step {step!r}: {option} must be finite, not inf')
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0 or (
             positive and value == 0):  # `not value >= 0`: NaN is refused too
@@ -88,6 +91,15 @@ def checked_number(step, option, value, *, integer=False, positive=False):
         raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
                                  f'not {value!r}{hint}')
     if not integer and value != math.inf and value > sys.float_info.max:  # 10**400
+        never = '' if finite else ', or math.inf where it means "never"'
         raise FlowIntegrityError(f'step {step!r}: {option} is more seconds than a float holds; '
-                                 'give at most 1e308, or math.inf where it means "never"')
+                                 f'give at most 1e308{never}')
     return value
+
+
+def checked_trigger_rule(step, rule):
+    """`rule` if it is one of the trigger rules (rules.py), else FlowIntegrityError."""
+    if rule not in TRIGGER_RULES:
+        raise FlowIntegrityError(f'step {step!r}: unknown trigger_rule {rule!r}; '
+                                 f'use one of {", ".join(TRIGGER_RULES)}')
+    return rule

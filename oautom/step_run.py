@@ -22,7 +22,7 @@ from .step_log import StepLog
 
 _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 logger = logging.getLogger('oautom')
-SLOW_RUN_SECONDS = 0.5  # a run() or check() slower than this blocked the whole engine
+SLOW_CALL_SECONDS = 0.5  # a run() or check() slower than this blocked the whole engine
 
 NO_OUTPUTS = MappingProxyType({})  # shared until a step publishes: 10,000 steps, no 10,000 {}
 _NEW_LOG = threading.Lock()  # a step's first log line may come from any of its threads
@@ -133,11 +133,10 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if is_ctrl_c(error):
                 raise
             # Whatever else the step raises fails only its step: SystemExit and asyncio's
-            # CancelledError too, which do not derive from Exception, and would otherwise end
-            # the engine's thread.
+            # CancelledError too, which derive from BaseException, not Exception.
             return None, error
         took = clock.monotonic() - began
-        if took > SLOW_RUN_SECONDS:  # the whole engine waited: say so, where it shows
+        if took > SLOW_CALL_SECONDS:  # the whole engine waited: say so, where it shows
             self._note(f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
                        'for it; run() must only start the work (in a thread or a process)')
         return None, None
@@ -163,7 +162,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return None, error
         finally:  # however it ended: one that waited for the work and then answered, too
             took = clock.monotonic() - began
-            if took > SLOW_RUN_SECONDS and not self.said_slow:
+            if took > SLOW_CALL_SECONDS and not self.said_slow:
                 self.said_slow = True
                 self._note(f'check() of step {self.name!r} took {took:.1f} s, and the engine '
                            'waited for it (its timeout too); check() must only look whether '

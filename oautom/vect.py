@@ -1,11 +1,10 @@
 """A Vect is one run of a flow: it walks the DAG, step by step, as the app ticks.
 
-The app drives it from its tick, never from two threads at once (the start
-of steps goes through the app's start queue, start_queue.py):
+The app drives it from its tick, never from two threads at once:
 
     advance(now)             check the running steps that are due, end what ended
     take_ready()             the steps that became ready to start, in definition order
-    start_step(run)          start one ready step (the app decides when: max_parallel)
+    start_step(run)          start one ready step (the app's start_queue.py says when)
     hold(run, max_parallel)  record that a ready step waits for a free slot (queued)
     next_due()               when this vect next needs a tick, for the loop to sleep
 
@@ -17,7 +16,8 @@ tick costs what changed, never the size of the flow. Due times: see due.py.
 import math
 import threading
 
-from .context import Ancestry, Context, refuse_a_wait_for_itself
+from .ancestry import Ancestry
+from .context import Context, refuse_a_wait_for_itself
 from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from oautom import Flow, context
-from oautom.context import AncestorOutputs, Ancestry, Context
+from oautom.ancestry import Ancestry
+from oautom.context import AncestorOutputs, Context
 from oautom.due import Agenda
 from oautom.errors import OAutomError, UnknownExecutionError, UnknownOutputError
 from oautom.states import STATES

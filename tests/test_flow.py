@@ -224,6 +224,17 @@ def test_bad_step_options_are_refused(flow, option, value):
         Scripted('a', flow, **{option: value})
 
 
+@pytest.mark.parametrize('option, fix', [
+    ('timeout', 'give at most 1e308, or math.inf where it means "never"'),
+    ('retry_delay', 'give at most 1e308')])  # inf is refused there: not suggested
+def test_seconds_too_many_for_a_float_are_told_the_largest_and_inf_only_where_allowed(
+        flow, option, fix):
+    with pytest.raises(FlowIntegrityError) as refusal:
+        Scripted('a', flow, **{option: 10**400})
+    assert str(refusal.value) == (f"step 'a': {option} is more seconds than a float holds; "
+                                  f'{fix}')
+
+
 @pytest.mark.parametrize('step_class, arguments, message', [
     (Execution, {'timout': 3}, "unknown option 'timout'; did you mean 'timeout'[?] the options of "
                                'every step are: retries, retry_delay, timeout, trigger_rule, '

@@ -20,7 +20,7 @@ upstream step: a failure elsewhere never stops it. The vect ends `failed`.
 from oautom import BashExecution, Flow, OAutom, PythonExecution
 
 
-def flaky(ctx):
+def fail_once(ctx):
     """Fails its first attempt, like a service that is not up yet."""
     if ctx.attempt == 1:
         raise ConnectionError('the service is not up yet')
@@ -31,7 +31,7 @@ def main():
     """Run the flow once and print how each step ended, and why."""
     app = OAutom()
     flow = Flow('failures', app=app)
-    first = PythonExecution('flaky', flow=flow, function=flaky, retries=2, retry_delay=0.1)
+    flaky = PythonExecution('flaky', flow=flow, function=fail_once, retries=2, retry_delay=0.1)
     slow = BashExecution('slow', flow=flow, command='sleep 30', timeout=0.2)
     load = PythonExecution('load', flow=flow, function=lambda ctx: None)
     alert = PythonExecution('alert', flow=flow, trigger_rule='one_failed',
@@ -39,11 +39,11 @@ def main():
     clean_up = PythonExecution('clean up', flow=flow, trigger_rule='all_done',
                                function=lambda ctx: ctx.log('removing temporary files'))
     PythonExecution('independent', flow=flow, function=lambda ctx: {'fine': True})
-    [first, slow] >> load >> clean_up
-    [first, slow] >> alert >> clean_up
+    [flaky, slow] >> load >> clean_up
+    [flaky, slow] >> alert >> clean_up
     vect = app.start('failures')
     app.run()
-    print(f'{vect!r}')
+    print(repr(vect))
     for step in vect.status()['executions']:
         print(f"{step['name']:12} {step['state']:16} attempts={step['attempts']} "
               f"error={step['error']}")

@@ -17,14 +17,15 @@ def greet(ctx):
 def main():
     """Start one flow three times, with other params, then once with a wrong one."""
     app = OAutom()
-    PythonExecution('greet', flow=Flow('greeting', app=app, params={'who': 'world', 'times': 1}),
-                    function=greet)
+    flow = Flow('greeting', app=app, params={'who': 'world', 'times': 1})  # the defaults
+    PythonExecution('greet', flow=flow, function=greet)
     vects = []
     for params in (None, {'who': 'learners'}, {'times': '3'}):  # '3' becomes the int 3
         vects.append(app.start('greeting', params=params))
         app.run()  # one vect of a flow runs at a time: run each to its end
     for vect in vects:
-        print(f"{vect.params} -> {vect.status()['executions'][0]['outputs']['said']}")
+        greeting = vect.status()['executions'][0]['outputs']['said']
+        print(f'{vect.params} -> {greeting}')
     try:
         app.start('greeting', params={'whom': 'nobody'})
     except InvalidParamsError as error:

@@ -1,0 +1,82 @@
+"""A vect's index of its steps: by name, who is upstream of whom, and their outputs.
+
+A step reads only its ancestors' outputs (context.py), so every read asks
+"is this step upstream of that one?". Walking the DAG at each read would
+cost the depth of the flow; a table of every pair would cost n * n when the
+vect starts. The `Ancestry` keeps one big integer per step instead, with bit
+i set when step i is upstream of it, computed on first use from the upstream
+steps' own integers, and dropped when the vect ends: a vect kept in history
+does not hold n * n bits.
+"""
+from .context import StepOutputs
+from .names import did_you_mean
+
+
+class Ancestry:
+    """Which StepRuns of a vect are upstream of which, as bit sets computed on demand."""
+
+    def __init__(self, runs):
+        self.runs = runs     # every StepRun, in definition order
+        self._by_name = None  # step name -> StepRun, made at the first question
+        self._bits = {}      # StepRun index -> int: bit i set when run i is an ancestor
+        self._outputs = {}   # StepRun index -> its StepOutputs, made once it has ended
+
+    def run_named(self, name):
+        """The StepRun called `name`, or None."""
+        if self._by_name is None:  # two threads may both make it: they make the same
+            self._by_name = {run.step.name: run for run in self.runs}
+        # Names are strings; anything else is unknown (a list cannot be a dict key: looking
+        # one up would raise TypeError)
+        return self._by_name.get(name) if isinstance(name, str) else None
+
+    def no_step(self, name):
+        """"no step 'lod'; did you mean 'load'? its steps are: ...", for a name not found."""
+        names = [run.name for run in self.runs]
+        return f'no step {name!r}; {did_you_mean(name, names)}its steps are: {", ".join(names)}'
+
+    def is_upstream(self, ancestor, run):
+        """True if `ancestor` is upstream of `run`, directly or not."""
+        return bool(self._bits_of(run) >> ancestor.index & 1)
+
+    def names_upstream_of(self, run):
+        """The names of every ancestor of `run`."""
+        bits = self._bits_of(run)
+        return [other.name for other in self.runs if bits >> other.index & 1]
+
+    def outputs_of(self, run):
+        """The outputs of `run` as a StepOutputs, made at the first read once it has ended
+        (then shared by every reader: they can no longer change), or at every read before
+        (under one_success, a step may read an upstream step that still runs)."""
+        outputs = self._outputs.get(run.index)
+        if outputs is None:
+            # Asked first: a step publishes its outputs, then ends, so an ended step's are all
+            # there. (Asked after the copy, a step that ended meanwhile would keep none.)
+            ended = run.has_ended()
+            outputs = StepOutputs(run)
+            if ended:  # two threads may both make it: they make the same
+                self._outputs[run.index] = outputs
+        return outputs
+
+    def forget(self):
+        """Drop the tables of bits and outputs (the names stay): remade if asked for."""
+        self._bits, self._outputs = {}, {}
+
+    def _bits_of(self, run):
+        # Depth-first without recursion: a step's bits need its upstream steps' bits first.
+        # Several step threads may fill the table at once; they compute the same values.
+        # The table is read once: forget() may replace it meanwhile (a step thread can
+        # still ask after its vect has ended).
+        table = self._bits
+        pending = [run]
+        while pending:
+            top = pending[-1]
+            missing = [up for up in top.upstream if up.index not in table]
+            if missing:
+                pending.extend(missing)
+                continue
+            pending.pop()
+            bits = 0
+            for up in top.upstream:
+                bits |= table[up.index] | 1 << up.index
+            table[top.index] = bits
+        return table[run.index]
