@@ -132,8 +132,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_ctrl_c(error):
                 raise
-            # Whatever else the step raises fails only its step: SystemExit and asyncio's
-            # CancelledError too, which derive from BaseException, not Exception.
+            # Whatever else the step raises fails only its step, even SystemExit or asyncio's
+            # CancelledError (no Exceptions): none of them may end the engine's thread.
             return None, error
         took = clock.monotonic() - began
         if took > SLOW_CALL_SECONDS:  # the whole engine waited: say so, where it shows
