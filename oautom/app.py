@@ -108,7 +108,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
             vect = Vect(flow, number, values, clock=self.clock, loop=self._loop,
-                        on_event=self._events.append)
+                        on_event=self._events.append, on_end=self._subscribers.after_events)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._started.append(vect)
             self._history.keep(vect)

@@ -16,7 +16,9 @@ order they happened even when two threads tick (a learner's tick and a
 stop()): only one thread at a time delivers, and it delivers everything
 posted. Events nobody would receive (no callback, and none the logger would
 print) skip the outbox: a busy engine that nobody watches does not pay for
-it.
+it. A vect that ends releases its `wait()`s through the outbox too, behind its
+end event: a script that waits, then reads what its callback collected,
+finds the end there.
 """
 import inspect
 import logging
@@ -46,6 +48,7 @@ class Subscribers:
         self._callbacks = {}           # a token of each subscription -> its callback
         self._outbox = deque()         # events posted, not yet delivered
         self._delivering = False       # a thread is delivering the outbox now
+        self._after = []               # functions to call once this tick's events are delivered
         # Tokens of callbacks that failed once: added to by the thread delivering only
         self._failed = set()
 
@@ -66,16 +69,32 @@ class Subscribers:
             self._failed.discard(token)
         return unsubscribe
 
+    def after_events(self, function):
+        """Call `function()` once the events of this tick have been delivered. A vect that
+        ends hands over the release of its wait()s: a wait() returns once the callbacks have
+        seen the vect's end, not before (they run after the tick that ends it)."""
+        with self._lock:
+            self._after.append(function)
+
     def post(self, events):
-        """Queue events for delivery, in order (the tick calls this before anyone else ticks).
-        Return True if deliver() has work: events nobody would receive (no callback, and
-        none the logger would print) are not queued at all."""
+        """Queue events for delivery, in order (the tick calls this before anyone else ticks),
+        and then what after_events() asked for. Return True if deliver() has work: events
+        nobody would receive (no callback, and none the logger would print) are not queued."""
+        with self._lock:
+            after, self._after = self._after, []
+            delivering = self._delivering  # another thread's callback, which may wait for these
         # _callbacks is read without the lock: a callback subscribed meanwhile gets the next
         # tick's events.
-        if not self._callbacks and not _worth_logging(events):  # the common, quiet case
+        quiet = not self._callbacks and not _worth_logging(events)  # the common case
+        if quiet or delivering:  # nothing to wait for, or no waiting behind that callback
+            for function in after:
+                function()
+            after = []
+        if quiet:
             return False
         with self._lock:
             self._outbox.extend(events)
+            self._outbox.extend(after)  # functions, among the event dicts
         return True
 
     def deliver(self):
@@ -91,13 +110,19 @@ class Subscribers:
             try:
                 self._deliver(events, callbacks)
             finally:
+                for function in [item for item in events if callable(item)]:
+                    function()  # left by a delivery cut short (Ctrl-C): wait()s end anyway
                 with self._lock:
                     self._delivering = False
 
     def _deliver(self, events, callbacks):
-        began = monotonic()
+        began, count = monotonic(), len(events)
         log_all = logger.isEnabledFor(logging.INFO)  # else only failures, as warnings
-        for event in events:
+        while events:  # emptied as it goes: what a Ctrl-C leaves behind stays in it
+            event = events.popleft()
+            if callable(event):  # a function of after_events(): the events before it are out
+                event()
+                continue
             if log_all or event['state'] in _BAD_STATES:
                 log_event(event)
             for token, callback in callbacks:
@@ -117,7 +142,7 @@ class Subscribers:
             logger.warning('delivering %d event(s) to %d callback(s) and the log took %.1f s, '
                            'and the engine waited; both run in the thread that ticks: keep them '
                            'quick, and hand slow work to a thread of your own',
-                           len(events), len(callbacks), took)
+                           count, len(callbacks), took)
 
     def _report_failure(self, token, callback, event, error):
         """Log a callback's failure: with its traceback the first time, then in one line, so

@@ -33,7 +33,7 @@ _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 class Vect:  # pylint: disable=too-many-instance-attributes
     """One run of one flow, with its own params, step states, outputs and events."""
 
-    def __init__(self, flow, number, params, *, clock, loop, on_event):  # pylint: disable=too-many-arguments
+    def __init__(self, flow, number, params, *, clock, loop, on_event, on_end):  # pylint: disable=too-many-arguments
         self.id = f'{flow.name}.{number}'
         self.flow_name = flow.name
         self.params = params
@@ -46,9 +46,10 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.start_date = clock.now()
         self.end_date = None
         self._cancel_requested = False
-        self._ended = threading.Event()   # set once the vect has ended, for wait()
+        self._ended = threading.Event()   # set once the callbacks have seen its end, for wait()
         # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
         self._on_event = on_event         # hands each new event to the app, in order
+        self._on_end = on_end             # hands the release of wait()s to the app, at the end
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
         self._ready = [run for run in self._runs if run.ready]  # allowed to run, not started
@@ -56,8 +57,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._loop = loop                 # the app's: asked whether it runs in this thread
         self._agenda = Agenda(loop.ring)  # when each running step is next due; rings the loop
         self._unfinished = len(self._runs)
-        self._failures = 0
-        self.running_steps = 0            # StepRuns in state running, for max_parallel
+        self._failures, self.running_steps = 0, 0  # steps failed, and running (max_parallel)
         self.events = [make_event(self.start_date, self.id, None, VectState.running,
                                   f'vect {self.id} started')]
 
@@ -105,9 +105,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def next_due(self):
         """Monotonic time this vect next needs a tick; inf if only a wake can move it."""
-        if self._ready or self._cancel_requested:
-            return -math.inf
-        return self._agenda.next_time()
+        return -math.inf if self._ready or self._cancel_requested else self._agenda.next_time()
 
     # -- the public handle ---------------------------------------------------------
 
@@ -125,6 +123,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def wait(self, timeout=None):
         """Block until the vect ends or `timeout` seconds pass; True if it ended."""
+        if self.ended() and self._loop.runs_here():  # a callback of its end, say: ended here
+            return True
         if timeout is None and not self._ended.is_set():
             refuse_a_wait_for_itself(self._agenda, self.id)  # in a thread of one of its steps
         return self._loop.wait_for(self._ended, timeout, f'vect {self.id}')
@@ -228,7 +228,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self.events.append(event)
         self._on_event(event)
         self._ancestry.forget()  # n * n bits for n steps: not for a vect kept in history
-        self._ended.set()
+        # Its wait()s return once the callbacks have seen its end (after this tick), not before
+        self._on_end(self._ended.set)
 
     def _set_state(self, run, state, message):
         old, now = run.state, self._clock.now()

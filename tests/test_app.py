@@ -1114,6 +1114,34 @@ def test_every_subscriber_sees_the_vect_start_before_its_steps(background_app):
     assert received == vect.events
 
 
+@pytest.mark.parametrize('timeout', [None, DEADLINE])
+def test_a_wait_returns_once_the_callbacks_have_seen_the_vects_end(background_app, timeout):
+    # The natural script: wait(), then look at what the callbacks collected
+    app = background_app()
+    one_step_flow(app)
+    received = []
+    app.subscribe(lambda event: (time.sleep(0.01), received.append(event)))  # a slow one
+    app.run()
+    vect = app.start('etl')
+    assert finishes_within(DEADLINE, lambda: vect.wait(timeout))
+    assert received == vect.events and received[-1]['state'] is VectState.success
+
+
+def test_a_callback_of_a_vects_end_finds_it_ended(background_app):
+    # Its wait()s are released after the callbacks: a callback of the end must not wait
+    app = background_app()
+    one_step_flow(app)
+    said = []
+
+    def on_end(event):
+        if event['step'] is None and event['state'] is VectState.success:
+            said.append((vect.ended(), vect.wait(), vect.wait(0)))
+    app.subscribe(on_end)
+    app.run()
+    vect = app.start('etl')
+    assert vect.wait(DEADLINE) and said == [(True, True, True)]
+
+
 # -- status, logs, history ---------------------------------------------------------------
 
 

@@ -97,6 +97,26 @@ def test_a_callback_that_fails_at_every_event_logs_its_traceback_once(caplog):
         'failed again, on the event f.1 s3 running: ZeroDivisionError: division by zero')
 
 
+def test_what_waits_for_the_events_runs_after_them_even_if_a_ctrl_c_cuts_them_short():
+    subscribers, order = Subscribers(), []
+
+    def interrupted(received):
+        order.append(received['step'])
+        raise KeyboardInterrupt  # in the main thread: a Ctrl-C, which goes on up
+    subscribers.subscribe(interrupted)
+    subscribers.after_events(lambda: order.append('released'))
+    subscribers.post([event(1), event(2)])
+    with pytest.raises(KeyboardInterrupt):
+        subscribers.deliver()
+    assert order == ['s1', 'released']  # s2 stays undelivered; the release is not lost
+
+
+def test_what_waits_for_the_events_runs_at_once_when_nobody_listens():
+    subscribers, order = Subscribers(), []
+    subscribers.after_events(lambda: order.append('released'))
+    assert subscribers.post([event(1)]) is False and order == ['released']
+
+
 def test_a_callback_failing_after_another_emptied_the_event_is_logged_all_the_same(caplog):
     subscribers, seen = Subscribers(), []
     subscribers.subscribe(lambda received: received.clear())  # they all share the dict
