@@ -72,21 +72,23 @@ class Subscribers:
     def after_events(self, function):
         """Call `function()` once the events of this tick have been delivered. A vect that
         ends hands over the release of its wait()s: a wait() returns once the callbacks have
-        seen the vect's end, not before (they run after the tick that ends it)."""
-        with self._lock:
-            self._after.append(function)
+        seen the vect's end, not before (they run after the tick that ends it). Called inside
+        the tick, as post() is: ticks never overlap, so _after needs no lock."""
+        self._after.append(function)
 
     def post(self, events):
         """Queue events for delivery, in order (the tick calls this before anyone else ticks),
         and then what after_events() asked for. Return True if deliver() has work: events
         nobody would receive (no callback, and none the logger would print) are not queued."""
-        with self._lock:
-            after, self._after = self._after, []
-            delivering = self._delivering  # another thread's callback, which may wait for these
+        after = self._after
+        if after:
+            self._after = []
         # _callbacks is read without the lock: a callback subscribed meanwhile gets the next
         # tick's events.
         quiet = not self._callbacks and not _worth_logging(events)  # the common case
-        if quiet or delivering:  # nothing to wait for, or no waiting behind that callback
+        # Nothing to deliver, or another thread delivers now: its callback may be waiting for
+        # these very functions (step mode), which must not queue behind it
+        if after and (quiet or self._delivering):
             for function in after:
                 function()
             after = []
