@@ -1,6 +1,6 @@
 """oautom: a small, in-memory, Airflow-like DAG workflow engine, written to be read.
 
-The core, in reading order (about 850 lines, top to bottom):
+The core, five modules in reading order (about 850 lines, top to bottom):
 
     states.py     the states of a step and of a vect, and the allowed moves
     execution.py  a step: run(context) starts it, check() is polled, cancel()
@@ -23,6 +23,13 @@ exit) and python_execution.py (workers.py: the threads that run Python
 functions and start and wait for shells).
 Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 """
+import sys
+
+if sys.version_info < (3, 11):  # said at once, not as an ImportError of enum.StrEnum
+    raise ImportError(f'oautom needs Python 3.11 or newer; this is Python '
+                      f'{".".join(map(str, sys.version_info[:3]))} ({sys.executable})')
+
+# pylint: disable=wrong-import-position
 from .app import OAutom, OAutomMode
 from .bash_execution import BashExecution
 from .errors import (FlowIntegrityError, InvalidParamsError, InvalidScheduleError, OAutomError,

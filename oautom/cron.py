@@ -46,9 +46,10 @@ class Cron:
                 f'cron presets such as {expression.strip()!r} are not supported; write its 5 '
                 f'fields: {PRESETS[expression.strip().lower()]!r}')
         if not isinstance(expression, str) or len(expression.split()) != 5:
+            found = f' (it has {len(expression.split())})' if isinstance(expression, str) else ''
             raise InvalidScheduleError(
-                f'cron expression {expression!r} must have 5 fields: minute hour day month '
-                f'weekday, such as "*/5 * * * *"')
+                f'cron expression {expression!r} must have 5 fields{found}: minute hour day '
+                f'month weekday, such as "*/5 * * * *"')
         self.expression = expression
         fields = expression.split()  # names (jan, mon) in any case: see _number
         self.minutes, self.hours, self.days, self.months, weekdays = (

@@ -48,7 +48,7 @@ class Subscribers:
         self._callbacks = {}           # a token of each subscription -> its callback
         self._outbox = deque()         # events posted, not yet delivered
         self._delivering = False       # a thread is delivering the outbox now
-        self._after = []               # functions to call once this tick's events are delivered
+        self._after = []               # the tick's alone: to call once its events are delivered
         # Tokens of callbacks that failed once: added to by the thread delivering only
         self._failed = set()
 

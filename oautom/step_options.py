@@ -101,5 +101,6 @@ def checked_trigger_rule(step, rule):
     """`rule` if it is one of the trigger rules (rules.py), else FlowIntegrityError."""
     if rule not in TRIGGER_RULES:
         raise FlowIntegrityError(f'step {step!r}: unknown trigger_rule {rule!r}; '
+                                 f'{did_you_mean(str(rule).replace("-", "_"), TRIGGER_RULES)}'
                                  f'use one of {", ".join(TRIGGER_RULES)}')
     return rule

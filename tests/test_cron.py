@@ -88,10 +88,14 @@ def test_a_cron_preset_is_refused_with_the_fields_it_stands_for(preset, fields):
         Cron(preset)
 
 
-@pytest.mark.parametrize('expression', ['* * * *', '* * * * * *', '', None])
-def test_five_fields_are_required(expression):
-    with pytest.raises(InvalidScheduleError, match='5 fields'):
+@pytest.mark.parametrize('expression, found', [('* * * *', ' (it has 4)'),
+                                               ('0,  5 * * * *', ' (it has 6)'),
+                                               ('', ' (it has 0)'), (None, '')])
+def test_five_fields_are_required_and_the_count_found_is_said(expression, found):
+    with pytest.raises(InvalidScheduleError) as refusal:
         Cron(expression)
+    assert str(refusal.value) == (f'cron expression {expression!r} must have 5 fields{found}: '
+                                  'minute hour day month weekday, such as "*/5 * * * *"')
 
 
 def test_an_impossible_day_is_fine_when_a_weekday_can_fire():

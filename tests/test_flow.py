@@ -267,6 +267,13 @@ def test_unknown_trigger_rule_lists_the_rules(flow):
         Scripted('a', flow, trigger_rule='sometimes')
 
 
+@pytest.mark.parametrize('rule', ['all-done', 'ALL_DONE', 'all_dnoe'])
+def test_a_trigger_rule_spelled_otherwise_is_told_the_one_meant(flow, rule):
+    with pytest.raises(FlowIntegrityError, match=f"unknown trigger_rule '{rule}'; did you mean "
+                                                 "'all_done'[?] use one of all_success,"):
+        Scripted('a', flow, trigger_rule=rule)
+
+
 def test_a_step_class_with_run_but_no_check_is_refused_when_a_step_is_made(flow):
     class Sensor(Execution):
         """Starts work, but the check() it needs was misnamed."""
