@@ -228,8 +228,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self.events.append(event)
         self._on_event(event)
         self._ancestry.forget()  # n * n bits for n steps: not for a vect kept in history
-        # Its wait()s return once the callbacks have seen its end (after this tick), not before
-        self._on_end(self._ended.set)
+        self._on_end(self._ended.set)  # its wait()s return once the callbacks saw the end
 
     def _set_state(self, run, state, message):
         old, now = run.state, self._clock.now()
