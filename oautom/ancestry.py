@@ -20,6 +20,7 @@ class Ancestry:
         self._by_name = None  # step name -> StepRun, made at the first question
         self._bits = {}      # StepRun index -> int: bit i set when run i is an ancestor
         self._outputs = {}   # StepRun index -> its StepOutputs, made once it has ended
+        self._keep = True    # False once the vect has ended: the tables are made, not kept
 
     def run_named(self, name):
         """The StepRun called `name`, or None."""
@@ -53,20 +54,22 @@ class Ancestry:
             # there. (Asked after the copy, a step that ended meanwhile would keep none.)
             ended = run.has_ended()
             outputs = StepOutputs(run)
-            if ended:  # two threads may both make it: they make the same
+            if ended and self._keep:  # two threads may both make it: they make the same
                 self._outputs[run.index] = outputs
         return outputs
 
     def forget(self):
-        """Drop the tables of bits and outputs (the names stay): remade if asked for."""
+        """Drop the tables of bits and outputs (the names stay): the vect has ended. They are
+        made again if asked for (by a step's thread that runs on), but no longer kept."""
+        self._keep = False
         self._bits, self._outputs = {}, {}
 
     def _bits_of(self, run):
         # Depth-first without recursion: a step's bits need its upstream steps' bits first.
         # Several step threads may fill the table at once; they compute the same values.
         # The table is read once: forget() may replace it meanwhile (a step thread can
-        # still ask after its vect has ended).
-        table = self._bits
+        # still ask after its vect has ended; then it fills a table of its own).
+        table = self._bits if self._keep else {}
         pending = [run]
         while pending:
             top = pending[-1]

@@ -108,7 +108,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
             vect = Vect(flow, number, values, clock=self.clock, loop=self._loop,
-                        on_event=self._events.append, on_end=self._subscribers.after_events)
+                        on_event=self._events.append, subscribers=self._subscribers)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._started.append(vect)
             self._history.keep(vect)
@@ -172,6 +172,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
+            self._subscribers.release_now()  # only after a round cut short (a Ctrl-C)
             self._loop.ticker = None
             self._tick_lock.release()
         if to_deliver:

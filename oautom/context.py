@@ -138,8 +138,10 @@ class StepOutputs(dict):
     missing name says which names there are."""
 
     def __init__(self, run):
-        super().__init__(run.outputs)
+        # The state first: a step publishes, then ends, so outputs copied after it are at
+        # least those of that state (a step that ends meanwhile never says "published none")
         self._name, self._state = run.name, run.state  # for the messages below
+        super().__init__(run.outputs)
 
     def __missing__(self, key):
         raise UnknownOutputError(key, partial(_no_output, self._name, self._state, list(self),

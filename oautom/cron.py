@@ -46,7 +46,8 @@ class Cron:
                 f'cron presets such as {expression.strip()!r} are not supported; write its 5 '
                 f'fields: {PRESETS[expression.strip().lower()]!r}')
         if not isinstance(expression, str) or len(expression.split()) != 5:
-            found = f' (it has {len(expression.split())})' if isinstance(expression, str) else ''
+            found = f' (it has {len(expression.split())})' if isinstance(expression, str) else \
+                f', as a string (not {type(expression).__name__})'
             raise InvalidScheduleError(
                 f'cron expression {expression!r} must have 5 fields{found}: minute hour day '
                 f'month weekday, such as "*/5 * * * *"')

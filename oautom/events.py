@@ -48,6 +48,7 @@ class Subscribers:
         self._callbacks = {}           # a token of each subscription -> its callback
         self._outbox = deque()         # events posted, not yet delivered
         self._delivering = False       # a thread is delivering the outbox now
+        self._deliverer = None         # which one (read without the lock by delivers_here())
         self._after = []               # the tick's alone: to call once its events are delivered
         # Tokens of callbacks that failed once: added to by the thread delivering only
         self._failed = set()
@@ -85,19 +86,26 @@ class Subscribers:
             self._after = []
         # _callbacks is read without the lock: a callback subscribed meanwhile gets the next
         # tick's events.
-        quiet = not self._callbacks and not _worth_logging(events)  # the common case
-        # Nothing to deliver, or another thread delivers now: its callback may be waiting for
-        # these very functions (step mode), which must not queue behind it
-        if after and (quiet or self._delivering):
-            for function in after:
+        if not self._callbacks and not _worth_logging(events):  # the common, quiet case
+            for function in after:  # nothing to wait for
                 function()
-            after = []
-        if quiet:
             return False
         with self._lock:
             self._outbox.extend(events)
             self._outbox.extend(after)  # functions, among the event dicts
         return True
+
+    def release_now(self):
+        """Call at once what after_events() asked for and post() did not take: the tick was
+        cut short (a Ctrl-C) before it posted its events."""
+        if self._after:
+            after, self._after = self._after, []
+            for function in after:
+                function()
+
+    def delivers_here(self):
+        """True in the thread delivering events now: event callbacks run there."""
+        return self._deliverer is threading.current_thread()
 
     def deliver(self):
         """Log each posted event and give it to every callback, unless another thread is
@@ -106,7 +114,7 @@ class Subscribers:
             with self._lock:
                 if self._delivering or not self._outbox:
                     return
-                self._delivering = True
+                self._delivering, self._deliverer = True, threading.current_thread()
                 events, self._outbox = self._outbox, deque()
                 callbacks = list(self._callbacks.items())
             try:
@@ -115,7 +123,7 @@ class Subscribers:
                 for function in [item for item in events if callable(item)]:
                     function()  # left by a delivery cut short (Ctrl-C): wait()s end anyway
                 with self._lock:
-                    self._delivering = False
+                    self._delivering, self._deliverer = False, None
 
     def _deliver(self, events, callbacks):
         began, count = monotonic(), len(events)

@@ -33,7 +33,7 @@ _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 class Vect:  # pylint: disable=too-many-instance-attributes
     """One run of one flow, with its own params, step states, outputs and events."""
 
-    def __init__(self, flow, number, params, *, clock, loop, on_event, on_end):  # pylint: disable=too-many-arguments
+    def __init__(self, flow, number, params, *, clock, loop, on_event, subscribers):  # pylint: disable=too-many-arguments
         self.id = f'{flow.name}.{number}'
         self.flow_name = flow.name
         self.params = params
@@ -46,10 +46,11 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.start_date = clock.now()
         self.end_date = None
         self._cancel_requested = False
-        self._ended = threading.Event()   # set once the callbacks have seen its end, for wait()
+        self._over = threading.Event()    # set by the tick that ends it (waits in a tick)
+        self._ended = threading.Event()   # and once the callbacks saw it end (other waits)
         # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
         self._on_event = on_event         # hands each new event to the app, in order
-        self._on_end = on_end             # hands the release of wait()s to the app, at the end
+        self._subscribers = subscribers   # the app's: see wait() and _finish_if_done()
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
         self._ready = [run for run in self._runs if run.ready]  # allowed to run, not started
@@ -62,7 +63,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                                   f'vect {self.id} started')]
 
     # -- what the app calls from its tick ----------------------------------------
-
     def advance(self, now):
         """Check the due steps (or cancel them all, if asked) and settle what ended."""
         if self._cancel_requested:
@@ -108,7 +108,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         return -math.inf if self._ready or self._cancel_requested else self._agenda.next_time()
 
     # -- the public handle ---------------------------------------------------------
-
     def cancel(self):
         """Stop this vect at its next tick: running steps are cancelled, the others never start."""
         with self._lock:
@@ -123,11 +122,12 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def wait(self, timeout=None):
         """Block until the vect ends or `timeout` seconds pass; True if it ended."""
-        if self.ended() and self._loop.runs_here():  # a callback of its end, say: ended here
-            return True
-        if timeout is None and not self._ended.is_set():
+        # A script that waits, then reads what its callbacks collected, finds the end there
+        inside = self._loop.runs_here() or self._subscribers.delivers_here()
+        ended = self._over if inside else self._ended
+        if timeout is None and not ended.is_set():
             refuse_a_wait_for_itself(self._agenda, self.id)  # in a thread of one of its steps
-        return self._loop.wait_for(self._ended, timeout, f'vect {self.id}')
+        return self._loop.wait_for(ended, timeout, f'vect {self.id}')
 
     def status(self):
         """A JSON-serialisable snapshot of the vect and every step."""
@@ -149,7 +149,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         return f'<Vect {self.id} {self.state.value}: {done}/{len(self._runs)} done>'
 
     # -- inside a tick ---------------------------------------------------------------
-
     def _visit(self, run, now):
         """A step is due: check it, time it out, or make it ready for its next attempt."""
         if run.state is _S.running:
@@ -228,7 +227,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self.events.append(event)
         self._on_event(event)
         self._ancestry.forget()  # n * n bits for n steps: not for a vect kept in history
-        self._on_end(self._ended.set)  # its wait()s return once the callbacks saw the end
+        self._over.set()
+        self._subscribers.after_events(self._ended.set)  # once the callbacks have seen it end
 
     def _set_state(self, run, state, message):
         old, now = run.state, self._clock.now()

@@ -1142,6 +1142,37 @@ def test_a_callback_of_a_vects_end_finds_it_ended(background_app):
     assert vect.wait(DEADLINE) and said == [(True, True, True)]
 
 
+def test_a_step_mode_callback_of_a_vects_end_finds_it_ended():
+    # Callbacks run in the thread that ticks, after the round: the end is already theirs
+    app, _ = step_app()
+    vect = app.start(one_step_flow(app).name)
+    said = []
+
+    def on_end(event):
+        if event['step'] is None and event['state'] is VectState.success:
+            said.append((vect.wait(DEADLINE), vect.wait()))
+    app.subscribe(on_end)
+    finishes_within(DEADLINE, lambda: [app.tick() for _ in range(3)])
+    assert said == [(True, True)] and vect.wait(0)
+
+
+def test_a_tick_cut_short_by_a_ctrl_c_still_ends_the_waits_for_a_vect_that_ended():
+    app, _ = step_app()
+
+    class CtrlC(Scripted):
+        """A check() interrupted by Ctrl-C (in the main thread, where it goes on up)."""
+
+        def check(self):
+            raise KeyboardInterrupt
+    done = app.start(one_step_flow(app, 'done').name)  # ends at its first check
+    CtrlC('b', Flow('interrupted', app=app))
+    app.start('interrupted')
+    app.tick()  # starts both
+    with pytest.raises(KeyboardInterrupt):
+        app.tick()  # 'done' ends, then the other check is interrupted
+    assert done.ended() and finishes_within(DEADLINE, done.wait, DEADLINE)
+
+
 # -- status, logs, history ---------------------------------------------------------------
 
 

@@ -125,8 +125,11 @@ def test_the_outputs_of_an_ended_ancestor_are_copied_once_and_shared_by_every_re
     runs['a'].state, runs['a'].outputs = STATES.success, {'rows': 3}
     first = AncestorOutputs(runs['d'], ancestry)['a']
     assert AncestorOutputs(runs['b'], ancestry)['a'] is first
-    ancestry.forget()  # the vect has ended: its tables go
-    assert AncestorOutputs(runs['d'], ancestry)['a'] is not first
+    ancestry.forget()  # the vect has ended: its tables go, and are no longer kept
+    again = AncestorOutputs(runs['d'], ancestry)['a']  # a step's thread that runs on
+    assert again is not first and again == first
+    assert AncestorOutputs(runs['d'], ancestry)['a'] is not again
+    assert ancestry._bits == {} and ancestry._outputs == {}  # pylint: disable=protected-access
 
 
 def test_an_ancestors_outputs_are_a_dict_for_json_copies_and_pickles():

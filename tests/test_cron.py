@@ -90,7 +90,8 @@ def test_a_cron_preset_is_refused_with_the_fields_it_stands_for(preset, fields):
 
 @pytest.mark.parametrize('expression, found', [('* * * *', ' (it has 4)'),
                                                ('0,  5 * * * *', ' (it has 6)'),
-                                               ('', ' (it has 0)'), (None, '')])
+                                               ('', ' (it has 0)'),
+                                               (None, ', as a string (not NoneType)')])
 def test_five_fields_are_required_and_the_count_found_is_said(expression, found):
     with pytest.raises(InvalidScheduleError) as refusal:
         Cron(expression)
