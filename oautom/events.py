@@ -119,9 +119,16 @@ class Subscribers:
                 callbacks = list(self._callbacks.items())
             try:
                 self._deliver(events, callbacks)
-            finally:
+            except BaseException:
+                # Cut short (a Ctrl-C in a callback): the events not delivered wait for the
+                # next delivery, and the wait()s queued among them end now
+                with self._lock:
+                    events.extend(self._outbox)
+                    self._outbox = deque(item for item in events if not callable(item))
                 for function in [item for item in events if callable(item)]:
-                    function()  # left by a delivery cut short (Ctrl-C): wait()s end anyway
+                    function()
+                raise
+            finally:
                 with self._lock:
                     self._delivering, self._deliverer = False, None
 

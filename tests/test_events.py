@@ -97,18 +97,23 @@ def test_a_callback_that_fails_at_every_event_logs_its_traceback_once(caplog):
         'failed again, on the event f.1 s3 running: ZeroDivisionError: division by zero')
 
 
-def test_what_waits_for_the_events_runs_after_them_even_if_a_ctrl_c_cuts_them_short():
+def test_a_ctrl_c_in_a_callback_loses_no_event_and_ends_the_waits_queued_meanwhile():
     subscribers, order = Subscribers(), []
 
-    def interrupted(received):
+    def interrupted_once(received):
         order.append(received['step'])
-        raise KeyboardInterrupt  # in the main thread: a Ctrl-C, which goes on up
-    subscribers.subscribe(interrupted)
-    subscribers.after_events(lambda: order.append('released'))
+        if received['step'] == 's1':  # another tick posts meanwhile (a stop(), say), then
+            subscribers.after_events(lambda: order.append('released 3'))
+            subscribers.post([event(3)])
+            raise KeyboardInterrupt  # a Ctrl-C, in the main thread: it goes on up
+    subscribers.subscribe(interrupted_once)
+    subscribers.after_events(lambda: order.append('released 2'))
     subscribers.post([event(1), event(2)])
     with pytest.raises(KeyboardInterrupt):
         subscribers.deliver()
-    assert order == ['s1', 'released']  # s2 stays undelivered; the release is not lost
+    assert order == ['s1', 'released 2', 'released 3']  # the wait()s end at once
+    subscribers.deliver()  # the next tick's delivery: what was not delivered comes then
+    assert order == ['s1', 'released 2', 'released 3', 's2', 's3']
 
 
 def test_what_waits_for_the_events_runs_at_once_when_nobody_listens():
