@@ -1,5 +1,8 @@
 """A vect's index of its steps: by name, who is upstream of whom, and their outputs.
 
+`link_runs` makes the vect's StepRuns, one per step, linked to their upstream
+and downstream StepRuns.
+
 A step reads only its ancestors' outputs (context.py), so every read asks
 "is this step upstream of that one?". Walking the DAG at each read would
 cost the depth of the flow; a table of every pair would cost n * n when the
@@ -10,6 +13,7 @@ does not hold n * n bits.
 """
 from .context import StepOutputs
 from .names import did_you_mean
+from .step_run import StepRun
 
 
 class Ancestry:
@@ -83,3 +87,17 @@ class Ancestry:
                 bits |= table[up.index] | 1 << up.index
             table[top.index] = bits
         return table[run.index]
+
+
+def link_runs(steps):
+    """One StepRun per step, in definition order, linked upstream and downstream; those
+    with no upstream step are ready to run at once."""
+    runs = [StepRun(step, index) for index, step in enumerate(steps)]
+    run_of = {run.step.name: run for run in runs}  # names: a step class may define __eq__
+    for run in runs:
+        run.upstream = [run_of[step.name] for step in run.step.upstream]
+        run.pending = len(run.upstream)
+        run.ready = not run.upstream
+        for upstream in run.upstream:
+            upstream.downstream.append(run)
+    return runs

@@ -38,7 +38,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     __slots__ = ('step', 'index', 'state', 'attempts', 'started', 'ended', 'error', 'outputs',
                  'instance', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'upstream_successes',
-                 'upstream_failures', 'upstream_skips', 'ready', 'log', 'said_none', 'said_slow')
+                 'upstream_failures', 'upstream_skips', 'ready', 'log', 'noted')
 
     def __init__(self, step, index):
         self.step = step                  # the definition (an Execution of the flow)
@@ -61,8 +61,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.upstream_skips = 0           # skipped
         self.ready = False                # decided to run; waits for the app to start it
         self.log = None                   # a StepLog, made at the first line written
-        self.said_none = False            # check() returned None in this attempt (noted once)
-        self.said_slow = False            # check() was slow in this attempt (noted once)
+        self.noted = ()                   # the kinds of warning noted in this attempt
 
     @property
     def name(self):
@@ -115,7 +114,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.next_check = now
         self.deadline = None if self.step.timeout is None else now + self.step.timeout
         self.error = None  # a success after a retry shows no error
-        self.said_none = self.said_slow = False
+        self.noted = ()
         if self.attempts > 1:  # a retry: say where its lines begin
             self.write_log(f'[attempt {self.attempts}]\n')
 
@@ -146,6 +145,12 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.write_log(f'[warning] {message}\n')
         logger.warning('%s', message)
 
+    def _note_once(self, kind, message):
+        """_note(message), unless a note of this kind was made in this attempt already."""
+        if kind not in self.noted:
+            self.noted += (kind,)
+            self._note(message)
+
     def poll(self, clock):
         """Call check() once. Return (end state, message), or (None, error) for a failure,
         or (None, None) while it still runs."""
@@ -162,18 +167,20 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return None, error
         finally:  # however it ended: one that waited for the work and then answered, too
             took = clock.monotonic() - began
-            if took > SLOW_CALL_SECONDS and not self.said_slow:
-                self.said_slow = True
-                self._note(f'check() of step {self.name!r} took {took:.1f} s, and the engine '
-                           'waited for it (its timeout too); check() must only look whether '
-                           'the work is done, never wait for it')
+            if took > SLOW_CALL_SECONDS:
+                self._note_once('slow', f'check() of step {self.name!r} took {took:.1f} s, and '
+                                'the engine waited for it (its timeout too); check() must only '
+                                'look whether the work is done, never wait for it')
         if not finished:
-            if said is None and not self.said_none:  # a check() that forgot its return?
-                self.said_none = True
-                self._note(f'check() of step {self.name!r} returned None, taken as False: '
-                           'still running; return True once the work is done (and False, '
-                           'not None, while it runs)')
+            if said is None:  # a check() that forgot its return?
+                self._note_once('none', f'check() of step {self.name!r} returned None, taken '
+                                'as False: still running; return True once the work is done '
+                                '(and False, not None, while it runs)')
             return None, None
+        if isinstance(said, Mapping) and not outputs:  # its outputs, returned, not filled in?
+            self._note_once('returned', f'check() of step {self.name!r} returned a mapping, '
+                            'taken as True: done, with no outputs; a step publishes by filling '
+                            'self.outputs (self.outputs.update(...)), then returns True')
         # An empty dict need not be kept. (Only a dict is asked: bool() of any other object
         # would run its code, which may raise.)
         self.outputs = NO_OUTPUTS if isinstance(outputs, dict) and not outputs else outputs
@@ -234,17 +241,3 @@ def _published(name, outputs):
 def _skip_reason(signal):
     text = describe(signal)
     return f'skipped by the step: {text}' if text else 'skipped by the step'
-
-
-def link_runs(steps):
-    """One StepRun per step, in definition order, linked upstream and downstream; those
-    with no upstream step are ready to run at once."""
-    runs = [StepRun(step, index) for index, step in enumerate(steps)]
-    run_of = {run.step.name: run for run in runs}  # names: a step class may define __eq__
-    for run in runs:
-        run.upstream = [run_of[step.name] for step in run.step.upstream]
-        run.pending = len(run.upstream)
-        run.ready = not run.upstream
-        for upstream in run.upstream:
-            upstream.downstream.append(run)
-    return runs

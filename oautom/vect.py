@@ -16,7 +16,7 @@ tick costs what changed, never the size of the flow. Due times: see due.py.
 import math
 import threading
 
-from .ancestry import Ancestry
+from .ancestry import Ancestry, link_runs
 from .context import Context, refuse_a_wait_for_itself
 from .due import Agenda
 from .errors import UnknownExecutionError
@@ -25,7 +25,6 @@ from .step_options import in_seconds
 from .report import vect_status
 from .rules import RUN, blame
 from .states import ENDED, STATES, TRANSITIONS, VectState, check_transition
-from .step_run import link_runs
 
 _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 

@@ -8,12 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from oautom import Flow, context
-from oautom.ancestry import Ancestry
+from oautom.ancestry import Ancestry, link_runs
 from oautom.context import AncestorOutputs, Context
 from oautom.due import Agenda
 from oautom.errors import OAutomError, UnknownExecutionError, UnknownOutputError
 from oautom.states import STATES
-from oautom.step_run import link_runs
 from helpers import Scripted
 
 

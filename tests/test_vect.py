@@ -583,6 +583,23 @@ def test_a_check_that_makes_the_engine_wait_is_noted_once_an_attempt(app, flow, 
     assert [record.getMessage() for record in caplog.records].count(note[10:]) == 2
 
 
+def test_a_check_that_returns_its_outputs_instead_of_filling_them_is_noted(app, flow, caplog):
+    class Returns(Scripted):
+        """A check() that returns the outputs it meant to publish."""
+
+        def check(self):
+            return {'rows': 3}
+    Returns('a', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert vect.state is VectState.success and vect.status()['executions'][0]['outputs'] == {}
+    note = ("check() of step 'a' returned a mapping, taken as True: done, with no outputs; a "
+            'step publishes by filling self.outputs (self.outputs.update(...)), then returns '
+            'True')
+    assert vect.log('a') == f'[warning] {note}\n'
+    assert [record.getMessage() for record in caplog.records] == [note]
+
+
 class Row:  # pylint: disable=too-few-public-methods
     """Reads as a mapping (keys() and [name]) without being a registered Mapping."""
 
