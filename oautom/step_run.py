@@ -177,7 +177,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                                 'as False: still running; return True once the work is done '
                                 '(and False, not None, while it runs)')
             return None, None
-        if isinstance(said, Mapping) and not outputs:  # its outputs, returned, not filled in?
+        # Its outputs, returned instead of filled in? (`is not True` first: the usual answer)
+        if said is not True and isinstance(said, Mapping) and not outputs:
             self._note_once('returned', f'check() of step {self.name!r} returned a mapping, '
                             'taken as True: done, with no outputs; a step publishes by filling '
                             'self.outputs (self.outputs.update(...)), then returns True')
