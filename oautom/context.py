@@ -133,9 +133,9 @@ class AncestorOutputs(Mapping):
 
 
 class StepOutputs(dict):
-    """What one ancestor step published, as a read-only dict of its own, taken when read:
-    json.dumps() writes it, and copy(), `|`, copy.copy() and pickle give a plain dict. A
-    missing name says which names there are."""
+    """What one ancestor step published, as a read-only dict of its own (a shallow copy:
+    Ancestry.outputs_of says when it is made): json.dumps() writes it, and copy(), `|`,
+    copy.copy() and pickle give a plain dict. A missing name says which names there are."""
 
     def __init__(self, run):
         # The state first: a step publishes, then ends, so outputs copied after it are at
