@@ -4,8 +4,9 @@
 (the thread is a reused worker when one is idle: see workers.py).
 When the function returns or raises, the thread wakes the engine; `check()`
 then reports: a returned dict (or any other mapping) becomes the outputs,
-any other value that is not None becomes `outputs['return_value']`, `SkipExecution` skips the step,
-and any other exception fails it (its thread puts the traceback in the log).
+any other value that is not None becomes `outputs['return_value']`,
+`SkipExecution` skips the step, and any other exception fails it (its
+thread puts the traceback in the log).
 The function takes the context as its one argument: a function that cannot
 (no parameter, or Airflow's `**context`) is refused when the step is built.
 
@@ -52,7 +53,7 @@ class PythonExecution(Execution):
             raise self._failure
         if self._returned is None:  # the usual case: asked first, as it is the quickest answer
             return True
-        if isinstance(self._returned, Mapping):  # a dict, or any other mapping
+        if isinstance(self._returned, Mapping):
             self.outputs.update(self._returned)
         else:
             self.outputs['return_value'] = self._returned
