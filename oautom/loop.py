@@ -18,7 +18,8 @@ behind, so no wake-up is ever lost. An idle app uses no CPU, and a finished
 step's downstream starts a fraction of a millisecond later, not at the next
 fixed tick.
 
-Foreground mode runs the loop in the caller's thread; background mode in a
+Foreground mode runs the loop in the caller's thread, where Ctrl-C, SIGTERM
+and SIGHUP stop the app before they end the process; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
 import logging
@@ -138,7 +139,7 @@ class Loop:
                     self._done.set()  # a stop() called meanwhile must not wait for a thread
                 raise
         else:
-            self._run_until_ctrl_c()
+            self._run_until_signalled()
 
     def _run(self, background):
         try:
@@ -164,27 +165,44 @@ class Loop:
                 done = self._done  # this run's: a start() may make a new one once we unlock
             done.set()
 
-    def _run_until_ctrl_c(self):
+    def _run_until_signalled(self):
         """The foreground loop. Ctrl-C only *asks* it to stop, so a KeyboardInterrupt never
         lands mid-tick (between starting a process and recording it, say): the app cancels
-        the running steps, kills their processes, and then KeyboardInterrupt is raised."""
-        interrupted = []
+        the running steps, kills their processes, and then KeyboardInterrupt is raised.
+        SIGTERM (`kill`, `timeout`) and SIGHUP (a closed terminal) are taken the same way,
+        then end the process with SystemExit(128 + the signal's number): the exit status a
+        shell reports for a process those signals kill. Without this, they would kill the
+        process at once, and its shells, in sessions of their own, would run on."""
+        received = []
 
-        def on_ctrl_c(_signal_number, _frame):
-            if interrupted:  # a second Ctrl-C: stop waiting for the cancellations
-                raise KeyboardInterrupt
-            interrupted.append(True)
+        def on_signal(number, _frame):
+            if received:  # a second signal: stop waiting for the cancellations
+                raise _exit_for(number)
+            received.append(number)
             self.request_stop()
 
-        # Only in the main thread (signals go there), and not in a process that ignores
-        # Ctrl-C (a `cmd &` job of a shell script does): it keeps ignoring it.
-        ours = threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
-        previous = signal.signal(signal.SIGINT, on_ctrl_c) if ours else None
+        # Only in the main thread (signals go there), and only signals the process has not
+        # chosen to ignore (a `cmd &` job of a shell script ignores Ctrl-C, `nohup` SIGHUP)
+        # or, but for Ctrl-C, to handle its own way: those keep their handlers.
+        taken = []  # (signal number, the handler it had)
+        if threading.current_thread() is threading.main_thread():
+            for number in STOP_SIGNALS:
+                handler = signal.getsignal(number)
+                if handler is signal.SIG_DFL or (number == signal.SIGINT and
+                                                 handler is not signal.SIG_IGN):
+                    taken.append((number, signal.signal(number, on_signal)))
         try:
             self._run(background=False)
         finally:
-            if ours:
-                signal.signal(signal.SIGINT, previous)
-        if interrupted:
-            raise KeyboardInterrupt
+            for number, handler in taken:
+                signal.signal(number, handler)
+        if received:
+            raise _exit_for(received[0])
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a foreground run() stops on
+
+
+def _exit_for(number):
+    """What a stop signal raises once the app has stopped: KeyboardInterrupt for Ctrl-C."""
+    return KeyboardInterrupt() if number == signal.SIGINT else SystemExit(128 + number)

@@ -613,20 +613,24 @@ if sys.argv[1:] == ['during-popen']:  # Ctrl-C lands just as the step's shell is
                 pid_file.write(str(self.pid))
             os.kill(os.getpid(), signal.SIGINT)
     subprocess.Popen = Popen
-app = OAutom()
+background = sys.argv[1:] == ['background']
+if background:  # the README's recipe: the clean-up at exit runs after a SystemExit
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+app = OAutom(mode='background' if background else 'foreground')
 BashExecution('sleeper', Flow('f', app=app), command='echo $$ > {pid_file}; sleep 30')
 app.subscribe(lambda event: event['step'] and open({ready_file!r}, 'w').close())
 vect = app.start('f')
 try:
     app.run()
+    vect.wait()
 finally:
     print(vect.state.value, flush=True)
 '''
 
 
-def run_ctrl_c_script(tmp_path, *args):
-    """Run a foreground app in a subprocess until Ctrl-C; return (pid of its step's shell,
-    the vect's state as printed after run(), its stderr)."""
+def run_ctrl_c_script(tmp_path, *args, stop_signal=signal.SIGINT):
+    """Run a foreground app in a subprocess until Ctrl-C (or `stop_signal`); return (pid of
+    its step's shell, the vect's state as printed after run(), its stderr, its exit status)."""
     pid_file, ready_file = tmp_path / 'shell.pid', tmp_path / 'ready'
     script = tmp_path / 'app.py'
     script.write_text(CTRL_C_SCRIPT.format(pid_file=str(pid_file), ready_file=str(ready_file)))
@@ -634,10 +638,10 @@ def run_ctrl_c_script(tmp_path, *args):
     with subprocess.Popen([sys.executable, str(script), *args], env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         try:
-            if not args:  # once the shell has written its pid, it is surely running
+            if args != ('during-popen',):  # once the shell wrote its pid, it surely runs
                 wait_until(lambda: ready_file.exists() and pid_file.exists()
                            and pid_file.read_text().strip())
-                process.send_signal(signal.SIGINT)
+                process.send_signal(stop_signal)
             stdout, stderr = process.communicate(timeout=DEADLINE)
         except BaseException:  # the app did not stop: leave no shell behind either
             with contextlib.suppress(ValueError, OSError):
@@ -646,7 +650,7 @@ def run_ctrl_c_script(tmp_path, *args):
         finally:
             process.kill()
     wait_until(lambda: pid_file.exists() and pid_file.read_text().strip())
-    return int(pid_file.read_text()), stdout.strip(), stderr
+    return int(pid_file.read_text()), stdout.strip(), stderr, process.returncode
 
 
 def process_gone(pid):
@@ -671,45 +675,53 @@ def assert_gone(pid, seconds, stderr):
 
 
 def test_ctrl_c_in_foreground_stops_the_app_and_kills_the_step_process(tmp_path):
-    shell, vect_state, stderr = run_ctrl_c_script(tmp_path)
+    shell, vect_state, stderr, _ = run_ctrl_c_script(tmp_path)
     assert vect_state == 'cancelled' and 'KeyboardInterrupt' in stderr
     assert_gone(shell, DEADLINE, stderr)
 
 
 def test_ctrl_c_while_a_step_process_is_being_started_still_kills_it(tmp_path):
-    shell, _, stderr = run_ctrl_c_script(tmp_path, 'during-popen')
+    shell, _, stderr, _ = run_ctrl_c_script(tmp_path, 'during-popen')
     assert_gone(shell, 0.5, stderr)
 
 
-def handler_during_a_foreground_run():
-    """The SIGINT handler a step sees while a foreground run() runs in this (main) thread."""
+@pytest.mark.parametrize('stop_signal', [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_in_foreground_stops_the_app_then_exits_as_killed(tmp_path,
+                                                                            stop_signal):
+    shell, vect_state, stderr, status = run_ctrl_c_script(tmp_path, stop_signal=stop_signal)
+    # Without run()'s handler, the signal kills the process at once: the finally clause
+    # prints nothing, and the shell, in a session of its own, runs on
+    assert vect_state == 'cancelled' and status == 128 + stop_signal, stderr
+    assert 'Traceback' not in stderr
+    assert_gone(shell, DEADLINE, stderr)
+
+
+def a_handler(_number, _frame):
+    """A program's own signal handler."""
+
+
+def test_the_readme_s_sigterm_handler_for_a_background_app_leaves_no_shell_behind(tmp_path):
+    shell, vect_state, stderr, status = run_ctrl_c_script(tmp_path, 'background',
+                                                          stop_signal=signal.SIGTERM)
+    assert vect_state == 'running' and status == 128 + signal.SIGTERM, stderr
+    assert_gone(shell, DEADLINE, stderr)
+
+
+@pytest.mark.parametrize('stop_signal', [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize('handler, taken', [(signal.SIG_DFL, True), (signal.SIG_IGN, False),
+                                            (a_handler, False)])
+def test_run_takes_sigterm_and_sighup_over_unless_the_program_handles_them(stop_signal,
+                                                                           handler, taken):
     seen, app = [], OAutom()
     PythonExecution('look', Flow('etl', app=app),
-                    function=lambda _: seen.append(signal.getsignal(signal.SIGINT)))
-    app.start('etl')
-    app.run()
-    return seen[0]
-
-
-@pytest.mark.parametrize('handler', [signal.default_int_handler, signal.SIG_DFL,
-                                     lambda signal_number, frame: None])
-def test_run_takes_ctrl_c_over_in_the_main_thread_and_gives_the_handler_back(handler):
-    previous = signal.signal(signal.SIGINT, handler)
+                    function=lambda _: seen.append(signal.getsignal(stop_signal)))
+    previous = signal.signal(stop_signal, handler)
     try:
-        during = handler_during_a_foreground_run()
-        assert callable(during) and during is not handler  # run()'s own: it cancels first
-        assert signal.getsignal(signal.SIGINT) is handler
+        app.start('etl')
+        app.run()
+        assert (seen[0] is not handler) is taken and signal.getsignal(stop_signal) is handler
     finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def test_run_leaves_an_ignored_ctrl_c_ignored():
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        assert handler_during_a_foreground_run() is signal.SIG_IGN
-        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(stop_signal, previous)
 
 
 IGNORING_SCRIPT = '''
