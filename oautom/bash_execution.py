@@ -2,7 +2,8 @@
 
 `run()` hands the command to a thread of its own (a reused worker: see
 workers.py) and returns at once. That thread starts `/bin/sh -c COMMAND`,
-blocks on its exit (no polling), collects what it wrote, then wakes the
+blocks on its exit (no polling), logs what it wrote (which `vect.log()`
+shows as it is so far while it runs: `output_so_far()`), then wakes the
 engine, so the downstream starts within a millisecond. Starting a process
 takes a while (fork and exec, a few hundred microseconds): done in that
 thread, it never holds up the engine's tick.
@@ -83,6 +84,9 @@ class BashExecution(Execution):
         self._shell = None      # the Shell, once its thread has started it
         self._starting = False  # True once its thread has begun to start it
         self._cancelled = False
+        # Guards _logged: the thread logs the shell's output while a reader may read it live
+        self._log_lock = threading.Lock()
+        self._logged = False    # True once the output is in the log, or no longer to be read
         self._collected = threading.Event()  # set once the step's thread is done with it
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise StepFailed(f'cwd {os.fspath(self.cwd)!r} is not a directory; give '
@@ -119,6 +123,21 @@ class BashExecution(Execution):
             # that the attempt ends with its log complete and no shell of it left.
             self._collected.wait(COLLECT_SECONDS)
 
+    def output_so_far(self):
+        """What the running shell has written so far, as its log will show it once it ends
+        (`vect.log()` reads the log first, then this: see StepRun.log_text)."""
+        shell = self._shell  # None before run(), and until its thread has started the shell
+        if shell is None:
+            return ''
+        with self._log_lock:  # against its thread's write to the log: here or there, never both
+            if self._logged:
+                return ''
+            try:
+                stdout, stderr = shell.read_streams()
+            except OSError:  # the command removed or replaced its own files
+                return ''
+        return _shell_output(stdout, stderr, '[the command is still running]') + '\n'
+
     def _start_shell(self):
         """The started Shell, or None if the step was cancelled (a timeout, a stop) first."""
         with self._lock:
@@ -145,15 +164,14 @@ class BashExecution(Execution):
             if code < 0 and LIVE.closed:  # killed by our own exit, not by what it did
                 trouble = 'the interpreter is exiting, and the command was killed with it'
             stdout, stderr = shell.read_streams()
+            text = _shell_output(stdout, stderr, f'[killed by signal {signal_name(-code)}]'
+                                 if code < 0 else f'[exit code {code}]')
             # (_cancelled is read without the lock: it only changes what the log says)
             if self._cancelled and (stdout or stderr):
-                context.log('[the output of a cancelled attempt of this step follows]')
-            if stdout:
-                context.log(stdout.rstrip('\n'))
-            if stderr:
-                context.log(f'[stderr]\n{stderr.rstrip(chr(10))}')
-            context.log(f'[killed by signal {signal_name(-code)}]' if code < 0 else
-                        f'[exit code {code}]')
+                text = '[the output of a cancelled attempt of this step follows]\n' + text
+            with self._log_lock:  # in one write: a reader sees all of it, or none
+                context.log(text)
+                self._logged = True
             if code == 0:  # only a success publishes
                 outputs = _outputs_from(shell.read_outputs(), context)
         except OutputsTooLarge as refusal:
@@ -169,9 +187,20 @@ class BashExecution(Execution):
                 tail = '...' + tail[-STDERR_CHARS_IN_ERROR:]
             self._result = (code, tail, outputs, trouble)
             if shell is not None:
+                with self._log_lock:  # its files go: nothing more to read live
+                    self._logged = True
                 LIVE.release(shell)
             self._collected.set()
             context.wake()
+
+
+def _shell_output(stdout, stderr, ending):
+    """A shell's output as its log shows it: stdout, then stderr below a marker, then
+    `ending` (its exit code, say)."""
+    parts = [stdout.rstrip('\n')] if stdout else []
+    if stderr:
+        parts.append(f'[stderr]\n{stderr.rstrip(chr(10))}')
+    return '\n'.join(parts + [ending])
 
 
 def _passes_to_a_process(text):

@@ -13,7 +13,8 @@ over:
 (`run()` may raise too, with the same meaning. "Anything else" includes
 SystemExit and asyncio's CancelledError, but not a Ctrl-C: see errors.py.)
 
-`cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`).
+`cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`), and
+`output_so_far()` shows, while it runs, what it will log only at its end.
 
 When is `check()` called? In the first tick after `run()`, then every
 `poll_interval` seconds, and at once whenever the step calls
@@ -114,6 +115,12 @@ class Execution:
 
     def cancel(self):
         """Stop the work. By default nothing: a step with nothing to stop is simply dropped."""
+
+    def output_so_far(self):
+        """What the running work has written that the log gets only at its end (a shell's
+        output), for `vect.log()` from any thread. By default nothing: what a step writes
+        with `context.log()` is in its log at once."""
+        return ''
 
     # -- dependencies -------------------------------------------------------
 

@@ -81,8 +81,12 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.log.write(text)
 
     def log_text(self):
-        """Everything kept of the log, as one string."""
-        return '' if self.log is None else self.log.text()
+        """Everything kept of the log, as one string; while an attempt runs, followed by
+        what its work has written so far and logs only when it ends (a shell's output)."""
+        instance = self.instance  # read once: the tick lets go of it when the step ends
+        # The log first: output logged between the two reads misses this one, never shows twice
+        text = '' if self.log is None else self.log.text()
+        return text if instance is None else text + instance.output_so_far()
 
     def snapshot(self):
         """(name, state, attempts, started, ended, error, outputs), for a status dict."""

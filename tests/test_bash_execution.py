@@ -306,6 +306,46 @@ def test_stderr_is_kept_in_the_log():
     assert 'side\nways\n' in vect.log('cmd')
 
 
+# printf 'mark%s' ed: the log's first line, the command, does not hold the word it prints
+def test_the_log_shows_a_running_command_s_output_so_far_and_all_of_it_once_ended(
+        background_app, tmp_path):
+    go = tmp_path / 'go'
+    BashExecution('cmd', Flow('bash', app=background_app),
+                  command=f"printf 'mark%s\\n' ed; printf 'warn%s\\n' ing >&2; "
+                          f"while [ ! -e {go} ]; do sleep 0.01; done; printf 'la%s\\n' st")
+    vect = background_app.start('bash')
+    assert wait_for(lambda: 'warning' in vect.log('cmd'))
+    assert vect.log('cmd').endswith('\nmarked\n[stderr]\nwarning\n'
+                                    '[the command is still running]\n')
+    go.touch()
+    assert vect.wait(DEADLINE)
+    assert vect.log('cmd').endswith('\nmarked\nlast\n[stderr]\nwarning\n[exit code 0]\n')
+
+
+def test_a_command_s_output_shows_once_in_its_log_before_its_files_are_removed(
+        own_shells, monkeypatch):
+    # The files of a shell stay a moment after its output is logged: here, until the end
+    monkeypatch.setattr(bash_execution.LIVE, 'release', lambda shell: None)
+    app = OAutom(mode=OAutomMode.step)
+    BashExecution('cmd', Flow('bash', app=app), command="printf 'mark%s\\n' ed")
+    vect = app.start('bash')
+    app.tick()
+    assert wait_for(lambda: '[exit code 0]' in vect.log('cmd'))  # no tick saw it end yet
+    assert vect.log('cmd').count('marked') == 1 and 'still running' not in vect.log('cmd')
+    assert len(list(own_shells.glob('*/*.stdout'))) == 1
+
+
+def test_a_log_read_while_commands_end_shows_each_output_once(background_app):
+    flow, names = Flow('bash', app=background_app), [f's{i}' for i in range(20)]
+    for name in names:
+        BashExecution(name, flow, command="printf 'mark%s\\n' ed")
+    vect = background_app.start('bash')
+    while not vect.ended():
+        for name in names:
+            assert vect.log(name).count('marked') <= 1
+    assert all(vect.log(name).count('marked') == 1 for name in names)
+
+
 def test_the_log_keeps_the_last_mib_of_a_long_output_behind_a_marker():
     vect = run_command(r"printf 'FIRST\n'; head -c 1500000 /dev/zero | tr '\0' x; "
                        r"printf '\nLAST\n'")
