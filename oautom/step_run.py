@@ -125,7 +125,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def start_attempt(self, context, began, clock):
         """Make this attempt's copy of the step and call its run(); `began` is the monotonic
         time its start began, to time run(). Return, as poll() does, (None, None) when it
-        started, (skipped, reason) or (None, the error raised)."""
+        started, (skipped, reason), or (failed, the error raised) for a failed attempt."""
         try:  # user code failing fails this attempt, never the engine
             self.instance = per_run_copy(self.step)
             self.instance.outputs = {}
@@ -137,7 +137,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 raise
             # Whatever else the step raises fails only its step, even SystemExit or asyncio's
             # CancelledError (no Exceptions): none of them may end the engine's thread.
-            return None, error
+            return _S.failed, error
         took = clock.monotonic() - began
         if took > SLOW_CALL_SECONDS:  # the whole engine waited: say so, where it shows
             self._note(f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
@@ -156,8 +156,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self._note(message)
 
     def poll(self, clock):
-        """Call check() once. Return (end state, message), or (None, error) for a failure,
-        or (None, None) while it still runs."""
+        """Call check() once. Return what it said as (state, why): (None, None) while the
+        work runs, (success, message) or (skipped, reason) when the step ended, and (failed,
+        the error) when this attempt failed: the vect tries again if the step allows it."""
         began = clock.monotonic()  # a check() that makes the engine wait is worth a warning
         try:
             said = self.instance.check()
@@ -168,7 +169,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_ctrl_c(error):  # as in start_attempt
                 raise
-            return None, error
+            return _S.failed, error
         finally:  # however it ended: one that waited for the work and then answered, too
             took = clock.monotonic() - began
             if took > SLOW_CALL_SECONDS:

@@ -162,13 +162,14 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._make_ready(run)
 
     def _conclude(self, run, said):
-        """Act on what run() or check() said (see StepRun.poll); False if the step runs on."""
-        end_state, outcome = said
-        if end_state is not None:
-            self._end(run, end_state, outcome)
-        elif outcome is not None:
-            self._fail_attempt(run, outcome)
-        return end_state is not None or outcome is not None
+        """Act on what run() or check() said, (state, why) (see StepRun.poll); return False
+        if the step runs on (state None)."""
+        state, why = said
+        if state is _S.failed:  # this attempt failed: the step may be tried again
+            self._fail_attempt(run, why)
+        elif state is not None:  # it ended: success or skipped
+            self._end(run, state, why)
+        return state is not None
 
     def _fail_attempt(self, run, error):
         run.record_failure(error)
