@@ -31,7 +31,7 @@ from .execution import describe
 
 logger = logging.getLogger('oautom')
 
-_BAD_STATES = ('failed', 'upstream_failed')
+_BAD_STATES = ('failed', 'upstream_failed', 'retrying')  # logged as warnings: seen by default
 SLOW_DELIVERY_SECONDS = 0.5  # a delivery (callbacks and log) holding the engine longer is reported
 
 
@@ -201,7 +201,8 @@ def _takes_one_argument(callback):
 
 
 def log_event(event):
-    """Report an event on the `oautom` logger: failures as warnings, the rest as info."""
+    """Report an event on the `oautom` logger: failures and retries as warnings, the rest
+    as info."""
     level = logging.WARNING if event['state'] in _BAD_STATES else logging.INFO
     if logger.isEnabledFor(level):
         if event['step'] is None:  # a vect's own start or end: its message names it
