@@ -60,7 +60,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         # Written inside tick() only, which _tick_lock makes one at a time.
         self._tick_lock = threading.Lock()
         self._events = []         # events to publish, in order (vects append theirs in a tick)
-        self._due = None          # when a running vect is next due, as the last tick found
+        self._due = None          # next due time, -inf: now, inf: at a wake; None: none runs
         self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
         self._loop = Loop(tick=self._loop_round, clock=self.clock, mode=self.mode.value)
@@ -187,7 +187,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         with self._lock:
             vects = list(self._running.values())
             started, self._started = self._started, []
-        if started:  # their first events, before their steps'
+        if started:  # their start events (made by Vect()), before their steps' events
             self._events.extend(vect.events[0] for vect in started)
         for vect in vects:
             vect.advance(now)

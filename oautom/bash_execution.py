@@ -168,7 +168,7 @@ class BashExecution(Execution):
                                  if code < 0 else f'[exit code {code}]')
             # (_cancelled is read without the lock: it only changes what the log says)
             if self._cancelled and (stdout or stderr):
-                text = '[the output of a cancelled attempt of this step follows]\n' + text
+                text = '[stopped early (a timeout, a cancel); its output follows]\n' + text
             with self._log_lock:  # in one write: a reader sees all of it, or none
                 context.log(text)
                 self._logged = True

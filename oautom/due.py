@@ -35,7 +35,7 @@ class Agenda:
         self._lock = threading.Lock()     # guards _woken: any thread may wake a step
         self._woken = []                  # StepRuns that called context.wake()
         self._next_tick = []              # StepRuns due in the next tick, whatever its time
-        self._next_tick_at = math.inf     # when the loop should tick for them, at the latest
+        self._next_tick_at = math.inf     # when the loop should tick for them (inf: none)
         self._heap = []                   # (monotonic time, tie-breaker, StepRun)
         self._tie = itertools.count()     # so heap entries never compare StepRuns
         self._tidy_at = 64                # heap size at which stale times are swept out
@@ -46,7 +46,7 @@ class Agenda:
         if len(self._heap) > self._tidy_at:  # stale times pile up behind a live one (a step
             # that wakes at every check, and has a timeout): sweep them all out, at a cost
             # that stays proportional to the schedules made since the last sweep
-            live = [entry for entry in self._heap if entry[2].is_due_at(entry[0])]
+            live = [(when, tie, run) for when, tie, run in self._heap if run.is_due_at(when)]
             heapq.heapify(live)  # before it replaces the heap: a Ctrl-C never leaves half
             self._heap, self._tidy_at = live, max(64, 2 * len(live))
 
@@ -54,8 +54,7 @@ class Agenda:
         """`run` started at monotonic time `now`: its first check is due in the next tick,
         which the loop holds back up to FIRST_CHECK_GRACE if the step will wake it."""
         due = now + FIRST_CHECK_GRACE if run.step.wakes_when_done else now
-        if not self._next_tick or due < self._next_tick_at:
-            self._next_tick_at = due
+        self._next_tick_at = min(self._next_tick_at, due)
         self._next_tick.append(run)
 
     def due_again(self, runs):
@@ -75,7 +74,8 @@ class Agenda:
     def pop_due(self, now):
         """The StepRuns due now: first those woken since the last call (their next check is
         made `now`, whatever their poll interval says), then those started since the last
-        call, or whose time has come."""
+        call, or whose time has come. A run may come twice (woken, and just started): the
+        vect's second visit finds nothing left to do."""
         if self._woken:  # read without the lock: a wake it misses rings for the next tick
             with self._lock:
                 due, self._woken = self._woken, []
@@ -84,7 +84,7 @@ class Agenda:
         else:
             due = []
         due += self._next_tick
-        self._next_tick = []
+        self._next_tick, self._next_tick_at = [], math.inf
         while self._heap:
             when, _, run = self._heap[0]
             if not run.is_due_at(when):  # stale, due or not: dropped now, so that a step that
@@ -101,7 +101,9 @@ class Agenda:
         wake can make anything due."""
         if self._woken:  # read without the lock: a wake it misses rings the loop anyway
             return -math.inf
-        while self._heap and not self._heap[0][2].is_due_at(self._heap[0][0]):
+        while self._heap:
+            when, _, run = self._heap[0]
+            if run.is_due_at(when):
+                return min(when, self._next_tick_at)
             heapq.heappop(self._heap)  # stale: nothing will happen then
-        first = self._heap[0][0] if self._heap else math.inf
-        return min(first, self._next_tick_at) if self._next_tick else first
+        return self._next_tick_at

@@ -59,7 +59,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.upstream_successes = 0       # how the ended upstream StepRuns ended: success,
         self.upstream_failures = 0        # failed or upstream_failed,
         self.upstream_skips = 0           # skipped
-        self.ready = False                # decided to run; waits for the app to start it
+        self.ready = False                # to start: a flag, not a state (waiting or retrying)
         self.log = None                   # a StepLog, made at the first line written
         self.noted = ()                   # the kinds of warning noted in this attempt
 

@@ -94,7 +94,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._agenda.schedule(run, run.deadline)
         context = Context(run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
-        if self._conclude(run, run.start_attempt(context, now, self._clock)):  # ended in run():
+        if self._act_on(run, run.start_attempt(context, now, self._clock)):  # over in run():
             self._settle()  # settled at once, not with the others of this tick
             self._finish_if_done()
 
@@ -151,19 +151,19 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _visit(self, run, now):
         """A step is due: check it, time it out, or make it ready for its next attempt."""
         if run.state is _S.running:
-            if run.next_check <= now and not self._conclude(run, run.poll(self._clock)):
-                # Still running: poll_interval counts from the end of this check, however long.
-                run.next_check = self._clock.monotonic() + run.step.poll_interval
-                self._agenda.schedule(run, run.next_check)
+            if run.next_check <= now:  # (else only its timeout is due)
+                if not self._act_on(run, run.poll(self._clock)):  # still running: check again
+                    run.next_check = self._clock.monotonic() + run.step.poll_interval  # from now
+                    self._agenda.schedule(run, run.next_check)
             if run.state is _S.running and run.deadline is not None and run.deadline <= now:
                 run.cancel_attempt()  # a step that cannot stop its work abandons it
                 self._fail_attempt(run, f'timed out after {in_seconds(run.step.timeout)} s')
         elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
             self._make_ready(run)
 
-    def _conclude(self, run, said):
-        """Act on what run() or check() said, (state, why) (see StepRun.poll); return False
-        if the step runs on (state None)."""
+    def _act_on(self, run, said):
+        """Act on what run() or check() said, (state, why) (see StepRun.poll); return True
+        if the attempt is over, False if it runs on (state None)."""
         state, why = said
         if state is _S.failed:  # this attempt failed: the step may be tried again
             self._fail_attempt(run, why)
@@ -190,8 +190,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._just_ended.append(run)
 
     def _settle(self):
-        """Tell the downstream of each step that just ended, then ask their trigger rules. The
-        steps that end in one advance() are all counted first: a failure outweighs a skip."""
+        """Tell the downstream of the steps that just ended, then ask their trigger rules, and
+        again for what a rule ended. All ends are counted first: a failure outweighs a skip."""
         while self._just_ended:
             ended, self._just_ended, told = self._just_ended, [], []
             for upstream in ended:

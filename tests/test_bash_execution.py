@@ -586,8 +586,8 @@ def test_the_log_of_a_cancelled_step_is_complete_and_its_files_gone_when_the_vec
         assert wait_for(ready.exists)
         vect.cancel()
         assert vect.wait(DEADLINE)
-        assert vect.log('cmd').endswith('[the output of a cancelled attempt of this step follows]'
-                                        '\npartial-output\n[killed by signal SIGKILL]\n')
+        assert vect.log('cmd').endswith('[stopped early (a timeout, a cancel); its output '
+                                        'follows]\npartial-output\n[killed by signal SIGKILL]\n')
         assert os.listdir(live_shells.LIVE._folder) == []  # pylint: disable=protected-access
 
 
