@@ -55,6 +55,7 @@ class BashExecution(Execution):
     """Run `command` with /bin/sh; `env` is added to the inherited environment."""
 
     wakes_when_done = True  # its thread wakes the engine when the work ends
+    _shell = None  # until run(): a copy whose run() has not begun (or was overridden) has none
 
     def __init__(self, name, flow, command, *, env=None, cwd=None, **step_options):
         # Checked before the step joins its flow (super().__init__), so a refused
@@ -126,7 +127,7 @@ class BashExecution(Execution):
     def output_so_far(self):
         """What the running shell has written so far, as its log will show it once it ends
         (`vect.log()` reads the log first, then this: see StepRun.log_text)."""
-        shell = self._shell  # None before run(), and until its thread has started the shell
+        shell = self._shell  # None until the step's thread has started the shell
         if shell is None:
             return ''
         with self._log_lock:  # against its thread's write to the log: here or there, never both

@@ -73,12 +73,18 @@ class InvalidParamsError(OAutomError, ValueError):
     """A param the flow does not declare, or a value that does not convert."""
 
 
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP stopped a foreground run() (loop.py): the process exits with the
+    status the signal would have given it, 128 + its number. Like a Ctrl-C, no step's."""
+
+
 def is_ctrl_c(error):
-    """True if `error` is taken for a Ctrl-C: a KeyboardInterrupt in the main thread, where
-    signals arrive. It goes on to whoever called app.run() or app.tick(), and never fails a
-    step. (In foreground mode, loop.py catches a real Ctrl-C first: it cancels the steps,
-    then raises.) A KeyboardInterrupt in any other thread can only come from user code, a
-    step or an event callback, and fails only that step or callback. So a step that raises
-    KeyboardInterrupt itself, in the main thread (foreground or step mode), stops the app."""
-    return isinstance(error, KeyboardInterrupt) and \
+    """True if `error` is taken for a Ctrl-C: a KeyboardInterrupt (or a second SIGTERM's
+    Terminated) in the main thread, where signals arrive. It goes on to whoever called
+    app.run() or app.tick(), and never fails a step. (In foreground mode, loop.py catches a
+    real Ctrl-C first: it cancels the steps, then raises.) A KeyboardInterrupt in any other
+    thread can only come from user code, a step or an event callback, and fails only that
+    step or callback. So a step that raises KeyboardInterrupt itself, in the main thread
+    (foreground or step mode), stops the app."""
+    return isinstance(error, (KeyboardInterrupt, Terminated)) and \
         threading.current_thread() is threading.main_thread()

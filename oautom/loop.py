@@ -28,7 +28,7 @@ import queue
 import signal
 import threading
 
-from .errors import OAutomError
+from .errors import OAutomError, Terminated
 
 logger = logging.getLogger('oautom')
 STALL_SECONDS = 2.0  # an endless wait that long, with nothing ticking, is worth a warning
@@ -170,9 +170,9 @@ class Loop:
         lands mid-tick (between starting a process and recording it, say): the app cancels
         the running steps, kills their processes, and then KeyboardInterrupt is raised.
         SIGTERM (`kill`, `timeout`) and SIGHUP (a closed terminal) are taken the same way,
-        then end the process with SystemExit(128 + the signal's number): the exit status a
-        shell reports for a process those signals kill. Without this, they would kill the
-        process at once, and its shells, in sessions of their own, would run on."""
+        then end the process with Terminated, a SystemExit(128 + the signal's number): the
+        exit status a shell reports for a process those signals kill. Without this, they would
+        kill the process at once, and its shells, in sessions of their own, would run on."""
         received = []
 
         def on_signal(number, _frame):
@@ -205,4 +205,4 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a foreground ru
 
 def _exit_for(number):
     """What a stop signal raises once the app has stopped: KeyboardInterrupt for Ctrl-C."""
-    return KeyboardInterrupt() if number == signal.SIGINT else SystemExit(128 + number)
+    return KeyboardInterrupt() if number == signal.SIGINT else Terminated(128 + number)

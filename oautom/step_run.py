@@ -86,7 +86,12 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         instance = self.instance  # read once: the tick lets go of it when the step ends
         # The log first: output logged between the two reads misses this one, never shows twice
         text = '' if self.log is None else self.log.text()
-        return text if instance is None else text + instance.output_so_far()
+        if instance is None:
+            return text
+        try:  # user code (an Execution may write its own): the log must show all the same
+            return text + (instance.output_so_far() or '')  # None: nothing, as ''
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            return f'{text}[output_so_far() failed: {describe(error)}]\n'
 
     def snapshot(self):
         """(name, state, attempts, started, ended, error, outputs), for a status dict."""
@@ -194,7 +199,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
 
     def _skipped(self, signal):
         """(skipped, the reason), with the reason in the log as well: a skip is an answer."""
-        reason = _skip_reason(signal)
+        text = describe(signal)
+        reason = f'skipped by the step: {text}' if text else 'skipped by the step'
         self.write_log(f'[{reason}]\n')
         return _S.skipped, reason
 
@@ -242,8 +248,3 @@ def _published(name, outputs):
     raise StepFailed(f'step {name!r} finished with self.outputs of type {type(outputs).__name__}'
                      '; outputs are a dict of names to values: fill self.outputs, the dict each '
                      'attempt is given')
-
-
-def _skip_reason(signal):
-    text = describe(signal)
-    return f'skipped by the step: {text}' if text else 'skipped by the step'

@@ -700,6 +700,51 @@ def a_handler(_number, _frame):
     """A program's own signal handler."""
 
 
+SECOND_SIGTERM_SCRIPT = '''
+import sys, time
+from oautom import Execution, Flow, OAutom
+
+class Stuck(Execution):  # its check() holds the engine until well after the test's end
+    def run(self, context):
+        pass
+
+    def check(self):
+        open(sys.argv[1] + '.checking', 'w').close()
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            if app._loop.stopping:  # the first SIGTERM came: the test may send the second
+                open(sys.argv[1], 'w').close()
+            time.sleep(0.01)
+        return True
+
+app = OAutom()
+Stuck('stuck', Flow('f', app=app))
+vect = app.start('f')
+try:
+    app.run()
+finally:
+    print(vect.status()['executions'][0]['state'], vect.log('stuck'), flush=True)
+'''
+
+
+def test_a_second_sigterm_ends_the_process_at_once_and_fails_no_step(tmp_path):
+    stopping = tmp_path / 'stopping'
+    with subprocess.Popen([sys.executable, '-c', SECOND_SIGTERM_SCRIPT, str(stopping)],
+                          env={**os.environ, 'PYTHONPATH': str(ROOT)}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        try:
+            wait_until(Path(f'{stopping}.checking').exists)  # run() has taken SIGTERM over
+            process.send_signal(signal.SIGTERM)
+            wait_until(stopping.exists)
+            process.send_signal(signal.SIGTERM)  # stop waiting for that check
+            stdout, stderr = process.communicate(timeout=DEADLINE)
+        finally:
+            process.kill()
+    # Not the step's own sys.exit(): it did not fail, its log is empty, and no traceback
+    assert process.returncode == 128 + signal.SIGTERM and stdout.strip() == 'running', stderr
+    assert 'Traceback' not in stderr
+
+
 def test_the_readme_s_sigterm_handler_for_a_background_app_leaves_no_shell_behind(tmp_path):
     shell, vect_state, stderr, status = run_ctrl_c_script(tmp_path, 'background',
                                                           stop_signal=signal.SIGTERM)

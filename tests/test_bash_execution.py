@@ -38,6 +38,8 @@ import pytest
 
 from oautom import (BashExecution, Flow, FlowIntegrityError, OAutom, OAutomMode,
                     PythonExecution, VectState, bash_execution, live_shells)
+from oautom.clock import FakeClock
+from helpers import states
 
 DEADLINE = 3.0     # seconds to wait for something that should happen within milliseconds
 MIB = 1024 * 1024  # what a step's log keeps
@@ -344,6 +346,29 @@ def test_a_log_read_while_commands_end_shows_each_output_once(background_app):
         for name in names:
             assert vect.log(name).count('marked') <= 1
     assert all(vect.log(name).count('marked') == 1 for name in names)
+
+
+def test_the_log_of_a_subclass_whose_run_starts_no_shell_reads_as_any_log():
+    class Flaky(BashExecution):  # fails before its shell starts: retrying, with its copy kept
+        def run(self, context):
+            raise RuntimeError('not yet')
+
+    class DryRun(BashExecution):  # starts no shell at all, and runs on
+        def run(self, context):
+            context.log(f'would run: {self.command}')
+
+        def check(self):
+            return False
+
+    app = OAutom(mode=OAutomMode.step, clock=FakeClock())
+    flow = Flow('bash', app=app)
+    Flaky('flaky', flow, command='true', retries=1, retry_delay=60)
+    DryRun('dry', flow, command='true')
+    vect = app.start('bash')
+    app.tick()
+    assert states(vect) == {'flaky': 'retrying', 'dry': 'running'}
+    assert vect.log('flaky').endswith('[attempt 1 failed: RuntimeError: not yet]\n')
+    assert vect.log('dry') == 'would run: true\n'
 
 
 def test_the_log_keeps_the_last_mib_of_a_long_output_behind_a_marker():

@@ -323,6 +323,26 @@ def test_context_log_goes_to_the_step_log(app, flow):
     assert vect.log('talker') == 'hello from run\n'
 
 
+@pytest.mark.parametrize('so_far, shown', [
+    (lambda: 'written elsewhere\n', 'written elsewhere\n'),  # what the protocol is for
+    (lambda: None, ''),                                     # an override that returns nothing
+    (lambda: 1 / 0, '[output_so_far() failed: ZeroDivisionError: division by zero]\n'),
+    ([], "[output_so_far() failed: TypeError: 'list' object is not callable]\n"),  # per-run state
+], ids=['text', 'none', 'raises', 'shadowed'])
+def test_the_log_of_a_running_step_ends_with_its_output_so_far_whatever_that_does(app, flow,
+                                                                                 so_far, shown):
+    class Writer(Scripted):
+        def run(self, context):
+            context.log('started')
+            self.output_so_far = so_far
+            super().run(context)
+
+    Writer('writer', flow, script=[False])
+    vect = app.start('etl')
+    app.tick()
+    assert vect.log('writer') == 'started\n' + shown  # user code: it never makes log() raise
+
+
 def test_status_is_json_and_complete(app, flow):
     Scripted('a', flow, outputs={'when': object()})
     vect = app.start('etl')
