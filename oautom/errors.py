@@ -60,7 +60,7 @@ class UnknownOutputError(_MissingKeyError):
 class VectAlreadyRunningException(OAutomError):
     """Only one vect per flow runs at a time: `running` is the one that does."""
 
-    def __init__(self, message, running):
+    def __init__(self, message, running=None):  # None: so that copy.copy() can remake it
         super().__init__(message)
         self.running = running
 

@@ -8,6 +8,7 @@ every call that could hang on a bug runs in a helper thread with a deadline.
 """
 import asyncio
 import contextlib
+import copy
 import inspect
 import json
 import logging
@@ -234,6 +235,9 @@ def test_start_refuses_a_second_vect_while_one_runs_naming_it_and_when_it_starte
     with pytest.raises(VectAlreadyRunningException) as caught:
         app.start('etl')
     assert 'etl.1' in str(caught.value) and 'started 12:00:00' in str(caught.value)
+    assert caught.value.running.id == 'etl.1'
+    kept = copy.copy(caught.value)  # kept, say, by code that collects the errors it met
+    assert str(kept) == str(caught.value) and kept.running is caught.value.running
 
 
 def test_a_flow_may_start_again_as_soon_as_its_vect_has_ended_even_within_that_tick():
