@@ -13,9 +13,9 @@ step of one vect), step_options.py (retries, timeout and the other options
 of a step, checked), copies.py (the copy of a step that an attempt runs on),
 rules.py (trigger rules), due.py (when steps are next due), context.py (what
 a step sees), ancestry.py (who is upstream of whom), loop.py (the loop over
-tick()), plans.py and cron.py (schedules), events.py, history.py (the kept vects), start_queue.py
-(max_parallel), graph.py (cycles), params.py, clock.py (injected time),
-report.py, names.py, errors.py and step_log.py.
+tick()), plans.py and cron.py (schedules), events.py, history.py (the kept
+vects), start_queue.py (max_parallel), graph.py (cycles), params.py,
+clock.py (injected time), report.py, names.py, errors.py and step_log.py.
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
 process group and its files; live_shells.py: those not done yet, killed at

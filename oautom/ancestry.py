@@ -1,8 +1,5 @@
 """A vect's index of its steps: by name, who is upstream of whom, and their outputs.
 
-`link_runs` makes the vect's StepRuns, one per step, linked to their upstream
-and downstream StepRuns.
-
 A step reads only its ancestors' outputs (context.py), so every read asks
 "is this step upstream of that one?". Walking the DAG at each read would
 cost the depth of the flow; a table of every pair would cost n * n when the
@@ -10,6 +7,10 @@ vect starts. The `Ancestry` keeps one big integer per step instead, with bit
 i set when step i is upstream of it, computed on first use from the upstream
 steps' own integers, and dropped when the vect ends: a vect kept in history
 does not hold n * n bits.
+
+`link_runs`, at the end, makes the vect's StepRuns, one per step, linked to
+their upstream and downstream StepRuns, with the counts the vect's tick
+starts from (see StepRun: `pending`, `ready`).
 """
 from .context import StepOutputs
 from .names import did_you_mean

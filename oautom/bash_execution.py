@@ -200,7 +200,7 @@ def _shell_output(stdout, stderr, ending):
     `ending` (its exit code, say)."""
     parts = [stdout.rstrip('\n')] if stdout else []
     if stderr:
-        parts.append(f'[stderr]\n{stderr.rstrip(chr(10))}')
+        parts += ['[stderr]', stderr.rstrip('\n')]
     return '\n'.join(parts + [ending])
 
 

@@ -42,33 +42,6 @@ class Clock:  # pylint: disable=too-few-public-methods
             pass
 
 
-def checked_clock(clock, *, background):
-    """The clock of an app: a real Clock if `clock` is None. One that cannot serve is refused
-    now, in words, not at the first tick with an AttributeError from deep in the engine."""
-    if clock is None:
-        return Clock()
-    names = ('monotonic', 'now', 'time', 'wait')
-    if isinstance(clock, type) and any(_takes_self(clock, name) for name in names):
-        raise OAutomError(f'clock takes a clock, not the class {clock.__name__}: write '
-                          f'clock={clock.__name__}()')
-    missing = [f'{name}()' for name in names if not callable(getattr(clock, name, None))]
-    if missing:
-        raise OAutomError(f'clock {clock!r} has no {", ".join(missing)}; give a Clock() (real '
-                          'time, the default) or a FakeClock() from oautom.clock')
-    if background and isinstance(clock, FakeClock):
-        raise OAutomError('a FakeClock cannot drive a background app: its timed waits end at '
-                          'once, so fake time would race past every poll, retry and plan; use '
-                          'it in step mode, with app.tick() and clock.advance()')
-    return clock
-
-
-def _takes_self(cls, name):
-    """True if cls.name is a method that needs an instance (not a static function)."""
-    function = inspect.getattr_static(cls, name, None)
-    return inspect.isfunction(function) and \
-        next(iter(inspect.signature(function).parameters), None) == 'self'
-
-
 class FakeClock(Clock):
     """A clock for tests: time stands still until `advance()` or a timed `wait()`.
 
@@ -114,3 +87,30 @@ class FakeClock(Clock):
             doorbell.get()
         elif doorbell.empty():  # else someone rang: a real wait would end at once
             self.advance(max(timeout, 0.0))
+
+
+def checked_clock(clock, *, background):
+    """The clock of an app: a real Clock if `clock` is None. One that cannot serve is refused
+    now, in words, not at the first tick with an AttributeError from deep in the engine."""
+    if clock is None:
+        return Clock()
+    names = ('monotonic', 'now', 'time', 'wait')
+    if isinstance(clock, type) and any(_takes_self(clock, name) for name in names):
+        raise OAutomError(f'clock takes a clock, not the class {clock.__name__}: write '
+                          f'clock={clock.__name__}()')
+    missing = [f'{name}()' for name in names if not callable(getattr(clock, name, None))]
+    if missing:
+        raise OAutomError(f'clock {clock!r} has no {", ".join(missing)}; give a Clock() (real '
+                          'time, the default) or a FakeClock() from oautom.clock')
+    if background and isinstance(clock, FakeClock):
+        raise OAutomError('a FakeClock cannot drive a background app: its timed waits end at '
+                          'once, so fake time would race past every poll, retry and plan; use '
+                          'it in step mode, with app.tick() and clock.advance()')
+    return clock
+
+
+def _takes_self(cls, name):
+    """True if cls.name is a method that needs an instance (not a static function)."""
+    function = inspect.getattr_static(cls, name, None)
+    return inspect.isfunction(function) and \
+        next(iter(inspect.signature(function).parameters), None) == 'self'

@@ -16,9 +16,11 @@ import copy
 import copyreg
 import weakref
 
-# What makes copy.copy() of an object more than a copy of its __dict__
+# What makes copy.copy() of an object more than a copy of its __dict__ (a __new__ of its
+# own too: the direct copy below calls object.__new__, which would skip it)
 COPY_HOOKS = ('__copy__', '__reduce__', '__reduce_ex__', '__getstate__', '__setstate__',
               '__slots__', '__new__')
+_COPIES_DICT_ONLY = weakref.WeakKeyDictionary()  # weak: a step class dropped is not kept
 
 
 def per_run_copy(step):
@@ -38,6 +40,3 @@ def _copies_its_dict_only(cls):
         answer = _COPIES_DICT_ONLY[cls] = cls not in copyreg.dispatch_table and not any(
             hook in vars(klass) for klass in cls.__mro__[:-1] for hook in COPY_HOOKS)
     return answer
-
-
-_COPIES_DICT_ONLY = weakref.WeakKeyDictionary()  # weak: a step class dropped is not kept

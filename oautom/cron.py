@@ -7,8 +7,9 @@
     │ │ │ │ ┌ weekday 0-7, sun-sat  (0 and 7 are both Sunday)
     * * * * *
 
-Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a
-comma-separated list of those. As in Vixie cron, when both the day and the
+Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n` (or
+`a/n`, from a to the top: `5/15` is 5, 20, 35, 50), or a comma-separated list
+of those. As in Vixie cron, when both the day and the
 weekday are restricted (the field does not start with `*`), a date matches
 if *either* matches: `0 9 1 * mon` is "9:00 on the 1st and on every Monday".
 
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from .errors import InvalidScheduleError
 
-# name, lowest, highest, names for the values from `lowest` on
+# name, lowest, highest, word aliases of the values from `lowest` on (jan is 1)
 FIELDS = (
     ('minute', 0, 59, ()),
     ('hour', 0, 23, ()),
@@ -52,7 +53,7 @@ class Cron:
                 f'cron expression {expression!r} must have 5 fields{found}: minute hour day '
                 f'month weekday, such as "*/5 * * * *"')
         self.expression = expression
-        fields = expression.split()  # names (jan, mon) in any case: see _number
+        fields = expression.split()  # aliases (jan, mon) in any case: see _number
         self.minutes, self.hours, self.days, self.months, weekdays = (
             _parse(text, *spec) for text, spec in zip(fields, FIELDS))
         self.weekdays = {day % 7 for day in weekdays}  # 7 is Sunday too
@@ -94,7 +95,7 @@ class Cron:
         return f'<Cron {self.expression!r}>'
 
 
-def _parse(text, name, lowest, highest, names):
+def _parse(text, name, lowest, highest, aliases):
     """The set of values a field allows."""
     values = set()
     for part in text.split(','):
@@ -104,11 +105,11 @@ def _parse(text, name, lowest, highest, names):
             first, last = lowest, highest
         elif '-' in span:
             start, _, end = span.partition('-')
-            first, last = (_number(bound, name, lowest, highest, names) for bound in (start, end))
+            first, last = (_number(bound, name, lowest, highest, aliases) for bound in (start, end))
             if first > last:
                 raise _backwards(name, span, (first, last), (lowest, highest))
         else:
-            first = _number(span, name, lowest, highest, names)
+            first = _number(span, name, lowest, highest, aliases)
             last = highest if slash else first  # '5/15' means 5, 20, 35, ...
         values.update(range(first, last + 1, step))
     return values
@@ -142,11 +143,11 @@ def _step(text, name, highest):
     return int(text)
 
 
-def _number(text, name, lowest, highest, names):
-    if text.lower() in names:
-        return lowest + names.index(text.lower())
+def _number(text, name, lowest, highest, aliases):
+    if text.lower() in aliases:
+        return lowest + aliases.index(text.lower())
     if not _is_number(text) or not lowest <= int(text) <= highest:
-        allowed = f'{lowest}-{highest}' + (f' or {names[0]}-{names[-1]}' if names else '')
+        allowed = f'{lowest}-{highest}' + (f' or {aliases[0]}-{aliases[-1]}' if aliases else '')
         raise InvalidScheduleError(f'cron field {name}: {text!r} is not allowed; use {allowed}, '
                                    f'*, ranges a-b, steps */n and lists a,b')
     return int(text)

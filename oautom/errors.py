@@ -5,6 +5,8 @@ learner can act on. All of them derive from `OAutomError`, so
 `except OAutomError` catches anything oautom refuses. Some also derive from a
 built-in error where that is what the caller would naturally catch:
 an unknown flow is a `KeyError`, a bad schedule or bad params a `ValueError`.
+One is no refusal: `Terminated`, a `SystemExit`, ends the process after a
+SIGTERM or SIGHUP stopped a foreground run(), as the signal would have.
 """
 import threading
 

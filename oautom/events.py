@@ -44,13 +44,14 @@ class Subscribers:
     """The callbacks that receive every event."""
 
     def __init__(self):
-        self._lock = threading.Lock()  # guards the three below; never held during callbacks
+        self._lock = threading.Lock()  # guards the four below; never held during callbacks
         self._callbacks = {}           # a token of each subscription -> its callback
         self._outbox = deque()         # events posted, not yet delivered
         self._delivering = False       # a thread is delivering the outbox now
         self._deliverer = None         # which one (read without the lock by delivers_here())
         self._after = []               # the tick's alone: to call once its events are delivered
-        # Tokens of callbacks that failed once: added to by the thread delivering only
+        # Tokens of callbacks that failed once: added to by the delivering thread only (and
+        # discarded by unsubscribe(), in any thread: a set's add and discard are atomic)
         self._failed = set()
 
     def subscribe(self, callback):

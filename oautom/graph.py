@@ -6,7 +6,7 @@ the steps that nothing depends on, again and again, the way graphlib counts
 its way through a graph; a cycle is what can never be peeled (`has_cycle`).
 To report *every* cycle at once, precisely, we then split the graph into
 strongly connected components (Tarjan's algorithm: a group of steps that can
-all reach each other) and, for each group of more than one step, print one
+all reach each other) and, for each group of more than one step, return one
 concrete loop through it: `a -> b -> c -> a`.
 
 Everything here is iterative (explicit stacks), so a chain of 10,000 steps
@@ -101,7 +101,7 @@ def find_cycles(nodes, downstream):
     position = {node: i for i, node in enumerate(nodes)}
     cycles = []
     for component in strongly_connected_components(nodes, downstream):
-        if len(component) > 1:
+        if len(component) > 1:  # a one-step loop cannot be: a step is refused upstream of itself
             start = min(component, key=position.__getitem__)
             cycles.append(cycle_through(start, set(component), downstream))
     cycles.sort(key=lambda loop: position[loop[0]])

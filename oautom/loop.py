@@ -32,6 +32,7 @@ from .errors import OAutomError, Terminated
 
 logger = logging.getLogger('oautom')
 STALL_SECONDS = 2.0  # an endless wait that long, with nothing ticking, is worth a warning
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a foreground run() stops on
 STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
     'foreground': 'call app.run() before waiting, from this thread: a foreground app moves '
                   'only while its run() loops',
@@ -60,7 +61,7 @@ class Loop:
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
         # Read without the lock: a ring missed while a loop starts is no loss, as a loop
         # ticks before it first sleeps.
-        if self._thread is not None:  # nobody loops (step mode): nobody would drain it
+        if self._thread is not None:  # else nobody loops (step mode) to drain the doorbell
             self._doorbell.put(True)
 
     def request_stop(self):
@@ -198,9 +199,6 @@ class Loop:
                 signal.signal(number, handler)
         if received:
             raise _exit_for(received[0])
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a foreground run() stops on
 
 
 def _exit_for(number):

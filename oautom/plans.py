@@ -40,7 +40,8 @@ SET_BACK = 3 * 3600  # seconds: a wall clock set back more re-plans even a daily
 
 
 class Plan:
-    """A schedule for one flow: `next_run` is when it fires next."""
+    """A schedule for one flow: `next_time` is when it fires next (epoch seconds), and
+    `next_run` the same as a local datetime."""
 
     def __init__(self, flow_name, params, *, interval=None, cron=None, now, on_change):  # pylint: disable=too-many-arguments
         self.flow_name = flow_name
@@ -131,9 +132,9 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
     for name, value in parts.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 <= value < math.inf):
-            seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1
-            hint = ('' if seconds < 0 else '; oautom takes numbers where Airflow takes a '
-                    f'timedelta: give seconds={in_seconds(seconds)}')
+            given = value.total_seconds() if hasattr(value, 'total_seconds') else -1
+            hint = ('' if given < 0 else '; oautom takes numbers where Airflow takes a '
+                    f'timedelta: give seconds={in_seconds(given)}')
             raise InvalidScheduleError(f'{name} must be a finite number of 0 or more, '
                                        f'not {value!r}{hint}')
     interval = days * 86400 + hours * 3600 + minutes * 60 + seconds

@@ -70,8 +70,8 @@ class PythonExecution(Execution):
         mark_this_thread(context)  # a wait there for its own vect is refused (see Vect.wait)
         try:
             self._returned = self.function(context)
-        except SkipExecution as signal:
-            self._failure = signal
+        except SkipExecution as skip:
+            self._failure = skip
         except BaseException as error:  # pylint: disable=broad-exception-caught
             # The traceback starts at the function: this method's own frame is left out.
             context.log(''.join(traceback.format_exception(

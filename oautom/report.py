@@ -1,22 +1,20 @@
 """Turning a vect's state into what people and JSON read.
 
 The engine keeps Python objects (datetimes, enums, whatever a step put in its
-outputs). Status dicts must survive `json.dumps` (the contract says so, for
-the HTTP API to come), so values are converted at this edge, never inside
-the loop.
+outputs). Status dicts must survive `json.dumps` (the contract, API.md, says
+so), so values are converted at this edge, never inside the loop.
 """
 import math
 import reprlib
 import sys
 from collections.abc import Mapping
 
+MAX_DEPTH = 50  # containers within containers shown; deeper ones are shown as '...'
+
 
 def iso(moment):
     """A datetime as ISO 8601 text, or None."""
     return None if moment is None else moment.isoformat()
-
-
-MAX_DEPTH = 50  # containers within containers shown; deeper ones are shown as '...'
 
 
 def jsonable(value, outer=()):

@@ -58,7 +58,7 @@ def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-ma
         if failed:
             return RUN
         return _SKIPPED if all_ended else None
-    # none_failed (Execution checks that a rule is one of TRIGGER_RULES)
+    # none_failed (step_options.checked_trigger_rule allows no rule outside TRIGGER_RULES)
     if failed:
         return _UPSTREAM_FAILED
     return RUN if all_ended else None

@@ -2,7 +2,7 @@
 
 `OAutom(max_parallel=N)` bounds the steps running at once across every vect
 of an app. A ready step that finds no free slot waits in this queue,
-recorded as `queued`, and the steps waiting start first come, first served
+recorded as `queued`, and the queued steps start first come, first served
 (in definition order among those that became ready in the same tick) as
 slots free up. Without max_parallel, every ready step starts in the tick
 that found it ready, and nothing is ever queued.
@@ -21,12 +21,12 @@ class StartQueue:  # pylint: disable=too-few-public-methods
             raise OAutomError(f'max_parallel must be a whole number of 1 or more, not '
                               f'{max_parallel!r}')
         self.max_parallel = max_parallel
-        self._waiting = deque()  # (vect, StepRun) ready, not started yet
+        self._queued = deque()  # (vect, StepRun) ready, not started yet
 
     def start(self, vects):
         """Start the steps held back earlier, then those the `vects` have ready, while a slot
-        is free; record the new ones left waiting as queued."""
-        if self.max_parallel is None and not self._waiting:  # no bound: all start at once
+        is free; record the new ones left in the queue as queued."""
+        if self.max_parallel is None and not self._queued:  # no bound: all start at once
             for vect in vects:
                 ready = vect.take_ready()
                 for position, run in enumerate(ready):
@@ -35,20 +35,20 @@ class StartQueue:  # pylint: disable=too-few-public-methods
                     except BaseException:
                         # A tick cut short (Ctrl-C in a run()): the steps not started yet
                         # wait here for the next tick.
-                        self._waiting.extend((vect, later) for later in ready[position + 1:])
+                        self._queued.extend((vect, later) for later in ready[position + 1:])
                         raise
             return
         ready = [(vect, run) for vect in vects for run in vect.take_ready()]
-        self._waiting.extend(ready)  # waiting until started, even if this tick is cut short
+        self._queued.extend(ready)  # queued until started, even if this tick is cut short
         # (Without max_parallel, steps wait here only after a tick cut short.)
-        while self._waiting and (self.max_parallel is None or
+        while self._queued and (self.max_parallel is None or
                                  sum(vect.running_steps for vect in vects) < self.max_parallel):
-            vect, run = self._waiting.popleft()
+            vect, run = self._queued.popleft()
             if run.ready:  # not cancelled while it waited
                 vect.start_step(run)  # one that ends inside run() frees its slot at once
-        # Those of this tick's ready steps still waiting are the last ones in the queue: they
+        # Those of this tick's ready steps still queued are the last ones in the queue: they
         # are held back, recorded as queued. (The ones before them were recorded earlier.)
-        first_new = max(0, len(self._waiting) - len(ready))
-        for position in range(first_new, len(self._waiting)):
-            vect, run = self._waiting[position]
+        first_new = max(0, len(self._queued) - len(ready))
+        for position in range(first_new, len(self._queued)):
+            vect, run = self._queued[position]
             vect.hold(run, self.max_parallel)

@@ -42,7 +42,12 @@ class VectState(StrEnum):
     cancelled = 'cancelled'  # vect.cancel() or app.stop() ended it early
 
 
-_S = ExecutionState
+# The engine compares states at every step. On Python 3.11, a lookup such as
+# ExecutionState.running takes about 90 ns, as the enum's metaclass defines __getattr__;
+# the same members in a plain namespace are found three times faster: `STATES.running`.
+STATES = SimpleNamespace(**ExecutionState.__members__)
+_S = STATES  # short, as in step_run.py and vect.py
+
 TRANSITIONS = {
     _S.waiting: {_S.running, _S.queued, _S.upstream_failed, _S.skipped, _S.cancelled},
     _S.queued: {_S.running, _S.cancelled},
@@ -54,11 +59,6 @@ TRANSITIONS = {
     _S.upstream_failed: set(),
     _S.cancelled: set(),
 }
-
-# The engine compares states at every step. On Python 3.11, a lookup such as
-# ExecutionState.running takes about 90 ns, as the enum's metaclass defines __getattr__;
-# the same members in a plain namespace are found three times faster: `STATES.running`.
-STATES = SimpleNamespace(**ExecutionState.__members__)
 
 ENDED = frozenset(state for state, moves in TRANSITIONS.items() if not moves)
 FAILED = frozenset({_S.failed, _S.upstream_failed})  # what trigger rules count as failed

@@ -35,7 +35,7 @@ def in_seconds(value):
     return format(value, '.15g')
 
 
-def unknown_option(step_class, base, step, option):
+def unknown_option(step_class, base, step_name, option):
     """The message for an option no step takes: the closest one that exists, and the list of
     them, with those the step's own class adds (BashExecution's env, say). `base` is the
     class whose __init__ refused it (Execution)."""
@@ -48,7 +48,7 @@ def unknown_option(step_class, base, step, option):
     subclasses = step_class.__mro__[:step_class.__mro__.index(base)]
     culprit = next((klass for klass in reversed(subclasses) if _takes(klass, option)), None)
     if culprit is not None:
-        return (f'step {step!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
+        return (f'step {step_name!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
                 f'on to super().__init__(), which does not take it: keep it (self.{option} = '
                 f'{option}), and do not pass it on')
     # The one meant has a default (one without was given: Python checked it). difflib misses
@@ -62,7 +62,7 @@ def unknown_option(step_class, base, step, option):
                    f'step takes {", ".join(STEP_OPTIONS)}')
     else:
         options = f'the options of every step are: {", ".join(STEP_OPTIONS)}'
-    return f'step {step!r}: unknown option {option!r}; {hint}{options}'
+    return f'step {step_name!r}: unknown option {option!r}; {hint}{options}'
 
 
 def _takes(klass, option):
@@ -75,11 +75,11 @@ def _takes(klass, option):
                                                             parameter.VAR_KEYWORD)
 
 
-def checked_number(step, option, value, *, integer=False, positive=False, finite=False):  # pylint: disable=too-many-arguments
+def checked_number(step_name, option, value, *, integer=False, positive=False, finite=False):  # pylint: disable=too-many-arguments
     """`value` if it suits the option (a whole number for retries, seconds for the others),
     else FlowIntegrityError with the rule, and Airflow's way of saying it where it differs."""
     if finite and value == math.inf:
-        raise FlowIntegrityError(f'step {step!r}: {option} must be finite, not inf')
+        raise FlowIntegrityError(f'step {step_name!r}: {option} must be finite, not inf')
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0 or (
             positive and value == 0):  # `not value >= 0`: NaN is refused too
@@ -88,19 +88,19 @@ def checked_number(step, option, value, *, integer=False, positive=False, finite
         seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1  # timedelta
         hint = '' if integer or seconds < 0 or positive and seconds == 0 else (
             f'; oautom takes seconds where Airflow takes a timedelta: give {in_seconds(seconds)}')
-        raise FlowIntegrityError(f'step {step!r}: {option} must be {wanted} {bound}, '
+        raise FlowIntegrityError(f'step {step_name!r}: {option} must be {wanted} {bound}, '
                                  f'not {value!r}{hint}')
     if not integer and value != math.inf and value > sys.float_info.max:  # 10**400
         never = '' if finite else ', or math.inf where it means "never"'
-        raise FlowIntegrityError(f'step {step!r}: {option} is more seconds than a float holds; '
-                                 f'give at most 1e308{never}')
+        raise FlowIntegrityError(f'step {step_name!r}: {option} is more seconds than a float '
+                                 f'holds; give at most 1e308{never}')
     return value
 
 
-def checked_trigger_rule(step, rule):
+def checked_trigger_rule(step_name, rule):
     """`rule` if it is one of the trigger rules (rules.py), else FlowIntegrityError."""
     if rule not in TRIGGER_RULES:
-        raise FlowIntegrityError(f'step {step!r}: unknown trigger_rule {rule!r}; '
+        raise FlowIntegrityError(f'step {step_name!r}: unknown trigger_rule {rule!r}; '
                                  f'{did_you_mean(str(rule).replace("-", "_"), TRIGGER_RULES)}'
                                  f'use one of {", ".join(TRIGGER_RULES)}')
     return rule

@@ -135,8 +135,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.instance = per_run_copy(self.step)
             self.instance.outputs = {}
             self.instance.run(context)
-        except SkipExecution as signal:
-            return self._skipped(signal)
+        except SkipExecution as skip:
+            return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_ctrl_c(error):
                 raise
@@ -169,8 +169,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             said = self.instance.check()
             finished = bool(said)  # bool() too may run user code, and so may _published()
             outputs = _published(self.name, self.instance.outputs) if finished else None
-        except SkipExecution as signal:
-            return self._skipped(signal)
+        except SkipExecution as skip:
+            return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_ctrl_c(error):  # as in start_attempt
                 raise
@@ -197,9 +197,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.outputs = NO_OUTPUTS if isinstance(outputs, dict) and not outputs else outputs
         return _S.success, f'succeeded after {self.attempts} attempt(s)'
 
-    def _skipped(self, signal):
+    def _skipped(self, skip):
         """(skipped, the reason), with the reason in the log as well: a skip is an answer."""
-        text = describe(signal)
+        text = describe(skip)
         reason = f'skipped by the step: {text}' if text else 'skipped by the step'
         self.write_log(f'[{reason}]\n')
         return _S.skipped, reason

@@ -1,10 +1,11 @@
 """Workers: reused threads for the work of steps (Python functions, waits for shells).
 
-A PythonExecution calls its function in a thread of its own, started at
-run(): the function never waits behind another one, and a BashExecution
-waits for its shell the same way. Starting a new thread costs tens of
-microseconds, as much as a whole step of a fast flow, so a thread whose job
-is done stays around for a while, idle, and takes the next job instead.
+At run(), a PythonExecution hands its function to a thread that does
+nothing else meanwhile, never the engine's: the function never waits
+behind another one, and a BashExecution waits for its shell the same way.
+Starting a new thread costs tens of microseconds, as much as a whole step
+of a fast flow, so a thread whose job is done stays around for a while,
+idle, and takes the next job instead.
 
 Jobs pass from the engine to the workers through one queue, with one rule
 that makes it a hand-off and never a backlog: every job in the queue has an
@@ -81,6 +82,7 @@ class Workers:  # pylint: disable=too-few-public-methods
                 # else promised to a job that is on its way: wait for it
 
 
+# One pool per process, not per app: idle threads serve the steps of every app alike.
 WORKERS = Workers()
 # A process made by os.fork() (multiprocessing's default on Linux before Python 3.14) has none
 # of its parent's threads: WORKERS starts there as if new, instead of promising jobs to idle
