@@ -116,12 +116,12 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return vect
 
     def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
-             params=None):
+             params=None, **unknown):
         """Start the flow every interval, or on a 5-field cron expression (see plans.py)."""
         resolve_params(self.flow(flow_name).validate(), params)  # refused now, not at a firing
         plan = make_plan(flow_name, copy.deepcopy(dict(params or {})), self.clock.time(),
                          self._loop.ring, days=days, hours=hours, minutes=minutes,
-                         seconds=seconds, cron=cron)
+                         seconds=seconds, cron=cron, **unknown)  # which it refuses
         self._plans.add(plan)
         self._loop.ring()  # a sleeping loop must learn of the new firing time
         return plan

@@ -63,6 +63,12 @@ class Context:
         """Tell the engine this step's state may have changed; safe from any thread."""
         self._agenda.wake(self._run)
 
+    def __getitem__(self, key):
+        """Refused, as before, but in words: Airflow's context is a dict, and this is not."""
+        raise TypeError(f"context[{key!r}]: the context is not a dict, as Airflow's is; read "
+                        "context.params['name'], context.outputs['step']['name'] (what Airflow's "
+                        'xcom_pull reads), context.vect_id and context.attempt')
+
     def __repr__(self):
         return f'<Context {self.vect_id} attempt {self.attempt}>'
 

@@ -13,12 +13,27 @@ from .errors import FlowIntegrityError, UnknownExecutionError
 from .graph import find_cycles, has_cycle
 from .names import check_name, did_you_mean
 
+# Options of Airflow's DAG that a Flow leaves to others here, and where they are
+_SCHEDULE = ("a flow has no schedule of its own: app.plan({name!r}, cron='0 6 * * *') or "
+             'app.plan({name!r}, hours=1) starts it on one, from now on; ')
+AIRFLOW_DAG_OPTIONS = {
+    **dict.fromkeys(('schedule', 'schedule_interval', 'timetable', 'start_date', 'catchup'),
+                    _SCHEDULE),
+    'default_args': 'each step takes its own options (retries=, timeout=...); ',
+    'dag_id': "Airflow's dag_id is the first argument here, the name; "}
+
 
 class Flow:
     """A named set of steps and the dependencies between them."""
 
-    def __init__(self, name, app=None, *, params=None):
+    def __init__(self, name, app=None, *, params=None, **unknown):
         self.name = check_name(name, 'flow')
+        if unknown:  # a typo, or an option of Airflow's DAG: either deserves better than TypeError
+            option = next(iter(unknown))
+            hint = AIRFLOW_DAG_OPTIONS.get(option, '').format(name=name) or \
+                did_you_mean(option, ['app', 'params'])
+            raise FlowIntegrityError(f'flow {name!r}: unknown option {option!r}; {hint}a Flow '
+                                     'takes a name, app= and params=')
         if params is not None and not isinstance(params, dict):
             raise FlowIntegrityError(
                 f'flow {name!r}: params must be a dict of names to default values, '

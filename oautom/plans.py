@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
+from .names import did_you_mean
 from .step_options import in_seconds
 
 logger = logging.getLogger('oautom')
@@ -126,10 +127,13 @@ class Plan:
         return f'<Plan {self.flow_name!r} {every}, {state}>'
 
 
-def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, seconds, cron):  # pylint: disable=too-many-arguments
+def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, seconds, cron,  # pylint: disable=too-many-arguments
+              **unknown):
     """A Plan from app.plan()'s arguments, or InvalidScheduleError saying what is wrong."""
-    parts = {'days': days, 'hours': hours, 'minutes': minutes, 'seconds': seconds}
-    for name, value in parts.items():
+    if unknown:
+        raise InvalidScheduleError(_unknown_option(*next(iter(unknown.items()))))
+    for name, value in {'days': days, 'hours': hours, 'minutes': minutes,
+                        'seconds': seconds}.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 <= value < math.inf):
             given = value.total_seconds() if hasattr(value, 'total_seconds') else -1
@@ -153,6 +157,20 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
         raise InvalidScheduleError(f'an interval of {interval:g} s is longer than a century; '
                                    'give a shorter one, or a cron expression')
     return Plan(flow_name, params, interval=interval, now=now, on_change=on_change)
+
+
+def _unknown_option(option, value):
+    """The message for a keyword app.plan() does not take: Airflow's DAG takes some."""
+    if option in ('schedule', 'schedule_interval', 'timetable'):
+        seconds = value.total_seconds() if hasattr(value, 'total_seconds') else None
+        fix = (f'seconds={in_seconds(seconds)}' if seconds is not None else
+               f'cron={value!r}' if isinstance(value, str) else 'cron=... or hours=...')
+        return f"app.plan() takes no {option}=, as Airflow's DAG does; give {fix}"
+    if option in ('start_date', 'catchup'):
+        return f'app.plan() takes no {option}=: a plan fires from now on, and never catches up'
+    known = ('days', 'hours', 'minutes', 'seconds', 'cron', 'params')
+    return (f'app.plan() takes no {option}=; {did_you_mean(option, known)}it takes '
+            f'{"=, ".join(known)}=')
 
 
 class Plans:

@@ -29,6 +29,12 @@ AIRFLOW_OPTIONS = {
                      'on_execute_callback'), _CALLBACKS)}
 
 
+# Airflow's trigger rules that oautom leaves out (all_skipped is far from all_failed)
+AIRFLOW_ONLY_RULES = ('all_done_setup_success', 'all_done_min_one_success', 'all_skipped',
+                      'one_done', 'none_skipped', 'none_failed_or_skipped',
+                      'none_failed_min_one_success', 'always', 'dummy')
+
+
 def in_seconds(value):
     """A number of seconds as it was given: 0.2, 5, 2592000, 0.1234567 (`:g` would say
     2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
@@ -100,7 +106,10 @@ def checked_number(step_name, option, value, *, integer=False, positive=False, f
 def checked_trigger_rule(step_name, rule):
     """`rule` if it is one of the trigger rules (rules.py), else FlowIntegrityError."""
     if rule not in TRIGGER_RULES:
-        raise FlowIntegrityError(f'step {step_name!r}: unknown trigger_rule {rule!r}; '
-                                 f'{did_you_mean(str(rule).replace("-", "_"), TRIGGER_RULES)}'
+        spelled = str(rule).replace('-', '_')
+        # An Airflow rule left out here is said to be one: a near name may mean something else
+        hint = (f"Airflow's {spelled.lower()} is not one of oautom's; "
+                if spelled.lower() in AIRFLOW_ONLY_RULES else did_you_mean(spelled, TRIGGER_RULES))
+        raise FlowIntegrityError(f'step {step_name!r}: unknown trigger_rule {rule!r}; {hint}'
                                  f'use one of {", ".join(TRIGGER_RULES)}')
     return rule

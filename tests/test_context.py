@@ -25,6 +25,16 @@ def diamond():
     return {run.name: run for run in runs}, Ancestry(runs)
 
 
+def test_a_context_read_as_airflow_s_dict_says_where_its_parts_are():
+    runs, ancestry = diamond()
+    context = Context(runs['d'], params={}, vect_id='f.1', agenda=None, ancestry=ancestry)
+    with pytest.raises(TypeError, match=r"context\['ti'\]: the context is not a dict, as "
+                                        r"Airflow's is; read context.params\['name'\], "
+                                        r"context.outputs\['step'\]\['name'\] \(what Airflow's "
+                                        'xcom_pull reads'):
+        context['ti']  # pylint: disable=pointless-statement
+
+
 def test_ancestors_follow_every_path_and_only_upstream():
     runs, ancestry = diamond()
     assert sorted(ancestry.names_upstream_of(runs['d'])) == ['a', 'b', 'c']

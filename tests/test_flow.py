@@ -274,6 +274,29 @@ def test_a_trigger_rule_spelled_otherwise_is_told_the_one_meant(flow, rule):
         Scripted('a', flow, trigger_rule=rule)
 
 
+@pytest.mark.parametrize('rule', ['all_skipped', 'NONE_SKIPPED', 'always'])
+def test_an_airflow_trigger_rule_oautom_leaves_out_is_said_to_be_one(flow, rule):
+    # difflib would offer all_failed for all_skipped: a near name that means something else
+    with pytest.raises(FlowIntegrityError, match=f"unknown trigger_rule '{rule}'; Airflow's "
+                                                 f"{rule.lower()} is not one of oautom's; use "
+                                                 'one of all_success,'):
+        Scripted('a', flow, trigger_rule=rule)
+
+
+@pytest.mark.parametrize('option, says', [
+    ('schedule', "a flow has no schedule of its own: app.plan('etl', cron='0 6 * * *') or "
+                 "app.plan('etl', hours=1) starts it on one, from now on; "),
+    ('default_args', 'each step takes its own options (retries=, timeout=...); '),
+    ('parms', "did you mean 'params'? "),
+    ('description', ''),
+])
+def test_an_unknown_flow_option_is_refused_with_where_it_is_here(option, says):
+    with pytest.raises(FlowIntegrityError) as caught:
+        Flow('etl', **{option: 'x'})
+    assert str(caught.value) == (f"flow 'etl': unknown option {option!r}; {says}a Flow takes a "
+                                 'name, app= and params=')
+
+
 def test_a_step_class_with_run_but_no_check_is_refused_when_a_step_is_made(flow):
     class Sensor(Execution):
         """Starts work, but the check() it needs was misnamed."""

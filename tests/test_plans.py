@@ -265,6 +265,20 @@ def test_a_timedelta_interval_is_refused_with_its_seconds_as_the_fix(app, interv
                                                     f'a timedelta: {fix}' if fix else ''))
 
 
+@pytest.mark.parametrize('option, value, says', [
+    ('schedule', '0 6 * * *', "takes no schedule=, as Airflow's DAG does; give cron='0 6 * * *'"),
+    ('schedule_interval', timedelta(hours=1), "takes no schedule_interval=, as Airflow's DAG "
+                                              'does; give seconds=3600'),
+    ('catchup', False, 'takes no catchup=: a plan fires from now on, and never catches up'),
+    ('minute', 5, "takes no minute=; did you mean 'minutes'? it takes days=, hours=, minutes=, "
+                  'seconds=, cron=, params='),
+])
+def test_an_unknown_plan_option_is_refused_with_the_one_meant(app, option, value, says):
+    with pytest.raises(InvalidScheduleError) as caught:
+        app.plan('etl', **{option: value})
+    assert str(caught.value) == f'app.plan() {says}' and app.plans() == []
+
+
 def test_cancelling_the_last_plan_ends_a_foreground_run_at_once():
     app = OAutom(mode=OAutomMode.foreground)
     Scripted('a', Flow('etl', app=app))
