@@ -1,7 +1,13 @@
-"""The package as a whole: what importing it says on a Python too old for it."""
+"""The package as a whole: what importing it says on a Python too old for it, and the
+README's walk through one tick, which must name code that exists."""
+import ast
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from oautom import Flow, OAutom, OAutomMode, PythonExecution
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,3 +21,62 @@ def test_an_old_python_is_told_the_version_oautom_needs():
     assert done.stderr.strip().splitlines()[-1] == (
         f'ImportError: oautom needs Python 3.11 or newer; this is Python 3.10.12 '
         f'({sys.executable})')
+
+
+def defined_names(module):
+    """'function' and 'Class.method' for what the module at oautom/`module` defines."""
+    names = set()
+    for node in ast.parse((ROOT / 'oautom' / module).read_text(encoding='utf-8')).body:
+        if isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            names.update(f'{node.name}.{item.name}' for item in node.body
+                         if isinstance(item, ast.FunctionDef))
+    return names
+
+
+def the_walk():
+    """The README's walk through one tick: (module, function) in the order it names them."""
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    walk = readme.split('## Follow one tick', 1)[1].split('\n## ', 1)[0]
+    steps = re.findall(r'^\d+\. .*?(?=^\d+\. |\Z)', walk, flags=re.MULTILINE | re.DOTALL)
+    named, module = [], None
+    for token in re.findall(r'`([^`]+)`', ' '.join(steps)):
+        if token.endswith('.py'):
+            module = token  # the functions that follow are its own
+        elif re.fullmatch(r'[A-Za-z_]\w+(\.\w+)?', token):  # not `a`, nor a call such as `f()`
+            named.append((module, token))
+    return steps, named
+
+
+def test_the_readme_s_walk_through_one_tick_names_functions_that_exist():
+    steps, named = the_walk()
+    assert len(steps) == 7 and len(named) > 20
+    for module, name in named:
+        assert name in defined_names(module), f'{module} defines no {name}'
+
+
+def test_the_readme_s_walk_through_one_tick_is_what_the_tick_calls():
+    app = OAutom(mode=OAutomMode.step)
+    flow = Flow('etl', app=app)
+    PythonExecution('a', flow, lambda _: None) >> PythonExecution('b', flow, lambda _: None)
+    vect = app.start('etl')
+    app.tick()  # starts a
+    deadline, calls = time.monotonic() + 5, []
+    while vect.status()['executions'][0]['state'] != 'success':  # the tick that ends a
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+        calls = []
+        sys.setprofile(lambda frame, event, _: calls.append(
+            (Path(frame.f_code.co_filename).name, frame.f_code.co_qualname))
+            if event == 'call' and Path(frame.f_code.co_filename).parent.name == 'oautom'
+            else None)
+        try:
+            app.tick()
+        finally:
+            sys.setprofile(None)
+    remaining, named = iter(calls), []  # each call the walk names comes after the one before
+    for call in the_walk()[1]:
+        if call not in named:  # else the walk is back in it ("Back in app.py ...")
+            assert call in remaining, f'{call} is not called after the calls named before it'
+            named.append(call)
