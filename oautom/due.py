@@ -83,7 +83,7 @@ class Agenda:
                 run.next_check = now
         else:
             due = []
-        due += self._next_tick
+        due += self._next_tick  # started since: one may come twice, woken as well
         self._next_tick, self._next_tick_at = [], math.inf
         while self._heap:
             when, _, run = self._heap[0]

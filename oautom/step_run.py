@@ -167,8 +167,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         began = clock.monotonic()  # a check() that makes the engine wait is worth a warning
         try:
             said = self.instance.check()
-            finished = bool(said)  # bool() too may run user code, and so may _published()
-            outputs = _published(self.name, self.instance.outputs) if finished else None
+            finished = bool(said)  # bool() too may run user code, and so may _checked_outputs()
+            outputs = _checked_outputs(self.name, self.instance.outputs) if finished else None
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
@@ -237,7 +237,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'
 
 
-def _published(name, outputs):
+def _checked_outputs(name, outputs):
     """What a step that finished publishes: a mapping as it is; what only has keys() and
     [name] (a sqlite3.Row) as the dict they make, which the steps downstream read as they
     read any mapping; anything else fails the step."""

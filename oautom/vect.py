@@ -48,7 +48,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._over = threading.Event()    # set by the tick that ends it (waits in a tick)
         self._ended = threading.Event()   # and once the callbacks saw it end (other waits)
         # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
-        self._on_event = on_event         # hands each new event to the app, in order
+        self._on_event = on_event         # app._events.append: the tick's events, in order
         self._subscribers = subscribers   # the app's: see wait() and _finish_if_done()
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
