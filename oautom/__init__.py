@@ -17,7 +17,8 @@ rules.py (trigger rules), due.py (when steps are next due), context.py (what
 a step sees), ancestry.py (who is upstream of whom), loop.py (the loop over
 tick()), plans.py and cron.py (schedules), events.py, history.py (the kept
 vects), start_queue.py (max_parallel), graph.py (cycles), params.py,
-clock.py (injected time), report.py, names.py, errors.py and step_log.py.
+clock.py (injected time), report.py, names.py, errors.py, step_log.py and
+airflow_words.py (what a message says to an Airflow user).
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
 process group and its files; live_shells.py: those not done yet, killed at

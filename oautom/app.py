@@ -207,7 +207,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def run(self):
         """Drive the engine: loop here until no vect runs (foreground), or in a thread
-        until stop() (background). Ctrl-C or SIGTERM in foreground stops the app, then raises."""
+        until stop() (background). Ctrl-C, SIGTERM or SIGHUP in foreground stops the app first."""
         if self.mode is OAutomMode.step:
             raise OAutomError('an app in step mode does not run by itself; call app.tick() '
                               'for each round, or create it with mode=OAutomMode.foreground')

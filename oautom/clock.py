@@ -114,3 +114,9 @@ def _takes_self(cls, name):
     function = inspect.getattr_static(cls, name, None)
     return inspect.isfunction(function) and \
         next(iter(inspect.signature(function).parameters), None) == 'self'
+
+
+def in_seconds(value):
+    """A number of seconds, as messages show it: as it was given, 0.2, 5, 2592000, 0.1234567
+    (`:g` would say 2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
+    return format(value, '.15g')

@@ -69,6 +69,8 @@ class Context:
                         "context.params['name'], context.outputs['step']['name'] (what Airflow's "
                         'xcom_pull reads), context.vect_id and context.attempt')
 
+    __iter__ = None  # not iterable, all the same: `in` and list() would call __getitem__(0)
+
     def __repr__(self):
         return f'<Context {self.vect_id} attempt {self.attempt}>'
 

@@ -33,9 +33,9 @@ LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 
 
 
 # Vixie cron's shorthands, which Airflow takes too: refused, with the 5 fields they stand for.
-PRESETS = {'@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *',
-           '@weekly': '0 0 * * 0', '@daily': '0 0 * * *', '@midnight': '0 0 * * *',
-           '@hourly': '0 * * * *'}
+PRESETS = {'@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@quarterly': '0 0 1 */3 *',
+           '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0', '@daily': '0 0 * * *',
+           '@midnight': '0 0 * * *', '@hourly': '0 * * * *'}
 
 
 class Cron:

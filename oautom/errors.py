@@ -77,16 +77,17 @@ class InvalidParamsError(OAutomError, ValueError):
 
 class Terminated(SystemExit):
     """SIGTERM or SIGHUP stopped a foreground run() (loop.py): the process exits with the
-    status the signal would have given it, 128 + its number. Like a Ctrl-C, no step's."""
+    status the signal would have given it, 128 + its number. Like a Ctrl-C, it is never
+    taken for a step's own failure (is_interrupt)."""
 
 
-def is_ctrl_c(error):
-    """True if `error` is taken for a Ctrl-C: a KeyboardInterrupt (or a second SIGTERM's
-    Terminated) in the main thread, where signals arrive. It goes on to whoever called
-    app.run() or app.tick(), and never fails a step. (In foreground mode, loop.py catches a
-    real Ctrl-C first: it cancels the steps, then raises.) A KeyboardInterrupt in any other
-    thread can only come from user code, a step or an event callback, and fails only that
-    step or callback. So a step that raises KeyboardInterrupt itself, in the main thread
-    (foreground or step mode), stops the app."""
+def is_interrupt(error):
+    """True if `error` is taken for an interrupt: a KeyboardInterrupt (Ctrl-C), or the
+    Terminated of a second SIGTERM or SIGHUP, in the main thread, where signals arrive. It
+    goes on to whoever called app.run() or app.tick(), and never fails a step. (In
+    foreground mode, loop.py catches a real Ctrl-C first: it cancels the steps, then
+    raises.) A KeyboardInterrupt in any other thread can only come from user code, a step
+    or an event callback, and fails only that step or callback. So a step that raises
+    KeyboardInterrupt itself, in the main thread (foreground or step mode), stops the app."""
     return isinstance(error, (KeyboardInterrupt, Terminated)) and \
         threading.current_thread() is threading.main_thread()

@@ -26,12 +26,12 @@ import threading
 from collections import deque
 from time import monotonic
 
-from .errors import OAutomError, is_ctrl_c
+from .errors import OAutomError, is_interrupt
 from .execution import describe
 
 logger = logging.getLogger('oautom')
 
-_BAD_STATES = ('failed', 'upstream_failed', 'retrying')  # logged as warnings: seen by default
+_WARNING_STATES = ('failed', 'upstream_failed', 'retrying')  # logged as warnings: seen by default
 SLOW_DELIVERY_SECONDS = 0.5  # a delivery (callbacks and log) holding the engine longer is reported
 
 
@@ -141,7 +141,7 @@ class Subscribers:
             if callable(event):  # a function of after_events(): the events before it are out
                 event()
                 continue
-            if log_all or event['state'] in _BAD_STATES:
+            if log_all or event['state'] in _WARNING_STATES:
                 log_event(event)
             for token, callback in callbacks:
                 # Unsubscribed meanwhile: nothing more. (Read without the lock: one lookup.)
@@ -150,7 +150,7 @@ class Subscribers:
                 try:
                     callback(event)
                 except BaseException as error:  # pylint: disable=broad-exception-caught
-                    if is_ctrl_c(error):
+                    if is_interrupt(error):
                         raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
                     # end the thread that ticks
@@ -182,7 +182,7 @@ def _worth_logging(events):
     if logger.isEnabledFor(logging.INFO):
         return bool(events)
     for event in events:  # asked at every tick: a loop is quicker here than any(generator)
-        if event['state'] in _BAD_STATES:
+        if event['state'] in _WARNING_STATES:
             return logger.isEnabledFor(logging.WARNING)
     return False
 
@@ -204,7 +204,7 @@ def _takes_one_argument(callback):
 def log_event(event):
     """Report an event on the `oautom` logger: failures and retries as warnings, the rest
     as info."""
-    level = logging.WARNING if event['state'] in _BAD_STATES else logging.INFO
+    level = logging.WARNING if event['state'] in _WARNING_STATES else logging.INFO
     if logger.isEnabledFor(level):
         if event['step'] is None:  # a vect's own start or end: its message names it
             logger.log(level, '%s', event['message'])

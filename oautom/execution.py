@@ -38,7 +38,7 @@ names the step and adds it to its flow (a step made without it is refused at
 `>>`), and should check its own arguments *before* that call: a step refused
 afterwards would stay in the flow half-built.
 """
-from .errors import FlowIntegrityError, is_ctrl_c
+from .errors import FlowIntegrityError, is_interrupt
 from .names import check_name
 from .step_options import checked_number, checked_trigger_rule, unknown_option
 
@@ -58,7 +58,7 @@ def describe(error):
     try:
         text = str(error)
     except BaseException as trouble:  # pylint: disable=broad-exception-caught
-        if is_ctrl_c(trouble):
+        if is_interrupt(trouble):
             raise
         text = '(its message could not be shown: its __str__ raised)'
     if isinstance(error, (StepFailed, SkipExecution)):

@@ -9,18 +9,10 @@ name). What needs the whole graph, such as a cycle or an empty flow, is found
 by `validate()`, which lists every problem in one error so that a learner
 fixes them all in one go. `app.start()` validates before anything runs.
 """
+from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, UnknownExecutionError
 from .graph import find_cycles, has_cycle
 from .names import check_name, did_you_mean
-
-# Options of Airflow's DAG that a Flow leaves to others here, and where they are
-_SCHEDULE = ("a flow has no schedule of its own: app.plan({name!r}, cron='0 6 * * *') or "
-             'app.plan({name!r}, hours=1) starts it on one, from now on; ')
-AIRFLOW_DAG_OPTIONS = {
-    **dict.fromkeys(('schedule', 'schedule_interval', 'timetable', 'start_date', 'catchup'),
-                    _SCHEDULE),
-    'default_args': 'each step takes its own options (retries=, timeout=...); ',
-    'dag_id': "Airflow's dag_id is the first argument here, the name; "}
 
 
 class Flow:
@@ -29,9 +21,8 @@ class Flow:
     def __init__(self, name, app=None, *, params=None, **unknown):
         self.name = check_name(name, 'flow')
         if unknown:  # a typo, or an option of Airflow's DAG: either deserves better than TypeError
-            option = next(iter(unknown))
-            hint = AIRFLOW_DAG_OPTIONS.get(option, '').format(name=name) or \
-                did_you_mean(option, ['app', 'params'])
+            option, value = next(iter(unknown.items()))
+            hint = dag_option_hint(name, option, value) or did_you_mean(option, ['app', 'params'])
             raise FlowIntegrityError(f'flow {name!r}: unknown option {option!r}; {hint}a Flow '
                                      'takes a name, app= and params=')
         if params is not None and not isinstance(params, dict):

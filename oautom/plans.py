@@ -26,10 +26,11 @@ import math
 import threading
 from datetime import date, datetime, timedelta
 
+from .airflow_words import plan_option_hint
+from .clock import in_seconds
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
 from .names import did_you_mean
-from .step_options import in_seconds
 
 logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds
@@ -160,17 +161,11 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
 
 
 def _unknown_option(option, value):
-    """The message for a keyword app.plan() does not take: Airflow's DAG takes some."""
-    if option in ('schedule', 'schedule_interval', 'timetable'):
-        seconds = value.total_seconds() if hasattr(value, 'total_seconds') else None
-        fix = (f'seconds={in_seconds(seconds)}' if seconds is not None else
-               f'cron={value!r}' if isinstance(value, str) else 'cron=... or hours=...')
-        return f"app.plan() takes no {option}=, as Airflow's DAG does; give {fix}"
-    if option in ('start_date', 'catchup'):
-        return f'app.plan() takes no {option}=: a plan fires from now on, and never catches up'
+    """The message for a keyword app.plan() does not take (Airflow's DAG takes some)."""
     known = ('days', 'hours', 'minutes', 'seconds', 'cron', 'params')
-    return (f'app.plan() takes no {option}=; {did_you_mean(option, known)}it takes '
-            f'{"=, ".join(known)}=')
+    return plan_option_hint(option, value) or (
+        f'app.plan() takes no {option}=; {did_you_mean(option, known)}it takes '
+        f'{"=, ".join(known)}=')
 
 
 class Plans:

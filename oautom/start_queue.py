@@ -42,7 +42,7 @@ class StartQueue:  # pylint: disable=too-few-public-methods
         self._queued.extend(ready)  # queued until started, even if this tick is cut short
         # (Without max_parallel, steps wait here only after a tick cut short.)
         while self._queued and (self.max_parallel is None or
-                                 sum(vect.running_steps for vect in vects) < self.max_parallel):
+                                sum(vect.running_steps for vect in vects) < self.max_parallel):
             vect, run = self._queued.popleft()
             if run.ready:  # not cancelled while it waited
                 vect.start_step(run)  # one that ends inside run() frees its slot at once

@@ -14,31 +14,13 @@ import inspect
 import math
 import sys
 
+from .airflow_words import LEFT_OUT_RULES, OPERATOR_OPTIONS
+from .clock import in_seconds
 from .errors import FlowIntegrityError
 from .names import did_you_mean
 from .rules import TRIGGER_RULES
 
 STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
-
-# Airflow operator options that oautom names or handles otherwise, and the hint for each
-_CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
-              'its failures and successes too; ')
-AIRFLOW_OPTIONS = {
-    'execution_timeout': "Airflow's execution_timeout is timeout here, in seconds; ",
-    **dict.fromkeys(('on_failure_callback', 'on_success_callback', 'on_retry_callback',
-                     'on_execute_callback'), _CALLBACKS)}
-
-
-# Airflow's trigger rules that oautom leaves out (all_skipped is far from all_failed)
-AIRFLOW_ONLY_RULES = ('all_done_setup_success', 'all_done_min_one_success', 'all_skipped',
-                      'one_done', 'none_skipped', 'none_failed_or_skipped',
-                      'none_failed_min_one_success', 'always', 'dummy')
-
-
-def in_seconds(value):
-    """A number of seconds as it was given: 0.2, 5, 2592000, 0.1234567 (`:g` would say
-    2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
-    return format(value, '.15g')
 
 
 def unknown_option(step_class, base, step_name, option):
@@ -61,7 +43,7 @@ def unknown_option(step_class, base, step_name, option):
     # a long typo of a short name (enviroment for env): a shared start counts too.
     known = [p.name for p in own if p.default is not p.empty] + list(STEP_OPTIONS)
     start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
-    hint = AIRFLOW_OPTIONS.get(option) or did_you_mean(option, known) or \
+    hint = OPERATOR_OPTIONS.get(option) or did_you_mean(option, known) or \
         (f'did you mean {start[0]!r}? ' if start else '')
     if own:
         options = (f'{step_class.__name__} takes {", ".join(p.name for p in own)}, and every '
@@ -109,7 +91,7 @@ def checked_trigger_rule(step_name, rule):
         spelled = str(rule).replace('-', '_')
         # An Airflow rule left out here is said to be one: a near name may mean something else
         hint = (f"Airflow's {spelled.lower()} is not one of oautom's; "
-                if spelled.lower() in AIRFLOW_ONLY_RULES else did_you_mean(spelled, TRIGGER_RULES))
+                if spelled.lower() in LEFT_OUT_RULES else did_you_mean(spelled, TRIGGER_RULES))
         raise FlowIntegrityError(f'step {step_name!r}: unknown trigger_rule {rule!r}; {hint}'
                                  f'use one of {", ".join(TRIGGER_RULES)}')
     return rule

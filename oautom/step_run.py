@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .copies import per_run_copy
-from .errors import is_ctrl_c
+from .errors import is_interrupt
 from .execution import SkipExecution, StepFailed, describe
 from .rules import decide
 from .states import ENDED, FAILED, STATES
@@ -59,7 +59,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.upstream_successes = 0       # how the ended upstream StepRuns ended: success,
         self.upstream_failures = 0        # failed or upstream_failed,
         self.upstream_skips = 0           # skipped
-        self.ready = False                # to start: a flag, not a state (waiting or retrying)
+        self.ready = False                # to start: a flag, not a state (the step stays as it is)
         self.log = None                   # a StepLog, made at the first line written
         self.noted = ()                   # the kinds of warning noted in this attempt
 
@@ -84,14 +84,14 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Everything kept of the log, as one string; while an attempt runs, followed by
         what its work has written so far and logs only when it ends (a shell's output)."""
         instance = self.instance  # read once: the tick lets go of it when the step ends
-        # The log first: output logged between the two reads misses this one, never shows twice
-        text = '' if self.log is None else self.log.text()
-        if instance is None:
-            return text
+        text = '' if self.log is None else self.log.text()  # first: no output is shown twice
         try:  # user code (an Execution may write its own): the log must show all the same
-            return text + (instance.output_so_far() or '')  # None: nothing, as ''
+            so_far = None if instance is None else instance.output_so_far()
         except Exception as error:  # pylint: disable=broad-exception-caught
             return f'{text}[output_so_far() failed: {describe(error)}]\n'
+        if so_far or instance is None:
+            return text + (so_far or '')
+        return '' if self.log is None else self.log.text()  # nothing so far, or logged since
 
     def snapshot(self):
         """(name, state, attempts, started, ended, error, outputs), for a status dict."""
@@ -138,7 +138,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
-            if is_ctrl_c(error):
+            if is_interrupt(error):
                 raise
             # Whatever else the step raises fails only its step, even SystemExit or asyncio's
             # CancelledError (no Exceptions): none of them may end the engine's thread.
@@ -172,7 +172,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
-            if is_ctrl_c(error):  # as in start_attempt
+            if is_interrupt(error):  # as in start_attempt
                 raise
             return _S.failed, error
         finally:  # however it ended: one that waited for the work and then answered, too
@@ -229,7 +229,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         try:
             self.instance.cancel()
         except BaseException as error:  # pylint: disable=broad-exception-caught
-            if is_ctrl_c(error):  # as in start_attempt
+            if is_interrupt(error):  # as in start_attempt
                 raise
             self.write_log(f'[cancel() failed: {describe(error)}]\n')
 

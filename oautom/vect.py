@@ -17,11 +17,11 @@ import math
 import threading
 
 from .ancestry import Ancestry, link_runs
+from .clock import in_seconds
 from .context import Context, refuse_a_wait_for_itself
 from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event
-from .step_options import in_seconds
 from .report import vect_status
 from .rules import RUN, blame
 from .states import ENDED, STATES, TRANSITIONS, VectState, check_transition

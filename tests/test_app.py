@@ -756,19 +756,31 @@ def test_the_readme_s_sigterm_handler_for_a_background_app_leaves_no_shell_behin
     assert_gone(shell, DEADLINE, stderr)
 
 
-@pytest.mark.parametrize('stop_signal', [signal.SIGTERM, signal.SIGHUP])
-@pytest.mark.parametrize('handler, taken', [(signal.SIG_DFL, True), (signal.SIG_IGN, False),
-                                            (a_handler, False)])
-def test_run_takes_sigterm_and_sighup_over_unless_the_program_handles_them(stop_signal,
-                                                                           handler, taken):
+def handler_during_a_foreground_run(stop_signal):
+    """The handler of `stop_signal` that a step sees while a foreground run() runs in this
+    (main) thread."""
     seen, app = [], OAutom()
     PythonExecution('look', Flow('etl', app=app),
                     function=lambda _: seen.append(signal.getsignal(stop_signal)))
+    app.start('etl')
+    app.run()
+    return seen[0]
+
+
+@pytest.mark.parametrize('stop_signal, handler, taken', [
+    (signal.SIGINT, signal.default_int_handler, True), (signal.SIGINT, signal.SIG_DFL, True),
+    (signal.SIGINT, a_handler, True),         # Ctrl-C is run()'s: it cancels first
+    (signal.SIGINT, signal.SIG_IGN, False),   # as for a `cmd &` job of a shell script
+    *[(number, handler, taken) for number in (signal.SIGTERM, signal.SIGHUP)
+      for handler, taken in ((signal.SIG_DFL, True), (signal.SIG_IGN, False), (a_handler, False))],
+])
+def test_run_takes_a_stop_signal_over_in_the_main_thread_and_gives_its_handler_back(
+        stop_signal, handler, taken):
     previous = signal.signal(stop_signal, handler)
     try:
-        app.start('etl')
-        app.run()
-        assert (seen[0] is not handler) is taken and signal.getsignal(stop_signal) is handler
+        during = handler_during_a_foreground_run(stop_signal)
+        assert (callable(during) and during is not handler) if taken else during is handler
+        assert signal.getsignal(stop_signal) is handler
     finally:
         signal.signal(stop_signal, previous)
 

@@ -337,6 +337,20 @@ def test_a_command_s_output_shows_once_in_its_log_before_its_files_are_removed(
     assert len(list(own_shells.glob('*/*.stdout'))) == 1
 
 
+def test_a_command_s_output_once_seen_stays_in_every_later_read_of_its_log(background_app):
+    BashExecution('cmd', Flow('bash', app=background_app), command="printf 'mark%s\\n' ed; "
+                                                                   'sleep 0.01')
+    lost = 0
+    for _ in range(30):  # its end comes between the two reads of a log now and then
+        vect, seen = background_app.start('bash'), False
+        while not vect.ended():
+            shown = vect.log('cmd').count('marked')
+            lost += seen and shown != 1
+            seen = seen or shown == 1
+        assert vect.wait(DEADLINE) and vect.log('cmd').count('marked') == 1
+    assert lost == 0
+
+
 def test_a_log_read_while_commands_end_shows_each_output_once(background_app):
     flow, names = Flow('bash', app=background_app), [f's{i}' for i in range(20)]
     for name in names:

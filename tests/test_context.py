@@ -33,6 +33,8 @@ def test_a_context_read_as_airflow_s_dict_says_where_its_parts_are():
                                         r"context.outputs\['step'\]\['name'\] \(what Airflow's "
                                         'xcom_pull reads'):
         context['ti']  # pylint: disable=pointless-statement
+    with pytest.raises(TypeError, match="argument of type 'Context' is not"):  # no context[0]
+        'ti' in context  # pylint: disable=pointless-statement
 
 
 def test_ancestors_follow_every_path_and_only_upstream():

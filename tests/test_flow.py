@@ -283,16 +283,23 @@ def test_an_airflow_trigger_rule_oautom_leaves_out_is_said_to_be_one(flow, rule)
         Scripted('a', flow, trigger_rule=rule)
 
 
-@pytest.mark.parametrize('option, says', [
-    ('schedule', "a flow has no schedule of its own: app.plan('etl', cron='0 6 * * *') or "
-                 "app.plan('etl', hours=1) starts it on one, from now on; "),
-    ('default_args', 'each step takes its own options (retries=, timeout=...); '),
-    ('parms', "did you mean 'params'? "),
-    ('description', ''),
+@pytest.mark.parametrize('option, value, says', [
+    ('schedule', '0 6 * * *', "a flow has no schedule of its own: app.plan('etl', cron='0 6 * * "
+                              "*') starts it on one; "),
+    ('schedule', '@daily', "a flow has no schedule of its own: app.plan('etl', cron='0 0 * * *')"
+                           ' starts it on one; '),  # a preset is given as its five fields
+    ('schedule_interval', timedelta(minutes=5), "a flow has no schedule of its own: app.plan("
+                                                "'etl', seconds=300) starts it on one; "),
+    ('schedule', None, "a flow runs when app.start('etl') is called; "),
+    ('catchup', False, 'a flow has no schedule of its own, and app.plan() takes none: a plan '
+                       'fires from now on, and never catches up; '),
+    ('default_args', {}, 'each step takes its own options (retries=, timeout=...); '),
+    ('parms', {}, "did you mean 'params'? "),
+    ('description', 'x', ''),
 ])
-def test_an_unknown_flow_option_is_refused_with_where_it_is_here(option, says):
+def test_an_unknown_flow_option_is_refused_with_where_it_is_here(option, value, says):
     with pytest.raises(FlowIntegrityError) as caught:
-        Flow('etl', **{option: 'x'})
+        Flow('etl', **{option: value})
     assert str(caught.value) == (f"flow 'etl': unknown option {option!r}; {says}a Flow takes a "
                                  'name, app= and params=')
 

@@ -266,9 +266,12 @@ def test_a_timedelta_interval_is_refused_with_its_seconds_as_the_fix(app, interv
 
 
 @pytest.mark.parametrize('option, value, says', [
-    ('schedule', '0 6 * * *', "takes no schedule=, as Airflow's DAG does; give cron='0 6 * * *'"),
-    ('schedule_interval', timedelta(hours=1), "takes no schedule_interval=, as Airflow's DAG "
-                                              'does; give seconds=3600'),
+    ('schedule', '0 6 * * *', "takes no schedule= (Airflow's DAG does); give cron='0 6 * * *'"),
+    ('schedule', '@hourly', "takes no schedule= (Airflow's DAG does); give cron='0 * * * *'"),
+    ('schedule', '@once', "takes no schedule= (Airflow's DAG does); a flow needs no plan to "
+                          'run: app.start() runs it'),
+    ('schedule_interval', timedelta(hours=1), "takes no schedule_interval= (Airflow's DAG "
+                                              'does); give seconds=3600'),
     ('catchup', False, 'takes no catchup=: a plan fires from now on, and never catches up'),
     ('minute', 5, "takes no minute=; did you mean 'minutes'? it takes days=, hours=, minutes=, "
                   'seconds=, cron=, params='),
@@ -277,6 +280,10 @@ def test_an_unknown_plan_option_is_refused_with_the_one_meant(app, option, value
     with pytest.raises(InvalidScheduleError) as caught:
         app.plan('etl', **{option: value})
     assert str(caught.value) == f'app.plan() {says}' and app.plans() == []
+    if '; give ' in says:  # and the fix it gives is taken
+        fix = says.split('; give ')[1]
+        app.plan('etl', **eval(f'dict({fix})'))  # pylint: disable=eval-used
+        assert len(app.plans()) == 1
 
 
 def test_cancelling_the_last_plan_ends_a_foreground_run_at_once():

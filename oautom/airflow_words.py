@@ -1,0 +1,69 @@
+"""Airflow's words, and where each one is in oautom.
+
+oautom is learnt on the way to Airflow, and some of its users come from
+there. What Airflow takes and oautom does not is refused, as any wrong word
+is, and the message then says what to write here instead. This module holds
+those hints, so that the modules that refuse stay about oautom:
+
+    OPERATOR_OPTIONS    a step's options: execution_timeout=, on_failure_callback=...
+                        (step_options.py)
+    LEFT_OUT_RULES      the trigger rules oautom leaves out: all_skipped, always...
+                        (step_options.py)
+    dag_option_hint()   Flow(schedule=..., catchup=..., default_args=...)  (flow.py)
+    plan_option_hint()  app.plan(schedule='@daily'), schedule_interval=...  (plans.py)
+"""
+from .clock import in_seconds
+from .cron import PRESETS
+
+_CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
+              'its failures and successes too; ')
+OPERATOR_OPTIONS = {  # an option of Airflow's operators -> the hint that ends in what to write
+    'execution_timeout': "Airflow's execution_timeout is timeout here, in seconds; ",
+    **dict.fromkeys(('on_failure_callback', 'on_success_callback', 'on_retry_callback',
+                     'on_execute_callback'), _CALLBACKS)}
+
+# Said to be left out, rather than corrected to a near name: all_skipped is far from all_failed
+LEFT_OUT_RULES = ('all_done_setup_success', 'all_done_min_one_success', 'all_skipped',
+                  'one_done', 'none_skipped', 'none_failed_or_skipped',
+                  'none_failed_min_one_success', 'always', 'dummy')
+
+_SCHEDULES = ('schedule', 'schedule_interval', 'timetable')
+_NO_CATCH_UP = 'a plan fires from now on, and never catches up'
+
+
+def dag_option_hint(flow_name, option, value):
+    """The hint for an option of Airflow's DAG given to Flow(), or '' for any other."""
+    if option in _SCHEDULES:
+        fix = schedule_fix(value)
+        if fix is None:
+            return f'a flow runs when app.start({flow_name!r}) is called; '
+        return (f'a flow has no schedule of its own: app.plan({flow_name!r}, {fix}) starts it '
+                'on one; ')
+    if option in ('start_date', 'catchup'):
+        return f'a flow has no schedule of its own, and app.plan() takes none: {_NO_CATCH_UP}; '
+    if option == 'default_args':
+        return 'each step takes its own options (retries=, timeout=...); '
+    return ''
+
+
+def plan_option_hint(option, value):
+    """The message for an option of Airflow's DAG given to app.plan(), or None for any other."""
+    if option in _SCHEDULES:
+        fix = schedule_fix(value)
+        return f"app.plan() takes no {option}= (Airflow's DAG does); " + (
+            'a flow needs no plan to run: app.start() runs it' if fix is None else f'give {fix}')
+    if option in ('start_date', 'catchup'):
+        return f'app.plan() takes no {option}=: {_NO_CATCH_UP}'
+    return None
+
+
+def schedule_fix(value):
+    """The arguments of app.plan(), as text, for a schedule that Airflow's DAG was given
+    (cron='0 0 * * *' for '@daily'), or None for no schedule at all (None, '@once')."""
+    if value is None or isinstance(value, str) and value.strip().lower() in ('@once',
+                                                                           '@continuous'):
+        return None
+    if isinstance(value, str):
+        return f'cron={PRESETS.get(value.strip().lower(), value)!r}'
+    seconds = value.total_seconds() if hasattr(value, 'total_seconds') else 0  # a timedelta
+    return f'seconds={in_seconds(seconds)}' if seconds > 0 else "cron='...' or hours=..."
