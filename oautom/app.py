@@ -100,6 +100,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """Validate the flow and start a new vect of it; return the Vect."""
         flow = self.flow(flow_name).validate()
         values = resolve_params(flow, params)
+        if self._loop.stopping:  # else a callback that starts a flow at each end keeps a stop going
+            raise OAutomError(f'flow {flow_name!r} was not started: the app is stopping; start '
+                              'it once app.stop() has returned, and run() the app again')
         with self._lock:
             running = self._running.get(flow_name)
             if running is not None and not running.ended():  # ended: it leaves after its tick
@@ -153,12 +156,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
         if events is None:
-            ticking = self._loop.ticker  # without the lock: None if that tick has just ended
-            where = ('this thread, by a step in it' if ticking is threading.current_thread() else
-                     f'thread {ticking.name!r}' if ticking else 'another thread')
-            raise OAutomError(f'app.tick() is already running in {where}; '
-                              'in foreground and background modes the loop ticks, and in '
-                              'step mode one thread should tick at a time')
+            self._loop.refuse_a_second_tick()
         return events
 
     def _tick_if_free(self):

@@ -62,8 +62,9 @@ class FakeClock(Clock):
         return self._elapsed
 
     def now(self):
-        """The local datetime it started at, plus the seconds it was told to move."""
-        return self._start + timedelta(seconds=self._elapsed)
+        """The local datetime of time(), as a wall clock shows it: across a daylight-saving
+        change too, where its start plus the seconds it moved would be an hour off."""
+        return datetime.fromtimestamp(self.time())
 
     def time(self):
         """Its start in seconds since the epoch, plus the seconds it was told to move."""

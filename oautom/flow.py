@@ -29,6 +29,10 @@ class Flow:
             raise FlowIntegrityError(
                 f'flow {name!r}: params must be a dict of names to default values, '
                 f'not {type(params).__name__}')
+        for param in params or {}:  # refused now, not by every app.start() of the flow
+            if not isinstance(param, str):
+                raise FlowIntegrityError(f'flow {name!r}: param names are text, not '
+                                         f'{type(param).__name__} {param!r}: write {str(param)!r}')
         self.params = dict(params or {})  # param name -> default value
         self._executions = {}             # step name -> step, in definition order
         if app is not None:

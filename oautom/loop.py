@@ -114,8 +114,18 @@ class Loop:
 
     @property
     def stopping(self):
-        """True once a stop was asked for, until the next start."""
-        return self._stop_requested
+        """True while a loop runs that was asked to stop. (Read without the lock: only this
+        loop's thread ends it.)"""
+        return self._stop_requested and self._thread is not None
+
+    def refuse_a_second_tick(self):
+        """Raise OAutomError: a tick is under way, and ticks never overlap."""
+        ticking = self.ticker  # without the lock: None if that tick has just ended
+        where = ('this thread, by a step in it' if ticking is threading.current_thread() else
+                 f'thread {ticking.name!r}' if ticking else 'another thread')
+        raise OAutomError(f'app.tick() is already running in {where}; in foreground and '
+                          'background modes the loop ticks, and in step mode one thread should '
+                          'tick at a time')
 
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""

@@ -154,8 +154,8 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
     if interval < MIN_INTERVAL:
         raise InvalidScheduleError(f'an interval of {interval:g} s is shorter than '
                                    f'{MIN_INTERVAL:g} s; give a longer one')
-    if interval > MAX_INTERVAL:
-        raise InvalidScheduleError(f'an interval of {interval:g} s is longer than a century; '
+    if interval > MAX_INTERVAL:  # (not shown: a whole number may be too big for a float)
+        raise InvalidScheduleError('an interval longer than a century is too long for a plan; '
                                    'give a shorter one, or a cron expression')
     return Plan(flow_name, params, interval=interval, now=now, on_change=on_change)
 

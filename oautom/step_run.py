@@ -59,7 +59,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.upstream_successes = 0       # how the ended upstream StepRuns ended: success,
         self.upstream_failures = 0        # failed or upstream_failed,
         self.upstream_skips = 0           # skipped
-        self.ready = False                # to start: a flag, not a state (the step stays as it is)
+        self.ready = False                # decided to run, not started yet: a flag, not a state
         self.log = None                   # a StepLog, made at the first line written
         self.noted = ()                   # the kinds of warning noted in this attempt
 

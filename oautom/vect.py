@@ -130,8 +130,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def status(self):
         """A JSON-serialisable snapshot of the vect and every step."""
-        with self._lock:  # a consistent copy under the lock; JSON (and repr()) outside it
-            vect = (self.id, self.flow_name, self.state, self.params, self.start_date,
+        with self._lock:  # a consistent copy (a step may change params); JSON outside the lock
+            vect = (self.id, self.flow_name, self.state, dict(self.params), self.start_date,
                     self.end_date)
             runs = [run.snapshot() for run in self._runs]
         return vect_status(vect, runs)

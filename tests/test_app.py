@@ -562,6 +562,29 @@ def test_background_stop_returns_when_the_engine_is_idle():
     assert not engine.is_alive()
 
 
+def test_a_start_while_the_app_stops_is_refused_so_that_a_restarting_callback_ends(
+        background_app, caplog):
+    app = background_app()
+    one_step_flow(app, script=[False], poll_interval=0.02)
+    ends = []
+
+    def start_again(event):  # keep the flow going: start it again whenever it ends
+        if event['step'] is None and event['state'] is not VectState.running:
+            ends.append(event['state'])
+            app.start('etl')
+    app.subscribe(start_again)
+    app.run()
+    vect = app.start('etl')
+    wait_until(lambda: states(vect) == {'a': 'running'})
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        finishes_within(DEADLINE, app.stop)  # it used to cancel one restart after another
+    assert ends == [VectState.cancelled] and app.status('etl')['id'] == 'etl.1'
+    assert "flow 'etl' was not started: the app is stopping; start it once app.stop() has " \
+           'returned, and run() the app again' in caplog.text
+    app.start('etl')  # once stop() has returned, a start is taken, for the next run()
+    assert app.status('etl')['id'] == 'etl.2'
+
+
 def test_a_stop_that_races_a_run_neither_hangs_nor_is_lost(background_app, monkeypatch):
     app = background_app()
     flow = one_step_flow(app, script=[False], poll_interval=0.02)

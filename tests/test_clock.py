@@ -119,3 +119,15 @@ def test_a_class_of_functions_without_self_serves_as_a_clock_as_it_is():
         def wait(doorbell, timeout):
             Clock().wait(doorbell, timeout)
     assert OAutom(mode=OAutomMode.step, clock=Namespace).clock is Namespace
+
+
+def test_a_fake_clock_s_now_is_the_wall_clock_of_its_time_across_daylight_saving(monkeypatch):
+    monkeypatch.setenv('TZ', 'CET-1CEST,M3.5.0,M10.5.0/3')  # forward on March 29, at 02:00
+    time.tzset()
+    try:
+        clock = FakeClock(datetime(2026, 3, 29, 0, 0))
+        clock.advance(4 * 3600)  # an hour was skipped on the way: the wall clock says 05:00
+        assert clock.now() == datetime(2026, 3, 29, 5, 0) == datetime.fromtimestamp(clock.time())
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -274,6 +274,12 @@ def test_a_trigger_rule_spelled_otherwise_is_told_the_one_meant(flow, rule):
         Scripted('a', flow, trigger_rule=rule)
 
 
+def test_a_param_name_that_is_not_text_is_refused_when_the_flow_is_made():
+    with pytest.raises(FlowIntegrityError, match="flow 'etl': param names are text, not int 1: "
+                                                 "write '1'"):
+        Flow('etl', params={'day': 'monday', 1: 'one'})
+
+
 @pytest.mark.parametrize('rule', ['all_skipped', 'NONE_SKIPPED', 'always'])
 def test_an_airflow_trigger_rule_oautom_leaves_out_is_said_to_be_one(flow, rule):
     # difflib would offer all_failed for all_skipped: a near name that means something else

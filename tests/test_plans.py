@@ -252,6 +252,13 @@ def test_an_interval_that_is_not_a_usable_number_is_refused(app, options):
         app.plan('etl', **options)
 
 
+@pytest.mark.parametrize('options', [{'days': 36601}, {'seconds': 10**400}, {'minutes': 2**1100}])
+def test_an_interval_longer_than_a_century_is_refused_however_big(app, options):
+    with pytest.raises(InvalidScheduleError, match='an interval longer than a century is too '
+                                                   'long for a plan; give a shorter one'):
+        app.plan('etl', **options)  # a whole number too big for a float once raised OverflowError
+
+
 @pytest.mark.parametrize('interval, fix', [
     (timedelta(seconds=90), 'give seconds=90'), (timedelta(days=30), 'give seconds=2592000'),
     (timedelta(hours=1, seconds=0.1234567), 'give seconds=3600.123457'),

@@ -125,6 +125,27 @@ def test_context_log_lines_appear_in_the_steps_log():
     assert 'reading 3 rows\ndone\n' in vect.log('call')
 
 
+def test_status_copes_with_a_function_that_changes_its_params_meanwhile():
+    done = threading.Event()
+
+    def churn(context):  # the vect's params are the context's: a step may change them
+        number = 0
+        while not done.is_set():
+            context.params[f'k{number % 50}'] = number
+            context.params.pop(f'k{(number + 25) % 50}', None)
+            number += 1
+
+    app = OAutom(mode=OAutomMode.step)
+    PythonExecution('call', Flow('python', app=app, params={'a': 1}), function=churn)
+    vect = app.start('python')
+    app.tick()
+    try:  # status() used to show them as their repr, now and then, when a change came mid-read
+        kinds = {type(vect.status()['params']) for _ in range(3000)}
+    finally:
+        done.set()
+    assert kinds == {dict} and tick_until(app, vect.ended)
+
+
 # -- what the function returns ----------------------------------------------------------
 
 @pytest.mark.parametrize('returned, outputs', [
