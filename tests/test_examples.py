@@ -52,3 +52,11 @@ def test_params_shows_defaults_overrides_a_converted_value_and_a_refusal():
         "{'who': 'learners', 'times': 1} -> greeting.2: hello learners",
         "{'who': 'world', 'times': 3} -> greeting.3: hello hello hello world"]
     assert "refused: flow 'greeting' has no param 'whom'; did you mean 'who'?" in done.stdout
+
+
+def test_watch_a_log_shows_output_while_the_step_runs_then_the_whole_log():
+    done = subprocess.run([sys.executable, '-m', 'oautom.examples.08_watch_a_log'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30, check=True)
+    watched, whole = done.stdout.strip().split('\n\n')
+    assert '(step running)' in watched  # a line read while the command still ran
+    assert whole.splitlines()[2:] == [f'part {n} of 5' for n in range(1, 6)] + ['[exit code 0]']

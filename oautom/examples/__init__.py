@@ -7,4 +7,5 @@
     05_plans             a schedule in a background app
     06_failures          retries, a timeout, and trigger rules after a failure
     07_params            one flow, run with other params each time
+    08_watch_a_log       a shell step's output, read while it still runs
 """
