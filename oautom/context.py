@@ -60,8 +60,10 @@ class Context:
         return self._run.attempts != self.attempt or self._run.state is not STATES.running
 
     def wake(self):
-        """Tell the engine this step's state may have changed; safe from any thread."""
-        self._agenda.wake(self._run)
+        """Tell the engine this step's state may have changed; safe from any thread. (Not
+        from an attempt that is over: nothing of it is checked any more.)"""
+        if not self._is_abandoned():
+            self._agenda.wake(self._run)
 
     def __getitem__(self, key):
         """Refused, as before, but in words: Airflow's context is a dict, and this is not."""

@@ -88,6 +88,7 @@ def is_interrupt(error):
     foreground mode, loop.py catches a real Ctrl-C first: it cancels the steps, then
     raises.) A KeyboardInterrupt in any other thread can only come from user code, a step
     or an event callback, and fails only that step or callback. So a step that raises
-    KeyboardInterrupt itself, in the main thread (foreground or step mode), stops the app."""
+    KeyboardInterrupt itself, in the main thread (foreground or step mode), ends run() or
+    tick() with it, as a Ctrl-C there would; its vect is left as it is (app.stop() cancels it)."""
     return isinstance(error, (KeyboardInterrupt, Terminated)) and \
         threading.current_thread() is threading.main_thread()

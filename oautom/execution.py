@@ -38,6 +38,8 @@ names the step and adds it to its flow (a step made without it is refused at
 `>>`), and should check its own arguments *before* that call: a step refused
 afterwards would stay in the flow half-built.
 """
+import traceback
+
 from .errors import FlowIntegrityError, is_interrupt
 from .names import check_name
 from .step_options import checked_number, checked_trigger_rule, unknown_option
@@ -64,6 +66,17 @@ def describe(error):
     if isinstance(error, (StepFailed, SkipExecution)):
         return text
     return f'{type(error).__name__}: {text}' if text else type(error).__name__
+
+
+def traceback_text(error):
+    """The traceback of `error` a step raised, from the step's own code on (its first frame
+    is oautom's call into the step); one line instead if it cannot be made: the traceback
+    module asks getattr(error, '__notes__'), and a __getattr__ of the error's may raise."""
+    try:
+        return ''.join(traceback.format_exception(
+            type(error), error, getattr(error.__traceback__, 'tb_next', None)))
+    except Exception:  # pylint: disable=broad-exception-caught
+        return f'{describe(error)} (its traceback could not be shown)\n'
 
 
 class Execution:

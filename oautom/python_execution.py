@@ -16,13 +16,12 @@ abandoned, not stopped: its function runs on, but the vect has dropped this
 per-run copy, so whatever it returns is ignored.
 """
 import inspect
-import traceback
 from collections.abc import Mapping
 from functools import partial
 
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
-from .execution import Execution, SkipExecution, StepFailed, describe
+from .execution import Execution, SkipExecution, StepFailed, describe, traceback_text
 from .workers import WORKERS
 
 
@@ -73,10 +72,8 @@ class PythonExecution(Execution):
         except SkipExecution as skip:
             self._failure = skip
         except BaseException as error:  # pylint: disable=broad-exception-caught
-            # The traceback starts at the function: this method's own frame is left out.
-            context.log(''.join(traceback.format_exception(
-                type(error), error, error.__traceback__.tb_next)).rstrip('\n'))
             self._failure = StepFailed(describe(error))  # check() reports it, in the engine
+            context.log(traceback_text(error).rstrip('\n'))
         finally:
             mark_this_thread(None)
             self._finished = True

@@ -9,13 +9,12 @@ but for its log, which the step's own threads write too.
 import logging
 import os
 import threading
-import traceback
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from .copies import per_run_copy
 from .errors import is_interrupt
-from .execution import SkipExecution, StepFailed, describe
+from .execution import SkipExecution, StepFailed, describe, traceback_text
 from .rules import decide
 from .states import ENDED, FAILED, STATES
 from .step_log import StepLog
@@ -167,8 +166,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         began = clock.monotonic()  # a check() that makes the engine wait is worth a warning
         try:
             said = self.instance.check()
-            finished = bool(said)  # bool() too may run user code, and so may _checked_outputs()
+            finished = bool(said)  # bool() too may run user code, as may the two lines below
             outputs = _checked_outputs(self.name, self.instance.outputs) if finished else None
+            empty = finished and not outputs
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
@@ -188,13 +188,11 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                                 '(and False, not None, while it runs)')
             return None, None
         # Its outputs, returned instead of filled in? (`is not True` first: the usual answer)
-        if said is not True and isinstance(said, Mapping) and not outputs:
+        if said is not True and isinstance(said, Mapping) and empty:
             self._note_once('returned', f'check() of step {self.name!r} returned a mapping, '
                             'taken as True: done, with no outputs; a step publishes by filling '
                             'self.outputs (self.outputs.update(...)), then returns True')
-        # An empty dict need not be kept. (Only a dict is asked: bool() of any other object
-        # would run its code, which may raise.)
-        self.outputs = NO_OUTPUTS if isinstance(outputs, dict) and not outputs else outputs
+        self.outputs = NO_OUTPUTS if empty else outputs  # an empty dict need not be kept
         return _S.success, f'succeeded after {self.attempts} attempt(s)'
 
     def _skipped(self, skip):
@@ -209,9 +207,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         or a reason in words."""
         if isinstance(error, BaseException):
             if not isinstance(error, StepFailed):
-                # The first frame is oautom's own call into the step: start at the step's code.
-                self.write_log(''.join(traceback.format_exception(
-                    type(error), error, getattr(error.__traceback__, 'tb_next', None))))
+                self.write_log(traceback_text(error))
             error = describe(error)
         self.error = error
         self.deadline = None

@@ -120,7 +120,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         return self.state is not VectState.running
 
     def wait(self, timeout=None):
-        """Block until the vect ends or `timeout` seconds pass; True if it ended."""
+        """Block until the vect has ended and the callbacks saw it, or `timeout` s; True if so."""
         # A script that waits, then reads what its callbacks collected, finds the end there
         inside = self._loop.runs_here() or self._subscribers.delivers_here()
         ended = self._over if inside else self._ended

@@ -200,6 +200,28 @@ def test_a_function_may_pass_an_ancestors_outputs_on_as_its_own():
 
 # -- skips and failures ------------------------------------------------------------------
 
+class ApiError(Exception):
+    """An error that shows its payload as attributes: a missing one raises KeyError, which
+    traceback.format_exception() meets when it asks getattr(error, '__notes__', None)."""
+
+    def __init__(self, payload):
+        super().__init__(payload['message'])
+        self.payload = payload
+
+    def __getattr__(self, name):
+        return self.payload[name]
+
+
+def test_an_error_whose_traceback_cannot_be_made_still_fails_the_step():
+    def call_api(_context):
+        raise ApiError({'message': 'quota exceeded'})
+
+    vect = run_function(call_api)  # it used to end success, its worker thread dying
+    assert vect.state is VectState.failed
+    assert step_status(vect)['error'] == 'ApiError: quota exceeded'
+    assert vect.log('call').startswith('ApiError: quota exceeded (its traceback could not be '
+                                       'shown)\n')
+
 def test_skip_execution_skips_the_step_and_its_downstream():
     def no_data(context):
         raise SkipExecution('no data today')

@@ -343,6 +343,56 @@ def test_the_log_of_a_running_step_ends_with_its_output_so_far_whatever_that_doe
     assert vect.log('writer') == 'started\n' + shown  # user code: it never makes log() raise
 
 
+def test_a_wake_from_an_attempt_that_is_over_is_dropped(app, flow):
+    kept = []
+
+    class Sensor(Scripted):  # keeps its context, as a thread of its own would
+        def run(self, context):
+            kept.append(context)
+            super().run(context)
+
+    Sensor('sensor', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    for _ in range(1000):  # a thread that goes on waking a step that has ended
+        kept[0].wake()
+    assert vect._agenda._woken == []  # pylint: disable=protected-access  # nothing piles up
+
+
+class PayloadError(Exception):
+    """Its attributes come from a payload: getattr(error, '__notes__') raises KeyError."""
+
+    def __getattr__(self, name):
+        return {}[name]
+
+
+class Len0Raises(dict):
+    """A mapping whose len() raises."""
+
+    def __len__(self):
+        raise RuntimeError('no len')
+
+
+@pytest.mark.parametrize('where', ['run', 'check', 'returned', 'outputs'])
+def test_user_code_that_fails_oddly_fails_its_attempt_never_the_tick(app, flow, where):
+    class Odd(Execution):
+        def run(self, context):
+            if where == 'run':
+                raise PayloadError('in run')
+
+        def check(self):
+            if where == 'check':
+                raise PayloadError('in check')
+            if where == 'outputs':
+                self.outputs = Len0Raises()
+            return Len0Raises() if where == 'returned' else True
+
+    Odd('odd', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)  # a tick that raised would raise here
+    assert states(vect) == {'odd': 'failed'}
+
+
 def test_status_is_json_and_complete(app, flow):
     Scripted('a', flow, outputs={'when': object()})
     vect = app.start('etl')
