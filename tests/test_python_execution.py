@@ -219,8 +219,9 @@ def test_an_error_whose_traceback_cannot_be_made_still_fails_the_step():
     vect = run_function(call_api)  # it used to end success, its worker thread dying
     assert vect.state is VectState.failed
     assert step_status(vect)['error'] == 'ApiError: quota exceeded'
-    assert vect.log('call').startswith('ApiError: quota exceeded (its traceback could not be '
-                                       'shown)\n')
+    # Python 3.11 and 3.12 cannot make its traceback, and the log says so; 3.13 can
+    assert vect.log('call').startswith(('ApiError: quota exceeded (its traceback could not be '
+                                        'shown)\n', 'Traceback (most recent call last):\n'))
 
 def test_skip_execution_skips_the_step_and_its_downstream():
     def no_data(context):
