@@ -102,7 +102,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         values = resolve_params(flow, params)
         if self._loop.stopping:  # else a callback that starts a flow at each end keeps a stop going
             raise OAutomError(f'flow {flow_name!r} was not started: the app is stopping; start '
-                              'it once app.stop() has returned, and run() the app again')
+                              'it once its loop has ended, then run() the app again')
         with self._lock:
             running = self._running.get(flow_name)
             if running is not None and not running.ended():  # ended: it leaves after its tick
@@ -156,7 +156,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
         if events is None:
-            self._loop.refuse_a_second_tick()
+            raise self._loop.second_tick_error()
         return events
 
     def _tick_if_free(self):
@@ -216,7 +216,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
         A loop in another thread: wait until it has cancelled all and ended. In this thread
         (a step or callback called stop()): it ends after this round. No loop (step mode):
-        cancel now, in a tick of our own, unless one is under way (the next one does it)."""
+        cancel now, in a tick of our own, unless one is under way (the next one does it); a
+        vect that a callback starts in that tick runs on."""
         self._plans.cancel_all()
         if not self._loop.stop():
             self._cancel_running()

@@ -51,9 +51,10 @@ class FakeClock(Clock):
     process still at work would see fake time race past its timeout."""
 
     def __init__(self, start=datetime(2026, 1, 1, 12, 0, 0)):
-        if not isinstance(start, datetime):
-            raise OAutomError(f'FakeClock starts at a datetime, not {type(start).__name__} '
-                              f'{start!r}: FakeClock(datetime(2026, 1, 1, 12, 0))')
+        if not isinstance(start, datetime) or start.tzinfo is not None:  # local, as now()'s
+            raise OAutomError(f'FakeClock starts at a local datetime with no time zone, not '
+                              f'{type(start).__name__} {start!r}: FakeClock(datetime(2026, 1, 1, '
+                              '12, 0))')
         self._start = start
         self._elapsed = 0.0
 

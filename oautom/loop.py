@@ -118,14 +118,14 @@ class Loop:
         loop's thread ends it.)"""
         return self._stop_requested and self._thread is not None
 
-    def refuse_a_second_tick(self):
-        """Raise OAutomError: a tick is under way, and ticks never overlap."""
+    def second_tick_error(self):
+        """The OAutomError for a tick asked for while one is under way: ticks never overlap."""
         ticking = self.ticker  # without the lock: None if that tick has just ended
         where = ('this thread, by a step in it' if ticking is threading.current_thread() else
                  f'thread {ticking.name!r}' if ticking else 'another thread')
-        raise OAutomError(f'app.tick() is already running in {where}; in foreground and '
-                          'background modes the loop ticks, and in step mode one thread should '
-                          'tick at a time')
+        return OAutomError(f'app.tick() is already running in {where}; in foreground and '
+                           'background modes the loop ticks, and in step mode one thread should '
+                           'tick at a time')
 
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""

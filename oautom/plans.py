@@ -154,7 +154,7 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
     if interval < MIN_INTERVAL:
         raise InvalidScheduleError(f'an interval of {interval:g} s is shorter than '
                                    f'{MIN_INTERVAL:g} s; give a longer one')
-    if interval > MAX_INTERVAL:  # (not shown: a whole number may be too big for a float)
+    if interval > MAX_INTERVAL:  # left out of the message: `:g` of a huge int would overflow
         raise InvalidScheduleError('an interval longer than a century is too long for a plan; '
                                    'give a shorter one, or a cron expression')
     return Plan(flow_name, params, interval=interval, now=now, on_change=on_change)
@@ -201,6 +201,8 @@ class Plans:
         if not self._plans:  # the usual case, asked at every tick: answered at once
             return
         for plan in self.due(self._clock.time()):
+            if plan.cancelled:  # meanwhile, by app.stop() say: its firings are over
+                continue
             try:
                 start(plan.flow_name, plan.params)
             except VectAlreadyRunningException as refusal:  # a plan never waits for a vect

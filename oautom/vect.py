@@ -130,7 +130,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def status(self):
         """A JSON-serialisable snapshot of the vect and every step."""
-        with self._lock:  # a consistent copy (a step may change params); JSON outside the lock
+        with self._lock:  # a consistent copy, JSON outside; dict(): a step writes params freely
             vect = (self.id, self.flow_name, self.state, dict(self.params), self.start_date,
                     self.end_date)
             runs = [run.snapshot() for run in self._runs]

@@ -579,8 +579,8 @@ def test_a_start_while_the_app_stops_is_refused_so_that_a_restarting_callback_en
     with caplog.at_level(logging.ERROR, logger='oautom'):
         finishes_within(DEADLINE, app.stop)  # it used to cancel one restart after another
     assert ends == [VectState.cancelled] and app.status('etl')['id'] == 'etl.1'
-    assert "flow 'etl' was not started: the app is stopping; start it once app.stop() has " \
-           'returned, and run() the app again' in caplog.text
+    assert "flow 'etl' was not started: the app is stopping; start it once its loop has " \
+           'ended, then run() the app again' in caplog.text
     app.start('etl')  # once stop() has returned, a start is taken, for the next run()
     assert app.status('etl')['id'] == 'etl.2'
 

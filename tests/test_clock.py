@@ -4,7 +4,7 @@ import queue
 import re
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 import pytest
@@ -97,10 +97,13 @@ def test_a_fake_clock_is_refused_in_background_mode_where_its_time_would_race():
     assert OAutom(mode=OAutomMode.step, clock=FakeClock())  # its place
 
 
-def test_a_fake_clock_starts_at_a_datetime_and_says_so():
-    with pytest.raises(OAutomError, match=r"^FakeClock starts at a datetime, not str "
-                                          r"'2026-01-01 12:00': FakeClock\(datetime"):
+def test_a_fake_clock_starts_at_a_local_datetime_and_says_so():
+    with pytest.raises(OAutomError, match=r"^FakeClock starts at a local datetime with no time "
+                                          r"zone, not str '2026-01-01 12:00': FakeClock\("):
         FakeClock('2026-01-01 12:00')
+    with pytest.raises(OAutomError, match=r'not datetime datetime.datetime\(2026, 1, 1, 12, 0, '
+                                          r'tzinfo=datetime.timezone.utc\)'):
+        FakeClock(datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc))  # now() would be local
 
 
 def test_a_class_of_functions_without_self_serves_as_a_clock_as_it_is():

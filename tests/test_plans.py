@@ -293,6 +293,21 @@ def test_an_unknown_plan_option_is_refused_with_the_one_meant(app, option, value
         assert len(app.plans()) == 1
 
 
+def test_a_plan_cancelled_while_the_plans_due_fire_does_not_fire(app, caplog):
+    Scripted('b', Flow('other', app=app))
+    first, second = app.plan('etl', minutes=5), app.plan('other', minutes=5)
+    real_start = app.start
+
+    def start_and_stop_the_rest(flow_name, params=None):  # as app.stop() from another thread
+        vect = real_start(flow_name, params)
+        second.cancel()
+        return vect
+    app.start = start_and_stop_the_rest
+    with caplog.at_level(logging.WARNING, logger='oautom'):
+        at(app, 12, 5)  # both are due in this tick: the first fires, the second no longer
+    assert vect_ids(app) == ['etl.1'] and app.plans() == [first] and not caplog.records
+
+
 def test_cancelling_the_last_plan_ends_a_foreground_run_at_once():
     app = OAutom(mode=OAutomMode.foreground)
     Scripted('a', Flow('etl', app=app))
