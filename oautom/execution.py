@@ -80,7 +80,7 @@ def traceback_text(error):
 
 
 class Execution:
-    """The base of every step. Subclass it and write `run`, `check` and maybe `cancel`."""
+    """The base of every step. Subclass it: write `run` and `check`, maybe `cancel` too."""
 
     # True for a step whose run() arranges a context.wake() for when its work ends (Bash and
     # Python steps do): the loop may then wait a moment for that wake before the first check.
