@@ -135,7 +135,7 @@ class Subscribers:
 
     def _deliver(self, events, callbacks):
         began, count = monotonic(), len(events)
-        log_all = logger.isEnabledFor(logging.INFO)  # else only failures, as warnings
+        log_all = logger.isEnabledFor(logging.INFO)  # else only the warnings (_WARNING_STATES)
         while events:  # emptied as it goes: what a Ctrl-C leaves behind stays in it
             event = events.popleft()
             if callable(event):  # a function of after_events(): the events before it are out
