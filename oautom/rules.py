@@ -8,8 +8,11 @@ vect are all counted first). The answer is one of three:
     None                      not decided yet: wait for more upstream steps
     skipped / upstream_failed the step can no longer run, and ends in that state
 
-A rule decides as soon as it can: `all_success` gives up at the first
-upstream failure, without waiting for the other branches. "failed" below
+A rule decides as soon as its answer can no longer change: `all_success`
+gives up at the first upstream failure, without waiting for the other
+branches, but at a skip it waits for them all, since a failure still to
+come would outweigh the skip. So how a step ends depends on how its
+upstream steps ended, never on which of them ended first. "failed" below
 counts failed and upstream_failed alike.
 
     rule          runs when                       otherwise, once it can no longer run
@@ -39,9 +42,9 @@ def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-ma
     if rule == 'all_success':
         if failed:
             return _UPSTREAM_FAILED
-        if skipped:
-            return _SKIPPED
-        return RUN if all_ended else None
+        if not all_ended:
+            return None
+        return _SKIPPED if skipped else RUN
     if rule == 'all_failed':
         if succeeded or skipped:
             return _SKIPPED

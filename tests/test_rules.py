@@ -13,6 +13,7 @@ ROWS = [
     ('all_success', 1, 0, 0, 1, None),
     ('all_success', 1, 1, 0, 1, 'upstream_failed'),   # gives up at the first failure
     ('all_success', 1, 0, 1, 0, 'skipped'),
+    ('all_success', 0, 0, 1, 1, None),                # a failure to come would outweigh it
     ('all_success', 0, 1, 1, 0, 'upstream_failed'),   # failed wins over skipped
     ('all_failed', 0, 2, 0, 0, RUN),
     ('all_failed', 0, 1, 0, 1, None),

@@ -146,6 +146,22 @@ def test_a_failure_and_a_skip_of_the_same_tick_decide_as_the_failure_whatever_th
                             'last': 'upstream_failed'}
 
 
+@pytest.mark.parametrize('late', ['fails', 'fails upstream'])
+def test_a_skip_waits_for_the_other_upstream_steps_whose_failure_outweighs_it(app, flow, late):
+    # How a step ends must not depend on which branch ended first
+    skip = Scripted('skip', flow, script=[SkipExecution('nothing to do')])
+    bad = Scripted('bad', flow, script=[False, False, ValueError('x')])  # ends ticks later
+    branch_end = bad if late == 'fails' else bad >> Scripted('between', flow)  # upstream_failed
+    after = Scripted('after', flow)  # all_success
+    [skip, branch_end] >> after
+    vect = app.start('etl')
+    app.tick()
+    app.tick()  # 'skip' has ended, 'bad' runs on
+    assert states(vect)['skip'] == 'skipped' and states(vect)['after'] == 'waiting'
+    tick_until_ended(app, vect, seconds=1.0)
+    assert states(vect)['after'] == 'upstream_failed'
+
+
 def test_run_raising_fails_the_attempt_and_is_retried(app, flow):
     Scripted('a', flow, fail_on_run=OSError('disk full'), retries=1)
     vect = app.start('etl')
