@@ -42,7 +42,8 @@ import traceback
 
 from .errors import FlowIntegrityError, is_interrupt
 from .names import check_name
-from .step_options import checked_number, checked_trigger_rule, unknown_option
+from .step_options import (checked_number, checked_trigger_rule, class_option_error,
+                           unknown_option)
 
 
 class SkipExecution(Exception):
@@ -95,6 +96,9 @@ class Execution:
         kind = type(self)
         if unknown:  # a typo such as retry=3 deserves better than a TypeError
             raise FlowIntegrityError(unknown_option(kind, Execution, name, next(iter(unknown))))
+        hidden = class_option_error(kind, Execution, name)  # `retries = 3` in a class body
+        if hidden:
+            raise FlowIntegrityError(hidden)
         # Refused now: its run() would start work that no check() could ever see end
         if kind.run is not Execution.run and kind.check is Execution.check:
             raise FlowIntegrityError(f'step {name!r}: {kind.__name__} defines run() but not '

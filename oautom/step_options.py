@@ -53,6 +53,21 @@ def unknown_option(step_class, base, step_name, option):
     return f'step {step_name!r}: unknown option {option!r}; {hint}{options}'
 
 
+def class_option_error(step_class, base, step_name):
+    """The message for a step class that sets a step option on itself (`poll_interval = 0.2`
+    in its body), or None: __init__ gives every step its own value, which would hide the
+    class's without a word. `base` is the class whose __init__ sets them (Execution)."""
+    for klass in step_class.__mro__[:step_class.__mro__.index(base)]:
+        option = next((name for name in STEP_OPTIONS if name in vars(klass)), None)
+        if option is not None:
+            value = vars(klass)[option]
+            return (f'step {step_name!r}: {klass.__name__} sets {option} on its class, which no '
+                    f'step reads: each step gets its own from Execution.__init__. Pass it when '
+                    f'you make the step ({option}={value!r}), or give it from your class\'s '
+                    f'__init__: super().__init__(name, flow, {option}={value!r}, **options)')
+    return None
+
+
 def _takes(klass, option):
     """True if the __init__ of `klass` itself has a parameter named `option`."""
     try:

@@ -184,6 +184,32 @@ def test_a_step_class_that_passes_its_own_option_on_is_told_to_keep_it(flow, ste
         'pass it on')
 
 
+@pytest.mark.parametrize('option, value', [('retries', 2), ('retry_delay', 0.5),
+                                           ('timeout', 3), ('trigger_rule', 'all_done'),
+                                           ('poll_interval', 0.2)])
+def test_a_step_option_set_on_the_class_is_refused_with_how_to_give_it(flow, option, value):
+    # Execution.__init__ gives every step its own value, which would hide the class's in silence
+    sets_it = type('SetsIt', (Scripted,), {option: value})
+    below = type('Below', (sets_it,), {})
+    for step_class in (sets_it, below):  # the class to blame is the one whose body sets it
+        with pytest.raises(FlowIntegrityError) as caught:
+            step_class('s', flow)
+        assert str(caught.value) == (
+            f"step 's': SetsIt sets {option} on its class, which no step reads: each step gets "
+            f'its own from Execution.__init__. Pass it when you make the step ({option}='
+            f"{value!r}), or give it from your class's __init__: super().__init__(name, flow, "
+            f'{option}={value!r}, **options)')
+
+    class FollowsTheFix(Scripted):
+        """Gives the option as the message says."""
+
+        def __init__(self, name, flow, **options):
+            super().__init__(name, flow, **{option: value}, **options)
+
+    assert getattr(FollowsTheFix('fixed', flow), option) == value
+    assert getattr(Scripted('plain', flow, **{option: value}), option) == value
+
+
 class OddBase(Scripted):
     """A base step class whose __init__ has a signature that cannot be read."""
 
