@@ -1,17 +1,19 @@
 """Cron expressions: five fields that say at which minutes a plan fires.
 
-    ┌ minute        0-59
-    │ ┌ hour        0-23
-    │ │ ┌ day       1-31            (day of the month)
-    │ │ │ ┌ month   1-12, jan-dec
-    │ │ │ │ ┌ weekday 0-7, sun-sat  (0 and 7 are both Sunday)
+    ┌ minute              0-59
+    │ ┌ hour              0-23
+    │ │ ┌ day-of-month    1-31
+    │ │ │ ┌ month         1-12, jan-dec
+    │ │ │ │ ┌ day-of-week 0-7, sun-sat  (0 and 7 are both Sunday)
     * * * * *
 
 Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n` (or
 `a/n`, from a to the top: `5/15` is 5, 20, 35, 50), or a comma-separated list
-of those. As in Vixie cron, when both the day and the
-weekday are restricted (the field does not start with `*`), a date matches
-if *either* matches: `0 9 1 * mon` is "9:00 on the 1st and on every Monday".
+of those. As in Vixie cron, when both the day-of-month and the day-of-week
+are restricted (the field does not start with `*`), a date matches if
+*either* matches: `0 9 1 * mon` is "9:00 on the 1st and on every Monday".
+Otherwise both must match: a field that starts with `*` still filters, so
+`0 9 */2 * mon` is "9:00 on the Mondays of odd dates".
 
 `Cron('*/5 * * * *').next_after(dt)` is pure: it reads no clock.
 """
@@ -23,10 +25,10 @@ from .errors import InvalidScheduleError
 FIELDS = (
     ('minute', 0, 59, ()),
     ('hour', 0, 23, ()),
-    ('day', 1, 31, ()),
+    ('day-of-month', 1, 31, ()),
     ('month', 1, 12, ('jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct',
                       'nov', 'dec')),
-    ('weekday', 0, 7, ('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat')),
+    ('day-of-week', 0, 7, ('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat')),
 )
 LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31,
                  11: 30, 12: 31}
@@ -50,8 +52,8 @@ class Cron:
             found = f' (it has {len(expression.split())})' if isinstance(expression, str) else \
                 f', as a string (not {type(expression).__name__})'
             raise InvalidScheduleError(
-                f'cron expression {expression!r} must have 5 fields{found}: minute hour day '
-                f'month weekday, such as "*/5 * * * *"')
+                f'cron expression {expression!r} must have 5 fields{found}: minute hour '
+                f'day-of-month month day-of-week, such as "*/5 * * * *"')
         self.expression = expression
         fields = expression.split()  # aliases (jan, mon) in any case: see _number
         self.minutes, self.hours, self.days, self.months, weekdays = (
@@ -63,7 +65,7 @@ class Cron:
         if self.days_restricted and not self.weekdays_restricted and not any(
                 day <= LONGEST_MONTH[month] for day in self.days for month in self.months):
             raise InvalidScheduleError(
-                f'cron field day: {fields[2]!r} never occurs in month {fields[3]!r}, so '
+                f'cron field day-of-month: {fields[2]!r} never occurs in month {fields[3]!r}, so '
                 f'{expression!r} would never fire; pick days that the months have')
 
     def matches_day(self, moment):
@@ -119,11 +121,11 @@ def _backwards(name, span, ends, bounds):
     """The error for a range written high-low (`ends`: first, last), saying how to write the
     wrap-around meant within the field's `bounds` (lowest, highest)."""
     (first, last), (lowest, highest) = ends, bounds
-    if name == 'weekday' and first == 7:  # Sunday written as 7, then the days after it
+    if name == 'day-of-week' and first == 7:  # Sunday written as 7, then the days after it
         fix = f'0-{last}'
-    elif name == 'weekday' and last == 0:  # the days up to Sunday, written as 0
+    elif name == 'day-of-week' and last == 0:  # the days up to Sunday, written as 0
         fix = f'{first}-7 (7 is Sunday too)'
-    elif name == 'weekday':
+    elif name == 'day-of-week':
         fix = f'{_span(first, 6)},{_span(0, last)}'
     else:
         fix = f'{_span(first, highest)},{_span(lowest, last)}'

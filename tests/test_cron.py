@@ -45,10 +45,10 @@ def test_a_day_field_starting_with_a_star_counts_as_unrestricted():
 
 
 @pytest.mark.parametrize('expression, field', [
-    ('60 * * * *', 'minute'), ('* 24 * * *', 'hour'), ('* * 0 * *', 'day'),
-    ('* * * 13 *', 'month'), ('* * * * 8', 'weekday'), ('* * * foo *', 'month'),
-    ('5-1 * * * *', 'minute'), ('*/0 * * * *', 'minute'), ('0 0 30 2 *', 'day'),
-    ('0 0 31 apr,jun *', 'day'),
+    ('60 * * * *', 'minute'), ('* 24 * * *', 'hour'), ('* * 0 * *', 'day-of-month'),
+    ('* * * 13 *', 'month'), ('* * * * 8', 'day-of-week'), ('* * * foo *', 'month'),
+    ('5-1 * * * *', 'minute'), ('*/0 * * * *', 'minute'), ('0 0 30 2 *', 'day-of-month'),
+    ('0 0 31 apr,jun *', 'day-of-month'),
 ])
 def test_a_bad_field_is_named(expression, field):
     with pytest.raises(InvalidScheduleError, match=f'cron field {field}'):
@@ -58,22 +58,22 @@ def test_a_bad_field_is_named(expression, field):
 @pytest.mark.parametrize('expression, message', [
     ('*/0 * * * *', 'cron field minute: step /0 is not allowed; a step is a whole number from 1 '
                     'to 59, as in [*]/5'),
-    ('0 0 * * */x', 'cron field weekday: step /x is not allowed'),
+    ('0 0 * * */x', 'cron field day-of-week: step /x is not allowed'),
     ('5/ * * * *', 'cron field minute: step / is not allowed'),
     ('*/ * * * *', 'cron field minute: step / is not allowed'),
     ('² * * * *', "cron field minute: '²' is not allowed"),
     ('50-10 * * * *', "cron field minute: range '50-10' runs backwards; write ranges "
                       'low-high, such as 50-59,0-10$'),
-    ('0 0 * * sat-sun', "cron field weekday: range 'sat-sun' runs backwards; write ranges "
+    ('0 0 * * sat-sun', "cron field day-of-week: range 'sat-sun' runs backwards; write ranges "
                         'low-high, such as 6-7 [(]7 is Sunday too[)]'),
     ('0 0 * * fri-tue', 'such as 5-6,0-2$'),
     ('0 0 * * 7-3', 'such as 0-3$'),
     ('0 0 * * sat-mon', 'such as 6,0-1$'),
     ('0 0 31-2 * *', 'such as 31,1-2$'),
     ('*/² * * * *', 'cron field minute: step /² is not allowed'),
-    ('0 0 L * *', "cron field day: 'L' is not allowed"),  # as written, not lowered
+    ('0 0 L * *', "cron field day-of-month: 'L' is not allowed"),  # as written, not lowered
     ('0 0 * JANX *', "cron field month: 'JANX' is not allowed"),
-    ('0 0 * * SAT-SUN', "cron field weekday: range 'SAT-SUN' runs backwards"),
+    ('0 0 * * SAT-SUN', "cron field day-of-week: range 'SAT-SUN' runs backwards"),
 ])
 def test_a_bad_step_or_range_says_how_to_write_it(expression, message):
     with pytest.raises(InvalidScheduleError, match=message):
@@ -96,7 +96,8 @@ def test_five_fields_are_required_and_the_count_found_is_said(expression, found)
     with pytest.raises(InvalidScheduleError) as refusal:
         Cron(expression)
     assert str(refusal.value) == (f'cron expression {expression!r} must have 5 fields{found}: '
-                                  'minute hour day month weekday, such as "*/5 * * * *"')
+                                  'minute hour day-of-month month day-of-week, such as '
+                                  '"*/5 * * * *"')
 
 
 def test_an_impossible_day_is_fine_when_a_weekday_can_fire():
