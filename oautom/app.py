@@ -108,7 +108,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             if running is not None and not running.ended():  # ended: it leaves after its tick
                 raise VectAlreadyRunningException(
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
-                    f'{running.start_date:%H:%M:%S}); wait for it or call app.stop()', running)
+                    f'{running.start_date:%H:%M:%S}); {self._loop.finish_advice}, or app.stop() '
+                    'cancels it', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
             vect = Vect(flow, number, values, clock=self.clock, loop=self._loop,
                         on_event=self._events.append, subscribers=self._subscribers)

@@ -39,6 +39,10 @@ STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
     'background': "call app.run(): it starts the app's engine thread",
     'step': 'call app.tick() (from another thread, if this wait is in an event callback: the '
             'tick that delivers it waits too)'}
+FINISH_ADVICE = {  # how a running vect gets to its end, by the app's mode
+    'foreground': 'app.run() runs it to its end',
+    'background': 'vect.wait() waits for its end',
+    'step': 'app.tick() moves it on, until it ends'}
 
 
 class Loop:
@@ -47,7 +51,7 @@ class Loop:
     def __init__(self, *, tick, clock, mode):
         self._tick = tick  # one round; returns the seconds to sleep, inf, or None: no work left
         self._clock = clock
-        self._mode = mode  # the app's, as text: only for the advice of a stalled wait
+        self._mode = mode  # the app's, as text: only for advice in messages
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
         self._lock = threading.Lock()   # guards _thread (who loops now, if anyone) and _done
         self._thread = None
@@ -111,6 +115,11 @@ class Loop:
                 return event.wait()
             ticks = self.ticks
         return True
+
+    @property
+    def finish_advice(self):
+        """How a running vect of this app gets to its end, for a message."""
+        return FINISH_ADVICE[self._mode]
 
     @property
     def stopping(self):

@@ -240,6 +240,23 @@ def test_start_refuses_a_second_vect_while_one_runs_naming_it_and_when_it_starte
     assert str(kept) == str(caught.value) and kept.running is caught.value.running
 
 
+@pytest.mark.parametrize('mode, advice', [
+    ('foreground', 'app.run() runs it to its end'),  # a wait before run() would never end
+    ('background', 'vect.wait() waits for its end'),
+    ('step', 'app.tick() moves it on, until it ends')])
+def test_a_second_start_is_told_how_the_running_vect_ends_in_its_apps_mode(mode, advice):
+    app = OAutom(OAutomMode[mode])
+    PythonExecution('a', Flow('etl', app=app), lambda context: None)
+    first = app.start('etl')
+    with pytest.raises(VectAlreadyRunningException) as caught:
+        app.start('etl')
+    assert str(caught.value).endswith(f'; {advice}, or app.stop() cancels it')
+    if mode == 'foreground':  # the advice, followed
+        app.run()
+        assert first.state is VectState.success and app.start('etl').id == 'etl.2'
+    app.stop()
+
+
 def test_a_flow_may_start_again_as_soon_as_its_vect_has_ended_even_within_that_tick():
     app, _ = step_app()
     one_step_flow(app)
