@@ -220,14 +220,17 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return when in (self.next_check, self.deadline)
         return self.state is _S.retrying and when == self.retry_at
 
-    def cancel_attempt(self):
-        """Ask the running copy to stop; an error in cancel() is logged, not raised."""
+    def cancel_attempt(self, why=None):
+        """Ask the running copy to stop; an error in cancel() is logged, not raised. The log
+        ends with `why`, if given (a timeout's reason is logged with its failure)."""
         try:
             self.instance.cancel()
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_interrupt(error):  # as in start_attempt
                 raise
             self.write_log(f'[cancel() failed: {describe(error)}]\n')
+        if why:
+            self.write_log(f'[{why}]\n')
 
     def __repr__(self):
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'

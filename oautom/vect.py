@@ -208,7 +208,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _cancel_all(self):
         for run in self._runs:
             if run.state is _S.running:
-                run.cancel_attempt()
+                run.cancel_attempt(f'attempt {run.attempts} cancelled with its vect')
             if not run.has_ended():
                 self._end(run, _S.cancelled, 'cancelled with its vect')
         self._just_ended.clear()  # everything has ended: no downstream to tell

@@ -1363,6 +1363,9 @@ def test_vect_cancel_in_step_mode_takes_effect_on_the_next_tick():
     app.tick()
     assert states(vect) == {'first': 'cancelled', 'second': 'cancelled'}
     assert vect.state is VectState.cancelled and ('cancel',) in first.calls
+    # the log of the step that ran says how its attempt ended; the one that never ran has none
+    assert vect.log('first').endswith('[attempt 1 cancelled with its vect]\n')
+    assert vect.log('second') == ''
 
 
 def test_cancel_on_an_ended_vect_changes_nothing():

@@ -626,7 +626,8 @@ def test_the_log_of_a_cancelled_step_is_complete_and_its_files_gone_when_the_vec
         vect.cancel()
         assert vect.wait(DEADLINE)
         assert vect.log('cmd').endswith('[stopped early (a timeout, a cancel); its output '
-                                        'follows]\npartial-output\n[killed by signal SIGKILL]\n')
+                                        'follows]\npartial-output\n[killed by signal SIGKILL]\n'
+                                        '[attempt 1 cancelled with its vect]\n')
         assert os.listdir(live_shells.LIVE._folder) == []  # pylint: disable=protected-access
 
 
@@ -639,7 +640,8 @@ def test_a_cancelled_step_that_wrote_nothing_announces_no_output(background_app,
     assert wait_for(ready.exists)
     vect.cancel()
     assert vect.wait(DEADLINE)
-    assert vect.log('cmd') == f'$ touch {ready}; sleep 30\n[killed by signal SIGKILL]\n'
+    assert vect.log('cmd') == (f'$ touch {ready}; sleep 30\n[killed by signal SIGKILL]\n'
+                               '[attempt 1 cancelled with its vect]\n')
 
 
 def test_a_timed_out_attempt_is_retried(tmp_path):
@@ -728,7 +730,8 @@ def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
     assert step_status(vect)['state'] == 'cancelled'
     # The vect ended once the shell was reaped and logged (it used to end first, and the
     # shell's thread to log "[from abandoned attempt 1] [killed by signal SIGKILL]" later)
-    assert vect.log('cmd').endswith('\n[killed by signal SIGKILL]\n')
+    assert vect.log('cmd').endswith(
+        '\n[killed by signal SIGKILL]\n[attempt 1 cancelled with its vect]\n')
     assert 'abandoned' not in vect.log('cmd')
     assert wait_for(lambda: not is_running(shell) and not is_running(child))
 
