@@ -1,4 +1,5 @@
 """Every numbered example runs as `python -m oautom.examples.NAME` and ends well."""
+import importlib
 import pathlib
 import subprocess
 import sys
@@ -6,6 +7,8 @@ import sys
 import pytest
 
 import oautom.examples
+from oautom import Flow, OAutom, OAutomMode
+from oautom.clock import FakeClock
 
 EXAMPLES = sorted(path.stem for path in pathlib.Path(oautom.examples.__file__).parent.glob(
     '[0-9][0-9]_*.py'))
@@ -60,3 +63,17 @@ def test_watch_a_log_shows_output_while_the_step_runs_then_the_whole_log():
     watched, whole = done.stdout.strip().split('\n\n')
     assert '(step running)' in watched  # a line read while the command still ran
     assert whole.splitlines()[2:] == [f'part {n} of 5' for n in range(1, 6)] + ['[exit code 0]']
+
+
+def test_the_sensor_of_example_03_logs_why_it_stopped_when_it_times_out(tmp_path):
+    sensor_class = importlib.import_module('oautom.examples.03_custom_execution').FileSensor
+    clock = FakeClock()
+    app = OAutom(OAutomMode.step, clock=clock)
+    sensor_class('wait', Flow('sensor', app=app), path=str(tmp_path / 'never'), timeout=10)
+    vect = app.start('sensor')
+    app.tick()
+    clock.advance(10)
+    app.tick()
+    assert vect.status()['executions'][0]['error'] == 'timed out after 10 s'
+    assert vect.log('wait') == (f'waiting for {tmp_path}/never\ngave up waiting for '
+                                f'{tmp_path}/never\n[attempt 1 failed: timed out after 10 s]\n')

@@ -22,10 +22,14 @@ class FileSensor(Execution):
         self.path = path
 
     def run(self, context):
+        self.context = context  # per-run state, assigned: for the log lines of check and cancel
         context.log(f'waiting for {self.path}')
 
     def check(self):
         return os.path.exists(self.path)
+
+    def cancel(self):  # on a timeout or a stop; a sensor has no work to stop, only a line to log
+        self.context.log(f'gave up waiting for {self.path}')
 
 
 def touch(path):
