@@ -21,6 +21,7 @@ import functools
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -35,6 +36,7 @@ import pytest
 
 from oautom import (Flow, FlowIntegrityError, OAutom, OAutomMode, PythonExecution,
                     SkipExecution, VectState)
+from oautom.clock import FakeClock
 
 DEADLINE = 3.0  # seconds to wait for something that should happen within milliseconds
 REPO = Path(__file__).resolve().parent.parent
@@ -357,10 +359,37 @@ def test_lines_the_last_attempt_logs_after_its_timeout_say_it_was_abandoned(rele
     assert tick_until(app, vect.ended)
     release.set()
     assert logged.wait(DEADLINE)
-    assert vect.log('call') == ('early line\n[a thread cannot be stopped: the function runs on '
-                                'in its thread, and what it returns will be ignored]\n'
-                                '[attempt 1 failed: timed out after 0.1 s]\n'
-                                '[from abandoned attempt 1] late line\n')
+    log = vect.log('call')
+    assert log.startswith('early line\n[a thread cannot be stopped: the function runs on in its '
+                          'thread, and what it returns will be ignored]\n'
+                          '[the function was here when its attempt was given up:]\n')
+    assert log.endswith('[attempt 1 failed: timed out after 0.1 s]\n'
+                        '[from abandoned attempt 1] late line\n')
+
+
+def test_a_timed_out_function_s_log_shows_the_line_it_hung_on_from_its_own_first_call(release):
+    started = threading.Event()
+
+    def waits(_context):
+        started.set()
+        release.wait(DEADLINE)
+
+    def work(context):
+        waits(context)
+
+    app = OAutom(mode=OAutomMode.step, clock=FakeClock())
+    PythonExecution('call', Flow('python', app=app), function=work, timeout=5)
+    vect = app.start('python')
+    app.tick()
+    assert started.wait(DEADLINE)
+    app.clock.advance(5)
+    app.tick()  # timed out: given up while it waits
+    release.set()
+    where = vect.log('call').split('given up:]\n')[1].split('\n[attempt 1 failed')[0]
+    lines = where.splitlines()
+    assert re.fullmatch(r'  File ".*test_python_execution.py", line \d+, in work', lines[0])
+    assert lines[1:4] == ['    waits(context)', lines[2], '    release.wait(DEADLINE)']
+    assert lines[2].endswith(', in waits') and 'threading.py' in lines[4]  # down to the wait
 
 
 def test_the_engine_goes_on_ticking_while_the_function_runs(release):
