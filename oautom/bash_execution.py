@@ -36,7 +36,7 @@ from functools import partial
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
 from .live_shells import LIVE
-from .shell import OutputsTooLarge
+from .shell import ExitLost, OutputsTooLarge
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
@@ -175,7 +175,7 @@ class BashExecution(Execution):
                 self._logged = True
             if code == 0:  # only a success publishes
                 outputs = _outputs_from(shell.read_outputs(), context)
-        except OutputsTooLarge as refusal:
+        except (OutputsTooLarge, ExitLost) as refusal:
             trouble = str(refusal)
         except Exception as error:  # pylint: disable=broad-exception-caught
             trouble = (f'the command could not be started: {describe(error)}' if shell is None

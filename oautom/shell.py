@@ -40,12 +40,24 @@ class OutputsTooLarge(Exception):
     """$OAUTOM_OUTPUT holds more than OUTPUTS_LIMIT bytes."""
 
 
+class ExitLost(Exception):
+    """SIGCHLD is ignored in this process: the system discards every child's exit code."""
+
+
+IGNORED_SIGCHLD = ('SIGCHLD is ignored in this process (signal.signal(signal.SIGCHLD, '
+                   'signal.SIG_IGN), here or in the program that started it), so the system '
+                   "discards every command's exit code, which a shell step ends by; restore it "
+                   'with signal.signal(signal.SIGCHLD, signal.SIG_DFL)')
+
+
 class Shell:
     """One `/bin/sh -c` process in its own group, and its three files: stdout, stderr and
     output ($OAUTOM_OUTPUT, made by the command if it has outputs). The engine keeps none
     open while the shell runs: a wide fan-out cannot run out of descriptors."""
 
     def __init__(self, command, env, cwd, stem):
+        if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:  # no work begun to be lost
+            raise ExitLost(f'the command was not started: {IGNORED_SIGCHLD}')
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
         self.paths = {'output': f'{stem}.output'}  # and 'stdout', 'stderr' once made
@@ -78,7 +90,13 @@ class Shell:
         """Block until the shell exits, kill what it left in its group; return its exit code."""
         # Wait without reaping: until it is reaped, the exited shell keeps its pid (and so
         # its group id) from being given to another program, so killpg is safe.
-        os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT)
+        try:
+            os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:  # SIGCHLD came to be ignored while it ran: it was reaped
+            with self._lock:  # its group's id lives on while the group has members: kill them
+                self._kill_group()
+                self._reaped = True
+            raise ExitLost(f"the command's exit code was lost: {IGNORED_SIGCHLD}") from None
         with self._lock:
             self._kill_group()
             code = self.process.wait()  # reaps it
