@@ -28,8 +28,8 @@ from time import monotonic
 
 from .errors import OAutomError, is_interrupt
 from .execution import describe
+from .logger import logger
 
-logger = logging.getLogger('oautom')
 
 _WARNING_STATES = ('failed', 'upstream_failed', 'retrying')  # logged as warnings: seen by default
 SLOW_DELIVERY_SECONDS = 0.5  # a delivery (callbacks and log) holding the engine longer is reported

@@ -23,12 +23,12 @@ running are not killed.
 """
 import atexit
 import itertools
-import logging
 import os
 import shutil
 import tempfile
 import threading
 
+from .logger import logger
 from .shell import Shell
 
 
@@ -86,8 +86,8 @@ class LiveShells:
         for shell in shells:
             shell.remove_files()
         if killed:  # a background app's work ends with the program: say so, or it is lost unseen
-            logging.getLogger('oautom').warning('the interpreter is exiting: %d running shell(s) '
-                                                'of oautom steps were killed', len(killed))
+            logger.warning('the interpreter is exiting: %d running shell(s) of oautom steps were '
+                           'killed', len(killed))
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 

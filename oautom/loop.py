@@ -22,15 +22,14 @@ Foreground mode runs the loop in the caller's thread, where Ctrl-C, SIGTERM
 and SIGHUP stop the app before they end the process; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
-import logging
 import math
 import queue
 import signal
 import threading
 
 from .errors import OAutomError, Terminated
+from .logger import logger
 
-logger = logging.getLogger('oautom')
 STALL_SECONDS = 2.0  # an endless wait that long, with nothing ticking, is worth a warning
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a foreground run() stops on
 STALL_ADVICE = {  # what such a wait is told to call, by the app's mode

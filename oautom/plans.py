@@ -21,7 +21,6 @@ only waits as long, and fires nothing twice.
 In each tick the app asks its plans to start the flows that are due
 (`Plans.fire_due(start)`); the loop sleeps until the next firing at the latest.
 """
-import logging
 import math
 import threading
 from datetime import date, datetime, timedelta
@@ -30,9 +29,9 @@ from .airflow_words import plan_option_hint
 from .clock import in_seconds
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
+from .logger import logger
 from .names import did_you_mean
 
-logger = logging.getLogger('oautom')
 MAX_INTERVAL = 100 * 366 * 86400  # seconds
 # Seconds. Epoch seconds in a float resolve about 0.2 microseconds: below that, the grid's
 # next firing (start + k * interval) would stop moving, and plan() would loop for ever.

@@ -6,7 +6,6 @@ StepRun per step to remember what happened to it this time. This is Airflow's
 holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`,
 but for its log, which the step's own threads write too.
 """
-import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -15,12 +14,12 @@ from types import MappingProxyType
 from .copies import per_run_copy
 from .errors import is_interrupt
 from .execution import SkipExecution, StepFailed, describe, traceback_text
+from .logger import logger
 from .rules import decide
 from .states import ENDED, FAILED, STATES
 from .step_log import StepLog
 
 _S = STATES  # ExecutionState's members, quicker to look up (see states.py)
-logger = logging.getLogger('oautom')
 SLOW_CALL_SECONDS = 0.5  # a run() or check() slower than this blocked the whole engine
 
 NO_OUTPUTS = MappingProxyType({})  # shared until a step publishes: 10,000 steps, no 10,000 {}
