@@ -23,6 +23,7 @@ and SIGHUP stop the app before they end the process; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
 import math
+import numbers
 import queue
 import signal
 import threading
@@ -94,12 +95,24 @@ class Loop:
         here = threading.current_thread()
         return self._thread is here or self.ticker is here
 
+    @staticmethod
+    def endless(timeout):
+        """True if a wait of `timeout` has no end: None, or more seconds than a lock waits
+        (inf); False for a number of seconds; OAutomError for anything else."""
+        if timeout is None:
+            return True
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or \
+                math.isnan(timeout):
+            raise OAutomError(f'a wait takes a timeout in seconds, or None to wait until the '
+                              f'end, not {type(timeout).__name__} {timeout!r}')
+        return timeout >= threading.TIMEOUT_MAX
+
     def wait_for(self, event, timeout, what):
         """event.wait(timeout), for an event only a tick can set (a vect's end). An endless
         wait that sees no loop running and no tick, begun or under way, for STALL_SECONDS
         says so, once: it may well wait forever (app.run() forgotten, or nobody ticks in step
         mode). One in the thread that ticks is refused: it would wait for itself."""
-        if timeout is not None:
+        if not self.endless(timeout):
             return event.wait(timeout)
         if not event.is_set() and self.runs_here():  # it would wait for itself
             raise OAutomError(f"{what} cannot end while the engine's own thread waits for it "

@@ -124,7 +124,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         # A script that waits, then reads what its callbacks collected, finds the end there
         inside = self._loop.runs_here() or self._subscribers.delivers_here()
         ended = self._over if inside else self._ended
-        if timeout is None and not ended.is_set():
+        if self._loop.endless(timeout) and not ended.is_set():
             refuse_a_wait_for_itself(self._agenda, self.id)  # in a thread of one of its steps
         return self._loop.wait_for(ended, timeout, f'vect {self.id}')
 

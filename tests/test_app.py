@@ -12,6 +12,7 @@ import copy
 import inspect
 import json
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -1385,6 +1386,23 @@ def test_wait_is_false_while_running_and_true_once_ended():
     assert not vect.wait(timeout=0.01) and not vect.ended()
     tick_until_ended(app, vect)
     assert vect.wait(timeout=0) and vect.ended()
+
+
+def test_wait_takes_seconds_of_any_length_and_refuses_what_is_not_seconds():
+    app = OAutom(mode=OAutomMode.background)
+    PythonExecution('a', Flow('etl', app=app), lambda context: None)
+    vect = app.start('etl')
+    app.run()
+    try:
+        assert vect.wait(math.inf) and vect.wait(1e300) and vect.wait(-1)  # ended: at once
+        for timeout in ('5', True, math.nan, [1]):
+            with pytest.raises(OAutomError) as refusal:
+                vect.wait(timeout)
+            assert str(refusal.value) == (
+                'a wait takes a timeout in seconds, or None to wait until the end, not '
+                f'{type(timeout).__name__} {timeout!r}')
+    finally:
+        app.stop()
 
 
 # -- logging and reprs -------------------------------------------------------------------

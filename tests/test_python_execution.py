@@ -20,6 +20,7 @@ with a deadline, so a broken engine fails a test instead of hanging it.
 import functools
 import gc
 import json
+import math
 import os
 import re
 import subprocess
@@ -418,9 +419,10 @@ def waiting_flow(app, name, wait, **options):
     return vects[0], said
 
 
-def test_a_function_that_waits_for_its_own_vect_fails_with_the_reason_not_hangs():
+@pytest.mark.parametrize('timeout', [None, math.inf])  # inf: longer than a lock can wait
+def test_a_function_that_waits_for_its_own_vect_fails_with_the_reason_not_hangs(timeout):
     app = OAutom(mode=OAutomMode.background)
-    vect, said = waiting_flow(app, 'selfish', lambda vect: vect.wait())
+    vect, said = waiting_flow(app, 'selfish', lambda vect: vect.wait(timeout))
     app.run()
     try:
         assert vect.wait(DEADLINE)  # it hung here, the function waiting for its own end
