@@ -39,6 +39,7 @@ names the step and adds it to its flow (a step made without it is refused at
 afterwards would stay in the flow half-built.
 """
 import traceback
+from collections.abc import Mapping
 
 from .errors import FlowIntegrityError, is_interrupt
 from .names import check_name
@@ -67,6 +68,19 @@ def describe(error):
     if isinstance(error, (StepFailed, SkipExecution)):
         return text
     return f'{type(error).__name__}: {text}' if text else type(error).__name__
+
+
+def checked_outputs(name, outputs):
+    """What a step that finished publishes: a mapping as it is; what only has keys() and
+    [name] (a sqlite3.Row) as the dict they make, which the steps downstream read as they
+    read any mapping; anything else fails the step."""
+    if isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
+        return outputs
+    if callable(getattr(type(outputs), 'keys', None)):  # its class's: __getattr__ may do anything
+        return dict(outputs)  # as dict.update() reads it: keys(), then [name] for each
+    raise StepFailed(f'step {name!r} finished with self.outputs of type {type(outputs).__name__}'
+                     '; outputs are a dict of names to values: fill self.outputs, the dict each '
+                     'attempt is given')
 
 
 def traceback_text(error):

@@ -13,7 +13,8 @@ from types import MappingProxyType
 
 from .copies import per_run_copy
 from .errors import is_interrupt
-from .execution import SkipExecution, StepFailed, describe, traceback_text
+from .execution import (SkipExecution, StepFailed, checked_outputs, describe,
+                        traceback_text)
 from .logger import logger
 from .rules import decide
 from .states import ENDED, FAILED, STATES
@@ -85,7 +86,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         text = '' if self.log is None else self.log.text()  # first: no output is shown twice
         try:  # user code (an Execution may write its own): the log must show all the same
             so_far = None if instance is None else instance.output_so_far()
-        except Exception as error:  # pylint: disable=broad-exception-caught
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            if is_interrupt(error):  # as in start_attempt
+                raise
             return f'{text}[output_so_far() failed: {describe(error)}]\n'
         if so_far or instance is None:
             return text + (so_far or '')
@@ -166,7 +169,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         try:
             said = self.instance.check()
             finished = bool(said)  # bool() too may run user code, as may the two lines below
-            outputs = _checked_outputs(self.name, self.instance.outputs) if finished else None
+            outputs = checked_outputs(self.name, self.instance.outputs) if finished else None
             empty = finished and not outputs
         except SkipExecution as skip:
             return self._skipped(skip)
@@ -233,16 +236,3 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
 
     def __repr__(self):
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'
-
-
-def _checked_outputs(name, outputs):
-    """What a step that finished publishes: a mapping as it is; what only has keys() and
-    [name] (a sqlite3.Row) as the dict they make, which the steps downstream read as they
-    read any mapping; anything else fails the step."""
-    if isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
-        return outputs
-    if callable(getattr(type(outputs), 'keys', None)):  # its class's: __getattr__ may do anything
-        return dict(outputs)  # as dict.update() reads it: keys(), then [name] for each
-    raise StepFailed(f'step {name!r} finished with self.outputs of type {type(outputs).__name__}'
-                     '; outputs are a dict of names to values: fill self.outputs, the dict each '
-                     'attempt is given')

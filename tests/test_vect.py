@@ -7,6 +7,7 @@ import asyncio
 import copyreg
 import json
 import math
+import sys
 
 import pytest
 
@@ -344,7 +345,9 @@ def test_context_log_goes_to_the_step_log(app, flow):
     (lambda: None, ''),                                     # an override that returns nothing
     (lambda: 1 / 0, '[output_so_far() failed: ZeroDivisionError: division by zero]\n'),
     ([], "[output_so_far() failed: TypeError: 'list' object is not callable]\n"),  # per-run state
-], ids=['text', 'none', 'raises', 'shadowed'])
+    (lambda: sys.exit(3), '[output_so_far() failed: the step called sys.exit(3); raise an '
+                          'exception to fail a step]\n'),  # it must not end the program
+], ids=['text', 'none', 'raises', 'shadowed', 'exits'])
 def test_the_log_of_a_running_step_ends_with_its_output_so_far_whatever_that_does(app, flow,
                                                                                  so_far, shown):
     class Writer(Scripted):
