@@ -15,12 +15,11 @@ import threading
 from enum import StrEnum
 
 from .clock import checked_clock
-from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, \
-    VectAlreadyRunningException
+from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, VectAlreadyRunningException
 from .events import Subscribers
 from .flow import Flow
 from .history import History
-from .loop import Loop
+from .loop import FINISH_ADVICE, Loop
 from .names import did_you_mean
 from .params import resolve_params
 from .plans import Plans, make_plan
@@ -108,7 +107,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             if running is not None and not running.ended():  # ended: it leaves after its tick
                 raise VectAlreadyRunningException(
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
-                    f'{running.start_date:%H:%M:%S}); {self._loop.finish_advice}, or app.stop() '
+                    f'{running.start_date:%H:%M:%S}); {FINISH_ADVICE[self.mode]}, or app.stop() '
                     'cancels it', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
             vect = Vect(flow, number, values, clock=self.clock, loop=self._loop,
@@ -156,8 +155,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def tick(self):
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
-        if events is None:
-            raise self._loop.second_tick_error()
+        if events is None:  # one is under way: refused, unless it is stop()'s (see loop.py)
+            return self._loop.second_tick()
         return events
 
     def _tick_if_free(self):
@@ -222,7 +221,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._plans.cancel_all()
         if not self._loop.stop():
             self._cancel_running()
-            self._tick_if_free()
+            with self._loop.ticking_for_stop():
+                self._tick_if_free()
 
     def _loop_round(self):
         """A tick for the loop; return the seconds it may sleep, inf or None (see loop.py)."""

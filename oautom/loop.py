@@ -22,11 +22,12 @@ Foreground mode runs the loop in the caller's thread, where Ctrl-C, SIGTERM
 and SIGHUP stop the app before they end the process; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
+import contextlib
 import math
-import numbers
 import queue
 import signal
 import threading
+from numbers import Real
 
 from .errors import OAutomError, Terminated
 from .logger import logger
@@ -59,6 +60,7 @@ class Loop:
         self._done = threading.Event()  # a new one per start(): set when that run has ended
         # Written by the app in each of its ticks, whoever ticks (this loop, or you in step mode)
         self.ticker = None              # the thread inside the app's tick() now, if any
+        self._stop_ticker = None        # the thread in which stop() ticks, if it does now
         self.ticks = 0                  # the app's ticks so far
 
     def ring(self):
@@ -101,8 +103,7 @@ class Loop:
         (inf); False for a number of seconds; OAutomError for anything else."""
         if timeout is None:
             return True
-        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or \
-                math.isnan(timeout):
+        if isinstance(timeout, bool) or not isinstance(timeout, Real) or math.isnan(timeout):
             raise OAutomError(f'a wait takes a timeout in seconds, or None to wait until the '
                               f'end, not {type(timeout).__name__} {timeout!r}')
         return timeout >= threading.TIMEOUT_MAX
@@ -129,24 +130,32 @@ class Loop:
         return True
 
     @property
-    def finish_advice(self):
-        """How a running vect of this app gets to its end, for a message."""
-        return FINISH_ADVICE[self._mode]
-
-    @property
     def stopping(self):
         """True while a loop runs that was asked to stop. (Read without the lock: only this
         loop's thread ends it.)"""
         return self._stop_requested and self._thread is not None
 
-    def second_tick_error(self):
-        """The OAutomError for a tick asked for while one is under way: ticks never overlap."""
+    @contextlib.contextmanager
+    def ticking_for_stop(self):
+        """Around the tick in which stop() cancels all when no loop runs (step mode): it may
+        come from a step's thread while yours ticks."""
+        self._stop_ticker = threading.current_thread()
+        try:
+            yield
+        finally:
+            self._stop_ticker = None
+
+    def second_tick(self):
+        """The answer to a tick asked for while one is under way: no events if that is stop()'s
+        in another thread (it does what this one would), else OAutomError: none overlap."""
+        if self._stop_ticker not in (None, threading.current_thread()):
+            return []
         ticking = self.ticker  # without the lock: None if that tick has just ended
         where = ('this thread, by a step in it' if ticking is threading.current_thread() else
                  f'thread {ticking.name!r}' if ticking else 'another thread')
-        return OAutomError(f'app.tick() is already running in {where}; in foreground and '
-                           'background modes the loop ticks, and in step mode one thread should '
-                           'tick at a time')
+        raise OAutomError(f'app.tick() is already running in {where}; in foreground and '
+                          'background modes the loop ticks, and in step mode one thread should '
+                          'tick at a time')
 
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""

@@ -644,6 +644,31 @@ def test_stop_in_step_mode_cancels_running_vects_at_once():
     assert vect.state is VectState.cancelled and states(vect) == {'a': 'cancelled'}
 
 
+def test_a_tick_while_stop_cancels_all_from_another_thread_in_step_mode_is_no_error():
+    # The learner ticks from one thread; a step's own thread calls stop(), which ticks too
+    app, _ = step_app()
+    in_cancel, go_on = threading.Event(), threading.Event()
+
+    class SlowToCancel(Scripted):
+        def cancel(self):
+            in_cancel.set()
+            go_on.wait(DEADLINE)  # stop()'s tick stays under way meanwhile
+
+    SlowToCancel('a', Flow('etl', app=app), script=[False])
+    vect = app.start('etl')
+    app.tick()
+    stopper = threading.Thread(target=app.stop)
+    stopper.start()
+    try:
+        assert in_cancel.wait(DEADLINE)
+        assert app.tick() == []  # stop()'s tick does what this one would: nothing to add
+    finally:
+        go_on.set()
+        stopper.join(DEADLINE)
+    assert vect.state is VectState.cancelled
+    assert app.tick() == []  # and ticks go on as before
+
+
 # -- Ctrl-C --------------------------------------------------------------------------------
 
 CTRL_C_SCRIPT = '''
