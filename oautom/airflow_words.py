@@ -11,7 +11,11 @@ those hints, so that the modules that refuse stay about oautom:
                         (step_options.py)
     dag_option_hint()   Flow(schedule=..., catchup=..., default_args=...)  (flow.py)
     plan_option_hint()  app.plan(schedule='@daily'), schedule_interval=...  (plans.py)
+    template_hint()     {{ params.day }} in a shell command: not filled in yet
+                        (bash_execution.py, which warns)
 """
+import re
+
 from .clock import in_seconds
 from .cron import PRESETS
 
@@ -67,3 +71,20 @@ def schedule_fix(value):
         return f'cron={PRESETS.get(value.strip().lower(), value)!r}'
     seconds = value.total_seconds() if hasattr(value, 'total_seconds') else 0  # a timedelta
     return f'seconds={in_seconds(seconds)}' if seconds > 0 else "cron='...' or hours=..."
+
+
+# As the contract opens one: `{{`, maybe spaces, a letter or `_` (`{{.Names}}` is plain text)
+_PLACEHOLDER = re.compile(r'\{\{\s*[A-Za-z_][^{}\n]{0,60}(\}\})?')
+
+
+def template_hint(step_name, command):
+    """The warning for a shell command that holds a template placeholder, or None. Templates
+    are Airflow's way of giving a command its values, and oautom's contract has them, but
+    they are not built yet: the shell gets the braces as written."""
+    placeholder = _PLACEHOLDER.search(command)
+    if placeholder is None:
+        return None
+    return (f'step {step_name!r}: its command holds {placeholder.group()!r}, a template as '
+            'Airflow writes them; oautom does not fill in templates yet, so the shell gets it '
+            'as written. Give a fixed value through env=; a step that needs params or outputs '
+            'is best a PythonExecution (context.params, context.outputs)')

@@ -33,9 +33,11 @@ import signal
 import threading
 from functools import partial
 
+from .airflow_words import template_hint
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
 from .live_shells import LIVE
+from .logger import logger
 from .shell import ExitLost, OutputsTooLarge
 from .workers import WORKERS
 
@@ -78,6 +80,8 @@ class BashExecution(Execution):
         self.env = env
         self.cwd = cwd
         super().__init__(name, flow, **step_options)
+        if hint := template_hint(name, command):  # said now, not found later in the output
+            logger.warning('%s', hint)
 
     def run(self, context):
         self._result = None     # (exit code, stderr tail, outputs, trouble) once it has ended

@@ -1062,3 +1062,26 @@ def test_an_ignored_sigchld_fails_the_step_with_the_fix_and_leaves_no_process(tm
         if alive:  # cleaned up, not to leave it to the next tests
             os.kill(child, signal.SIGKILL)
         assert not alive
+
+
+@pytest.mark.parametrize('command, placeholder', [
+    ('echo {{ params.day }} {{ outputs.report.total }}', '{{ params.day }}'),
+    ('echo {{ds}}', '{{ds}}'),                         # Airflow's own names too
+    ('echo "{{ params.day"', '{{ params.day"'),        # never closed: shown as far as it goes
+    ("docker inspect -f '{{.State.Running}}' box", None),  # no placeholder: plain text
+    ("echo '{{ 1 }}'", None),
+])
+def test_a_template_in_a_command_is_said_to_reach_the_shell_as_written(caplog, command,
+                                                                       placeholder):
+    vect = run_command(command)
+    warnings = [record.getMessage() for record in caplog.records
+                if 'a template as Airflow writes them' in record.getMessage()]
+    if placeholder is None:
+        assert warnings == []
+    else:
+        assert warnings == [
+            f"step 'cmd': its command holds {placeholder!r}, a template as Airflow writes them; "
+            'oautom does not fill in templates yet, so the shell gets it as written. Give a '
+            'fixed value through env=; a step that needs params or outputs is best a '
+            'PythonExecution (context.params, context.outputs)']
+        assert placeholder.strip('"') in vect.log('cmd')  # as written, braces and all
