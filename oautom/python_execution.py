@@ -13,7 +13,8 @@ The function takes the context as its one argument: a function that cannot
 The thread is a daemon: it never keeps the process alive at exit. And since a
 thread cannot be killed, a timed-out or cancelled PythonExecution is
 abandoned, not stopped: its function runs on, but the vect has dropped this
-per-run copy, so whatever it returns is ignored.
+per-run copy, so whatever it returns is ignored. Its log says so, with where
+the function was at that moment: the line a timeout most often points to.
 """
 import inspect
 import sys
