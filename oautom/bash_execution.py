@@ -38,7 +38,7 @@ from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
 from .live_shells import LIVE
 from .logger import logger
-from .shell import ExitLost, OutputsTooLarge
+from .shell import ExitLost, OutputsTooLarge, lost_exit_reason, passes_to_a_process
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
@@ -71,7 +71,7 @@ class BashExecution(Execution):
                 raise FlowIntegrityError(
                     f'step {name!r}: env holds {key!r}: {value!r}; environment variable names '
                     f'and values are text: write {str(key)!r}: {str(value)!r}')
-            if not key or '=' in key or not _passes_to_a_process(key + value):
+            if not key or '=' in key or not passes_to_a_process(key + value):
                 raise FlowIntegrityError(
                     f'step {name!r}: env holds {key!r}: {value!r}, which a process cannot be '
                     "given; a name needs at least one character and no '=', and neither "
@@ -165,12 +165,13 @@ class BashExecution(Execution):
                 trouble = 'the step was cancelled before its command started'
                 context.log(f'[{trouble}]')
                 return
-            code = shell.wait()
-            if code < 0 and LIVE.closed:  # killed by our own exit, not by what it did
+            code = shell.wait()  # None if its exit code was lost (see shell.py)
+            if code is None:
+                trouble = lost_exit_reason()
+            elif code < 0 and LIVE.closed:  # killed by our own exit, not by what it did
                 trouble = 'the interpreter is exiting, and the command was killed with it'
             stdout, stderr = shell.read_streams()
-            text = _shell_output(stdout, stderr, f'[killed by signal {signal_name(-code)}]'
-                                 if code < 0 else f'[exit code {code}]')
+            text = _shell_output(stdout, stderr, _exit_line(code))
             # (_cancelled is read without the lock: it only changes what the log says)
             if self._cancelled and (stdout or stderr):
                 text = '[stopped early (a timeout, a cancel); its output follows]\n' + text
@@ -208,14 +209,11 @@ def _shell_output(stdout, stderr, ending):
     return '\n'.join(parts + [ending])
 
 
-def _passes_to_a_process(text):
-    """True if `text` can go into a process's environment as it is: no NUL character, and
-    encodable (a lone surrogate such as '\\ud800' is not)."""
-    try:
-        os.fsencode(text)
-    except UnicodeEncodeError:
-        return False
-    return '\0' not in text
+def _exit_line(code):
+    """How a shell's log says it ended: its exit code, the signal that killed it, or neither."""
+    if code is None:
+        return '[its exit code was lost]'
+    return f'[killed by signal {signal_name(-code)}]' if code < 0 else f'[exit code {code}]'
 
 
 def signal_name(number):

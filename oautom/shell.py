@@ -48,6 +48,15 @@ IGNORED_SIGCHLD = ('SIGCHLD is ignored in this process (signal.signal(signal.SIG
                    'signal.SIG_IGN), here or in the program that started it), so the system '
                    "discards every command's exit code, which a shell step ends by; restore it "
                    'with signal.signal(signal.SIGCHLD, signal.SIG_DFL)')
+OTHER_REAPER = ('something else in this process collected it: os.wait(), os.waitpid(-1, ...) '
+                'or a SIGCHLD handler that waits for any child; wait for your own children by '
+                'their pid')
+
+
+def lost_exit_reason():
+    """Why a shell's exit code was lost (Shell.wait() returned None), and the fix."""
+    ignored = signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN
+    return f"the command's exit code was lost: {IGNORED_SIGCHLD if ignored else OTHER_REAPER}"
 
 
 class Shell:
@@ -87,19 +96,22 @@ class Shell:
                 os.close(descriptor)
 
     def wait(self):
-        """Block until the shell exits, kill what it left in its group; return its exit code."""
+        """Block until the shell exits, kill what it left in its group; return its exit code,
+        or None if it was lost: collected by someone else (see lost_exit_reason)."""
         # Wait without reaping: until it is reaped, the exited shell keeps its pid (and so
-        # its group id) from being given to another program, so killpg is safe.
-        try:
+        # its group id) from being given to another program, so killpg is safe. (Reaped by
+        # someone else, its pid is free again, but only since a moment, and its group's id
+        # stays taken while a member is left: killpg still reaches only what it left.)
+        with contextlib.suppress(ChildProcessError):
             os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT)
-        except ChildProcessError:  # SIGCHLD came to be ignored while it ran: it was reaped
-            with self._lock:  # its group's id lives on while the group has members: kill them
-                self._kill_group()
-                self._reaped = True
-            raise ExitLost(f"the command's exit code was lost: {IGNORED_SIGCHLD}") from None
         with self._lock:
             self._kill_group()
-            code = self.process.wait()  # reaps it
+            try:  # reap it; Popen.wait() would take an exit collected elsewhere for a 0
+                _, status = os.waitpid(self.process.pid, 0)
+                code = self.process.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                code = None
+                self.process.poll()  # which Popen answers so: no warning of it later
             self._reaped = True
         return code
 
@@ -195,3 +207,13 @@ def _new_file(paths, stem, stream):
     still removes it."""
     path = paths[stream] = f'{stem}.{stream}'
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def passes_to_a_process(text):
+    """True if `text` can go into a process's environment as it is: no NUL character, and
+    encodable (a lone surrogate such as '\\ud800' is not)."""
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        return False
+    return '\0' not in text
