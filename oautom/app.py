@@ -15,14 +15,14 @@ import threading
 from enum import StrEnum
 
 from .clock import checked_clock
-from .errors import FlowIntegrityError, OAutomError, UnknownFlowError, VectAlreadyRunningException
+from .errors import OAutomError, VectAlreadyRunningException
 from .events import Subscribers
-from .flow import Flow
 from .history import History
 from .loop import FINISH_ADVICE, Loop
 from .names import did_you_mean
 from .params import resolve_params
 from .plans import Plans, make_plan
+from .registry import Flows
 from .start_queue import StartQueue
 from .vect import Vect
 
@@ -48,9 +48,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self.max_parallel = max_parallel
         # Every now and every wait goes through it (a real Clock unless a test gives one)
         self.clock = checked_clock(clock, background=self.mode is OAutomMode.background)
-        # Guards the six below. Never held while user code (run, check, callbacks) runs.
+        self._flows = Flows()     # it locks for itself (registry.py)
+        # Guards the five below. Never held while user code (run, check, callbacks) runs.
         self._lock = threading.Lock()
-        self._flows = {}          # flow name -> Flow
         self._running = {}        # flow name -> its running Vect
         self._started = []        # Vects started since the last tick, whose start is not published
         self._history = History(history_size)  # the vects app.logs() shows (checks its size)
@@ -66,34 +66,15 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def register_flow(self, flow):
         """Add a flow to this app; its name must be new here."""
-        if not isinstance(flow, Flow):
-            raise FlowIntegrityError(f'app.register_flow takes a Flow, not '
-                                     f'{type(flow).__name__} {flow!r}')
-        with self._lock:
-            if self._flows.get(flow.name, flow) is not flow:  # another flow of that name
-                raise FlowIntegrityError(
-                    f'this app already has a flow named {flow.name!r}; give each flow its own name')
-            self._flows[flow.name] = flow
-        return flow
+        return self._flows.register(flow)
 
     def flows(self):
         """The names of the registered flows."""
-        with self._lock:
-            return list(self._flows)
+        return self._flows.names()
 
     def flow(self, name):
         """The flow called `name`."""
-        if isinstance(name, Flow):  # app.start(flow): the easiest slip of all
-            raise UnknownFlowError(f"unknown flow {name!r}: give the flow's name, {name.name!r}, "
-                                   'not the Flow object')
-        with self._lock:
-            flow = self._flows.get(name) if isinstance(name, str) else None  # a list: unknown
-            known = list(self._flows)
-        if flow is None:  # a typo, or a flow not registered (a near name does not tell which)
-            raise UnknownFlowError(f'unknown flow {name!r}; {did_you_mean(name, known)}the '
-                                   f'registered flows are: {", ".join(known) or "none yet"} (a '
-                                   'Flow made without app= joins with app.register_flow(flow))')
-        return flow
+        return self._flows.named(name)
 
     def start(self, flow_name, params=None):
         """Validate the flow and start a new vect of it; return the Vect."""
@@ -155,8 +136,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def tick(self):
         """One round of the engine; return the events it caused."""
         events = self._tick_if_free()
-        if events is None:  # one is under way: refused, unless it is stop()'s (see loop.py)
-            return self._loop.second_tick()
+        if events is None:
+            raise self._loop.second_tick_error()
         return events
 
     def _tick_if_free(self):
@@ -165,7 +146,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:
-            self._loop.ticker = threading.current_thread()  # see loop.py for who asks
+            self._loop.ticker = self._loop.last_ticker = threading.current_thread()  # see loop.py
             self._loop.ticks += 1
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
@@ -216,12 +197,13 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
         A loop in another thread: wait until it has cancelled all and ended. In this thread
         (a step or callback called stop()): it ends after this round. No loop (step mode):
-        cancel now, in a tick of our own, unless one is under way (the next one does it); a
-        vect that a callback starts in that tick runs on."""
+        cancel now, in a tick of our own, unless one is under way or ticks come from another
+        thread (a step's thread called stop()): the next tick does it, and never overlaps
+        ours. A vect that a callback starts in our tick runs on."""
         self._plans.cancel_all()
         if not self._loop.stop():
             self._cancel_running()
-            with self._loop.ticking_for_stop():
+            if self._loop.last_ticker in (None, threading.current_thread()):
                 self._tick_if_free()
 
     def _loop_round(self):

@@ -22,7 +22,6 @@ Foreground mode runs the loop in the caller's thread, where Ctrl-C, SIGTERM
 and SIGHUP stop the app before they end the process; background mode in a
 daemon thread named 'oautom-engine', which never keeps the process alive.
 """
-import contextlib
 import math
 import queue
 import signal
@@ -52,7 +51,7 @@ class Loop:
     def __init__(self, *, tick, clock, mode):
         self._tick = tick  # one round; returns the seconds to sleep, inf, or None: no work left
         self._clock = clock
-        self._mode = mode  # the app's, as text: only for advice in messages
+        self._mode = mode  # the app's, as text: only for the advice of a stalled wait
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
         self._lock = threading.Lock()   # guards _thread (who loops now, if anyone) and _done
         self._thread = None
@@ -60,7 +59,7 @@ class Loop:
         self._done = threading.Event()  # a new one per start(): set when that run has ended
         # Written by the app in each of its ticks, whoever ticks (this loop, or you in step mode)
         self.ticker = None              # the thread inside the app's tick() now, if any
-        self._stop_ticker = None        # the thread in which stop() ticks, if it does now
+        self.last_ticker = None         # the thread that ticked last, or ticks now
         self.ticks = 0                  # the app's ticks so far
 
     def ring(self):
@@ -135,27 +134,14 @@ class Loop:
         loop's thread ends it.)"""
         return self._stop_requested and self._thread is not None
 
-    @contextlib.contextmanager
-    def ticking_for_stop(self):
-        """Around the tick in which stop() cancels all when no loop runs (step mode): it may
-        come from a step's thread while yours ticks."""
-        self._stop_ticker = threading.current_thread()
-        try:
-            yield
-        finally:
-            self._stop_ticker = None
-
-    def second_tick(self):
-        """The answer to a tick asked for while one is under way: no events if that is stop()'s
-        in another thread (it does what this one would), else OAutomError: none overlap."""
-        if self._stop_ticker not in (None, threading.current_thread()):
-            return []
+    def second_tick_error(self):
+        """The OAutomError for a tick asked for while one is under way: ticks never overlap."""
         ticking = self.ticker  # without the lock: None if that tick has just ended
         where = ('this thread, by a step in it' if ticking is threading.current_thread() else
                  f'thread {ticking.name!r}' if ticking else 'another thread')
-        raise OAutomError(f'app.tick() is already running in {where}; in foreground and '
-                          'background modes the loop ticks, and in step mode one thread should '
-                          'tick at a time')
+        return OAutomError(f'app.tick() is already running in {where}; in foreground and '
+                           'background modes the loop ticks, and in step mode one thread should '
+                           'tick at a time')
 
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""
