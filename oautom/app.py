@@ -159,17 +159,15 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return events
 
     def _one_round(self):
-        """Fire the plans due, move every running vect on, start the steps made ready, and
+        """Move every running vect on, fire the plans due, start the steps made ready, and
         note when the loop must tick next; return the events, in the order they happened."""
-        self._plans.fire_due(self.start)
+        vects = self._running_vects()
         now = self.clock.monotonic()
-        with self._lock:
-            vects = list(self._running.values())
-            started, self._started = self._started, []
-        if started:  # their start events (made by Vect()), before their steps' events
-            self._events.extend(vect.events[0] for vect in started)
         for vect in vects:
             vect.advance(now)
+        # The plans after the vects: one that has just ended leaves its plan free to fire
+        if self._plans.fire_due(self.start):
+            vects = self._running_vects()  # with the vects they started, which start now
         self._starts.start(vects)  # their ready steps, within max_parallel (start_queue.py)
         dues = []  # when each vect still running is next due, for the loop to sleep until
         for vect in vects:
@@ -183,6 +181,16 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         events = self._events.copy()  # copied, not replaced: vects hold its append()
         self._events.clear()
         return events
+
+    def _running_vects(self):
+        """The running vects, once the start events of those started since the last look
+        are published: a vect's start comes before its steps' events."""
+        with self._lock:
+            vects = list(self._running.values())
+            started, self._started = self._started, []
+        if started:  # their start events, made by Vect()
+            self._events.extend(vect.events[0] for vect in started)
+        return vects
 
     def run(self):
         """Drive the engine: loop here until no vect runs (foreground), or in a thread

@@ -196,20 +196,23 @@ class Plans:
         return fired
 
     def fire_due(self, start):
-        """Call `start(flow_name, params)` for every plan due now."""
+        """Call `start(flow_name, params)` for every plan due now; return True if one did."""
         if not self._plans:  # the usual case, asked at every tick: answered at once
-            return
+            return False
+        started = False
         for plan in self.due(self._clock.time()):
             if plan.cancelled:  # meanwhile, by app.stop() say: its firings are over
                 continue
             try:
                 start(plan.flow_name, plan.params)
+                started = True
             except VectAlreadyRunningException as refusal:  # a plan never waits for a vect
                 logger.warning('plan of flow %r skipped its firing: its vect %s, started %s, '
                                'is still running', plan.flow_name, refusal.running.id,
                                refusal.running.start_date.strftime('%H:%M:%S'))
             except OAutomError as error:  # the flow was changed since: report, keep the plan
                 logger.warning('plan of flow %r could not start it: %s', plan.flow_name, error)
+        return started
 
     def seconds_to_next(self):
         """Seconds from now until the next firing of any plan; None if no plan.

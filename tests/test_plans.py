@@ -390,6 +390,17 @@ def firing_minutes(length, set_back_at, seconds_back, **schedule):
     return fired
 
 
+def test_one_tick_an_hour_runs_an_hourly_plan_every_hour_in_step_mode(app, caplog):
+    # The tick that ends a planned vect fires its plan again: the vects move first
+    app.plan('etl', hours=1)
+    for _ in range(6):
+        app.clock.advance(3600)
+        app.tick()
+    assert vect_ids(app) == [f'etl.{n}' for n in range(1, 7)]
+    assert 'skipped its firing' not in caplog.text
+    assert [status['state'] for status in app.logs()[1:]] == ['success'] * 5
+
+
 def test_a_wall_clock_set_back_plans_the_firings_again_from_the_new_time():
     # a day back: the hourly grid goes on, on the day before
     assert firing_minutes(6 * 60, 90, 86400, hours=1) == [60, 120, 180, 240, 300]
