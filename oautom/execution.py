@@ -110,9 +110,6 @@ class Execution:
         kind = type(self)
         if unknown:  # a typo such as retry=3 deserves better than a TypeError
             raise FlowIntegrityError(unknown_option(kind, Execution, name, next(iter(unknown))))
-        hidden = class_option_error(kind, Execution, name)  # `retries = 3` in a class body
-        if hidden:
-            raise FlowIntegrityError(hidden)
         # Refused now: its run() would start work that no check() could ever see end
         if kind.run is not Execution.run and kind.check is Execution.check:
             raise FlowIntegrityError(f'step {name!r}: {kind.__name__} defines run() but not '
@@ -127,6 +124,9 @@ class Execution:
             checked_number(name, 'timeout', timeout, positive=True)
         self.poll_interval = checked_number(name, 'poll_interval', poll_interval, positive=True)
         self.trigger_rule = checked_trigger_rule(name, trigger_rule)
+        hidden = class_option_error(self, Execution)  # `retries = 3` in a class body
+        if hidden:
+            raise FlowIntegrityError(hidden)
         self.upstream = []  # the steps this one depends on, in the order they were added
         self._upstream_names = set()
         self.outputs = {}   # replaced by a fresh dict in every per-run copy

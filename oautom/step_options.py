@@ -53,18 +53,22 @@ def unknown_option(step_class, base, step_name, option):
     return f'step {step_name!r}: unknown option {option!r}; {hint}{options}'
 
 
-def class_option_error(step_class, base, step_name):
-    """The message for a step class that sets a step option on itself (`poll_interval = 0.2`
-    in its body), or None: __init__ gives every step its own value, which would hide the
-    class's without a word. `base` is the class whose __init__ sets them (Execution)."""
-    for klass in step_class.__mro__[:step_class.__mro__.index(base)]:
-        option = next((name for name in STEP_OPTIONS if name in vars(klass)), None)
-        if option is not None:
-            value = vars(klass)[option]
-            return (f'step {step_name!r}: {klass.__name__} sets {option} on its class, which no '
-                    f'step reads: each step gets its own from Execution.__init__. Pass it when '
-                    f'you make the step ({option}={value!r}), or give it from your class\'s '
-                    f'__init__: super().__init__(name, flow, {option}={value!r}, **options)')
+def class_option_error(step, base):
+    """The message for a step whose class sets a step option in its body (`timeout = 10`)
+    to another value than the step got, or None: `base.__init__` (Execution's) gives every
+    step its own, which hides the class's without a word. A property or a slot of that name
+    is the class's own way to keep it, and is left alone."""
+    for klass in type(step).__mro__:
+        for option in STEP_OPTIONS if klass is not base else ():
+            value, got = vars(klass).get(option, None), getattr(step, option)
+            if option not in vars(klass) or hasattr(type(value), '__set__') or value == got:
+                continue
+            return (f'step {step.name!r}: {klass.__name__} sets {option} = {value!r} in its '
+                    f'class body, but the step got {option}={got!r} from Execution.__init__, '
+                    'where every step gets its own. If it is the step option, pass it when you '
+                    f'make the step ({option}={value!r}), or from your class\'s __init__: '
+                    f'super().__init__(name, flow, {option}={value!r}, **options); if it means '
+                    'something else to your class, give it another name')
     return None
 
 

@@ -184,30 +184,49 @@ def test_a_step_class_that_passes_its_own_option_on_is_told_to_keep_it(flow, ste
         'pass it on')
 
 
-@pytest.mark.parametrize('option, value', [('retries', 2), ('retry_delay', 0.5),
-                                           ('timeout', 3), ('trigger_rule', 'all_done'),
-                                           ('poll_interval', 0.2)])
-def test_a_step_option_set_on_the_class_is_refused_with_how_to_give_it(flow, option, value):
+@pytest.mark.parametrize('option, value, given', [
+    ('retries', 2, 0), ('retry_delay', 0.5, 0.0), ('timeout', 3, None),
+    ('trigger_rule', 'all_done', 'all_success'), ('poll_interval', 0.2, 1.0)])
+def test_a_step_option_set_in_a_class_body_and_not_given_is_refused_with_how_to_give_it(
+        flow, option, value, given):
     # Execution.__init__ gives every step its own value, which would hide the class's in silence
     sets_it = type('SetsIt', (Scripted,), {option: value})
-    below = type('Below', (sets_it,), {})
-    for step_class in (sets_it, below):  # the class to blame is the one whose body sets it
-        with pytest.raises(FlowIntegrityError) as caught:
+    mixin = type('Mixin', (), {option: value})
+    for step_class, blamed in [(sets_it, 'SetsIt'), (type('Below', (sets_it,), {}), 'SetsIt'),
+                               (type('MixedIn', (Scripted, mixin), {}), 'Mixin')]:
+        with pytest.raises(FlowIntegrityError) as caught:  # (a mixin: found after Execution)
             step_class('s', flow)
         assert str(caught.value) == (
-            f"step 's': SetsIt sets {option} on its class, which no step reads: each step gets "
-            f'its own from Execution.__init__. Pass it when you make the step ({option}='
-            f"{value!r}), or give it from your class's __init__: super().__init__(name, flow, "
-            f'{option}={value!r}, **options)')
+            f"step 's': {blamed} sets {option} = {value!r} in its class body, but the step got "
+            f'{option}={given!r} from Execution.__init__, where every step gets its own. If it '
+            f'is the step option, pass it when you make the step ({option}={value!r}), or from '
+            f"your class's __init__: super().__init__(name, flow, {option}={value!r}, "
+            '**options); if it means something else to your class, give it another name')
+    assert flow.executions == []  # none of them joined the flow half-made
 
-    class FollowsTheFix(Scripted):
-        """Gives the option as the message says."""
 
-        def __init__(self, name, flow, **options):
-            super().__init__(name, flow, **{option: value}, **options)
+@pytest.mark.parametrize('option, value', [('retries', 2), ('trigger_rule', 'all_done'),
+                                           ('timeout', 3), ('poll_interval', 0.2)])
+def test_a_step_option_in_a_class_body_is_fine_once_the_step_gets_it(flow, option, value):
+    def init(self, name, flow, **options):  # hands its default on, as the refusal says
+        Scripted.__init__(self, name, flow, **{option: value, **options})
+    passes = type('Passes', (Scripted,), {option: value, '__init__': init})
+    assert getattr(passes('p', flow), option) == value
+    assert getattr(Scripted('q', flow, **{option: value}), option) == value
 
-    assert getattr(FollowsTheFix('fixed', flow), option) == value
-    assert getattr(Scripted('plain', flow, **{option: value}), option) == value
+
+def test_a_property_named_like_a_step_option_is_the_class_s_own_way_to_keep_it(flow):
+    class Stored(Scripted):
+        """Keeps its timeout through a property."""
+
+        @property
+        def timeout(self):
+            return self.kept
+
+        @timeout.setter
+        def timeout(self, seconds):
+            self.kept = seconds  # pylint: disable=attribute-defined-outside-init
+    assert Stored('p', flow, timeout=4).timeout == 4
 
 
 class OddBase(Scripted):
