@@ -26,7 +26,6 @@ import math
 import queue
 import signal
 import threading
-from numbers import Real
 
 from .errors import OAutomError, Terminated
 from .logger import logger
@@ -39,8 +38,8 @@ STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
     'background': "call app.run(): it starts the app's engine thread",
     'step': 'call app.tick() (from another thread, if this wait is in an event callback: the '
             'tick that delivers it waits too)'}
-FINISH_ADVICE = {  # how a running vect gets to its end, by the app's mode
-    'foreground': 'app.run() runs it to its end',
+FINISH_ADVICE = {  # how a running vect gets to its end, by the app's mode (for app.start())
+    'foreground': 'it runs to its end in app.run()',
     'background': 'vect.wait() waits for its end',
     'step': 'app.tick() moves it on, until it ends'}
 
@@ -98,11 +97,12 @@ class Loop:
 
     @staticmethod
     def endless(timeout):
-        """True if a wait of `timeout` has no end: None, or more seconds than a lock waits
-        (inf); False for a number of seconds; OAutomError for anything else."""
+        """Check a wait's `timeout`: True if the wait has no end (None, or more seconds than a
+        lock can wait: inf), False for a number of seconds; OAutomError for anything else."""
         if timeout is None:
             return True
-        if isinstance(timeout, bool) or not isinstance(timeout, Real) or math.isnan(timeout):
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or (
+                isinstance(timeout, float) and math.isnan(timeout)):  # (10**400: no float)
             raise OAutomError(f'a wait takes a timeout in seconds, or None to wait until the '
                               f'end, not {type(timeout).__name__} {timeout!r}')
         return timeout >= threading.TIMEOUT_MAX

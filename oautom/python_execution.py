@@ -18,7 +18,6 @@ the function was at that moment: the line a timeout most often points to.
 """
 import inspect
 import sys
-import threading
 import traceback
 from collections.abc import Mapping
 from functools import partial
@@ -68,13 +67,14 @@ class PythonExecution(Execution):
         if getattr(self, '_finished', True) is False:
             self._context.log('[a thread cannot be stopped: the function runs on in its thread, '
                               'and what it returns will be ignored]')
-            where = _where_it_runs(self, getattr(self, '_thread_id', None))
+            where = _stack_above(getattr(self, '_caller', None))
             if where:  # what a timeout most needs: the line that hangs
                 self._context.log(f'[the function was here when its attempt was given up:]\n'
                                   f'{where.rstrip()}')
 
     def _call(self, context):
-        self._thread_id = threading.get_ident()  # pylint: disable=attribute-defined-outside-init
+        # This frame calls the function: a given-up attempt's log shows the stack above it
+        self._caller = sys._getframe()  # pylint: disable=protected-access
         mark_this_thread(context)  # a wait there for its own vect is refused (see Vect.wait)
         try:
             self._returned = self.function(context)
@@ -85,24 +85,22 @@ class PythonExecution(Execution):
             context.log(traceback_text(error).rstrip('\n'))
         finally:
             mark_this_thread(None)
+            self._caller = None  # (the frame holds this copy: no cycle is left behind)
             self._finished = True
             context.wake()
 
 
-_CALLER = PythonExecution._call.__code__  # pylint: disable=protected-access
-
-
-def _where_it_runs(step, thread_id):
-    """The stack of `step`'s function, which runs in thread `thread_id`, from its first call
-    on, as a traceback shows it; '' if it runs there no more."""
-    frame, frames = sys._current_frames().get(thread_id), []  # pylint: disable=protected-access
-    while frame is not None and frame.f_code is not _CALLER:  # the frame that called it
-        frames.append((frame, frame.f_lineno))
-        frame = frame.f_back
-    # It may have returned meanwhile, and its worker be waiting for a job, or at another's
-    if frame is None or frame.f_locals.get('self') is not step or not frames:
-        return ''
-    return ''.join(traceback.StackSummary.extract(reversed(frames)).format())
+def _stack_above(caller):
+    """The calls made from frame `caller` (the call of a step's function), as a traceback
+    shows them, in whichever thread runs it; '' once it has returned."""
+    for frame in sys._current_frames().values():  # pylint: disable=protected-access
+        frames = []
+        while frame is not None and frame is not caller:
+            frames.append((frame, frame.f_lineno))
+            frame = frame.f_back
+        if frame is not None and frames:
+            return ''.join(traceback.StackSummary.extract(reversed(frames)).format())
+    return ''
 
 
 def _check_it_takes_a_context(name, function):

@@ -16,7 +16,8 @@ upstream steps ended, never on which of them ended first. "failed" below
 counts failed and upstream_failed alike.
 
     rule          runs when                       otherwise, once it can no longer run
-    all_success   every upstream succeeded        any failed: upstream_failed; else skipped
+    all_success   every upstream succeeded        any failed: upstream_failed (at once);
+                                                  else, once all ended, skipped
     all_failed    every upstream failed           skipped
     all_done      every upstream ended            (never)
     one_success   one upstream succeeded          any failed: upstream_failed; else skipped

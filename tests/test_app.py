@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -143,7 +144,7 @@ def test_start_refuses_a_second_vect_while_one_runs_naming_it_and_when_it_starte
 
 
 @pytest.mark.parametrize('mode, advice', [
-    ('foreground', 'app.run() runs it to its end'),  # a wait before run() would never end
+    ('foreground', 'it runs to its end in app.run()'),  # a wait before run() never ends
     ('background', 'vect.wait() waits for its end'),
     ('step', 'app.tick() moves it on, until it ends')])
 def test_a_second_start_is_told_how_the_running_vect_ends_in_its_apps_mode(mode, advice):
@@ -1320,8 +1321,10 @@ def test_wait_takes_seconds_of_any_length_and_refuses_what_is_not_seconds():
     vect = app.start('etl')
     app.run()
     try:
-        assert vect.wait(math.inf) and vect.wait(1e300) and vect.wait(-1)  # ended: at once
-        for timeout in ('5', True, math.nan, [1]):
+        for endless in (math.inf, 1e300, 10**400):  # longer than a lock can wait
+            assert vect.wait(endless)
+        assert vect.wait(-1) and vect.wait(2)  # ended: at once
+        for timeout in ('5', True, math.nan, [1], Fraction(1, 2)):
             with pytest.raises(OAutomError) as refusal:
                 vect.wait(timeout)
             assert str(refusal.value) == (

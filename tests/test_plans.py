@@ -126,7 +126,8 @@ def test_stop_cancels_the_plans(app):
 @pytest.mark.parametrize('options, message', [
     ({}, 'needs an interval'), ({'minutes': 0}, 'needs an interval'),
     ({'minutes': -5}, 'minutes must be'), ({'hours': 'one'}, 'hours must be'),
-    ({'minutes': 5, 'cron': '* * * * *'}, 'not both'), ({'cron': '0 0 30 2 *'}, 'cron field day-of-month'),
+    ({'minutes': 5, 'cron': '* * * * *'}, 'not both'),
+    ({'cron': '0 0 30 2 *'}, 'cron field day-of-month'),
 ])
 def test_a_bad_schedule_is_refused(app, options, message):
     with pytest.raises(InvalidScheduleError, match=message):

@@ -2,12 +2,13 @@
 
 An Execution's work is asynchronous: `run()` starts it and returns at once,
 then the engine polls `check()` every `poll_interval` seconds until it says
-True. A sensor has nothing to start: its `check()` just looks, so it keeps no
-per-run state (the path is part of its definition). A step that does keeps it
-by *assigning* it in run(): the engine calls run() and check() on a fresh copy
-of the step for every attempt.
+True. A sensor has nothing to start: its `check()` just looks. What an
+attempt keeps (here, its context, to log with) it *assigns* in run(): the
+engine calls run(), check() and cancel() on a fresh copy of the step for
+every attempt.
 """
 import os
+import pathlib
 import tempfile
 import threading
 
@@ -22,7 +23,7 @@ class FileSensor(Execution):
         self.path = path
 
     def run(self, context):
-        self.context = context  # per-run state, assigned: for the log lines of check and cancel
+        self.context = context  # per-run state, assigned: cancel() logs with it
         context.log(f'waiting for {self.path}')
 
     def check(self):
@@ -30,12 +31,6 @@ class FileSensor(Execution):
 
     def cancel(self):  # on a timeout or a stop; a sensor has no work to stop, only a line to log
         self.context.log(f'gave up waiting for {self.path}')
-
-
-def touch(path):
-    """Create an empty file at `path`."""
-    with open(path, 'w', encoding='utf-8'):
-        pass
 
 
 def main():
@@ -46,7 +41,7 @@ def main():
         flow = Flow('sensor', app=app)
         sensor = FileSensor('wait for file', flow=flow, path=path, poll_interval=0.1, timeout=10)
         sensor >> BashExecution('use file', flow=flow, command=f'echo found "{path}"')
-        threading.Timer(0.5, touch, args=(path,)).start()
+        threading.Timer(0.5, pathlib.Path(path).touch).start()  # the file, a moment later
         vect = app.start('sensor')
         app.run()
         print(f'{vect!r} ended {vect.state.value}')
