@@ -57,13 +57,17 @@ class StepFailed(Exception):
 
 def describe(error):
     """'ValueError: bad row': an exception in one line, as a step's error shows it."""
-    if isinstance(error, SystemExit):
-        return f'the step called sys.exit({error.code}); raise an exception to fail a step'
-    try:
-        text = str(error)
+    exits = isinstance(error, SystemExit)
+    try:  # user code too: its __str__ (or its exit code's) may raise
+        text = str(error.code if exits else error)
     except BaseException as trouble:  # pylint: disable=broad-exception-caught
         if is_interrupt(trouble):
             raise
+        text = None
+    if exits:
+        code = 'a code that cannot be shown' if text is None else text
+        return f'the step called sys.exit({code}); raise an exception to fail a step'
+    if text is None:
         text = '(its message could not be shown: its __str__ raised)'
     if isinstance(error, (StepFailed, SkipExecution)):
         return text

@@ -274,6 +274,20 @@ def test_system_exit_fails_the_step_without_stopping_the_engine():
     assert step_status(vect, 'independent')['outputs'] == {'ran': True}
 
 
+class Unshowable:  # pylint: disable=too-few-public-methods
+    """An exit code whose str() raises (it needs something that is gone, say)."""
+
+    def __str__(self):
+        raise RuntimeError('no str for this code')
+
+
+def test_system_exit_with_a_code_that_cannot_be_shown_fails_the_step_all_the_same():
+    vect = run_function(lambda context: sys.exit(Unshowable()))
+    assert (step_status(vect)['state'], step_status(vect)['error']) == (
+        'failed', 'the step called sys.exit(a code that cannot be shown); raise an exception '
+        'to fail a step')
+
+
 def test_a_failed_attempt_is_retried_until_one_succeeds():
     def fail_twice(context):
         if context.attempt < 3:
