@@ -14,7 +14,7 @@ import copy
 import threading
 from enum import StrEnum
 
-from .clock import checked_clock
+from .clock import checked_clock, moment_text
 from .errors import OAutomError, VectAlreadyRunningException
 from .events import Subscribers
 from .history import History
@@ -88,8 +88,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             if running is not None and not running.ended():  # ended: it leaves after its tick
                 raise VectAlreadyRunningException(
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
-                    f'{running.start_date:%H:%M:%S}); {FINISH_ADVICE[self.mode]}, or app.stop() '
-                    'cancels it', running)
+                    f'{moment_text(running.start_date, self.clock.now())}); '
+                    f'{FINISH_ADVICE[self.mode]}, or app.stop() cancels it', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
             vect = Vect(flow, number, values, clock=self.clock, loop=self._loop,
                         on_event=self._events.append, subscribers=self._subscribers)

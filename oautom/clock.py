@@ -122,3 +122,9 @@ def in_seconds(value):
     """A number of seconds, as messages show it: as it was given, 0.2, 5, 2592000, 0.1234567
     (`:g` would say 2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
     return format(value, '.15g')
+
+
+def moment_text(moment, now):
+    """A datetime, as messages show it: 14:05:09 on the day of `now`, with its date else (a
+    vect that started 14:05:09 three days ago did not start today)."""
+    return f'{moment:%H:%M:%S}' if moment.date() == now.date() else f'{moment:%Y-%m-%d %H:%M:%S}'

@@ -26,7 +26,7 @@ import threading
 from datetime import date, datetime, timedelta
 
 from .airflow_words import plan_option_hint
-from .clock import in_seconds
+from .clock import in_seconds, moment_text
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
 from .logger import logger
@@ -209,7 +209,7 @@ class Plans:
             except VectAlreadyRunningException as refusal:  # a plan never waits for a vect
                 logger.warning('plan of flow %r skipped its firing: its vect %s, started %s, '
                                'is still running', plan.flow_name, refusal.running.id,
-                               refusal.running.start_date.strftime('%H:%M:%S'))
+                               moment_text(refusal.running.start_date, self._clock.now()))
             except OAutomError as error:  # the flow was changed since: report, keep the plan
                 logger.warning('plan of flow %r could not start it: %s', plan.flow_name, error)
         return started

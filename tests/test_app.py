@@ -143,6 +143,15 @@ def test_start_refuses_a_second_vect_while_one_runs_naming_it_and_when_it_starte
     assert str(kept) == str(caught.value) and kept.running is caught.value.running
 
 
+def test_a_vect_that_started_on_another_day_is_said_to_have_started_on_that_date():
+    app, clock = step_app()
+    one_step_flow(app, script=[False])
+    app.start('etl')
+    clock.advance(3 * 86400)
+    with pytest.raises(VectAlreadyRunningException, match=r'\(started 2026-01-01 12:00:00\)'):
+        app.start('etl')
+
+
 @pytest.mark.parametrize('mode, advice', [
     ('foreground', 'it runs to its end in app.run()'),  # a wait before run() never ends
     ('background', 'vect.wait() waits for its end'),

@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from oautom import OAutom, OAutomError, OAutomMode
-from oautom.clock import Clock, FakeClock
+from oautom.clock import Clock, FakeClock, moment_text
 
 
 def test_fake_clock_moves_only_when_told():
@@ -134,3 +134,9 @@ def test_a_fake_clock_s_now_is_the_wall_clock_of_its_time_across_daylight_saving
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_moment_is_shown_with_its_date_unless_it_is_of_today():
+    now = datetime(2026, 1, 4, 9, 0)
+    assert moment_text(datetime(2026, 1, 4, 8, 59, 1), now) == '08:59:01'
+    assert moment_text(datetime(2026, 1, 1, 12, 0), now) == '2026-01-01 12:00:00'
