@@ -69,13 +69,19 @@ class Plan:
                     else '')
             raise OAutomError(f'plan.next_after takes a datetime, not {type(moment).__name__} '
                               f'{moment!r}{hint}')
-        seconds = self._first_after(moment.timestamp())
-        # A datetime shows microseconds: a firing less than one after `moment` shows as
-        # `moment` itself (next_after(plan.next_run) would return next_run). Skip it.
-        # (Timestamps, not datetimes, are compared: those ignore the fold of a repeated hour.)
-        while datetime.fromtimestamp(seconds).timestamp() <= moment.timestamp():
-            seconds = self._first_after(seconds)
-        return datetime.fromtimestamp(seconds)
+        try:
+            seconds = self._first_after(moment.timestamp())
+            # A datetime shows microseconds: a firing less than one after `moment` shows as
+            # `moment` itself (next_after(plan.next_run) would return next_run). Skip it.
+            # (Timestamps, not datetimes, are compared: those ignore the fold of an hour.)
+            while datetime.fromtimestamp(seconds).timestamp() <= moment.timestamp():
+                seconds = self._first_after(seconds)
+            return datetime.fromtimestamp(seconds)
+        except InvalidScheduleError:  # a ValueError too, but no calendar's end
+            raise
+        except (OverflowError, ValueError):  # past year 9999, the last a datetime holds
+            raise OAutomError(f'plan of flow {self.flow_name!r} has no firing after {moment}: '
+                              'datetimes end with the year 9999') from None
 
     def cancel(self):
         """Never fire again."""

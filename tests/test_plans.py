@@ -71,6 +71,16 @@ def test_next_after_is_pure(app):
     assert plan.next_run == datetime(2026, 1, 1, 13, 30)
 
 
+@pytest.mark.parametrize('schedule', [{'hours': 1}, {'cron': '0 0 * * *'}])
+def test_next_after_the_end_of_the_calendar_says_so(app, schedule):
+    plan = app.plan('etl', **schedule)
+    for moment in (datetime(9999, 12, 31, 23, 30), datetime(9999, 12, 31, 23, 59, 59)):
+        with pytest.raises(OAutomError) as refusal:
+            plan.next_after(moment)
+        assert str(refusal.value) == (f"plan of flow 'etl' has no firing after {moment}: "
+                                      'datetimes end with the year 9999')
+
+
 def test_next_after_takes_a_datetime_and_says_so(app):
     plan = app.plan('etl', hours=1)
     with pytest.raises(OAutomError, match=r'plan.next_after takes a datetime, not date '
