@@ -78,6 +78,9 @@ class Ancestry:
         pending = [run]
         while pending:
             top = pending[-1]
+            if top.index in table:  # pushed twice (two steps below it missed it): done
+                pending.pop()
+                continue
             missing = [up for up in top.upstream if up.index not in table]
             if missing:
                 pending.extend(missing)

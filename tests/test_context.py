@@ -46,6 +46,28 @@ def test_ancestors_follow_every_path_and_only_upstream():
     assert ancestry.names_upstream_of(runs['a']) == []
 
 
+class CountedList(list):
+    """An upstream list that counts how often it is walked through."""
+    walks = 0
+
+    def __iter__(self):
+        CountedList.walks += 1
+        return super().__iter__()
+
+
+def test_each_step_s_ancestors_are_worked_out_once_however_many_paths_lead_to_it():
+    flow = Flow('dense')
+    steps = [Scripted(f's{i}', flow) for i in range(60)]
+    for i, step in enumerate(steps):
+        step.depends(steps[:i])  # each step depends on every step before it
+    runs = link_runs(flow.executions)
+    for run in runs:
+        run.upstream = CountedList(run.upstream)
+    CountedList.walks = 0
+    assert len(Ancestry(runs).names_upstream_of(runs[-1])) == 59
+    assert CountedList.walks <= 3 * len(runs)  # it was once for each time a step was pushed
+
+
 def test_a_long_chain_is_walked_without_recursion():
     flow = Flow('long')
     steps = [Scripted(f's{i}', flow) for i in range(5000)]
