@@ -57,6 +57,11 @@ class PythonExecution(Execution):
             return True
         if isinstance(self._returned, Mapping):
             self.outputs.update(self._returned)
+        elif inspect.iscoroutine(self._returned) or inspect.isgenerator(self._returned):
+            self._returned.close()  # never run: no warning later that it was never awaited
+            raise StepFailed(f'the function returned a {type(self._returned).__name__}, whose '
+                             'body nothing here runs (from an async def or a generator, '
+                             'wrapped?); run it in the function: asyncio.run(...), list(...)')
         else:
             self.outputs['return_value'] = self._returned
         return True
@@ -104,8 +109,19 @@ def _stack_above(caller):
 
 
 def _check_it_takes_a_context(name, function):
-    """Refuse, when the step is built, a function that cannot be called as function(context):
-    found at run time, the mistake would fail the step only once the flow got that far."""
+    """Refuse, when the step is built, a function that cannot be called as function(context),
+    or whose call would not run its body (an async def, a generator): found at run time, the
+    mistake would fail the step only once the flow got that far."""
+    label = getattr(function, '__name__', type(function).__name__)
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        raise FlowIntegrityError(f'step {name!r}: {label} is an async function: a call makes '
+                                 'a coroutine and runs none of its body, and nothing here '
+                                 'awaits it; give a function that runs it: function=lambda '
+                                 f'context: asyncio.run({label}(context))')
+    if inspect.isgeneratorfunction(function):
+        raise FlowIntegrityError(f'step {name!r}: {label} is a generator function (it yields): '
+                                 'a call makes a generator and runs none of its body; return '
+                                 'a dict of outputs instead of yielding')
     try:  # the signature of what is called, not of what a decorator wrapped
         signature = inspect.signature(function, follow_wrapped=False)
     except Exception:  # pylint: disable=broad-exception-caught
@@ -113,7 +129,6 @@ def _check_it_takes_a_context(name, function):
     try:
         signature.bind(None)
     except TypeError:
-        label = getattr(function, '__name__', type(function).__name__)
         if not inspect.isfunction(function):  # a class, a method, a partial...
             raise FlowIntegrityError(
                 f'step {name!r}: function {function!r}{signature} cannot be called as '

@@ -618,6 +618,39 @@ def test_a_function_that_cannot_take_the_context_is_refused_at_construction(func
     assert not flow.executions  # refused before it joined its flow
 
 
+async def fetch(context):
+    """An async step function: its call makes a coroutine."""
+    return context
+
+
+def rows(context):
+    """A generator: its call makes a generator."""
+    yield context
+
+
+@pytest.mark.parametrize('function, message', [
+    (fetch, "step 'call': fetch is an async function: a call makes a coroutine and runs none "
+            'of its body, and nothing here awaits it; give a function that runs it: '
+            'function=lambda context: asyncio.run(fetch(context))'),
+    (rows, "step 'call': rows is a generator function (it yields): a call makes a generator "
+           'and runs none of its body; return a dict of outputs instead of yielding')])
+def test_a_function_whose_call_would_not_run_its_body_is_refused_at_construction(function,
+                                                                                 message):
+    flow = Flow('python')
+    with pytest.raises(FlowIntegrityError) as refusal:
+        PythonExecution('call', flow, function=function)
+    assert str(refusal.value) == message and not flow.executions
+
+
+@pytest.mark.parametrize('function, kind', [(fetch, 'coroutine'), (rows, 'generator')])
+def test_a_wrapped_function_that_returns_an_unrun_body_fails_the_step(function, kind):
+    vect = run_function(lambda context: function(context))  # pylint: disable=unnecessary-lambda
+    assert (step_status(vect)['state'], step_status(vect)['error']) == (
+        'failed', f'the function returned a {kind}, whose body nothing here runs (from an '
+        'async def or a generator, wrapped?); run it in the function: asyncio.run(...), '
+        'list(...)')
+
+
 @mock.patch('os.getcwd')
 def patched(context, getcwd):  # what is called takes the context: mock.patch adds getcwd
     return context, getcwd
