@@ -21,6 +21,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from functools import partial
+from types import MethodType
 
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
@@ -39,9 +40,14 @@ class PythonExecution(Execution):
                                      f'not {type(function).__name__} {function!r}')
         _check_it_takes_a_context(name, function)
         self.function = function
+        # A method of this very step (function=self.load) is called on each attempt's copy,
+        # as run() is: what it assigns on self must not change the flow's definition
+        self._own_method = getattr(function, '__self__', None) is self
         super().__init__(name, flow, **step_options)
 
     def run(self, context):
+        if self._own_method:  # bound to the definition: bound to this copy instead
+            self.function = MethodType(self.function.__func__, self)
         self._context = context
         self._finished = False
         self._returned = None

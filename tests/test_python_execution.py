@@ -701,3 +701,25 @@ def test_cancel_of_a_subclass_with_its_own_run_neither_fails_nor_logs_a_thread()
     app.tick()
     assert step_status(vect)['state'] == 'cancelled'
     assert vect.log('call') == '[attempt 1 cancelled with its vect]\n'  # no thread to abandon
+
+
+class Load(PythonExecution):
+    """Its function is one of its own methods, which keeps per-run state on self."""
+
+    def __init__(self, name, flow, **options):
+        super().__init__(name, flow, function=self.load, **options)
+
+    def load(self, _context):
+        self.rows = getattr(self, 'rows', 0) + 10  # pylint: disable=attribute-defined-outside-init
+        return {'rows': self.rows}
+
+
+def test_a_step_s_own_method_as_its_function_runs_on_the_attempt_s_copy_not_the_definition():
+    app = OAutom(mode=OAutomMode.foreground)
+    step = Load('load', Flow('python', app=app))
+    seen = []
+    for _ in range(3):
+        vect = app.start('python')
+        app.run()
+        seen.append(step_status(vect, 'load')['outputs']['rows'])
+    assert seen == [10, 10, 10] and not hasattr(step, 'rows')  # the definition is unchanged
