@@ -1,6 +1,6 @@
 """oautom: a small, in-memory, Airflow-like DAG workflow engine, written to be read.
 
-The core, five modules in reading order (about 850 lines, top to bottom):
+The core, five modules in reading order (about 900 lines, top to bottom):
 
     states.py     the states of a step and of a vect, and the allowed moves
     execution.py  a step: run(context) starts it, check() is polled, cancel()
