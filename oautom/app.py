@@ -15,6 +15,7 @@ import threading
 from enum import StrEnum
 
 from .clock import checked_clock, moment_text
+from .context import in_a_step_function
 from .errors import OAutomError, VectAlreadyRunningException
 from .events import Subscribers
 from .history import History
@@ -146,7 +147,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:
-            self._loop.ticker = self._loop.last_ticker = threading.current_thread()  # see loop.py
+            self._loop.ticker = threading.current_thread()  # see loop.py for who asks
             self._loop.ticks += 1
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
@@ -205,13 +206,13 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
         A loop in another thread: wait until it has cancelled all and ended. In this thread
         (a step or callback called stop()): it ends after this round. No loop (step mode):
-        cancel now, in a tick of our own, unless one is under way or ticks come from another
-        thread (a step's thread called stop()): the next tick does it, and never overlaps
-        ours. A vect that a callback starts in our tick runs on."""
+        cancel now, in a tick of our own, unless one is under way, or a step's function
+        called stop() (its thread must not tick while yours does): the next tick does it.
+        A vect that a callback starts in our tick runs on."""
         self._plans.cancel_all()
         if not self._loop.stop():
             self._cancel_running()
-            if self._loop.last_ticker in (None, threading.current_thread()):
+            if not in_a_step_function():
                 self._tick_if_free()
 
     def _loop_round(self):

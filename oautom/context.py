@@ -82,8 +82,13 @@ _THIS_THREAD = threading.local()  # .context: the Context of the step function i
 
 def mark_this_thread(context):
     """This thread now runs the function of `context`'s step (None: it has returned): a
-    PythonExecution's worker marks itself, for refuse_a_wait_for_itself."""
+    PythonExecution's worker marks itself, for refuse_a_wait_for_itself and app.stop()."""
     _THIS_THREAD.context = context
+
+
+def in_a_step_function():
+    """True in a thread that runs a step's function now (a PythonExecution's worker)."""
+    return getattr(_THIS_THREAD, 'context', None) is not None
 
 
 def refuse_a_wait_for_itself(agenda, vect_id):

@@ -58,7 +58,6 @@ class Loop:
         self._done = threading.Event()  # a new one per start(): set when that run has ended
         # Written by the app in each of its ticks, whoever ticks (this loop, or you in step mode)
         self.ticker = None              # the thread inside the app's tick() now, if any
-        self.last_ticker = None         # the thread that ticked last, or ticks now
         self.ticks = 0                  # the app's ticks so far
 
     def ring(self):

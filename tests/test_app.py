@@ -555,28 +555,42 @@ def test_stop_in_step_mode_cancels_running_vects_at_once():
     assert vect.state is VectState.cancelled and states(vect) == {'a': 'cancelled'}
 
 
-def test_stop_from_another_thread_in_step_mode_leaves_the_cancel_to_the_tick_of_the_ticker():
-    # The learner ticks from one thread, and a step's own thread calls stop(): a tick of
-    # stop()'s there would race the learner's, which would be refused as a second ticker
+def test_stop_from_a_step_s_function_in_step_mode_leaves_the_cancel_to_the_next_tick():
+    # The learner ticks from one thread, and a step's function calls stop(): a tick of
+    # stop()'s in the function's thread would race the learner's, refused as a second ticker
     app, _ = step_app()
-    one_step_flow(app, script=[False])
+    stopped = threading.Event()
+    flow = Flow('etl', app=app)
+    PythonExecution('stopper', flow, lambda context: (app.stop(), stopped.set()))
+    Scripted('long', flow, script=[False])
     vect = app.start('etl')
-    app.tick()  # this thread ticks
-    stopper = threading.Thread(target=app.stop)
-    stopper.start()
-    stopper.join(DEADLINE)
-    assert vect.state is VectState.running and states(vect) == {'a': 'running'}
     app.tick()
-    assert vect.state is VectState.cancelled and states(vect) == {'a': 'cancelled'}
+    assert stopped.wait(DEADLINE)
+    assert vect.state is VectState.running  # no tick of stop()'s own came
+    app.tick()
+    assert vect.state is VectState.cancelled and states(vect)['long'] == 'cancelled'
 
 
-def test_stop_from_another_thread_in_step_mode_cancels_at_once_if_nobody_ticked_yet():
+@pytest.mark.parametrize('ticker', ['another thread', 'no one'])
+def test_stop_from_any_other_thread_in_step_mode_cancels_at_once(ticker):
     app, _ = step_app()
     one_step_flow(app, script=[False])
     vect = app.start('etl')
-    stopper = threading.Thread(target=app.stop)
-    stopper.start()
-    stopper.join(DEADLINE)
+    if ticker == 'another thread':
+        helper = threading.Thread(target=app.tick)
+        helper.start()
+        helper.join(DEADLINE)
+    app.stop()
+    assert vect.state is VectState.cancelled
+
+
+def test_stop_after_a_background_loop_has_ended_cancels_at_once():
+    app = OAutom(mode=OAutomMode.background)
+    one_step_flow(app, script=[False])
+    app.run()
+    app.stop()  # the engine thread has ended
+    vect = app.start('etl')
+    app.stop()
     assert vect.state is VectState.cancelled
 
 
