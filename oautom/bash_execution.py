@@ -111,7 +111,7 @@ class BashExecution(Execution):
         if code == SKIP_EXIT_CODE:
             raise SkipExecution(f'the command exited with {SKIP_EXIT_CODE}')
         detail = f'; last lines of stderr:\n{stderr_tail}' if stderr_tail else ' (no stderr)'
-        if code < 0:  # Popen's way of saying "killed by a signal"
+        if code < 0:  # os.waitstatus_to_exitcode's way of saying "killed by a signal"
             raise CommandFailed(f'the command was killed by signal '
                                 f'{signal_name(-code)}{detail}')
         raise CommandFailed(f'the command failed with exit code {code}{detail}')

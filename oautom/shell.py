@@ -54,7 +54,8 @@ OTHER_REAPER = ('something else in this process collected it: os.wait(), os.wait
 
 
 def lost_exit_reason():
-    """Why a shell's exit code was lost (Shell.wait() returned None), and the fix."""
+    """Why a shell's exit code was lost (Shell.wait() returned None), and the fix: as far as
+    can be told now (a SIGCHLD ignored a moment, then restored, reads as another reaper)."""
     ignored = signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN
     return f"the command's exit code was lost: {IGNORED_SIGCHLD if ignored else OTHER_REAPER}"
 
@@ -111,7 +112,7 @@ class Shell:
                 code = self.process.returncode = os.waitstatus_to_exitcode(status)
             except ChildProcessError:
                 code = None
-                self.process.poll()  # which Popen answers so: no warning of it later
+                self.process.returncode = -1  # Popen's own: else it warns of a live child
             self._reaped = True
         return code
 
