@@ -55,19 +55,23 @@ def unknown_option(step_class, base, step_name, option):
 
 def class_option_error(step, base):
     """The message for a step whose class sets a step option in its body (`timeout = 10`)
-    to another value than the step got, or None: `base.__init__` (Execution's) gives every
-    step its own, which hides the class's without a word. A property or a slot of that name
-    is the class's own way to keep it, and is left alone."""
+    while the step got `base.__init__`'s default (Execution's), or None: that default would
+    hide the class's value without a word. A value given on purpose is the step's, and a
+    property or a slot of that name is the class's own way to keep it: both are fine."""
     for klass in type(step).__mro__:
-        for option in STEP_OPTIONS if klass is not base else ():
-            value, got = vars(klass).get(option, None), getattr(step, option)
-            if option not in vars(klass) or hasattr(type(value), '__set__') or value == got:
+        if klass is base:
+            continue
+        for option in sorted(vars(klass).keys() & set(STEP_OPTIONS)):
+            value, got = vars(klass)[option], getattr(step, option)
+            default = inspect.signature(base.__init__).parameters[option].default
+            if hasattr(type(value), '__set__') or value == got or got != default:
                 continue
             return (f'step {step.name!r}: {klass.__name__} sets {option} = {value!r} in its '
-                    f'class body, but the step got {option}={got!r} from Execution.__init__, '
-                    'where every step gets its own. If it is the step option, pass it when you '
-                    f'make the step ({option}={value!r}), or from your class\'s __init__: '
-                    f'super().__init__(name, flow, {option}={value!r}, **options); if it means '
+                    f'class body, which no step reads: each step gets its own from '
+                    f'Execution.__init__, here its default, {default!r}. If it is the step '
+                    f'option, pass it when you make the step ({option}={value!r}), or make it '
+                    f"your class's default: options.setdefault({option!r}, {value!r}) in its "
+                    "__init__, before super().__init__(name, flow, **options); if it means "
                     'something else to your class, give it another name')
     return None
 

@@ -197,22 +197,29 @@ def test_a_step_option_set_in_a_class_body_and_not_given_is_refused_with_how_to_
         with pytest.raises(FlowIntegrityError) as caught:  # (a mixin: found after Execution)
             step_class('s', flow)
         assert str(caught.value) == (
-            f"step 's': {blamed} sets {option} = {value!r} in its class body, but the step got "
-            f'{option}={given!r} from Execution.__init__, where every step gets its own. If it '
-            f'is the step option, pass it when you make the step ({option}={value!r}), or from '
-            f"your class's __init__: super().__init__(name, flow, {option}={value!r}, "
-            '**options); if it means something else to your class, give it another name')
+            f"step 's': {blamed} sets {option} = {value!r} in its class body, which no step "
+            f'reads: each step gets its own from Execution.__init__, here its default, '
+            f'{given!r}. If it is the step option, pass it when you make the step ({option}='
+            f"{value!r}), or make it your class's default: options.setdefault({option!r}, "
+            f'{value!r}) in its __init__, before super().__init__(name, flow, **options); if it '
+            'means something else to your class, give it another name')
     assert flow.executions == []  # none of them joined the flow half-made
 
 
-@pytest.mark.parametrize('option, value', [('retries', 2), ('trigger_rule', 'all_done'),
-                                           ('timeout', 3), ('poll_interval', 0.2)])
-def test_a_step_option_in_a_class_body_is_fine_once_the_step_gets_it(flow, option, value):
-    def init(self, name, flow, **options):  # hands its default on, as the refusal says
-        Scripted.__init__(self, name, flow, **{option: value, **options})
+@pytest.mark.parametrize('option, value, other', [
+    ('retries', 2, 5), ('trigger_rule', 'all_done', 'one_failed'), ('timeout', 3, 60),
+    ('poll_interval', 0.2, 0.5)])
+def test_a_step_option_in_a_class_body_is_fine_once_the_step_gets_it(flow, option, value,
+                                                                       other):
+    def init(self, name, flow, **options):  # makes it its default, as the refusal says
+        options.setdefault(option, value)
+        Scripted.__init__(self, name, flow, **options)
     passes = type('Passes', (Scripted,), {option: value, '__init__': init})
     assert getattr(passes('p', flow), option) == value
-    assert getattr(Scripted('q', flow, **{option: value}), option) == value
+    assert getattr(passes('q', flow, **{option: other}), option) == other  # given on purpose
+    sets_it = type('SetsIt', (Scripted,), {option: value})
+    assert getattr(sets_it('r', flow, **{option: value}), option) == value
+    assert getattr(sets_it('t', flow, **{option: other}), option) == other
 
 
 def test_a_property_named_like_a_step_option_is_the_class_s_own_way_to_keep_it(flow):
