@@ -79,7 +79,10 @@ class Plan:
             return datetime.fromtimestamp(seconds)
         except InvalidScheduleError:  # a ValueError too, but no calendar's end
             raise
-        except (OverflowError, ValueError):  # past year 9999, the last a datetime holds
+        except (OverflowError, ValueError):  # at the calendar's ends: no time stamp there
+            if moment.year < 9999:  # in the year 1
+                raise OAutomError(f'plan.next_after cannot convert {moment} to a time stamp: '
+                                  'give a moment after the year 1') from None
             raise OAutomError(f'plan of flow {self.flow_name!r} has no firing after {moment}: '
                               'datetimes end with the year 9999') from None
 

@@ -3,8 +3,9 @@
 A flow joins an app once (`Flow(name, app=app)`, or `app.register_flow(flow)`
 for one built without it), and is then asked for by its name:
 `app.start('etl')`, `app.plan('etl', hours=1)`, `app.status('etl')`. A name the
-app does not know is refused with the names it knows, the nearest first. The
-same flow may join several apps: each keeps its own vects of it.
+app does not know is refused with the names it knows, and the nearest one
+if it is near enough to be a typo. The same flow may join several apps: each
+keeps its own vects of it.
 """
 import threading
 

@@ -81,6 +81,12 @@ def test_next_after_the_end_of_the_calendar_says_so(app, schedule):
                                       'datetimes end with the year 9999')
 
 
+def test_next_after_a_moment_too_early_for_a_time_stamp_says_so(app):
+    with pytest.raises(OAutomError, match='^plan.next_after cannot convert 0001-01-01 05:00:00 '
+                                          'to a time stamp: give a moment after the year 1$'):
+        app.plan('etl', hours=1).next_after(datetime(1, 1, 1, 5))
+
+
 def test_next_after_takes_a_datetime_and_says_so(app):
     plan = app.plan('etl', hours=1)
     with pytest.raises(OAutomError, match=r'plan.next_after takes a datetime, not date '
@@ -109,6 +115,16 @@ def test_a_firing_that_finds_the_flow_running_is_skipped_and_logged(app, caplog)
     assert vect_ids(app) == ['etl.1']
     assert "plan of flow 'etl' skipped its firing: its vect etl.1, started 12:10:00, is still " \
            'running' in caplog.text
+
+
+def test_a_skipped_firing_names_the_day_its_vect_started_on_when_that_is_not_today(app,
+                                                                                      caplog):
+    app.flow('etl').execution('a').script = [False]  # never finishes
+    app.plan('etl', days=1)
+    for _ in range(2):
+        app.clock.advance(86400)
+        app.tick()
+    assert "its vect etl.1, started 2026-01-02 12:00:00, is still running" in caplog.text
 
 
 def test_the_plan_params_reach_the_vect(app):
