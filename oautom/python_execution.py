@@ -29,6 +29,12 @@ from .execution import Execution, SkipExecution, StepFailed, describe, traceback
 from .workers import WORKERS
 
 
+# The flags of the code of an async def and of a generator function (inspect takes them from
+# the dis module at import: pylint cannot see them)
+_ASYNC = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR  # pylint: disable=no-member
+_GENERATOR = inspect.CO_GENERATOR  # pylint: disable=no-member
+
+
 class PythonExecution(Execution):
     """Call `function(context)` in a thread; its return value becomes the outputs."""
 
@@ -119,12 +125,14 @@ def _check_it_takes_a_context(name, function):
     or whose call would not run its body (an async def, a generator): found at run time, the
     mistake would fail the step only once the flow got that far."""
     label = getattr(function, '__name__', type(function).__name__)
-    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+    # Its code's flags say it (a method's too; a partial's are looked at when it returns)
+    flags = getattr(getattr(function, '__code__', None), 'co_flags', 0)
+    if flags & _ASYNC:
         raise FlowIntegrityError(f'step {name!r}: {label} is an async function: a call makes '
                                  'a coroutine and runs none of its body, and nothing here '
                                  'awaits it; give a function that runs it: function=lambda '
                                  f'context: asyncio.run({label}(context))')
-    if inspect.isgeneratorfunction(function):
+    if flags & _GENERATOR:
         raise FlowIntegrityError(f'step {name!r}: {label} is a generator function (it yields): '
                                  'a call makes a generator and runs none of its body; return '
                                  'a dict of outputs instead of yielding')

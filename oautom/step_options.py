@@ -58,11 +58,12 @@ def class_option_error(step, base):
     while the step got `base.__init__`'s default (Execution's), or None: that default would
     hide the class's value without a word. A value given on purpose is the step's, and a
     property or a slot of that name is the class's own way to keep it: both are fine."""
-    for klass in type(step).__mro__:
-        if klass is base:
-            continue
-        for option in sorted(vars(klass).keys() & set(STEP_OPTIONS)):
-            value, got = vars(klass)[option], getattr(step, option)
+    for klass in type(step).__mro__[:-1]:  # (not object, the last)
+        body = vars(klass)
+        for option in STEP_OPTIONS if klass is not base else ():  # asked of every step: quick
+            if option not in body:
+                continue
+            value, got = body[option], getattr(step, option)
             default = inspect.signature(base.__init__).parameters[option].default
             if hasattr(type(value), '__set__') or value == got or got != default:
                 continue
