@@ -19,10 +19,15 @@ pick it up. And when the engine starts many steps in one tick, a worker that
 finishes one job finds the next in the queue and runs it at once, without
 going to sleep in between: that is what makes a wide fan-out cheap.
 
+A job starts with empty context variables, as in a new thread: what the one
+before set there (decimal's precision, say) is gone. What it kept in a
+`threading.local()` is not: that needs a thread of its own.
+
 Workers are daemon threads: they never keep the process alive at exit. An
 idle worker exits after IDLE_SECONDS. While it runs a job, a worker's thread
 name is the job's name, so a debugger shows which step it is working for.
 """
+import contextvars
 import os
 import queue
 import threading
@@ -62,7 +67,10 @@ class Workers:  # pylint: disable=too-few-public-methods
         idle_name = thread.name
         while job is not None:
             thread.name = name
-            job()  # a job catches its own errors (PythonExecution._call, BashExecution's waiter)
+            # In an empty context, as a new thread starts with: what one job sets in context
+            # variables (decimal's precision, say) does not reach the next. (It catches its own
+            # errors: PythonExecution._call, BashExecution's waiter.)
+            contextvars.Context().run(job)
             job = None  # let go of it while idle: it holds its step's copy, context and app
             thread.name = idle_name
             with self._lock:

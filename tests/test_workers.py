@@ -1,4 +1,6 @@
 """Workers run each job at once in a daemon thread, reusing idle ones."""
+import contextvars
+import decimal
 import gc
 import os
 import subprocess
@@ -15,14 +17,15 @@ from oautom.workers import Workers
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_and_wait(pool, name='job'):
-    """Hand a job over; return (the thread it ran in, its name while it ran)."""
+def run_and_wait(pool, name='job', job=lambda: None):
+    """Hand `job` over; return (the thread it ran in, its name while it ran)."""
     done, seen = threading.Event(), []
 
-    def job():
+    def wrapped():
+        job()
         seen.append((threading.current_thread(), threading.current_thread().name))
         done.set()
-    pool.hand_over(job, name)
+    pool.hand_over(wrapped, name)
     assert done.wait(2)
     return seen[0]
 
@@ -42,6 +45,26 @@ def test_an_idle_worker_is_reused_and_named_idle_again():
         threading.Event().wait(0.005)
     second, _ = run_and_wait(pool)
     assert second is first and first.name == 'oautom-worker-1'
+
+
+def test_a_reused_worker_starts_each_job_with_empty_context_variables():
+    pool, precision, seen = Workers(), decimal.getcontext().prec, []
+    variable = contextvars.ContextVar('user')
+
+    def sets():
+        decimal.getcontext().prec = 3
+        variable.set('alice')
+
+    def reads():
+        seen.append((str(decimal.Decimal(1) / 3), variable.get('nobody')))
+    first = run_and_wait(pool, job=sets)
+    for _ in range(400):  # the worker goes idle just after its job: give it a moment
+        if pool._free:  # pylint: disable=protected-access
+            break
+        threading.Event().wait(0.005)
+    assert run_and_wait(pool, job=reads)[0] is first[0]  # the same thread, reused
+    assert seen == [(str(decimal.Decimal(1) / 3), 'nobody')]  # as in a thread of its own
+    assert decimal.getcontext().prec == precision
 
 
 def test_jobs_never_wait_behind_a_busy_worker():
