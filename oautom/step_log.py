@@ -12,6 +12,9 @@ from collections import deque
 
 LOG_LIMIT = 1024 * 1024  # characters kept per step log; older text is dropped
 SLACK = LOG_LIMIT // 8   # written past the limit before the oldest text is dropped
+# Pieces of text kept apart, at most: a str costs about 50 bytes more than its characters, so
+# a million one-character lines, kept apart, would take 50 times their size
+MAX_CHUNKS = 1024
 
 
 class StepLog:
@@ -30,6 +33,9 @@ class StepLog:
         with self._lock:
             self._chunks.append(text)
             self._size += len(text)
+            if len(self._chunks) > MAX_CHUNKS:  # the latest half become one piece
+                latest = [self._chunks.pop() for _ in range(MAX_CHUNKS // 2)]
+                self._chunks.append(''.join(reversed(latest)))
             if self._size > LOG_LIMIT + SLACK:
                 self._drop_to_limit()
 
@@ -81,7 +87,10 @@ def _tail(path, stream, keep):
     with open(path, 'rb') as file:
         size = file.seek(0, os.SEEK_END)
         file.seek(size - keep)
-        text = file.read().decode('utf-8', errors='replace')
-    if size > keep:
-        return f'[... {size - keep} earlier bytes of {stream} dropped ...]\n{text}'
-    return text
+        data = file.read()
+    if size <= keep:
+        return data.decode('utf-8', errors='replace')
+    # Begin on a whole character: skip what is left of one cut in two (UTF-8 continuation bytes)
+    cut = next((i for i, byte in enumerate(data[:4]) if byte & 0xC0 != 0x80), 0)
+    text = data[cut:].decode('utf-8', errors='replace')
+    return f'[... {size - keep + cut} earlier bytes of {stream} dropped ...]\n{text}'

@@ -2,7 +2,7 @@
 import sys
 import threading
 
-from oautom.step_log import LOG_LIMIT, SLACK, StepLog
+from oautom.step_log import LOG_LIMIT, MAX_CHUNKS, SLACK, StepLog, stream_tails
 
 
 def test_small_log_is_kept_whole():
@@ -72,3 +72,25 @@ def test_small_writes_after_a_big_one_keep_the_exact_tail_in_bounded_memory():
     marker, kept = log.text().split('\n', 1)
     assert kept == written[-LOG_LIMIT:]
     assert marker.startswith(f'[... {len(written) - LOG_LIMIT} earlier characters dropped')
+
+
+def test_many_short_lines_are_kept_in_few_pieces_and_exactly():
+    log = StepLog()
+    lines = [f'{i % 10}\n' for i in range(700_000)]  # more than the limit, in short lines
+    for line in lines:
+        log.write(line)
+    assert len(log._chunks) <= MAX_CHUNKS  # pylint: disable=protected-access
+    written = ''.join(lines)
+    assert log.text() == (f'[... {len(written) - LOG_LIMIT} earlier characters dropped: a step '
+                          f'keeps the last {LOG_LIMIT} ...]\n{written[-LOG_LIMIT:]}')
+
+
+def test_a_shell_stream_cut_in_a_character_begins_on_the_next_whole_one(tmp_path):
+    stdout, stderr = tmp_path / 'out', tmp_path / 'err'
+    stdout.write_text('é' * LOG_LIMIT, encoding='utf-8')  # 2 bytes each
+    stderr.write_text('x', encoding='utf-8')  # so that stdout keeps an odd count: cut in one
+    out, _ = stream_tails(stdout, stderr)
+    marker, text = out.split('\n', 1)
+    assert '\ufffd' not in text and set(text) == {'é'}
+    dropped = int(marker.split()[1])  # what the marker says was dropped, and what was kept,
+    assert dropped + 2 * len(text) == 2 * LOG_LIMIT  # add up to the whole stream
