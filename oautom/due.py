@@ -33,7 +33,7 @@ class Agenda:
     def __init__(self, ring):
         self.ring = ring                  # wakes the app's loop
         self._lock = threading.Lock()     # guards _woken: any thread may wake a step
-        self._woken = []                  # StepRuns that called context.wake()
+        self._woken = {}                  # StepRuns that called context.wake(), each once
         self._next_tick = []              # StepRuns due in the next tick, whatever its time
         self._next_tick_at = math.inf     # when the loop should tick for them (inf: none)
         self._heap = []                   # (monotonic time, tie-breaker, StepRun)
@@ -67,7 +67,7 @@ class Agenda:
         """`run` is due now: called from any thread."""
         with self._lock:
             first = not self._woken
-            self._woken.append(run)
+            self._woken[run] = None  # a dict as an ordered set: woken twice, visited once
         if first:  # later wakes ride on this ring: the next tick takes every wake at once
             self.ring()
 
@@ -78,7 +78,7 @@ class Agenda:
         vect's second visit finds nothing left to do."""
         if self._woken:  # read without the lock: a wake it misses rings for the next tick
             with self._lock:
-                due, self._woken = self._woken, []
+                due, self._woken = list(self._woken), {}
             for run in due:
                 run.next_check = now
         else:

@@ -52,6 +52,15 @@ def test_only_the_first_wake_since_the_last_tick_rings():
     assert rings == [True, True]
 
 
+def test_a_step_woken_many_times_before_a_tick_is_due_once():
+    agenda, busy, other = Agenda(lambda: None), Run(), Run()
+    for _ in range(1000):
+        agenda.wake(busy)
+    agenda.wake(other)
+    agenda.wake(busy)
+    assert agenda.pop_due(0.0) == [busy, other]  # in the order of their first wakes
+
+
 def test_a_started_step_is_due_in_the_next_tick_and_the_loop_waits_a_grace_for_it():
     agenda, first, second, later = Agenda(lambda: None), Run(), Run(), Run(60.0)
     agenda.schedule(later, 60.0)
