@@ -50,13 +50,14 @@ class Context:
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
         if self._is_abandoned():
-            message = f'[from abandoned attempt {self.attempt}] {message}'
+            message = f'[from attempt {self.attempt}, after it ended] {message}'
         self._run.write_log(f'{message}\n')
 
     def _is_abandoned(self):
-        # A thread of an attempt that timed out (or was cancelled) and runs on: another attempt
-        # has begun, or this one's step no longer runs. (Its state is read without the vect's
-        # lock: a stale read is as good as one a moment earlier.)
+        # A thread of an attempt that is over and runs on (it timed out, was cancelled, or
+        # left a thread of its own behind): another attempt has begun, or this one's step no
+        # longer runs. (Its state is read without the vect's lock: a stale read is as good as
+        # one a moment earlier.)
         return self._run.attempts != self.attempt or self._run.state is not STATES.running
 
     def wake(self):

@@ -729,7 +729,7 @@ def test_a_cancel_that_comes_while_the_shell_starts_kills_it_once_started(
     shell, child = pids
     assert step_status(vect)['state'] == 'cancelled'
     # The vect ended once the shell was reaped and logged (it used to end first, and the
-    # shell's thread to log "[from abandoned attempt 1] [killed by signal SIGKILL]" later)
+    # shell's thread to log "[from attempt 1, after it ended] [killed by signal SIGKILL]" later)
     assert vect.log('cmd').endswith(
         '\n[killed by signal SIGKILL]\n[attempt 1 cancelled with its vect]\n')
     assert 'abandoned' not in vect.log('cmd')

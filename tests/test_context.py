@@ -249,7 +249,7 @@ def test_context_log_writes_to_the_step_log_and_wake_marks_the_step_due():
     context.wake()
     runs['d'].state = STATES.failed  # timed out, say: its thread runs on
     context.log('too late')
-    assert runs['d'].log_text() == 'hello\n[from abandoned attempt 2] too late\n'
+    assert runs['d'].log_text() == 'hello\n[from attempt 2, after it ended] too late\n'
     assert agenda.pop_due(0.0) == [runs['d']]
     assert (context.params, context.attempt, sorted(context.outputs)) == \
         ({'day': 1}, 2, ['a', 'b', 'c'])

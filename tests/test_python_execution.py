@@ -355,7 +355,7 @@ def test_lines_an_abandoned_attempt_logs_later_say_whose_they_are(release):
     assert tick_until(app, lambda: step_status(vect)['attempts'] == 2)
     release.set()
     assert logged.wait(DEADLINE)
-    assert '[attempt 2]\n[from abandoned attempt 1] late line\n' in vect.log('call')
+    assert '[attempt 2]\n[from attempt 1, after it ended] late line\n' in vect.log('call')
     tick_until(app, vect.ended)
 
 
@@ -379,7 +379,7 @@ def test_lines_the_last_attempt_logs_after_its_timeout_say_it_was_abandoned(rele
                           'thread, and what it returns will be ignored]\n'
                           '[the function was here when its attempt was given up:]\n')
     assert log.endswith('[attempt 1 failed: timed out after 0.1 s]\n'
-                        '[from abandoned attempt 1] late line\n')
+                        '[from attempt 1, after it ended] late line\n')
 
 
 def test_a_timed_out_function_s_log_shows_the_line_it_hung_on_from_its_own_first_call(release):
