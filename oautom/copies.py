@@ -10,11 +10,20 @@ copy.copy() of such an object is a new object whose `__dict__` holds the same
 items (a dict of its own: the copy's fresh `outputs` leaves the step's alone).
 That is made here directly, which takes a third of the time (a 10,000-step
 flow makes 10,000 copies). A class with any copy hook of its own (a `__copy__`, a
-`__getstate__`, `__slots__`, a copyreg entry...) gets copy.copy() itself.
+`__getstate__`, `__slots__`, a copyreg entry...) gets copy.copy() itself. Which
+of the two a class gets is decided at its first copy: a hook added to the
+class later is not seen.
 """
 import copy
 import copyreg
 import weakref
+
+from .execution import describe
+
+
+class CopyFailed(Exception):
+    """copy.copy() of a step raised: its copy hooks (a __reduce__ that makes a new step...)
+    cannot copy it."""
 
 # What makes copy.copy() of an object more than a copy of its __dict__ (a __new__ of its
 # own too: the direct copy below calls object.__new__, which would skip it)
@@ -26,7 +35,11 @@ _COPIES_DICT_ONLY = weakref.WeakKeyDictionary()  # weak: a step class dropped is
 def per_run_copy(step):
     """copy.copy(step): the copy an attempt runs on, made directly when that is the same."""
     if not _copies_its_dict_only(type(step)):
-        return copy.copy(step)
+        try:
+            return copy.copy(step)
+        except Exception as error:  # else its message names no copy (a duplicate name, say)
+            raise CopyFailed(f'the per-run copy of step {step.name!r}, made with copy.copy() '
+                             f'before each attempt, failed: {describe(error)}') from error
     clone = object.__new__(type(step))
     clone.__dict__.update(step.__dict__)
     return clone

@@ -6,7 +6,7 @@ import gc
 import weakref
 
 from helpers import Scripted
-from oautom import Flow
+from oautom import Flow, OAutom, OAutomMode
 from oautom.copies import per_run_copy
 
 
@@ -26,3 +26,27 @@ def test_a_plain_steps_quick_copy_is_what_copy_copy_makes():
     assert type(quick) is Scripted and quick is not step
     assert vars(quick) == vars(generic) == vars(step)
     assert quick.calls is step.calls  # shallow: what __init__ made is shared
+
+
+class Reduced(Scripted):
+    """Made picklable the usual way: a copy made from it calls __init__ again."""
+
+    def __init__(self, name, flow, **options):
+        super().__init__(name, flow, **options)
+        self.made_with = (name, flow)
+
+    def __reduce__(self):
+        return (type(self), self.made_with)
+
+
+def test_a_copy_that_fails_says_it_was_the_per_run_copy():
+    app = OAutom(mode=OAutomMode.step)
+    Reduced('fetch', Flow('f', app=app))
+    vect = app.start('f')
+    app.tick()
+    step = vect.status()['executions'][0]
+    assert (step['state'], step['error']) == (
+        'failed', "CopyFailed: the per-run copy of step 'fetch', made with copy.copy() before "
+        "each attempt, failed: FlowIntegrityError: flow 'f' already has a step named 'fetch'; "
+        'give each step its own name')
+    assert 'test_copies.py' in vect.log('fetch')  # its traceback shows the step's own code
