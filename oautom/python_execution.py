@@ -8,7 +8,10 @@ any other value that is not None becomes `outputs['return_value']`,
 `SkipExecution` skips the step, and any other exception fails it (its
 thread puts the traceback in the log).
 The function takes the context as its one argument: a function that cannot
-(no parameter, or Airflow's `**context`) is refused when the step is built.
+(no parameter, or Airflow's `**context`) is refused when the step is built,
+as is an `async def` or a generator function, whose call runs none of its
+body. A method of the step itself (`function=self.load`) is called on each
+attempt's copy, as `run()` is.
 
 The thread is a daemon: it never keeps the process alive at exit. And since a
 thread cannot be killed, a timed-out or cancelled PythonExecution is
