@@ -24,7 +24,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from functools import partial
-from types import MethodType
+from types import CodeType, MethodType
 
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
@@ -47,6 +47,7 @@ class PythonExecution(Execution):
         if not callable(function):  # checked before the step joins its flow
             raise FlowIntegrityError(f'step {name!r}: function must be callable, '
                                      f'not {type(function).__name__} {function!r}')
+        _check_it_runs_its_body(name, function)
         _check_it_takes_a_context(name, function)
         self.function = function
         # A method of this very step (function=self.load) is called on each attempt's copy,
@@ -123,13 +124,14 @@ def _stack_above(caller):
     return ''
 
 
-def _check_it_takes_a_context(name, function):
-    """Refuse, when the step is built, a function that cannot be called as function(context),
-    or whose call would not run its body (an async def, a generator): found at run time, the
-    mistake would fail the step only once the flow got that far."""
+def _check_it_runs_its_body(name, function):
+    """Refuse, when the step is built, an async def or a generator function (or a partial of
+    one): a call of it makes a coroutine or a generator, and runs none of its body."""
+    while isinstance(function, partial):  # what a partial calls, however deep
+        function = function.func
+    code = getattr(function, '__code__', None)  # a method's is its function's
+    flags = code.co_flags if isinstance(code, CodeType) else 0  # (a proxy may answer anything)
     label = getattr(function, '__name__', type(function).__name__)
-    # Its code's flags say it (a method's too; a partial's are looked at when it returns)
-    flags = getattr(getattr(function, '__code__', None), 'co_flags', 0)
     if flags & _ASYNC:
         raise FlowIntegrityError(f'step {name!r}: {label} is an async function: a call makes '
                                  'a coroutine and runs none of its body, and nothing here '
@@ -139,6 +141,11 @@ def _check_it_takes_a_context(name, function):
         raise FlowIntegrityError(f'step {name!r}: {label} is a generator function (it yields): '
                                  'a call makes a generator and runs none of its body; return '
                                  'a dict of outputs instead of yielding')
+
+
+def _check_it_takes_a_context(name, function):
+    """Refuse, when the step is built, a function that cannot be called as function(context):
+    found at run time, the mistake would fail the step only once the flow got that far."""
     try:  # the signature of what is called, not of what a decorator wrapped
         signature = inspect.signature(function, follow_wrapped=False)
     except Exception:  # pylint: disable=broad-exception-caught
@@ -146,6 +153,7 @@ def _check_it_takes_a_context(name, function):
     try:
         signature.bind(None)
     except TypeError:
+        label = getattr(function, '__name__', type(function).__name__)
         if not inspect.isfunction(function):  # a class, a method, a partial...
             raise FlowIntegrityError(
                 f'step {name!r}: function {function!r}{signature} cannot be called as '

@@ -637,9 +637,15 @@ def rows(context):
 def test_a_function_whose_call_would_not_run_its_body_is_refused_at_construction(function,
                                                                                  message):
     flow = Flow('python')
-    with pytest.raises(FlowIntegrityError) as refusal:
-        PythonExecution('call', flow, function=function)
-    assert str(refusal.value) == message and not flow.executions
+    for given in (function, functools.partial(function), functools.partial(
+            functools.partial(function))):  # a partial calls it: refused as well
+        with pytest.raises(FlowIntegrityError) as refusal:
+            PythonExecution('call', flow, function=given)
+        assert str(refusal.value) == message and not flow.executions
+
+
+def test_a_callable_that_answers_every_attribute_is_not_taken_for_an_async_function():
+    PythonExecution('call', Flow('python'), function=mock.MagicMock())
 
 
 @pytest.mark.parametrize('function, kind', [(fetch, 'coroutine'), (rows, 'generator')])
