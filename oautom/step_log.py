@@ -12,35 +12,43 @@ from collections import deque
 
 LOG_LIMIT = 1024 * 1024  # characters kept per step log; older text is dropped
 SLACK = LOG_LIMIT // 8   # written past the limit before the oldest text is dropped
-# Pieces of text kept apart, at most: a str costs about 50 bytes more than its characters, so
-# a million one-character lines, kept apart, would take 50 times their size
-MAX_CHUNKS = 1024
+# Texts written one by one are kept as one piece by this many: a str costs about 50 bytes
+# more than its characters, so a million one-character lines, kept apart, would take 50
+# times their size
+PIECE_TEXTS = 256
 
 
 class StepLog:
     """Text that keeps only its last LOG_LIMIT characters, with a marker where it was cut."""
 
     def __init__(self):
-        # Guards _chunks, _size and _dropped: a step's threads write while readers read.
+        # Guards the four below: a step's threads write while readers read.
         self._lock = threading.Lock()
         self._chunks = deque()
-        self._size = 0
+        self._recent = []  # texts written since the last piece was made of them
+        self._size = 0     # characters in both
         self._dropped = 0  # characters dropped from the front so far
 
     def write(self, text):
         """Append text; past the limit by SLACK, drop the oldest text. (Dropping at every
         write past the limit would copy a big first chunk again for each small line.)"""
         with self._lock:
-            self._chunks.append(text)
+            self._recent.append(text)
             self._size += len(text)
-            if len(self._chunks) > MAX_CHUNKS:  # the latest half become one piece
-                latest = [self._chunks.pop() for _ in range(MAX_CHUNKS // 2)]
-                self._chunks.append(''.join(reversed(latest)))
+            if len(self._recent) == PIECE_TEXTS:
+                self._make_piece()
             if self._size > LOG_LIMIT + SLACK:
                 self._drop_to_limit()
 
+    def _make_piece(self):
+        """Join the texts written lately into one piece; under the lock."""
+        if self._recent:
+            self._chunks.append(''.join(self._recent))
+            self._recent = []
+
     def _drop_to_limit(self):
         """Drop the oldest text down to LOG_LIMIT characters; under the lock."""
+        self._make_piece()
         while self._size > LOG_LIMIT:
             oldest = self._chunks.popleft()
             excess = self._size - LOG_LIMIT
@@ -90,7 +98,8 @@ def _tail(path, stream, keep):
         data = file.read()
     if size <= keep:
         return data.decode('utf-8', errors='replace')
-    # Begin on a whole character: skip what is left of one cut in two (UTF-8 continuation bytes)
-    cut = next((i for i, byte in enumerate(data[:4]) if byte & 0xC0 != 0x80), 0)
+    # Begin on a whole character: skip what is left of one cut in two (at most 3 UTF-8
+    # continuation bytes)
+    cut = next((i for i, byte in enumerate(data[:3]) if byte & 0xC0 != 0x80), min(3, len(data)))
     text = data[cut:].decode('utf-8', errors='replace')
     return f'[... {size - keep + cut} earlier bytes of {stream} dropped ...]\n{text}'

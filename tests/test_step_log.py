@@ -2,7 +2,7 @@
 import sys
 import threading
 
-from oautom.step_log import LOG_LIMIT, MAX_CHUNKS, SLACK, StepLog, stream_tails
+from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog, stream_tails
 
 
 def test_small_log_is_kept_whole():
@@ -79,7 +79,8 @@ def test_many_short_lines_are_kept_in_few_pieces_and_exactly():
     lines = [f'{i % 10}\n' for i in range(700_000)]  # more than the limit, in short lines
     for line in lines:
         log.write(line)
-    assert len(log._chunks) <= MAX_CHUNKS  # pylint: disable=protected-access
+    pieces = len(log._chunks) + len(log._recent)  # pylint: disable=protected-access
+    assert pieces <= len(lines) // PIECE_TEXTS + 1  # not a str a line, at 50 bytes each
     written = ''.join(lines)
     assert log.text() == (f'[... {len(written) - LOG_LIMIT} earlier characters dropped: a step '
                           f'keeps the last {LOG_LIMIT} ...]\n{written[-LOG_LIMIT:]}')
