@@ -49,11 +49,11 @@ class Context:
 
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
-        if self._is_abandoned():
+        if self._is_over():
             message = f'[from attempt {self.attempt}, after it ended] {message}'
         self._run.write_log(f'{message}\n')
 
-    def _is_abandoned(self):
+    def _is_over(self):
         # A thread of an attempt that is over and runs on (it timed out, was cancelled, or
         # left a thread of its own behind): another attempt has begun, or this one's step no
         # longer runs. (Its state is read without the vect's lock: a stale read is as good as
@@ -63,7 +63,7 @@ class Context:
     def wake(self):
         """Tell the engine this step's state may have changed; safe from any thread. (Not
         from an attempt that is over: nothing of it is checked any more.)"""
-        if not self._is_abandoned():
+        if not self._is_over():
             self._agenda.wake(self._run)
 
     def __getitem__(self, key):
@@ -101,7 +101,7 @@ def refuse_a_wait_for_itself(agenda, vect_id):
     context = getattr(_THIS_THREAD, 'context', None)
     # One Agenda per vect: it stands for the vect here (a vect id such as etl.3 may be
     # another app's too)
-    if context is not None and context._agenda is agenda and not context._is_abandoned():
+    if context is not None and context._agenda is agenda and not context._is_over():
         step = context._run.name
         raise OAutomError(f'step {step!r} waits for its own vect {vect_id}, which cannot end '
                           'before that step does; return from it instead (steps downstream of '

@@ -18,6 +18,7 @@ import copy
 import copyreg
 import weakref
 
+from .errors import is_interrupt
 from .execution import describe
 
 
@@ -37,9 +38,13 @@ def per_run_copy(step):
     if not _copies_its_dict_only(type(step)):
         try:
             return copy.copy(step)
-        except Exception as error:  # else its message names no copy (a duplicate name, say)
+        except BaseException as error:  # else its message names no copy (a duplicate name)
+            if is_interrupt(error):
+                raise
             raise CopyFailed(f'the per-run copy of step {step.name!r}, made with copy.copy() '
-                             f'before each attempt, failed: {describe(error)}') from error
+                             f'before each attempt, failed: {describe(error)}; a copy hook that '
+                             'calls __init__ again adds a step to its flow again: give the '
+                             'class a __copy__ that copies it as it is') from error
     clone = object.__new__(type(step))
     clone.__dict__.update(step.__dict__)
     return clone

@@ -59,8 +59,10 @@ def class_option_error(step, base):
     hide the class's value without a word. A value given on purpose is the step's, and a
     property or a slot of that name is the class's own way to keep it: both are fine."""
     for klass in type(step).__mro__[:-1]:  # (not object, the last)
+        if klass is base:
+            continue
         body = vars(klass)
-        for option in STEP_OPTIONS if klass is not base else ():  # asked of every step: quick
+        for option in STEP_OPTIONS:  # five lookups a class: every step is asked, so quick
             if option not in body:
                 continue
             value, got = body[option], getattr(step, option)

@@ -20,8 +20,9 @@ finishes one job finds the next in the queue and runs it at once, without
 going to sleep in between: that is what makes a wide fan-out cheap.
 
 A job starts with empty context variables, as in a new thread: what the one
-before set there (decimal's precision, say) is gone. What it kept in a
-`threading.local()` is not: that needs a thread of its own.
+before set there (decimal's precision, say, which CPython keeps in one) is
+gone. What it kept in a `threading.local()` is not: that needs a thread of
+its own.
 
 Workers are daemon threads: they never keep the process alive at exit. An
 idle worker exits after IDLE_SECONDS. While it runs a job, a worker's thread

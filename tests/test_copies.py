@@ -48,5 +48,6 @@ def test_a_copy_that_fails_says_it_was_the_per_run_copy():
     assert (step['state'], step['error']) == (
         'failed', "CopyFailed: the per-run copy of step 'fetch', made with copy.copy() before "
         "each attempt, failed: FlowIntegrityError: flow 'f' already has a step named 'fetch'; "
-        'give each step its own name')
+        'give each step its own name; a copy hook that calls __init__ again adds a step to its '
+        'flow again: give the class a __copy__ that copies it as it is')
     assert 'test_copies.py' in vect.log('fetch')  # its traceback shows the step's own code
