@@ -56,8 +56,13 @@ OTHER_REAPER = ('something else in this process collected it: os.wait(), os.wait
 def lost_exit_reason():
     """Why a shell's exit code was lost (Shell.wait() returned None), and the fix: as far as
     can be told now (a SIGCHLD ignored a moment, then restored, reads as another reaper)."""
-    ignored = signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN
-    return f"the command's exit code was lost: {IGNORED_SIGCHLD if ignored else OTHER_REAPER}"
+    why = IGNORED_SIGCHLD if _sigchld_ignored() else OTHER_REAPER
+    return f"the command's exit code was lost: {why}"
+
+
+def _sigchld_ignored():
+    """True while this process ignores SIGCHLD: the system then reaps every child itself."""
+    return signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN
 
 
 class Shell:
@@ -66,7 +71,7 @@ class Shell:
     open while the shell runs: a wide fan-out cannot run out of descriptors."""
 
     def __init__(self, command, env, cwd, stem):
-        if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:  # no work begun to be lost
+        if _sigchld_ignored():  # refused before it starts: no work begun is lost
             raise ExitLost(f'the command was not started: {IGNORED_SIGCHLD}')
         self._lock = threading.Lock()  # guards _reaped: the waiter and cancel() race
         self._reaped = False           # once reaped, the pid may belong to another program
