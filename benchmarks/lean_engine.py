@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from oautom import Flow, OAutomMode, PythonExecution
 from oautom.due import FIRST_CHECK_GRACE
 from oautom.copies import per_run_copy
-from oautom.rules import RUN, decide
+from oautom.rules import READY, decide
 from oautom.states import ENDED, STATES, check_transition
 
 import measure  # pylint: disable=wrong-import-order
@@ -59,12 +59,12 @@ class Context:  # pylint: disable=too-few-public-methods
 
 class Run:  # pylint: disable=too-few-public-methods,too-many-instance-attributes
     """One step of the one vect: state, times, counts of upstream ends, its copy."""
-    __slots__ = ('step', 'state', 'attempts', 'started', 'ended', 'instance', 'downstream',
+    __slots__ = ('step', 'state', 'attempts', 'started', 'ended', 'attempt_copy', 'downstream',
                  'pending', 'successes', 'outputs')
 
     def __init__(self, step):
         self.step, self.state, self.attempts = step, STATES.waiting, 0
-        self.started = self.ended = self.instance = self.outputs = None
+        self.started = self.ended = self.attempt_copy = self.outputs = None
         self.downstream, self.pending, self.successes = [], len(step.upstream), 0
 
 
@@ -115,23 +115,23 @@ class LeanEngine:  # pylint: disable=too-many-instance-attributes
             woken += self.started
             self.started, self.first_check_at = [], math.inf
         for run in woken:
-            if run.state is STATES.running and run.instance.check():
-                run.outputs, run.instance = run.instance.outputs, None
+            if run.state is STATES.running and run.attempt_copy.check():
+                run.outputs, run.attempt_copy = run.attempt_copy.outputs, None
                 self.set_state(run, STATES.success, f'succeeded after {run.attempts} attempt(s)')
                 self.unfinished -= 1
                 for downstream in run.downstream:
                     downstream.pending -= 1
                     downstream.successes += 1
                     if decide(downstream.step.trigger_rule, downstream.successes, 0, 0,
-                              downstream.pending) == RUN:
+                              downstream.pending) == READY:
                         self.ready.append(downstream)
         ready, self.ready = self.ready, []
         for run in ready:
             run.attempts += 1
             self.set_state(run, STATES.running, f'attempt {run.attempts} started')
-            run.instance = per_run_copy(run.step)
-            run.instance.outputs = {}
-            run.instance.run(Context(run, self))
+            run.attempt_copy = per_run_copy(run.step)
+            run.attempt_copy.outputs = {}
+            run.attempt_copy.run(Context(run, self))
             self.started.append(run)
             self.first_check_at = min(self.first_check_at, time.monotonic() + FIRST_CHECK_GRACE)
         logger.isEnabledFor(logging.INFO)  # asked for its cost, as oautom asks at every tick

@@ -63,7 +63,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._due = None          # next due time, -inf: now, inf: at a wake; None: none runs
         self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
-        self._loop = Loop(tick=self._loop_round, clock=self.clock, mode=self.mode.value)
+        self._loop = Loop(tick=self._tick_and_sleep_time, clock=self.clock, mode=self.mode.value)
 
     def register_flow(self, flow):
         """Add a flow to this app; its name must be new here."""
@@ -136,12 +136,12 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def tick(self):
         """One round of the engine; return the events it caused."""
-        events = self._tick_if_free()
+        events = self._tick_unless_ticking()
         if events is None:
             raise self._loop.second_tick_error()
         return events
 
-    def _tick_if_free(self):
+    def _tick_unless_ticking(self):
         """A tick, unless one is under way (then None). Ticks never overlap, and no tick ever
         waits for another: a tick holds the engine up only by the user code it calls."""
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
@@ -152,7 +152,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
-            self._subscribers.release_now()  # only after a round cut short (a Ctrl-C)
+            self._subscribers.release_now()  # a no-op, unless a Ctrl-C cut the round short
             self._loop.ticker = None
             self._tick_lock.release()
         if to_deliver:
@@ -162,18 +162,18 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def _one_round(self):
         """Move every running vect on, fire the plans due, start the steps made ready, and
         note when the loop must tick next; return the events, in the order they happened."""
-        vects = self._running_vects()
+        vects = self._take_running_vects()
         now = self.clock.monotonic()
         for vect in vects:
             vect.advance(now)
         # The plans after the vects: one that has just ended leaves its plan free to fire
         if self._plans.fire_due(self.start):
-            vects = self._running_vects()  # with the vects they started, which start now
+            vects = self._take_running_vects()  # with the vects they started, which start now
         self._starts.start(vects)  # their ready steps, within max_parallel (start_queue.py)
         dues = []  # when each vect still running is next due, for the loop to sleep until
         for vect in vects:
             if not vect.ended():
-                dues.append(vect.next_due())  # asked while this tick holds the lock
+                dues.append(vect.next_due())  # asked under _tick_lock: no tick moves it now
             else:
                 with self._lock:  # it is running no more
                     if self._running.get(vect.flow_name) is vect:
@@ -183,7 +183,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._events.clear()
         return events
 
-    def _running_vects(self):
+    def _take_running_vects(self):
         """The running vects, once the start events of those started since the last look
         are published: a vect's start comes before its steps' events."""
         with self._lock:
@@ -213,14 +213,14 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         if not self._loop.stop():
             self._cancel_running()
             if not in_a_step_function():
-                self._tick_if_free()
+                self._tick_unless_ticking()
 
-    def _loop_round(self):
+    def _tick_and_sleep_time(self):
         """A tick for the loop; return the seconds it may sleep, inf or None (see loop.py)."""
         if self._loop.stopping:  # cancelled here, in the loop's thread: see loop.py on Ctrl-C
             self._plans.cancel_all()
             self._cancel_running()
-        if self._tick_if_free() is None:
+        if self._tick_unless_ticking() is None:
             # A learner's tick is under way: wait for it, then tick again (it may miss what rang)
             with self._tick_lock:
                 return 0.0

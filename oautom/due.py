@@ -5,7 +5,7 @@ Running and retrying steps are due at a known time: their next check
 Those times sit in a heap, so finding what is due costs only what is due,
 and the app can sleep exactly until the earliest one. A time can go stale
 (a step woken early and finished never needs its planned check): the step
-says so (`run.is_due_at(when)`), and a stale time is dropped, not served.
+says so (`step_run.is_due_at(when)`), and a stale time is dropped, not served.
 
 A step just started is due in the very next tick, for its first check. For
 a step that wakes the engine when its work ends (`wakes_when_done`: every
@@ -40,22 +40,22 @@ class Agenda:
         self._tie = itertools.count()     # so heap entries never compare StepRuns
         self._tidy_at = 64                # heap size at which stale times are swept out
 
-    def schedule(self, run, when):
-        """`run` is due at monotonic time `when` (a check, a timeout or a retry)."""
-        heapq.heappush(self._heap, (when, next(self._tie), run))
+    def schedule(self, step_run, when):
+        """`step_run` is due at monotonic time `when` (a check, a timeout or a retry)."""
+        heapq.heappush(self._heap, (when, next(self._tie), step_run))
         if len(self._heap) > self._tidy_at:  # stale times pile up behind a live one (a step
             # that wakes at every check, and has a timeout): sweep them all out, at a cost
             # that stays proportional to the schedules made since the last sweep
-            live = [(when, tie, run) for when, tie, run in self._heap if run.is_due_at(when)]
+            live = [(at, tie, due) for at, tie, due in self._heap if due.is_due_at(at)]
             heapq.heapify(live)  # before it replaces the heap: a Ctrl-C never leaves half
             self._heap, self._tidy_at = live, max(64, 2 * len(live))
 
-    def started(self, run, now):
-        """`run` started at monotonic time `now`: its first check is due in the next tick,
+    def started(self, step_run, now):
+        """`step_run` started at monotonic time `now`: its first check is due in the next tick,
         which the loop holds back up to FIRST_CHECK_GRACE if the step will wake it."""
-        due = now + FIRST_CHECK_GRACE if run.step.wakes_when_done else now
+        due = now + FIRST_CHECK_GRACE if step_run.step.wakes_when_done else now
         self._next_tick_at = min(self._next_tick_at, due)
-        self._next_tick.append(run)
+        self._next_tick.append(step_run)
 
     def due_again(self, runs):
         """`runs` were taken as due, but a tick cut short never looked at them: next tick."""
@@ -63,35 +63,35 @@ class Agenda:
             self._next_tick.extend(runs)
             self._next_tick_at = -math.inf
 
-    def wake(self, run):
-        """`run` is due now: called from any thread."""
+    def wake(self, step_run):
+        """`step_run` is due now: called from any thread."""
         with self._lock:
             first = not self._woken
-            self._woken[run] = None  # a dict as an ordered set: woken twice, visited once
+            self._woken[step_run] = None  # a dict as an ordered set: woken twice, visited once
         if first:  # later wakes ride on this ring: the next tick takes every wake at once
             self.ring()
 
     def pop_due(self, now):
         """The StepRuns due now: first those woken since the last call (their next check is
         made `now`, whatever their poll interval says), then those started since the last
-        call, or whose time has come. A run may come twice (woken, and just started): the
+        call, or whose time has come. A step may come twice (woken, and just started): the
         vect's second visit finds nothing left to do."""
         if self._woken:  # read without the lock: a wake it misses rings for the next tick
             with self._lock:
                 due, self._woken = list(self._woken), {}
-            for run in due:
-                run.next_check = now
+            for step_run in due:
+                step_run.next_check = now
         else:
             due = []
         due += self._next_tick  # started since: one may come twice, woken as well
         self._next_tick, self._next_tick_at = [], math.inf
         while self._heap:
-            when, _, run = self._heap[0]
-            if not run.is_due_at(when):  # stale, due or not: dropped now, so that a step that
+            when, _, step_run = self._heap[0]
+            if not step_run.is_due_at(when):  # stale, due or not: dropped now, so that a step that
                 heapq.heappop(self._heap)  # wakes at every check cannot pile its old times up
             elif when <= now:
                 heapq.heappop(self._heap)
-                due.append(run)
+                due.append(step_run)
             else:
                 break
         return due
@@ -102,8 +102,8 @@ class Agenda:
         if self._woken:  # read without the lock: a wake it misses rings the loop anyway
             return -math.inf
         while self._heap:
-            when, _, run = self._heap[0]
-            if run.is_due_at(when):
+            when, _, step_run = self._heap[0]
+            if step_run.is_due_at(when):
                 return min(when, self._next_tick_at)
             heapq.heappop(self._heap)  # stale: nothing will happen then
         return self._next_tick_at

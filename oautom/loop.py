@@ -4,7 +4,7 @@
         tick
         sleep until the next due time, or until someone rings
 
-The app hands the loop one function (app._loop_round) that ticks and then
+The app hands the loop one function (app._tick_and_sleep_time) that ticks and then
 says how long the loop may sleep: a number of seconds, `math.inf` when only
 a ring can change anything, or None when no work is left at all (no vect
 runs and no plan waits).

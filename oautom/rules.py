@@ -4,7 +4,7 @@ When upstream steps end, the vect counts them, then asks `decide()` about
 each of their downstream steps (the steps that end in one advance of the
 vect are all counted first). The answer is one of three:
 
-    RUN                       the step may start now
+    READY                     the step may start now
     None                      not decided yet: wait for more upstream steps
     skipped / upstream_failed the step can no longer run, and ends in that state
 
@@ -28,14 +28,14 @@ from .states import FAILED, ExecutionState
 
 TRIGGER_RULES = ('all_success', 'all_failed', 'all_done', 'one_success', 'one_failed',
                  'none_failed')
-RUN = 'run'
+READY = 'ready'
 
 _SKIPPED = ExecutionState.skipped
 _UPSTREAM_FAILED = ExecutionState.upstream_failed
 
 
 def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-many-return-statements,too-many-branches
-    """RUN, None (wait) or the end state, from the counts of upstream end states.
+    """READY, None (wait) or the end state, from the counts of upstream end states.
 
     One `if` per row of the table above: a long function that reads as the table.
     """
@@ -45,27 +45,27 @@ def decide(rule, succeeded, failed, skipped, pending):  # pylint: disable=too-ma
             return _UPSTREAM_FAILED
         if not all_ended:
             return None
-        return _SKIPPED if skipped else RUN
+        return _SKIPPED if skipped else READY
     if rule == 'all_failed':
         if succeeded or skipped:
             return _SKIPPED
-        return RUN if all_ended else None
+        return READY if all_ended else None
     if rule == 'all_done':
-        return RUN if all_ended else None
+        return READY if all_ended else None
     if rule == 'one_success':
         if succeeded:
-            return RUN
+            return READY
         if not all_ended:
             return None
         return _UPSTREAM_FAILED if failed else _SKIPPED
     if rule == 'one_failed':
         if failed:
-            return RUN
+            return READY
         return _SKIPPED if all_ended else None
     # none_failed (step_options.checked_trigger_rule allows no rule outside TRIGGER_RULES)
     if failed:
         return _UPSTREAM_FAILED
-    return RUN if all_ended else None
+    return READY if all_ended else None
 
 
 def blame(rule, verdict, upstream):

@@ -1,4 +1,4 @@
-"""The start queue: ready steps start at once, unless max_parallel steps already run.
+"""The start queue: ready steps start at once, unless max_parallel steps already step_run.
 
 `OAutom(max_parallel=N)` bounds the steps running at once across every vect
 of an app. A ready step that finds no free slot waits in this queue,
@@ -29,26 +29,26 @@ class StartQueue:  # pylint: disable=too-few-public-methods
         if self.max_parallel is None and not self._queued:  # no bound: all start at once
             for vect in vects:
                 ready = vect.take_ready()
-                for position, run in enumerate(ready):
+                for position, step_run in enumerate(ready):
                     try:
-                        vect.start_step(run)
+                        vect.start_step(step_run)
                     except BaseException:
                         # A tick cut short (Ctrl-C in a run()): the steps not started yet
                         # wait here for the next tick.
                         self._queued.extend((vect, later) for later in ready[position + 1:])
                         raise
             return
-        ready = [(vect, run) for vect in vects for run in vect.take_ready()]
+        ready = [(vect, step_run) for vect in vects for step_run in vect.take_ready()]
         self._queued.extend(ready)  # queued until started, even if this tick is cut short
         # (Without max_parallel, steps wait here only after a tick cut short.)
         while self._queued and (self.max_parallel is None or
                                 sum(vect.running_steps for vect in vects) < self.max_parallel):
-            vect, run = self._queued.popleft()
-            if run.ready:  # not cancelled while it waited
-                vect.start_step(run)  # one that ends inside run() frees its slot at once
+            vect, step_run = self._queued.popleft()
+            if step_run.ready:  # not cancelled while it waited
+                vect.start_step(step_run)  # one that ends inside run() frees its slot at once
         # Those of this tick's ready steps still queued are the last ones in the queue: they
         # are held back, recorded as queued. (The ones before them were recorded earlier.)
         first_new = max(0, len(self._queued) - len(ready))
         for position in range(first_new, len(self._queued)):
-            vect, run = self._queued[position]
-            vect.hold(run, self.max_parallel)
+            vect, step_run = self._queued[position]
+            vect.hold(step_run, self.max_parallel)

@@ -46,7 +46,7 @@ class VectState(StrEnum):
 # ExecutionState.running takes about 90 ns, as the enum's metaclass defines __getattr__;
 # the same members in a plain namespace are found three times faster: `STATES.running`.
 STATES = SimpleNamespace(**ExecutionState.__members__)
-_S = STATES  # short, as in step_run.py and vect.py
+_S = STATES  # short, for the table below
 
 TRANSITIONS = {
     _S.waiting: {_S.running, _S.queued, _S.upstream_failed, _S.skipped, _S.cancelled},

@@ -3,8 +3,8 @@
 A flow's steps are definitions; a vect (one run of the flow) keeps one
 StepRun per step to remember what happened to it this time. This is Airflow's
 "task instance", kept as small as possible because a vect of 10,000 steps
-holds 10,000 of them. Only the vect changes a StepRun, inside `app.tick()`,
-but for its log, which the step's own threads write too.
+holds 10,000 of them. Only the vect (and its agenda) changes a StepRun, inside
+`app.tick()`, but for its log, which the step's own threads write too.
 """
 import os
 import threading
@@ -20,7 +20,6 @@ from .rules import decide
 from .states import ENDED, FAILED, STATES
 from .step_log import StepLog
 
-_S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 SLOW_CALL_SECONDS = 0.5  # a run() or check() slower than this blocked the whole engine
 
 NO_OUTPUTS = MappingProxyType({})  # shared until a step publishes: 10,000 steps, no 10,000 {}
@@ -35,20 +34,20 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     """The state of one step within one vect."""
     # __slots__ keeps each record small: there is one per step per vect.
     __slots__ = ('step', 'index', 'state', 'attempts', 'started', 'ended', 'error', 'outputs',
-                 'instance', 'next_check', 'retry_at', 'deadline',
+                 'attempt_copy', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'upstream_successes',
                  'upstream_failures', 'upstream_skips', 'ready', 'log', 'noted')
 
     def __init__(self, step, index):
         self.step = step                  # the definition (an Execution of the flow)
         self.index = index                # position in definition order
-        self.state = _S.waiting
+        self.state = STATES.waiting
         self.attempts = 0                 # attempts started so far
         self.started = None               # datetime the first attempt started (its event's)
         self.ended = None                 # datetime it reached an end state (its event's)
         self.error = None                 # why the last attempt failed (text)
         self.outputs = NO_OUTPUTS         # what the successful attempt published
-        self.instance = None              # the per-run copy of `step` (one per attempt)
+        self.attempt_copy = None          # the per-run copy of `step` (one per attempt)
         self.next_check = None            # monotonic time of the next check() while running
         self.retry_at = None              # monotonic time of the next attempt while retrying
         self.deadline = None              # monotonic time the current attempt times out
@@ -82,15 +81,15 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def log_text(self):
         """Everything kept of the log, as one string; while an attempt runs, followed by
         what its work has written so far and logs only when it ends (a shell's output)."""
-        instance = self.instance  # read once: the tick lets go of it when the step ends
+        attempt_copy = self.attempt_copy  # read once: the tick lets go of it when the step ends
         text = '' if self.log is None else self.log.text()  # first: no output is shown twice
         try:  # user code (an Execution may write its own): the log must show all the same
-            so_far = None if instance is None else instance.output_so_far()
+            so_far = None if attempt_copy is None else attempt_copy.output_so_far()
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_interrupt(error):  # as in start_attempt
                 raise
             return f'{text}[output_so_far() failed: {describe(error)}]\n'
-        if so_far or instance is None:
+        if so_far or attempt_copy is None:
             return text + (so_far or '')
         return '' if self.log is None else self.log.text()  # nothing so far, or logged since
 
@@ -102,7 +101,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def count_ended(self, upstream):
         """Count one more ended upstream StepRun, by how it ended."""
         self.pending -= 1
-        if upstream.state is _S.success:
+        if upstream.state is STATES.success:
             self.upstream_successes += 1
         elif upstream.state in FAILED:
             self.upstream_failures += 1
@@ -112,7 +111,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def verdict(self):
         """Its trigger rule's verdict on the upstream steps counted so far, or None if this
         step was decided already (see rules.py)."""
-        if self.state is not _S.waiting or self.ready:
+        if self.state is not STATES.waiting or self.ready:
             return None  # e.g. one_success already ran at the first success
         return decide(self.step.trigger_rule, self.upstream_successes, self.upstream_failures,
                       self.upstream_skips, self.pending)
@@ -133,9 +132,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         time its start began, to time run(). Return, as poll() does, (None, None) when it
         started, (skipped, reason), or (failed, the error raised) for a failed attempt."""
         try:  # user code failing fails this attempt, never the engine
-            self.instance = per_run_copy(self.step)
-            self.instance.outputs = {}
-            self.instance.run(context)
+            self.attempt_copy = per_run_copy(self.step)
+            self.attempt_copy.outputs = {}
+            self.attempt_copy.run(context)
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
@@ -143,7 +142,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 raise
             # Whatever else the step raises fails only its step, even SystemExit or asyncio's
             # CancelledError (no Exceptions): none of them may end the engine's thread.
-            return _S.failed, error
+            return STATES.failed, error
         took = clock.monotonic() - began
         if took > SLOW_CALL_SECONDS:  # the whole engine waited: say so, where it shows
             self._note(f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
@@ -167,16 +166,16 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         the error) when this attempt failed: the vect tries again if the step allows it."""
         began = clock.monotonic()  # a check() that makes the engine wait is worth a warning
         try:
-            said = self.instance.check()
+            said = self.attempt_copy.check()
             finished = bool(said)  # bool() too may run user code, as may the two lines below
-            outputs = checked_outputs(self.name, self.instance.outputs) if finished else None
+            outputs = checked_outputs(self.name, self.attempt_copy.outputs) if finished else None
             empty = finished and not outputs
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_interrupt(error):  # as in start_attempt
                 raise
-            return _S.failed, error
+            return STATES.failed, error
         finally:  # however it ended: one that waited for the work and then answered, too
             took = clock.monotonic() - began
             if took > SLOW_CALL_SECONDS:
@@ -195,14 +194,14 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                             'taken as True: done, with no outputs; a step publishes by filling '
                             'self.outputs (self.outputs.update(...)), then returns True')
         self.outputs = NO_OUTPUTS if empty else outputs  # an empty dict need not be kept
-        return _S.success, f'succeeded after {self.attempts} attempt(s)'
+        return STATES.success, f'succeeded after {self.attempts} attempt(s)'
 
     def _skipped(self, skip):
         """(skipped, the reason), with the reason in the log as well: a skip is an answer."""
         text = describe(skip)
         reason = f'skipped by the step: {text}' if text else 'skipped by the step'
         self.write_log(f'[{reason}]\n')
-        return _S.skipped, reason
+        return STATES.skipped, reason
 
     def record_failure(self, error):
         """Remember why this attempt failed: an exception (its traceback goes to the log)
@@ -218,15 +217,15 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def is_due_at(self, when):
         """True while `when` is still one of this step's due times (a check, a timeout, a
         retry); an older time, left in the vect's agenda, no longer matters."""
-        if self.state is _S.running:
+        if self.state is STATES.running:
             return when in (self.next_check, self.deadline)
-        return self.state is _S.retrying and when == self.retry_at
+        return self.state is STATES.retrying and when == self.retry_at
 
     def cancel_attempt(self, why=None):
         """Ask the running copy to stop; an error in cancel() is logged, not raised. The log
         ends with `why`, if given (a timeout's reason is logged with its failure)."""
         try:
-            self.instance.cancel()
+            self.attempt_copy.cancel()
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_interrupt(error):  # as in start_attempt
                 raise

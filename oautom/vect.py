@@ -2,11 +2,11 @@
 
 The app drives it from its tick, never from two threads at once:
 
-    advance(now)             check the running steps that are due, end what ended
-    take_ready()             the steps that became ready to start, in definition order
-    start_step(run)          start one ready step (the app's start_queue.py says when)
-    hold(run, max_parallel)  record that a ready step waits for a free slot (queued)
-    next_due()               when this vect next needs a tick, for the loop to sleep
+    advance(now)                  check the running steps that are due, end what ended
+    take_ready()                  the steps that became ready to start, in definition order
+    start_step(step_run)          start one ready step (start_queue.py says when)
+    hold(step_run, max_parallel)  note that a ready step waits for a free slot (queued)
+    next_due()                    when this vect next needs a tick, for the loop to sleep
 
 A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
 each StepRun counts its upstream steps not ended yet; when one ends, every
@@ -23,10 +23,8 @@ from .due import Agenda
 from .errors import UnknownExecutionError
 from .events import make_event
 from .report import vect_status
-from .rules import RUN, blame
+from .rules import READY, blame
 from .states import ENDED, STATES, TRANSITIONS, VectState, check_transition
-
-_S = STATES  # ExecutionState's members, quicker to look up (see states.py)
 
 
 class Vect:  # pylint: disable=too-many-instance-attributes
@@ -39,7 +37,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._clock = clock
         # Guards what other threads read or write: state, end_date, events, _cancel_requested
         # (a flag the tick reads without it), each StepRun's state, started and ended (status()
-        # may see its other fields a step early). Never held while user code (run, check) runs.
+        # may see its other fields a moment early). Never held while user code (run, check) runs.
         self._lock = threading.Lock()
         self.state = VectState.running
         self.start_date = clock.now()
@@ -52,9 +50,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._subscribers = subscribers   # the app's: see wait() and _finish_if_done()
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
-        self._ready = [run for run in self._runs if run.ready]  # allowed to run, not started
+        self._ready = [step_run for step_run in self._runs if step_run.ready]  # may start, not yet
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
-        self._loop = loop                 # the app's: asked whether it runs in this thread
+        self._loop = loop                 # the app's: rung, and asked if it runs in this thread
         self._agenda = Agenda(loop.ring)  # when each running step is next due; rings the loop
         self._unfinished = len(self._runs)
         self._failures, self.running_steps = 0, 0  # steps failed, and running (max_parallel)
@@ -68,9 +66,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._cancel_all()
         else:
             visits = self._agenda.pop_due(now)
-            for position, run in enumerate(visits):
+            for position, step_run in enumerate(visits):
                 try:
-                    self._visit(run, now)
+                    self._visit(step_run, now)
                 except BaseException:  # a tick cut short (Ctrl-C in a check): the rest is
                     self._agenda.due_again(visits[position:])  # due in the next tick
                     raise
@@ -80,30 +78,33 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def take_ready(self):
         """The steps ready to start, in definition order (the contract's order)."""
         ready, self._ready = self._ready, []
-        return sorted(ready, key=lambda run: run.index) if len(ready) > 1 else ready
+        return sorted(ready, key=lambda step_run: step_run.index) if len(ready) > 1 else ready
 
-    def start_step(self, run):
+    def start_step(self, step_run):
         """Start one attempt of a ready step: a fresh copy of it, then its run(context)."""
         if self._cancel_requested:  # cancel() came during this tick: start nothing more
             return
         now = self._clock.monotonic()  # not the tick's: its timeout must not count earlier run()s
-        run.prepare_attempt(now)
-        self._set_state(run, _S.running, f'attempt {run.attempts} started')
-        self._agenda.started(run, now)  # its first check: in the next tick
-        if run.deadline is not None:
-            self._agenda.schedule(run, run.deadline)
-        context = Context(run, params=self.params, vect_id=self.id, agenda=self._agenda,
+        step_run.prepare_attempt(now)
+        self._set_state(step_run, STATES.running, f'attempt {step_run.attempts} started')
+        self._agenda.started(step_run, now)  # its first check: in the next tick
+        if step_run.deadline is not None:
+            self._agenda.schedule(step_run, step_run.deadline)
+        context = Context(step_run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
-        if self._act_on(run, run.start_attempt(context, now, self._clock)):  # over in run():
+        # True when the attempt is over already, inside run() (skipped, or failed at once)
+        if self._act_on(step_run, step_run.start_attempt(context, now, self._clock)):
             self._settle()  # settled at once, not with the others of this tick
             self._finish_if_done()
 
-    def hold(self, run, max_parallel):
+    def hold(self, step_run, max_parallel):
         """A ready step is held back by max_parallel: it is queued."""
-        self._set_state(run, _S.queued, f'queued: max_parallel={max_parallel} steps running')
+        why = f'queued: max_parallel={max_parallel} steps running'
+        self._set_state(step_run, STATES.queued, why)
 
     def next_due(self):
-        """Monotonic time this vect next needs a tick; inf if only a wake can move it."""
+        """Monotonic time this vect next needs a tick: -inf for at once (a step is ready, or a
+        cancel waits), inf if only a wake can move it."""
         return -math.inf if self._ready or self._cancel_requested else self._agenda.next_time()
 
     # -- the public handle ---------------------------------------------------------
@@ -113,7 +114,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             if self.state is not VectState.running:
                 return
             self._cancel_requested = True
-        self._agenda.ring()
+        self._loop.ring()  # wake the app's loop if it sleeps (loop.py): it cancels at once
 
     def ended(self):
         """True once the vect has ended (success, failed or cancelled)."""
@@ -133,61 +134,64 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         with self._lock:  # a consistent copy, JSON outside; dict(): a step writes params freely
             vect = (self.id, self.flow_name, self.state, dict(self.params), self.start_date,
                     self.end_date)
-            runs = [run.snapshot() for run in self._runs]
+            runs = [step_run.snapshot() for step_run in self._runs]
         return vect_status(vect, runs)
 
     def log(self, step):
         """The log text of the step called `step`."""
-        run = self._ancestry.run_named(step)
-        if run is None:
+        step_run = self._ancestry.run_named(step)
+        if step_run is None:
             raise UnknownExecutionError(f'vect {self.id} has {self._ancestry.no_step(step)}')
-        return run.log_text()
+        return step_run.log_text()
 
     def __repr__(self):
         done = len(self._runs) - self._unfinished
         return f'<Vect {self.id} {self.state.value}: {done}/{len(self._runs)} done>'
 
     # -- inside a tick ---------------------------------------------------------------
-    def _visit(self, run, now):
+    def _visit(self, step_run, now):
         """A step is due: check it, time it out, or make it ready for its next attempt."""
-        if run.state is _S.running:
-            if run.next_check <= now:  # (else only its timeout is due)
-                if not self._act_on(run, run.poll(self._clock)):  # still running: check again
-                    run.next_check = self._clock.monotonic() + run.step.poll_interval  # from now
-                    self._agenda.schedule(run, run.next_check)
-            if run.state is _S.running and run.deadline is not None and run.deadline <= now:
-                run.cancel_attempt()  # a step that cannot stop its work abandons it
-                self._fail_attempt(run, f'timed out after {in_seconds(run.step.timeout)} s')
-        elif run.state is _S.retrying and run.retry_at <= now and not run.ready:
-            self._make_ready(run)
+        step = step_run.step
+        if step_run.state is STATES.running:
+            if step_run.next_check <= now:  # (else only its timeout is due)
+                if not self._act_on(step_run, step_run.poll(self._clock)):  # runs on: check again
+                    step_run.next_check = self._clock.monotonic() + step.poll_interval  # from now
+                    self._agenda.schedule(step_run, step_run.next_check)
+            deadline = step_run.deadline
+            if step_run.state is STATES.running and deadline is not None and deadline <= now:
+                step_run.cancel_attempt()  # a step that cannot stop its work abandons it
+                self._fail_attempt(step_run, f'timed out after {in_seconds(step.timeout)} s')
+        elif step_run.state is STATES.retrying and step_run.retry_at <= now and not step_run.ready:
+            self._make_ready(step_run)
 
-    def _act_on(self, run, said):
+    def _act_on(self, step_run, said):
         """Act on what run() or check() said, (state, why) (see StepRun.poll); return True
         if the attempt is over, False if it runs on (state None)."""
         state, why = said
-        if state is _S.failed:  # this attempt failed: the step may be tried again
-            self._fail_attempt(run, why)
+        if state is STATES.failed:  # this attempt failed: the step may be tried again
+            self._fail_attempt(step_run, why)
         elif state is not None:  # it ended: success or skipped
-            self._end(run, state, why)
+            self._end(step_run, state, why)
         return state is not None
 
-    def _fail_attempt(self, run, error):
-        run.record_failure(error)
-        if run.attempts <= run.step.retries:
-            run.retry_at = self._clock.monotonic() + run.step.retry_delay  # from the failure
-            self._set_state(run, _S.retrying, f'attempt {run.attempts} failed: {run.error}; '
-                            f'retrying in {in_seconds(run.step.retry_delay)} s')
-            self._agenda.schedule(run, run.retry_at)
+    def _fail_attempt(self, step_run, error):
+        step_run.record_failure(error)
+        step, attempts, why = step_run.step, step_run.attempts, step_run.error  # as recorded
+        if attempts <= step.retries:
+            step_run.retry_at = self._clock.monotonic() + step.retry_delay  # from the failure
+            self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed: {why}; '
+                            f'retrying in {in_seconds(step.retry_delay)} s')
+            self._agenda.schedule(step_run, step_run.retry_at)
         else:
-            self._end(run, _S.failed, f'failed after {run.attempts} attempt(s): {run.error}')
+            self._end(step_run, STATES.failed, f'failed after {attempts} attempt(s): {why}')
 
-    def _end(self, run, state, message):
-        run.ready = False  # a step queued by max_parallel may be cancelled before it starts
-        run.instance = None  # the per-run copy has done its work: a big vect keeps none
-        self._set_state(run, state, message)
+    def _end(self, step_run, state, message):
+        step_run.ready = False  # a step queued by max_parallel may be cancelled before it starts
+        step_run.attempt_copy = None  # the per-run copy has done its work: a big vect keeps none
+        self._set_state(step_run, state, message)
         self._unfinished -= 1
-        self._failures += state is _S.failed
-        self._just_ended.append(run)
+        self._failures += state is STATES.failed
+        self._just_ended.append(step_run)
 
     def _settle(self):
         """Tell the downstream of the steps that just ended, then ask their trigger rules, and
@@ -195,22 +199,23 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         while self._just_ended:
             ended, self._just_ended, told = self._just_ended, [], []
             for upstream in ended:
-                for run in upstream.downstream:
-                    run.count_ended(upstream)
-                    told.append(run)
-            for run in told:
-                verdict = run.verdict()  # None for one decided already (told twice, say)
-                if verdict == RUN:
-                    self._make_ready(run)
+                for step_run in upstream.downstream:
+                    step_run.count_ended(upstream)
+                    told.append(step_run)
+            for step_run in told:
+                verdict = step_run.verdict()  # None for one decided already (told twice, say)
+                if verdict == READY:
+                    self._make_ready(step_run)
                 elif verdict is not None:
-                    self._end(run, verdict, blame(run.step.trigger_rule, verdict, run.upstream))
+                    why = blame(step_run.step.trigger_rule, verdict, step_run.upstream)
+                    self._end(step_run, verdict, why)
 
     def _cancel_all(self):
-        for run in self._runs:
-            if run.state is _S.running:
-                run.cancel_attempt(f'attempt {run.attempts} cancelled with its vect')
-            if not run.has_ended():
-                self._end(run, _S.cancelled, 'cancelled with its vect')
+        for step_run in self._runs:
+            if step_run.state is STATES.running:
+                step_run.cancel_attempt(f'attempt {step_run.attempts} cancelled with its vect')
+            if not step_run.has_ended():
+                self._end(step_run, STATES.cancelled, 'cancelled with its vect')
         self._just_ended.clear()  # everything has ended: no downstream to tell
         self._ready.clear()
 
@@ -230,21 +235,21 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._over.set()
         self._subscribers.after_events(self._ended.set)  # once the callbacks have seen it end
 
-    def _set_state(self, run, state, message):
-        old, now = run.state, self._clock.now()
-        if state not in TRANSITIONS[old]:  # an engine bug: check_transition says it loudly
-            check_transition(run.step.name, old, state)
-        self.running_steps += (state is _S.running) - (old is _S.running)
-        event = make_event(now, self.id, run.step.name, state, message)
+    def _set_state(self, step_run, state, message):
+        old, now = step_run.state, self._clock.now()
+        if state not in TRANSITIONS[old]:  # looked up here: a call per change costs more
+            check_transition(step_run.step.name, old, state)  # an engine bug: said loudly
+        self.running_steps += (state is STATES.running) - (old is STATES.running)  # +1 or -1
+        event = make_event(now, self.id, step_run.step.name, state, message)
         with self._lock:  # state, times and event change together for readers
-            run.state = state
+            step_run.state = state
             if state in ENDED:
-                run.ended = now
-            elif run.started is None and state is _S.running:
-                run.started = now
+                step_run.ended = now
+            elif step_run.started is None and state is STATES.running:
+                step_run.started = now
             self.events.append(event)
         self._on_event(event)
 
-    def _make_ready(self, run):
-        run.ready = True
-        self._ready.append(run)
+    def _make_ready(self, step_run):
+        step_run.ready = True
+        self._ready.append(step_run)
