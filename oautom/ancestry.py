@@ -27,6 +27,9 @@ class Ancestry:
         self._outputs = {}   # StepRun index -> its StepOutputs, made once it has ended
         self._keep = True    # False once the vect has ended: the tables are made, not kept
 
+    def __repr__(self):
+        return f'<Ancestry of {len(self.runs)} steps: {len(self._bits)} worked out>'
+
     def run_named(self, name):
         """The StepRun called `name`, or None."""
         if self._by_name is None:  # two threads may both make it: they make the same

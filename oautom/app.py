@@ -238,4 +238,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             vect.cancel()
 
     def __repr__(self):
-        return f'<OAutom {self.mode.value}: {len(self._flows)} flows, {len(self._running)} running>'
+        flows = len(self._flows)
+        return (f'<OAutom {self.mode.value}: {flows} flow{"s" * (flows != 1)}, '
+                f'{len(self._running)} running>')

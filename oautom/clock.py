@@ -32,6 +32,9 @@ class Clock:  # pylint: disable=too-few-public-methods
     now = staticmethod(datetime.now)             # the local wall-clock time, a naive datetime
     time = staticmethod(epoch_seconds)           # seconds since the epoch
 
+    def __repr__(self):
+        return '<Clock: real time>'
+
     def wait(self, doorbell: queue.SimpleQueue, timeout):
         """Sleep until something rings `doorbell` (puts in it), or `timeout` seconds pass.
         A wait past the platform's longest (threading.TIMEOUT_MAX, 292 years on Linux: a
@@ -57,6 +60,9 @@ class FakeClock(Clock):
                               '12, 0))')
         self._start = start
         self._elapsed = 0.0
+
+    def __repr__(self):
+        return f'<FakeClock at {self.now():%Y-%m-%d %H:%M:%S}, moved {in_seconds(self._elapsed)} s>'
 
     def monotonic(self):
         """Seconds since the clock was made, as far as it was told to move."""
@@ -122,6 +128,14 @@ def in_seconds(value):
     """A number of seconds, as messages show it: as it was given, 0.2, 5, 2592000, 0.1234567
     (`:g` would say 2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
     return format(value, '.15g')
+
+
+def duration_text(seconds):
+    """A duration, as a repr shows it: 0:10:00 or 1 day, 0:00:00 as timedelta does for whole
+    seconds, 0.2 s for a fraction (where timedelta would say 0:00:00.200000)."""
+    if seconds == int(seconds):
+        return str(timedelta(seconds=seconds))
+    return f'{in_seconds(seconds)} s'
 
 
 def moment_text(moment, now):

@@ -40,6 +40,10 @@ class Agenda:
         self._tie = itertools.count()     # so heap entries never compare StepRuns
         self._tidy_at = 64                # heap size at which stale times are swept out
 
+    def __repr__(self):  # for the debugger's variables pane
+        return (f'<Agenda: {len(self._woken)} woken, {len(self._next_tick)} due next tick, '
+                f'{len(self._heap)} timed>')
+
     def schedule(self, step_run, when):
         """`step_run` is due at monotonic time `when` (a check, a timeout or a retry)."""
         heapq.heappush(self._heap, (when, next(self._tie), step_run))

@@ -54,6 +54,10 @@ class Subscribers:
         # discarded by unsubscribe(), in any thread: a set's add and discard are atomic)
         self._failed = set()
 
+    def __repr__(self):
+        return (f'<Subscribers: {len(self._callbacks)} callbacks, {len(self._outbox)} events '
+                'to deliver>')
+
     def subscribe(self, callback):
         """Add `callback(event)`; return a function that removes it (this subscription
         only, even if the same callback is subscribed twice; calling it again does nothing).

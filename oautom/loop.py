@@ -60,6 +60,11 @@ class Loop:
         self.ticker = None              # the thread inside the app's tick() now, if any
         self.ticks = 0                  # the app's ticks so far
 
+    def __repr__(self):
+        thread = self._thread
+        where = f'looping in {thread.name!r}' if thread else 'not looping'
+        return f'<Loop {self._mode}, {where}, ticks so far: {self.ticks}>'
+
     def ring(self):
         """Something changed (a wake, a start, a cancel): tick again soon. Any thread."""
         # Read without the lock: a ring missed while a loop starts is no loss, as a loop

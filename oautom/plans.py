@@ -23,10 +23,10 @@ In each tick the app asks its plans to start the flows that are due
 """
 import math
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from .airflow_words import plan_option_hint
-from .clock import in_seconds, moment_text
+from .clock import duration_text, in_seconds, moment_text
 from .cron import Cron
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
 from .logger import logger
@@ -130,8 +130,7 @@ class Plan:
                     return firing.timestamp()
 
     def __repr__(self):
-        every = self._cron.expression if self._cron else \
-            f'every {timedelta(seconds=self._interval)}'
+        every = self._cron.expression if self._cron else f'every {duration_text(self._interval)}'
         state = 'cancelled' if self.cancelled else f'next {self.next_run:%Y-%m-%d %H:%M:%S}'
         return f'<Plan {self.flow_name!r} {every}, {state}>'
 
@@ -185,6 +184,9 @@ class Plans:
         # tuple is replaced, never changed: a reader takes it as it is, with no lock.
         self._lock = threading.Lock()  # one writer at a time: guards the replacing of _plans
         self._plans = ()
+
+    def __repr__(self):
+        return f'<Plans: {len(self.live())} live>'
 
     def add(self, plan):
         """Keep `plan` until it is cancelled."""

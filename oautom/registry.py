@@ -21,6 +21,9 @@ class Flows:
         self._lock = threading.Lock()
         self._by_name = {}  # flow name -> Flow
 
+    def __repr__(self):
+        return f'<Flows: {", ".join(map(repr, self.names())) or "none"}>'
+
     def register(self, flow):
         """Add `flow`; its name must be new here. Return it."""
         if not isinstance(flow, Flow):

@@ -23,6 +23,9 @@ class StartQueue:  # pylint: disable=too-few-public-methods
         self.max_parallel = max_parallel
         self._queued = deque()  # (vect, StepRun) ready, not started yet
 
+    def __repr__(self):
+        return f'<StartQueue max_parallel={self.max_parallel}: {len(self._queued)} queued>'
+
     def start(self, vects):
         """Start the steps held back earlier, then those the `vects` have ready, while a slot
         is free; record the new ones left in the queue as queued."""

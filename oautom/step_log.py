@@ -29,6 +29,9 @@ class StepLog:
         self._size = 0     # characters in both
         self._dropped = 0  # characters dropped from the front so far
 
+    def __repr__(self):
+        return f'<StepLog: {self._size} characters kept, {self._dropped} dropped>'
+
     def write(self, text):
         """Append text; past the limit by SLACK, drop the oldest text. (Dropping at every
         write past the limit would copy a big first chunk again for each small line.)"""

@@ -45,6 +45,9 @@ class Workers:  # pylint: disable=too-few-public-methods
         self._free = 0                    # idle workers not promised to a queued job
         self._count = 0                   # workers started so far, to number their names
 
+    def __repr__(self):
+        return f'<Workers: {self._count} started, {self._free} idle>'
+
     def hand_over(self, job, name):
         """Run `job()` now in a worker thread named `name` while it runs."""
         with self._lock:

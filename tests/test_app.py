@@ -1378,9 +1378,11 @@ def test_reprs_say_what_they_hold():
     Scripted('a', flow) >> Scripted('b', flow)
     vect = app.start('etl')
     assert repr(vect) == '<Vect etl.1 running: 0/2 done>'
-    assert repr(app).startswith('<OAutom step') and '1 running' in repr(app)
+    assert repr(app) == '<OAutom step: 1 flow, 1 running>'
     tick_until_ended(app, vect)
-    assert repr(vect) == '<Vect etl.1 success: 2/2 done>' and '0 running' in repr(app)
+    assert repr(vect) == '<Vect etl.1 success: 2/2 done>'
+    Flow('report', app=app)
+    assert repr(app) == '<OAutom step: 2 flows, 0 running>'
 
 
 # -- flows run side by side --------------------------------------------------------------

@@ -18,6 +18,8 @@ def test_fake_clock_moves_only_when_told():
     assert clock.monotonic() == 0.0 and clock.now() == datetime(2026, 3, 1, 8, 0)
     clock.advance(90)
     assert clock.monotonic() == 90.0 and clock.now() == datetime(2026, 3, 1, 8, 1, 30)
+    assert repr(clock) == '<FakeClock at 2026-03-01 08:01:30, moved 90 s>'
+    assert repr(Clock()) == '<Clock: real time>'
 
 
 def test_fake_clock_advances_by_a_timedelta_too_but_never_goes_back():

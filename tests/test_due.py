@@ -107,3 +107,12 @@ def test_stale_times_are_dropped_not_served():
     assert agenda.next_time() == 30.0
     assert agenda.pop_due(20.0) == []
     assert agenda.pop_due(30.0) == [run]
+
+
+def test_an_agenda_says_what_it_holds_in_a_debugger():
+    agenda = Agenda(lambda: None)
+    agenda.wake(Run())
+    agenda.started(Run(), 0.0)
+    agenda.schedule(Run(5.0), 5.0)
+    agenda.schedule(Run(9.0), 9.0)
+    assert repr(agenda) == '<Agenda: 1 woken, 1 due next tick, 2 timed>'

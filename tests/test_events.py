@@ -22,6 +22,7 @@ def test_posted_events_are_delivered_in_order_to_every_callback():
     subscribers.subscribe(first.append)
     subscribers.subscribe(second.append)
     subscribers.post([event(1), event(2)])
+    assert repr(subscribers) == '<Subscribers: 2 callbacks, 2 events to deliver>'
     subscribers.deliver()
     assert [e['step'] for e in first] == [e['step'] for e in second] == ['s1', 's2']
 

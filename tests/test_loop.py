@@ -45,8 +45,10 @@ def test_a_background_loop_sleeps_until_rung():
             ticked.set()
         return None if loop.stopping else math.inf  # work, but only a ring can move it
     loop = Loop(tick=tick, clock=Clock(), mode='background')
+    assert repr(loop) == '<Loop background, not looping, ticks so far: 0>'
     loop.start(background=True)
     assert not ticked.wait(0.1)  # nothing is due: it sleeps after its first tick
+    assert repr(loop).startswith("<Loop background, looping in 'oautom-engine'")
     loop.ring()
     assert ticked.wait(2)
     assert loop.stop() and not loop.stop()  # it waited for the loop; then none runs

@@ -251,6 +251,10 @@ def test_a_background_app_fires_its_plan_on_the_real_clock():
 def test_repr_says_when_it_fires(app):
     plan = app.plan('etl', minutes=10)
     assert repr(plan) == "<Plan 'etl' every 0:10:00, next 2026-01-01 12:10:00>"
+    plan.cancel()
+    assert repr(app.plan('etl', seconds=0.2)) == \
+        "<Plan 'etl' every 0.2 s, next 2026-01-01 12:00:00>"  # not every 0:00:00.200000
+    assert repr(app._plans) == '<Plans: 1 live>'  # pylint: disable=protected-access
 
 
 CTRL_C_WITH_A_PLAN = '''

@@ -24,6 +24,7 @@ def test_flow_with_app_registers_it_and_flow_returns_it():
     flow = Flow('etl', app=app)
     other = app.register_flow(Flow('other'))
     assert app.flows() == ['etl', 'other']
+    assert repr(app._flows) == "<Flows: 'etl', 'other'>"  # pylint: disable=protected-access
     assert app.flow('etl') is flow and app.flow('other') is other
 
 

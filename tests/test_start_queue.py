@@ -78,3 +78,10 @@ def test_a_step_cancelled_while_it_waited_never_starts():
 def test_a_bad_max_parallel_is_refused(value):
     with pytest.raises(OAutomError, match='max_parallel must be a whole number of 1 or more'):
         StartQueue(value)
+
+
+def test_a_start_queue_says_its_bound_and_what_waits_in_a_debugger():
+    queue, vect = StartQueue(max_parallel=1), Vect()
+    vect.make_ready('a', 'b', 'c')
+    queue.start([vect])
+    assert repr(queue) == '<StartQueue max_parallel=1: 2 queued>'

@@ -95,3 +95,9 @@ def test_a_shell_stream_cut_in_a_character_begins_on_the_next_whole_one(tmp_path
     assert '\ufffd' not in text and set(text) == {'é'}
     dropped = int(marker.split()[1])  # what the marker says was dropped, and what was kept,
     assert dropped + 2 * len(text) == 2 * LOG_LIMIT  # add up to the whole stream
+
+
+def test_a_step_log_says_how_much_it_keeps_in_a_debugger():
+    log = StepLog()
+    log.write('x' * (LOG_LIMIT + SLACK + 1))
+    assert repr(log) == f'<StepLog: {LOG_LIMIT} characters kept, {SLACK + 1} dropped>'
