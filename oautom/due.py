@@ -25,6 +25,10 @@ import math
 import threading
 
 FIRST_CHECK_GRACE = 0.005  # seconds: long enough for a no-op step, too short for anyone to see
+# A time this close counts as come. Floats round: 0.1 added ten times is 0.9999999999999999,
+# and 0.9 + 0.3 is 1.2000000000000002, so a FakeClock moved by tenths would otherwise miss a
+# check due every 0.3 s. A nanosecond is far below anything a real clock can tell apart.
+DUE_SLACK = 1e-9
 
 
 class Agenda:

@@ -739,3 +739,23 @@ def test_outputs_that_are_no_mapping_fail_the_step_without_asking_their_truth(ap
     assert vect.status()['executions'][0]['error'] == (
         "step 'frame' finished with self.outputs of type Frame; outputs are a dict of names "
         'to values: fill self.outputs, the dict each attempt is given')
+
+
+def test_a_fake_clock_moved_in_tenths_of_a_second_meets_due_times_counted_in_tenths(app, flow):
+    # Floats round: 0.1 added ten times is 0.9999999999999999, and 0.9 + 0.3 is
+    # 1.2000000000000002, so a due time may lie a hair past the clock that meets it
+    step = Scripted('a', flow, script=[False], poll_interval=0.3, timeout=1.5)
+    vect = app.start('etl')
+    app.tick()
+    app.tick()  # its first check, at 0
+    checked_at = []
+    for tenth in range(1, 17):
+        app.clock.advance(0.1)
+        checks = step.calls.count(('check',))
+        app.tick()
+        if step.calls.count(('check',)) > checks:
+            checked_at.append(tenth)
+        if vect.ended():
+            break
+    assert checked_at == [3, 6, 9, 12, 15] and tenth == 15
+    assert vect.status()['executions'][0]['error'] == 'timed out after 1.5 s'
