@@ -97,8 +97,8 @@ def _tail(path, stream, keep):
         return ''
     with open(path, 'rb') as file:
         size = file.seek(0, os.SEEK_END)
-        file.seek(size - keep)
-        data = file.read()
+        file.seek(max(0, size - keep))  # (a command may have cut its own file since)
+        data = file.read(keep)  # no more: a command still writing would keep it reading
     if size <= keep:
         return data.decode('utf-8', errors='replace')
     # Begin on a whole character: skip what is left of one cut in two (at most 3 UTF-8

@@ -1,8 +1,10 @@
 """A step log keeps the last LOG_LIMIT characters, with a marker where it was cut."""
+import subprocess
 import sys
 import threading
+import time
 
-from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog, stream_tails
+from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog, _tail, stream_tails
 
 
 def test_small_log_is_kept_whole():
@@ -101,3 +103,23 @@ def test_a_step_log_says_how_much_it_keeps_in_a_debugger():
     log = StepLog()
     log.write('x' * (LOG_LIMIT + SLACK + 1))
     assert repr(log) == f'<StepLog: {LOG_LIMIT} characters kept, {SLACK + 1} dropped>'
+
+
+def test_the_tail_of_a_file_still_being_written_is_no_longer_than_asked(tmp_path):
+    # A shell step's log is read while its command runs: a reader that read to the end of a
+    # file that a fast writer keeps appending to took 100 MB instead of its last 1 MiB
+    path = tmp_path / 'out'
+    path.write_bytes(b'')
+    with open(path, 'ab') as sink:
+        writer = subprocess.Popen(['yes', 'a long line of output'], stdout=sink)
+    try:
+        while path.stat().st_size < 1000:
+            time.sleep(0.001)
+        longest = 0
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            longest = max(longest, len(_tail(path, 'stdout', 1000)))
+        assert 1000 <= longest <= 1000 + 100  # the kept bytes, and the marker before them
+    finally:
+        writer.kill()
+        writer.wait()
