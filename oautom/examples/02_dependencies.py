@@ -5,7 +5,9 @@
 
 `a >> b` means "b runs after a". Both counts start as soon as `download`
 ends, in parallel; `report` waits for both (the default trigger rule,
-all_success). A step reads what its ancestors published in `ctx.outputs`.
+all_success). A step reads what its ancestors published in `ctx.outputs`:
+a Python step publishes the dict it returns, a shell step the `key=value`
+lines it appends to the file named by `$OAUTOM_OUTPUT`.
 """
 from oautom import BashExecution, Flow, OAutom, PythonExecution
 

@@ -16,6 +16,8 @@ to succeed (all_success, the default), so it ends `upstream_failed`; `alert`
 runs as soon as one upstream step has failed (one_failed); `clean up` runs
 once both have ended, whatever their state (all_done). `independent` has no
 upstream step: a failure elsewhere never stops it. The vect ends `failed`.
+Each failure is also told as it happens, by the `oautom` logger's warnings
+(on stderr, so they may show before or after the printout).
 """
 from oautom import BashExecution, Flow, OAutom, PythonExecution
 

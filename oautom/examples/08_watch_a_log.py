@@ -4,7 +4,7 @@ A BashExecution's stdout and stderr join its log when the command ends. Until
 then, `vect.log(step)` shows them as they are so far, followed by a line
 saying the command still runs. Here a background app runs a step that prints
 a line every 0.1 s, and the main thread reads its log as a dashboard would,
-printing each line the first time it shows up.
+printing each of the command's lines the first time it shows up.
 """
 import time
 
