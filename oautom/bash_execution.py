@@ -97,7 +97,8 @@ class BashExecution(Execution):
             raise StepFailed(f'cwd {os.fspath(self.cwd)!r} is not a directory; give '
                              'BashExecution(..., cwd=...) a folder that exists')
         context.log(f'$ {self.command}')
-        WORKERS.hand_over(partial(self._run_shell, context), name=f'oautom-bash-{self.name}')
+        thread_name = f'oautom-bash {context.vect_id} {self.name}'  # for a debugger's threads
+        WORKERS.hand_over(partial(self._run_shell, context), name=thread_name)
 
     def check(self):
         if self._result is None:

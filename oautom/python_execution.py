@@ -62,7 +62,8 @@ class PythonExecution(Execution):
         self._finished = False
         self._returned = None
         self._failure = None  # SkipExecution, or StepFailed once the traceback is logged
-        WORKERS.hand_over(partial(self._call, context), name=f'oautom-python-{self.name}')
+        thread_name = f'oautom-python {context.vect_id} {self.name}'  # for a debugger's threads
+        WORKERS.hand_over(partial(self._call, context), name=thread_name)
 
     def check(self):
         if not self._finished:

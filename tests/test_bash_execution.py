@@ -743,7 +743,7 @@ def test_a_cancel_that_comes_before_the_shell_starts_means_it_never_starts(
     step = BashExecution('cmd', Flow('bash'), command=f'touch "{tmp_path}/ran"')
     attempt = copy.copy(step)  # what a vect does for each attempt
     attempt.outputs = {}
-    attempt.run(SimpleNamespace(log=lines.append, wake=lambda: None))
+    attempt.run(SimpleNamespace(log=lines.append, wake=lambda: None, vect_id='bash.1'))
     began = time.monotonic()
     attempt.cancel()  # a timeout or a stop, before the step's thread got to start the shell
     assert time.monotonic() - began < 0.5  # nothing started: nothing to wait for

@@ -109,14 +109,14 @@ def test_the_function_runs_in_a_daemon_thread_not_the_engines():
     assert seen['daemon'] is True
 
 
-def test_the_thread_is_named_after_the_step():
+def test_the_thread_is_named_after_the_vect_and_the_step():
     seen = {}
     app = OAutom(mode=OAutomMode.foreground)
     PythonExecution('load rows', Flow('python', app=app),
                     function=lambda ctx: seen.update(name=threading.current_thread().name))
     app.start('python')
     app.run()
-    assert 'load rows' in seen['name']
+    assert seen['name'] == 'oautom-python python.1 load rows'  # its vect's id, its name
 
 
 def test_context_log_lines_appear_in_the_steps_log():
@@ -329,7 +329,7 @@ def test_the_late_result_of_a_timed_out_attempt_is_ignored(release):
     assert tick_until(app, lambda: step_status(vect)['state'] == 'retrying')
     release.set()
     deadline = time.monotonic() + DEADLINE  # until the worker has finished the abandoned call
-    while threads[0].name == 'oautom-python-call' and time.monotonic() < deadline:
+    while threads[0].name == 'oautom-python python.1 call' and time.monotonic() < deadline:
         time.sleep(0.005)
     for _ in range(3):
         app.tick()
