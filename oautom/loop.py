@@ -48,7 +48,7 @@ class Loop:
     """Calls `tick()` whenever something may have changed, until there is no work left."""
 
     def __init__(self, *, tick, clock, mode):
-        self._tick = tick  # one round; returns the seconds to sleep, inf, or None: no work left
+        self._tick_and_sleep_time = tick  # the seconds to sleep after it, inf, or None: no work
         self._clock = clock
         self._mode = mode  # the app's, as text: only for the advice of a stalled wait
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
@@ -176,7 +176,7 @@ class Loop:
         try:
             while True:
                 try:
-                    sleep = self._tick()
+                    sleep = self._tick_and_sleep_time()
                 except Exception:  # pylint: disable=broad-exception-caught
                     # Steps' errors never get here: this is an engine bug. Say so loudly,
                     # keep the engine alive for the other flows, but never spin on it.
