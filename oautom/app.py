@@ -17,7 +17,7 @@ from enum import StrEnum
 from .clock import checked_clock, moment_text
 from .context import in_a_step_function
 from .due import DUE_SLACK
-from .errors import OAutomError, VectAlreadyRunningException
+from .errors import FlowIntegrityError, OAutomError, VectAlreadyRunningException
 from .events import Subscribers
 from .history import History
 from .loop import FINISH_ADVICE, Loop
@@ -81,6 +81,9 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def start(self, flow_name, params=None):
         """Validate the flow and start a new vect of it; return the Vect."""
         flow = self.flow(flow_name).validate()
+        if flow.name != flow_name:  # else its vects would be kept and named by another name
+            raise FlowIntegrityError(f'flow {flow_name!r} was renamed {flow.name!r} after it was '
+                                     'registered: a flow keeps its name; make a new Flow')
         values = resolve_params(flow, params)
         if self._loop.stopping:  # else a callback that starts a flow at each end keeps a stop going
             raise OAutomError(f'flow {flow_name!r} was not started: the app is stopping; start '

@@ -43,8 +43,7 @@ from collections.abc import Mapping
 
 from .errors import FlowIntegrityError, is_interrupt
 from .names import check_name
-from .step_options import (checked_number, checked_trigger_rule, class_option_error,
-                           unknown_option)
+from .step_options import checked_option, class_option_error, unknown_option
 
 
 class SkipExecution(Exception):
@@ -121,13 +120,11 @@ class Execution:
                                      'is done: define check(self), returning False while it '
                                      'runs and True once it is done')
         self.flow = flow
-        self.retries = checked_number(name, 'retries', retries, integer=True)
-        # Finite: a step that waited forever for its retry would stay retrying forever
-        self.retry_delay = checked_number(name, 'retry_delay', retry_delay, finite=True)
-        self.timeout = None if timeout is None else \
-            checked_number(name, 'timeout', timeout, positive=True)
-        self.poll_interval = checked_number(name, 'poll_interval', poll_interval, positive=True)
-        self.trigger_rule = checked_trigger_rule(name, trigger_rule)
+        self.retries = checked_option(name, 'retries', retries)
+        self.retry_delay = checked_option(name, 'retry_delay', retry_delay)
+        self.timeout = checked_option(name, 'timeout', timeout)
+        self.poll_interval = checked_option(name, 'poll_interval', poll_interval)
+        self.trigger_rule = checked_option(name, 'trigger_rule', trigger_rule)
         hidden = class_option_error(self, Execution)  # `retries = 3` in a class body
         if hidden:
             raise FlowIntegrityError(hidden)

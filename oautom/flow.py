@@ -7,12 +7,16 @@ in definition order, which is also the order a vect's status uses.
 Construction refuses at once what it can see at once (a bad or duplicate
 name). What needs the whole graph, such as a cycle or an empty flow, is found
 by `validate()`, which lists every problem in one error so that a learner
-fixes them all in one go. `app.start()` validates before anything runs.
+fixes them all in one go. `app.start()` validates before anything runs. It
+also checks again what may have been set since construction checked it: the
+params, each step's name and options, and what each step depends on (a copy
+of a step, say, which is no step of the flow).
 """
 from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, UnknownExecutionError
 from .graph import find_cycles, has_cycle
 from .names import check_name, did_you_mean
+from .step_options import option_problems, options_of
 
 
 class Flow:
@@ -25,16 +29,12 @@ class Flow:
             hint = dag_option_hint(name, option, value) or did_you_mean(option, ['app', 'params'])
             raise FlowIntegrityError(f'flow {name!r}: unknown option {option!r}; {hint}a Flow '
                                      'takes a name, app= and params=')
-        if params is not None and not isinstance(params, dict):
-            raise FlowIntegrityError(
-                f'flow {name!r}: params must be a dict of names to default values, '
-                f'not {type(params).__name__}')
-        for param in params or {}:  # refused now, not by every app.start() of the flow
-            if not isinstance(param, str):
-                raise FlowIntegrityError(f'flow {name!r}: param names are text, not '
-                                         f'{type(param).__name__} {param!r}: write {str(param)!r}')
+        problem = _params_problem(name, {} if params is None else params)
+        if problem:  # refused now, not by every app.start() of the flow
+            raise FlowIntegrityError(problem)
         self.params = dict(params or {})  # param name -> default value
         self._executions = {}             # step name -> step, in definition order
+        self._checked = {}                # step name -> its options' values, as last checked
         if app is not None:
             if not hasattr(app, 'register_flow'):
                 raise FlowIntegrityError(f'flow {name!r}: app must be an OAutom, not '
@@ -64,6 +64,7 @@ class Flow:
                 f'flow {self.name!r} already has a step named {execution.name!r}; '
                 'give each step its own name')
         self._executions[execution.name] = execution
+        self._checked[execution.name] = options_of(execution)  # checked by Execution.__init__
 
     def downstream(self):
         """Step name -> names of the steps that depend on it (the edges, pointing forwards)."""
@@ -79,10 +80,33 @@ class Flow:
             return [f'flow {self.name!r} is empty; add at least one step to it (a step joins '
                     'its flow in Execution.__init__, which the __init__ of a step class must '
                     'call: super().__init__(name, flow, ...))']
+        problem = _params_problem(self.name, self.params)
+        problems = [problem] if problem else []
+        for name, step in self._executions.items():
+            problems += self._step_problems(name, step)
+        if problems:  # the cycle search needs every upstream step to be one of ours
+            return problems
         if not has_cycle(self._executions.values()):  # the usual case, in linear time
             return []
         return [f'cycle: {" -> ".join(loop)}; remove one of these dependencies'
                 for loop in find_cycles(list(self._executions), self.downstream())]
+
+    def _step_problems(self, name, step):
+        """What is wrong with one step now: its name, options or upstream steps, set since."""
+        if step.name != name:
+            return [f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step keeps '
+                    'the name it was made with (its flow knows it by that name); make a new step']
+        problems, options = [], options_of(step)
+        if self._checked.get(name) != options:  # app.start() validates: only what changed
+            problems = option_problems(step)
+            self._checked[name] = None if problems else options
+        for upstream in step.upstream:
+            known = isinstance(upstream.name, str) and self._executions.get(upstream.name)
+            if known is not upstream:  # a copy of one of ours, say (copy.copy of a step)
+                problems.append(f'step {name!r} depends on {upstream!r}, which is not a step of '
+                                f'flow {self.name!r}: depend on the step itself, as '
+                                f'flow.execution({upstream.name!r}) returns it')
+        return problems
 
     def validate(self):
         """Raise `FlowIntegrityError` listing every problem at once; return self if none."""
@@ -96,3 +120,15 @@ class Flow:
     def __repr__(self):
         count = len(self._executions)
         return f'<Flow {self.name!r}: {count} step{"" if count == 1 else "s"}>'
+
+
+def _params_problem(flow_name, params):
+    """What is wrong with a flow's params (a dict of text names to defaults), or None."""
+    if not isinstance(params, dict):
+        return (f'flow {flow_name!r}: params must be a dict of names to default values, not '
+                f'{type(params).__name__}')
+    for param in params:
+        if not isinstance(param, str):
+            return (f'flow {flow_name!r}: param names are text, not {type(param).__name__} '
+                    f'{param!r}: write {str(param)!r}')
+    return None

@@ -8,10 +8,13 @@
 
 Execution.__init__ checks each of them here. A wrong value, or an option no
 step takes, is refused with the rule and the fix: the closest option's name,
-the options the step's class adds, or Airflow's name for one it meant.
+the options the step's class adds, or Airflow's name for one it meant. An
+option may also be set later (`step.retries = 3`, as in Airflow): the flow's
+validate() checks them all again, so that a tick never meets a bad one.
 """
 import inspect
 import math
+import operator
 import sys
 
 from .airflow_words import LEFT_OUT_RULES, OPERATOR_OPTIONS
@@ -21,6 +24,7 @@ from .names import did_you_mean
 from .rules import TRIGGER_RULES
 
 STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
+options_of = operator.attrgetter(*STEP_OPTIONS)  # step -> the tuple of its options' values
 
 
 def unknown_option(step_class, base, step_name, option):
@@ -87,6 +91,29 @@ def _takes(klass, option):
         return False
     return parameter is not None and parameter.kind not in (parameter.VAR_POSITIONAL,
                                                             parameter.VAR_KEYWORD)
+
+
+def checked_option(step_name, option, value):
+    """`value` if it suits `option`, one of STEP_OPTIONS, else FlowIntegrityError."""
+    if option == 'trigger_rule':
+        return checked_trigger_rule(step_name, value)
+    if option == 'timeout' and value is None:  # no limit
+        return None
+    # retry_delay is finite: a step that waited for ever for its retry would stay retrying
+    return checked_number(step_name, option, value, integer=option == 'retries',
+                          positive=option in ('timeout', 'poll_interval'),
+                          finite=option == 'retry_delay')
+
+
+def option_problems(step):
+    """What is wrong with the options of `step` now, one sentence each (see the top)."""
+    problems = []
+    for option in STEP_OPTIONS:
+        try:
+            checked_option(step.name, option, getattr(step, option))
+        except FlowIntegrityError as error:
+            problems.append(f'{error} (set after the step was made)')
+    return problems
 
 
 def checked_number(step_name, option, value, *, integer=False, positive=False, finite=False):  # pylint: disable=too-many-arguments

@@ -1,4 +1,5 @@
 """Flows and steps: names, dependencies, and validation of the whole graph."""
+import copy
 import math
 from datetime import timedelta
 
@@ -416,6 +417,57 @@ def test_an_empty_flow_whose_step_forgot_execution_init_is_told_why(flow):
                                                  r"Execution.__init__, .*call: "
                                                  r"super\(\).__init__\(name, flow, \.\.\.\)\)$"):
         flow.validate()
+
+
+@pytest.mark.parametrize('option, value, told', [
+    ('retries', '2', "step 'b': retries must be a whole number 0 or more, not '2'"),
+    ('timeout', timedelta(minutes=5), 'Airflow takes a timedelta: give 300'),
+    ('trigger_rule', 'all_sucess', "unknown trigger_rule 'all_sucess'; did you mean "
+                                   "'all_success'?"),
+    ('poll_interval', 0, 'poll_interval must be a number of seconds above 0, not 0'),
+    ('retry_delay', math.inf, 'retry_delay must be finite, not inf'),
+])
+def test_an_option_set_after_the_step_was_made_is_checked_before_a_run(option, value, told):
+    # As in Airflow (`task.retries = 3`); a bad value used to fail every tick of the engine
+    app = OAutom(mode=OAutomMode.step)
+    flow = Flow('etl', app=app)
+    Scripted('a', flow) >> Scripted('b', flow)
+    setattr(flow.execution('b'), option, value)
+    with pytest.raises(FlowIntegrityError, match=r'cannot run, 1 problem') as error:
+        app.start('etl')
+    assert told in str(error.value) and '(set after the step was made)' in str(error.value)
+    setattr(flow.execution('b'), option, 3 if option == 'retries' else 'all_done'
+            if option == 'trigger_rule' else 1)  # fixed: it runs
+    vect = app.start('etl')
+    while not vect.ended():
+        app.tick()
+    assert vect.state is VectState.success
+
+
+def test_a_step_renamed_or_a_copy_of_a_step_depended_on_is_a_problem(flow):
+    a, b, c = Scripted('a', flow), Scripted('b', flow), Scripted('c', flow)
+    b.name = 'a'  # its flow knows it as 'b'
+    a.depends(copy.copy(c))  # not c: a step of no flow, with c's name
+    flow.params = None
+    with pytest.raises(FlowIntegrityError) as error:
+        flow.validate()
+    assert str(error.value).splitlines()[1:] == [
+        "  - flow 'etl': params must be a dict of names to default values, not NoneType",
+        "  - step 'a' depends on <Scripted 'c' of flow 'etl'>, which is not a step of flow "
+        "'etl': depend on the step itself, as flow.execution('c') returns it",
+        "  - step 'b' of flow 'etl' was renamed 'a': a step keeps the name it was made with (its "
+        "flow knows it by that name); make a new step"]
+
+
+def test_a_flow_renamed_after_it_was_registered_is_not_started():
+    app = OAutom(mode=OAutomMode.step)
+    flow = Flow('etl', app=app)
+    Scripted('a', flow)
+    flow.name = 'etl v2'  # its vects would have been kept as etl's, and named etl v2's
+    with pytest.raises(FlowIntegrityError, match="flow 'etl' was renamed 'etl v2' after it was "
+                                                 "registered: a flow keeps its name"):
+        app.start('etl')
+    assert app.status('etl') == {}  # no vect was made
 
 
 def test_validate_lists_every_cycle_with_its_path(flow):
