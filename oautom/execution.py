@@ -39,7 +39,7 @@ names the step and adds it to its flow (a step made without it is refused at
 afterwards would stay in the flow half-built.
 """
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from .errors import FlowIntegrityError, is_interrupt
 from .names import check_name
@@ -159,26 +159,35 @@ class Execution:
     def depends(self, *steps):
         """Make this step run after each of `steps` (steps or lists of steps); return self."""
         _require_set_up(self)
-        for step in _flatten(steps):
-            _require_step(step, f'step {self.name!r} can only depend on steps')
-            if step is self:
-                raise FlowIntegrityError(
-                    f'step {self.name!r} cannot depend on itself; remove that dependency')
-            if step.flow is not self.flow:
-                raise FlowIntegrityError(
-                    f'step {self.name!r} of flow {self.flow.name!r} cannot depend on step '
-                    f'{step.name!r} of flow {step.flow.name!r}; a dependency stays inside one flow')
+        steps = list(_flatten(steps))
+        for step in steps:  # all checked before any is added: a refusal leaves nothing half done
+            self.check_upstream(step)
+        for step in steps:
             if step.name not in self._upstream_names:  # a set: a join of 10,000 stays linear
                 self._upstream_names.add(step.name)
                 self.upstream.append(step)
         return self
 
+    def check_upstream(self, step):
+        """Raise FlowIntegrityError if this step may not depend on `step`."""
+        _require_step(step, f'step {self.name!r} can only depend on steps')
+        if step is self:
+            raise FlowIntegrityError(
+                f'step {self.name!r} cannot depend on itself; remove that dependency')
+        if step.flow is not self.flow:
+            raise FlowIntegrityError(
+                f'step {self.name!r} of flow {self.flow.name!r} cannot depend on step '
+                f'{step.name!r} of flow {step.flow.name!r}; a dependency stays inside one flow')
+        if not self.flow.holds(step):  # a copy.copy() of one of its steps, say
+            raise FlowIntegrityError(
+                f'step {self.name!r} cannot depend on {step!r}: it is not the step its flow '
+                f'knows by that name (a copy of it, or renamed): depend on '
+                f'flow.execution({step.name!r})')
+
     def __rshift__(self, other):
         """`self >> other`: other runs after self. Returns other, so chains read left to right."""
         _require_set_up(self)  # before its name is asked for
-        for step in _flatten([other]):
-            _require_step(step, f'{self.name!r} >> ...: the right-hand side must be steps')
-            step.depends(self)
+        _depend_on(self, other, f'{self.name!r} >> ...: the right-hand side must be steps')
         return other
 
     def __rrshift__(self, other):
@@ -194,9 +203,7 @@ class Execution:
     def __rlshift__(self, other):
         """`[a, b] << self`: a and b run after self."""
         _require_set_up(self)
-        for step in _flatten([other]):
-            _require_step(step, f'... << {self.name!r}: the left-hand side must be steps')
-            step.depends(self)
+        _depend_on(self, other, f'... << {self.name!r}: the left-hand side must be steps')
         return self
 
     def __repr__(self):
@@ -205,9 +212,20 @@ class Execution:
         return f'<{type(self).__name__} {self.name!r} of flow {self.flow.name!r}>'
 
 
+def _depend_on(upstream, others, rule):
+    """Make each step of `others` depend on `upstream`, once all of them are known to may."""
+    others = list(_flatten([others]))
+    for step in others:
+        _require_step(step, rule)
+        step.check_upstream(upstream)
+    for step in others:
+        step.depends(upstream)
+
+
 def _flatten(items):
+    """The steps in `items`, which may hold lists, tuples, sets or generators of steps."""
     for item in items:
-        if isinstance(item, (list, tuple, set)):
+        if isinstance(item, Iterable) and not isinstance(item, (str, bytes)):
             yield from _flatten(item)
         else:
             yield item
@@ -215,7 +233,8 @@ def _flatten(items):
 
 def _require_step(thing, rule):
     if not isinstance(thing, Execution):
-        raise FlowIntegrityError(f'{rule}, not {type(thing).__name__} {thing!r}')
+        hint = f': give the step, flow.execution({thing!r})' if isinstance(thing, str) else ''
+        raise FlowIntegrityError(f'{rule}, not {type(thing).__name__} {thing!r}{hint}')
     _require_set_up(thing)
 
 

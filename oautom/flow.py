@@ -57,6 +57,10 @@ class Flow:
                 f'its steps are: {", ".join(self._executions) or "none yet"}')
         return step
 
+    def holds(self, step):
+        """True if `step` is the step this flow knows by its name (not a copy of it)."""
+        return isinstance(step.name, str) and self._executions.get(step.name) is step
+
     def add_execution(self, execution):
         """Called by `Execution.__init__`: a step joins its flow once, under a unique name."""
         if execution.name in self._executions:
@@ -101,8 +105,7 @@ class Flow:
             problems = option_problems(step)
             self._checked[name] = None if problems else options
         for upstream in step.upstream:
-            known = isinstance(upstream.name, str) and self._executions.get(upstream.name)
-            if known is not upstream:  # a copy of one of ours, say (copy.copy of a step)
+            if not self.holds(upstream):  # a copy of one of ours, say (copy.copy of a step)
                 problems.append(f'step {name!r} depends on {upstream!r}, which is not a step of '
                                 f'flow {self.name!r}: depend on the step itself, as '
                                 f'flow.execution({upstream.name!r}) returns it')

@@ -444,19 +444,51 @@ def test_an_option_set_after_the_step_was_made_is_checked_before_a_run(option, v
     assert vect.state is VectState.success
 
 
-def test_a_step_renamed_or_a_copy_of_a_step_depended_on_is_a_problem(flow):
-    a, b, c = Scripted('a', flow), Scripted('b', flow), Scripted('c', flow)
-    b.name = 'a'  # its flow knows it as 'b'
-    a.depends(copy.copy(c))  # not c: a step of no flow, with c's name
+def test_a_step_renamed_and_params_replaced_after_the_flow_was_built_are_problems(flow):
+    a, b = Scripted('a', flow), Scripted('b', flow)
+    a >> b
+    a.name = 'z'  # its flow knows it as 'a'
     flow.params = None
     with pytest.raises(FlowIntegrityError) as error:
         flow.validate()
     assert str(error.value).splitlines()[1:] == [
         "  - flow 'etl': params must be a dict of names to default values, not NoneType",
-        "  - step 'a' depends on <Scripted 'c' of flow 'etl'>, which is not a step of flow "
-        "'etl': depend on the step itself, as flow.execution('c') returns it",
-        "  - step 'b' of flow 'etl' was renamed 'a': a step keeps the name it was made with (its "
-        "flow knows it by that name); make a new step"]
+        "  - step 'a' of flow 'etl' was renamed 'z': a step keeps the name it was made with (its "
+        "flow knows it by that name); make a new step",
+        "  - step 'b' depends on <Scripted 'z' of flow 'etl'>, which is not a step of flow "
+        "'etl': depend on the step itself, as flow.execution('z') returns it"]
+
+
+def test_a_copy_of_a_step_cannot_be_depended_on():
+    flow = Flow('etl')
+    a, b = Scripted('a', flow), Scripted('b', flow)
+    with pytest.raises(FlowIntegrityError, match=r"step 'a' cannot depend on <Scripted 'b' of "
+                                                 r"flow 'etl'>: it is not the step its flow knows "
+                                                 r"by that name \(a copy of it, or renamed\): "
+                                                 r"depend on flow.execution\('b'\)"):
+        a.depends(copy.copy(b))  # its per-run copies are the engine's own
+    assert not a.upstream
+
+
+def test_a_refused_dependency_leaves_none_of_the_others_made():
+    flow, other = Flow('etl'), Flow('other')
+    a, b, c = Scripted('a', flow), Scripted('b', flow), Scripted('x', other)
+    with pytest.raises(FlowIntegrityError, match='a dependency stays inside one flow'):
+        a >> [b, c]
+    with pytest.raises(FlowIntegrityError, match='cannot depend on itself'):
+        b << [a, b]
+    assert not b.upstream
+
+
+def test_steps_may_come_in_any_iterable_but_not_by_name():
+    flow = Flow('etl')
+    a, b, c, d = (Scripted(name, flow) for name in 'abcd')
+    a >> (step for step in (b, c))  # a generator
+    d.depends(frozenset({b}), {'c': c}.values())
+    assert b.upstream == c.upstream == [a] and set(d.upstream) == {b, c}
+    with pytest.raises(FlowIntegrityError, match=r"not str 'a': give the step, "
+                                                 r"flow.execution\('a'\)"):
+        d.depends('a')
 
 
 def test_a_flow_renamed_after_it_was_registered_is_not_started():
