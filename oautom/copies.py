@@ -37,7 +37,7 @@ def per_run_copy(step):
     """copy.copy(step): the copy an attempt runs on, made directly when that is the same."""
     if not _copies_its_dict_only(type(step)):
         try:
-            return copy.copy(step)
+            clone = copy.copy(step)
         except BaseException as error:  # else its message names no copy (a duplicate name)
             if is_interrupt(error):
                 raise
@@ -45,6 +45,11 @@ def per_run_copy(step):
                              f'before each attempt, failed: {describe(error)}; a copy hook that '
                              'calls __init__ again adds a step to its flow again: give the '
                              'class a __copy__ that copies it as it is') from error
+        if clone is step:  # the attempt would change the flow's definition: the contract's no
+            raise CopyFailed(f'copy.copy() of step {step.name!r} returned the step itself, so '
+                             'its attempts would change the flow\'s definition: give the class '
+                             'a __copy__ that returns a new object (or none: the default copies)')
+        return clone
     clone = object.__new__(type(step))
     clone.__dict__.update(step.__dict__)
     return clone

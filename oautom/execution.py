@@ -107,9 +107,11 @@ class Execution:
     def __init__(self, name, flow, *, retries=0, retry_delay=0.0, timeout=None,  # pylint: disable=too-many-arguments
                  trigger_rule='all_success', poll_interval=1.0, **unknown):
         self.name = check_name(name, 'step')
-        if not hasattr(flow, 'add_execution'):
-            raise FlowIntegrityError(f'step {name!r}: flow must be a Flow, not '
-                                     f'{type(flow).__name__} {flow!r}')
+        if isinstance(flow, type) or not hasattr(flow, 'add_execution'):
+            given = f'the class {flow.__name__} itself' if isinstance(flow, type) else \
+                f'{type(flow).__name__} {flow!r}'
+            raise FlowIntegrityError(f'step {name!r}: flow must be a Flow, not {given}: '
+                                     "flow=Flow('name'), made beforehand")
         kind = type(self)
         if unknown:  # a typo such as retry=3 deserves better than a TypeError
             raise FlowIntegrityError(unknown_option(kind, Execution, name, next(iter(unknown))))

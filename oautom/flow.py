@@ -36,9 +36,11 @@ class Flow:
         self._executions = {}             # step name -> step, in definition order
         self._checked = {}                # step name -> its options' values, as last checked
         if app is not None:
-            if not hasattr(app, 'register_flow'):
-                raise FlowIntegrityError(f'flow {name!r}: app must be an OAutom, not '
-                                         f'{type(app).__name__} {app!r}')
+            if isinstance(app, type) or not hasattr(app, 'register_flow'):
+                given = f'the class {app.__name__} itself' if isinstance(app, type) else \
+                    f'{type(app).__name__} {app!r}'
+                raise FlowIntegrityError(f'flow {name!r}: app must be an OAutom, not {given}: '
+                                         'app=OAutom()')
             app.register_flow(self)
 
     @property
@@ -119,6 +121,11 @@ class Flow:
             raise FlowIntegrityError(
                 f'flow {self.name!r} cannot run, {len(problems)} problem(s):\n{lines}')
         return self
+
+    def __copy__(self):
+        raise FlowIntegrityError(f'copy.copy() of flow {self.name!r} would share its steps, '
+                                 'which know one flow only: copy.deepcopy(flow) makes another '
+                                 'with steps of its own (then give it a new name)')
 
     def __repr__(self):
         count = len(self._executions)

@@ -8,6 +8,7 @@ quotes (templates and shells), no slashes (URLs).
 """
 import difflib
 import re
+import reprlib
 
 from .errors import FlowIntegrityError
 
@@ -23,10 +24,18 @@ def check_name(name, kind):
             f'a {kind} name must be a string, not {type(name).__name__} {name!r}')
     if not 1 <= len(name) <= MAX_LENGTH or not _NAME.fullmatch(name):
         raise FlowIntegrityError(
-            f'bad {kind} name {name!r}: use 1 to {MAX_LENGTH} characters among ASCII letters, '
-            "digits, '_' and '-', with single spaces only between words "
+            f'bad {kind} name {shown_name(name)}: use 1 to {MAX_LENGTH} characters among ASCII '
+            "letters, digits, '_' and '-', with single spaces only between words "
             "(dots, braces, quotes, slashes and '<>' are not allowed)")
     return name
+
+
+def shown_name(name):
+    """repr(name), or for a name too long to be one, its start and end and its length: a
+    message that repeated a name of a million characters would be a megabyte long."""
+    if isinstance(name, str) and len(name) > MAX_LENGTH:
+        return f'{reprlib.repr(name)} ({len(name)} characters)'
+    return repr(name)
 
 
 def did_you_mean(name, known):

@@ -11,7 +11,7 @@ import threading
 
 from .errors import FlowIntegrityError, UnknownFlowError
 from .flow import Flow
-from .names import did_you_mean
+from .names import did_you_mean, shown_name
 
 
 class Flows:
@@ -50,9 +50,9 @@ class Flows:
             flow = self._by_name.get(name) if isinstance(name, str) else None  # a list: unknown
             known = list(self._by_name)
         if flow is None:  # a typo, or a flow not registered (a near name does not tell which)
-            raise UnknownFlowError(f'unknown flow {name!r}; {did_you_mean(name, known)}the '
-                                   f'registered flows are: {", ".join(known) or "none yet"} (a '
-                                   'Flow made without app= joins with app.register_flow(flow))')
+            raise UnknownFlowError(f'unknown flow {shown_name(name)}; {did_you_mean(name, known)}'
+                                   f'the registered flows are: {", ".join(known) or "none yet"} '
+                                   '(a Flow made without app= joins with app.register_flow(flow))')
         return flow
 
     def __len__(self):

@@ -51,3 +51,23 @@ def test_a_copy_that_fails_says_it_was_the_per_run_copy():
         'give each step its own name; a copy hook that calls __init__ again adds a step to its '
         'flow again: give the class a __copy__ that copies it as it is')
     assert 'test_copies.py' in vect.log('fetch')  # its traceback shows the step's own code
+
+
+class Itself(Scripted):
+    """A __copy__ that returns the step itself: its attempts would write into the definition."""
+
+    def __copy__(self):
+        return self
+
+
+def test_a_copy_that_is_the_step_itself_fails_the_attempt_and_leaves_the_step_alone():
+    app = OAutom(mode=OAutomMode.step)
+    step = Itself('fetch', Flow('f', app=app), outputs={'rows': 3})
+    vect = app.start('f')
+    app.tick()
+    status = vect.status()['executions'][0]
+    assert (status['state'], status['error']) == (
+        'failed', "CopyFailed: copy.copy() of step 'fetch' returned the step itself, so its "
+        "attempts would change the flow's definition: give the class a __copy__ that returns "
+        'a new object (or none: the default copies)')
+    assert step.outputs == {}  # the definition's, untouched

@@ -1,6 +1,7 @@
 """Flows and steps: names, dependencies, and validation of the whole graph."""
 import copy
 import math
+import re
 from datetime import timedelta
 
 import pytest
@@ -570,3 +571,40 @@ def test_a_timedelta_given_for_seconds_is_refused_with_the_seconds_to_give():
                                                  r'seconds=300\); oautom takes seconds where '
                                                  r'Airflow takes a timedelta: give 300$'):
         Scripted('a', flow, retry_delay=timedelta(minutes=5))
+
+
+def test_a_flow_copied_shallowly_is_refused_and_deeply_runs_apart():
+    app = OAutom(mode=OAutomMode.step)
+    flow = Flow('etl')
+    Scripted('a', flow)
+    with pytest.raises(FlowIntegrityError, match=r"copy.copy\(\) of flow 'etl' would share its "
+                                                 r"steps, .*copy.deepcopy\(flow\)"):
+        copy.copy(flow)
+    twin = copy.deepcopy(flow)
+    twin.name = 'etl2'  # before it is registered: its name from then on
+    Scripted('only_in_twin', twin)
+    app.register_flow(flow)
+    app.register_flow(twin)
+    assert [step.name for step in flow.executions] == ['a']
+    vect = app.start('etl2')
+    while not vect.ended():
+        app.tick()
+    assert vect.state is VectState.success
+
+
+@pytest.mark.parametrize('make, told', [
+    (lambda: Flow('f', app=OAutom), 'app must be an OAutom, not the class OAutom itself: '
+                                    'app=OAutom()'),
+    (lambda: Scripted('s', Flow), "flow must be a Flow, not the class Flow itself: "
+                                  "flow=Flow('name'), made beforehand"),
+])
+def test_a_class_given_for_its_object_is_told_to_make_one(make, told):
+    with pytest.raises(FlowIntegrityError, match=re.escape(told)):
+        make()
+
+
+def test_a_name_too_long_is_shown_cut_short_with_its_length():
+    with pytest.raises(FlowIntegrityError) as error:
+        Flow('x' * 1_000_000)
+    assert "(1000000 characters): use 1 to 100 characters" in str(error.value)
+    assert len(str(error.value)) < 300
