@@ -13,7 +13,7 @@ their upstream and downstream StepRuns, with the counts the vect's tick
 starts from (see StepRun: `pending`, `ready`).
 """
 from .context import StepOutputs
-from .names import did_you_mean
+from .names import counted, did_you_mean
 from .step_run import StepRun
 
 
@@ -28,7 +28,7 @@ class Ancestry:
         self._keep = True    # False once the vect has ended: the tables are made, not kept
 
     def __repr__(self):
-        return f'<Ancestry of {len(self.runs)} steps: {len(self._bits)} worked out>'
+        return f'<Ancestry of {counted(len(self.runs), "step")}: {len(self._bits)} worked out>'
 
     def run_named(self, name):
         """The StepRun called `name`, or None."""

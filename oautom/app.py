@@ -21,7 +21,7 @@ from .errors import FlowIntegrityError, OAutomError, VectAlreadyRunningException
 from .events import Subscribers
 from .history import History
 from .loop import FINISH_ADVICE, Loop
-from .names import did_you_mean
+from .names import counted, did_you_mean
 from .params import resolve_params
 from .plans import Plans, make_plan
 from .registry import Flows
@@ -242,6 +242,5 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             vect.cancel()
 
     def __repr__(self):
-        flows = len(self._flows)
-        return (f'<OAutom {self.mode.value}: {flows} flow{"s" * (flows != 1)}, '
-                f'{len(self._running)} running>')
+        return f'<OAutom {self.mode.value}: {counted(len(self._flows), "flow")}, ' \
+               f'{len(self._running)} running>'

@@ -29,6 +29,7 @@ from time import monotonic
 from .errors import OAutomError, is_interrupt
 from .execution import describe
 from .logger import logger
+from .names import counted
 
 
 _WARNING_STATES = ('failed', 'upstream_failed', 'retrying')  # logged as warnings: seen by default
@@ -55,8 +56,9 @@ class Subscribers:
         self._failed = set()
 
     def __repr__(self):
-        return (f'<Subscribers: {len(self._callbacks)} callbacks, {len(self._outbox)} events '
-                'to deliver>')
+        events = sum(not callable(item) for item in self._outbox)  # (not the after functions)
+        return (f'<Subscribers: {counted(len(self._callbacks), "callback")}, '
+                f'{counted(events, "event")} to deliver>')
 
     def subscribe(self, callback):
         """Add `callback(event)`; return a function that removes it (this subscription

@@ -15,7 +15,7 @@ of a step, say, which is no step of the flow).
 from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, UnknownExecutionError
 from .graph import find_cycles, has_cycle
-from .names import check_name, did_you_mean
+from .names import check_name, counted, did_you_mean
 from .step_options import option_problems, options_of
 
 
@@ -128,8 +128,7 @@ class Flow:
                                  'with steps of its own (then give it a new name)')
 
     def __repr__(self):
-        count = len(self._executions)
-        return f'<Flow {self.name!r}: {count} step{"" if count == 1 else "s"}>'
+        return f'<Flow {self.name!r}: {counted(len(self._executions), "step")}>'
 
 
 def _params_problem(flow_name, params):

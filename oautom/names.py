@@ -30,6 +30,11 @@ def check_name(name, kind):
     return name
 
 
+def counted(number, noun):
+    """'1 step', '2 steps': a count, as a repr shows it."""
+    return f'{number} {noun}{"" if number == 1 else "s"}'
+
+
 def shown_name(name):
     """repr(name), or for a name too long to be one, its start and end and its length: a
     message that repeated a name of a million characters would be a megabyte long."""

@@ -22,7 +22,8 @@ class Flows:
         self._by_name = {}  # flow name -> Flow
 
     def __repr__(self):
-        return f'<Flows: {", ".join(map(repr, self.names())) or "none"}>'
+        names = list(self._by_name)  # not names(): a debugger may show it while we hold the lock
+        return f'<Flows: {", ".join(map(repr, names)) or "none"}>'
 
     def register(self, flow):
         """Add `flow`; its name must be new here. Return it."""

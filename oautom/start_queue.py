@@ -1,4 +1,4 @@
-"""The start queue: ready steps start at once, unless max_parallel steps already step_run.
+"""The start queue: ready steps start at once, unless max_parallel steps already run.
 
 `OAutom(max_parallel=N)` bounds the steps running at once across every vect
 of an app. A ready step that finds no free slot waits in this queue,

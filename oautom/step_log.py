@@ -10,6 +10,8 @@ import os
 import threading
 from collections import deque
 
+from .names import counted
+
 LOG_LIMIT = 1024 * 1024  # characters kept per step log; older text is dropped
 SLACK = LOG_LIMIT // 8   # written past the limit before the oldest text is dropped
 # Texts written one by one are kept as one piece by this many: a str costs about 50 bytes
@@ -30,7 +32,7 @@ class StepLog:
         self._dropped = 0  # characters dropped from the front so far
 
     def __repr__(self):
-        return f'<StepLog: {self._size} characters kept, {self._dropped} dropped>'
+        return f'<StepLog: {counted(self._size, "character")} kept, {self._dropped} dropped>'
 
     def write(self, text):
         """Append text; past the limit by SLACK, drop the oldest text. (Dropping at every

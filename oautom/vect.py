@@ -50,7 +50,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._subscribers = subscribers   # the app's: see wait() and _finish_if_done()
         self._runs = link_runs(flow.executions)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
-        self._ready = [step_run for step_run in self._runs if step_run.ready]  # may start, not yet
+        self._ready = [step_run for step_run in self._runs if step_run.ready]  # not started yet
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
         self._loop = loop                 # the app's: rung, and asked if it runs in this thread
         self._agenda = Agenda(loop.ring)  # when each running step is next due; rings the loop
@@ -239,7 +239,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         old, now = step_run.state, self._clock.now()
         if state not in TRANSITIONS[old]:  # looked up here: a call per change costs more
             check_transition(step_run.step.name, old, state)  # an engine bug: said loudly
-        self.running_steps += (state is STATES.running) - (old is STATES.running)  # +1 or -1
+        self.running_steps += (state is STATES.running) - (old is STATES.running)  # +1, -1 or 0
         event = make_event(now, self.id, step_run.step.name, state, message)
         with self._lock:  # state, times and event change together for readers
             step_run.state = state

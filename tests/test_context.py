@@ -216,6 +216,7 @@ def test_the_outputs_of_an_ancestor_that_published_none_show_as_an_empty_dict():
     runs, ancestry = diamond()  # 'a' published nothing: its outputs are the shared empty ones
     assert repr(AncestorOutputs(runs['d'], ancestry)['a']) == "<outputs of step 'a': {}>"
     assert repr(ancestry) == '<Ancestry of 5 steps: 4 worked out>'  # d's, and its ancestors'
+    assert repr(Ancestry(runs['a'].downstream[:1])) == '<Ancestry of 1 step: 0 worked out>'
 
 
 def test_a_missing_output_caught_to_fall_back_on_a_default_costs_no_suggestion(monkeypatch):
