@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from .clock import checked_clock, moment_text
 from .context import in_a_step_function
-from .due import DUE_SLACK
+from .due import with_slack
 from .errors import FlowIntegrityError, OAutomError, VectAlreadyRunningException
 from .events import Subscribers
 from .history import History
@@ -167,7 +167,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         """Move every running vect on, fire the plans due, start the steps made ready, and
         note when the loop must tick next; return the events, in the order they happened."""
         vects = self._take_running_vects()
-        now = self.clock.monotonic() + DUE_SLACK  # what is due a hair later is due (due.py)
+        now = with_slack(self.clock.monotonic())  # float rounding misses no due time (due.py)
         for vect in vects:
             vect.advance(now)
         # The plans after the vects: one that has just ended leaves its plan free to fire

@@ -16,6 +16,7 @@ import math
 import numbers
 import queue
 from datetime import datetime, timedelta
+from fractions import Fraction
 from threading import TIMEOUT_MAX
 from time import monotonic as monotonic_seconds, time as epoch_seconds
 
@@ -59,14 +60,17 @@ class FakeClock(Clock):
                               f'{type(start).__name__} {start!r}: FakeClock(datetime(2026, 1, 1, '
                               '12, 0))')
         self._start = start
-        self._elapsed = 0.0
+        # Exact, so that rounding errors never pile up: 0.1 added 36,000 times as floats is
+        # 3599.9999999978213, and an hour's timeout would strike a tenth of a second late
+        self._elapsed = Fraction(0)
 
     def __repr__(self):
-        return f'<FakeClock at {self.now():%Y-%m-%d %H:%M:%S}, moved {in_seconds(self._elapsed)} s>'
+        moved = in_seconds(float(self._elapsed))
+        return f'<FakeClock at {self.now():%Y-%m-%d %H:%M:%S}, moved {moved} s>'
 
     def monotonic(self):
         """Seconds since the clock was made, as far as it was told to move."""
-        return self._elapsed
+        return float(self._elapsed)
 
     def now(self):
         """The local datetime of time(), as a wall clock shows it: across a daylight-saving
@@ -75,7 +79,7 @@ class FakeClock(Clock):
 
     def time(self):
         """Its start in seconds since the epoch, plus the seconds it was told to move."""
-        return self._start.timestamp() + self._elapsed
+        return self._start.timestamp() + float(self._elapsed)
 
     def advance(self, seconds):
         """Move time forward by `seconds` (a number, 0 or more: time never goes back)."""
@@ -85,7 +89,7 @@ class FakeClock(Clock):
                 not 0 <= seconds < math.inf:  # NaN fails the comparison too
             raise OAutomError(f'FakeClock.advance takes a number of seconds, 0 or more, not '
                               f'{seconds!r}: monotonic time never goes back')
-        self._elapsed += seconds
+        self._elapsed += Fraction(seconds)
 
     def wait(self, doorbell, timeout):
         # A timed wait jumps straight to its end, so a foreground run() with a

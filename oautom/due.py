@@ -25,10 +25,16 @@ import math
 import threading
 
 FIRST_CHECK_GRACE = 0.005  # seconds: long enough for a no-op step, too short for anyone to see
-# A time this close counts as come. Floats round: 0.1 added ten times is 0.9999999999999999,
-# and 0.9 + 0.3 is 1.2000000000000002, so a FakeClock moved by tenths would otherwise miss a
-# check due every 0.3 s. A nanosecond is far below anything a real clock can tell apart.
-DUE_SLACK = 1e-9
+
+
+def with_slack(now):
+    """`now`, and a hair more: a due time that float rounding put past the moment it meant
+    counts as come. 0.9 + 0.3 is 1.2000000000000002, so a FakeClock moved by tenths to 1.2
+    would miss a check due 0.3 s after one at 0.9. A due time and the clock's reading are
+    each a rounding or two from exact: four units in the last place of `now` cover them, at
+    any size of `now` (a fixed nanosecond would not, past 2**24 s). With the real clock a
+    due time is met at most a few nanoseconds early."""
+    return now + 4 * math.ulp(now)
 
 
 class Agenda:

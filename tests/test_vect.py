@@ -741,10 +741,13 @@ def test_outputs_that_are_no_mapping_fail_the_step_without_asking_their_truth(ap
         'to values: fill self.outputs, the dict each attempt is given')
 
 
-def test_a_fake_clock_moved_in_tenths_of_a_second_meets_due_times_counted_in_tenths(app, flow):
+@pytest.mark.parametrize('moved_first', [0, 1e8])  # 1e8 s: a nanosecond is below its precision
+def test_a_fake_clock_moved_in_tenths_of_a_second_meets_due_times_counted_in_tenths(
+        app, flow, moved_first):
     # Floats round: 0.1 added ten times is 0.9999999999999999, and 0.9 + 0.3 is
     # 1.2000000000000002, so a due time may lie a hair past the clock that meets it
     step = Scripted('a', flow, script=[False], poll_interval=0.3, timeout=1.5)
+    app.clock.advance(moved_first)
     vect = app.start('etl')
     app.tick()
     app.tick()  # its first check, at 0
@@ -759,3 +762,16 @@ def test_a_fake_clock_moved_in_tenths_of_a_second_meets_due_times_counted_in_ten
             break
     assert checked_at == [3, 6, 9, 12, 15] and tenth == 15
     assert vect.status()['executions'][0]['error'] == 'timed out after 1.5 s'
+
+
+def test_an_hour_s_timeout_strikes_after_an_hour_of_tenths_of_a_second(app, flow):
+    Scripted('a', flow, script=[False], poll_interval=3600, timeout=3600)
+    vect = app.start('etl')
+    app.tick()
+    for _ in range(36_000 - 1):  # float additions would drift to 3599.9999999978213 by then
+        app.clock.advance(0.1)
+    app.tick()
+    assert not vect.ended()
+    app.clock.advance(0.1)
+    app.tick()
+    assert vect.status()['executions'][0]['error'] == 'timed out after 3600 s'
