@@ -156,7 +156,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
-            self._subscribers.release_now()  # a no-op, unless a Ctrl-C cut the round short
+            self._subscribers.release_now()  # what post() would have released, had it come
             self._loop.ticker = None
             self._tick_lock.release()
         if to_deliver:

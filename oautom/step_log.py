@@ -97,10 +97,13 @@ def _tail(path, stream, keep):
     """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
     if not keep:
         return ''
-    with open(path, 'rb') as file:
-        size = file.seek(0, os.SEEK_END)
-        file.seek(max(0, size - keep))  # (a command may have cut its own file since)
-        data = file.read(keep)  # no more: a command still writing would keep it reading
+    try:
+        with open(path, 'rb') as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(max(0, size - keep))  # a command may have cut its file since it was measured
+            data = file.read(keep)  # no more: a command still writing would keep it reading
+    except OSError:  # the command removed or replaced its own file since: as in _size()
+        return ''
     if size <= keep:
         return data.decode('utf-8', errors='replace')
     # Begin on a whole character: skip what is left of one cut in two (at most 3 UTF-8

@@ -327,6 +327,7 @@ def test_the_late_result_of_a_timed_out_attempt_is_ignored(release):
                     retries=1, retry_delay=60)  # stays 'retrying' while the late answer comes
     vect = app.start('python')
     assert tick_until(app, lambda: step_status(vect)['state'] == 'retrying')
+    assert threads[0].name == 'oautom-python python.1 call'  # working for the step, until:
     release.set()
     deadline = time.monotonic() + DEADLINE  # until the worker has finished the abandoned call
     while threads[0].name == 'oautom-python python.1 call' and time.monotonic() < deadline:

@@ -123,3 +123,12 @@ def test_the_tail_of_a_file_still_being_written_is_no_longer_than_asked(tmp_path
     finally:
         writer.kill()
         writer.wait()
+        path.unlink()  # hundreds of megabytes: not for pytest to keep
+
+
+def test_the_tail_of_a_file_cut_or_removed_since_it_was_measured_is_what_is_left(tmp_path):
+    path = tmp_path / 'out'
+    path.write_bytes(b'short')
+    assert _tail(path, 'stdout', 100) == 'short'  # measured at 100 bytes, 5 left
+    path.unlink()
+    assert _tail(path, 'stdout', 100) == ''
