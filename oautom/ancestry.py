@@ -23,7 +23,7 @@ class Ancestry:
     def __init__(self, runs):
         self.runs = runs     # every StepRun, in definition order
         self._by_name = None  # step name -> StepRun, made at the first question
-        self._bits = {}      # StepRun index -> int: bit i set when run i is an ancestor
+        self._bits = {}      # StepRun index -> int: bit i set when StepRun i is an ancestor
         self._outputs = {}   # StepRun index -> its StepOutputs, made once it has ended
         self._keep = True    # False once the vect has ended: the tables are made, not kept
 
@@ -33,37 +33,37 @@ class Ancestry:
     def run_named(self, name):
         """The StepRun called `name`, or None."""
         if self._by_name is None:  # two threads may both make it: they make the same
-            self._by_name = {run.step.name: run for run in self.runs}
+            self._by_name = {step_run.step.name: step_run for step_run in self.runs}
         # Names are strings; anything else is unknown (a list cannot be a dict key: looking
         # one up would raise TypeError)
         return self._by_name.get(name) if isinstance(name, str) else None
 
     def no_step(self, name):
         """"no step 'lod'; did you mean 'load'? its steps are: ...", for a name not found."""
-        names = [run.name for run in self.runs]
+        names = [step_run.name for step_run in self.runs]
         return f'no step {name!r}; {did_you_mean(name, names)}its steps are: {", ".join(names)}'
 
-    def is_upstream(self, ancestor, run):
-        """True if `ancestor` is upstream of `run`, directly or not."""
-        return bool(self._bits_of(run) >> ancestor.index & 1)
+    def is_upstream(self, ancestor, step_run):
+        """True if `ancestor` is upstream of `step_run`, directly or not."""
+        return bool(self._bits_of(step_run) >> ancestor.index & 1)
 
-    def names_upstream_of(self, run):
-        """The names of every ancestor of `run`."""
-        bits = self._bits_of(run)
+    def names_upstream_of(self, step_run):
+        """The names of every ancestor of `step_run`."""
+        bits = self._bits_of(step_run)
         return [other.name for other in self.runs if bits >> other.index & 1]
 
-    def outputs_of(self, run):
-        """The outputs of `run` as a StepOutputs, made at the first read once it has ended
+    def outputs_of(self, step_run):
+        """The outputs of `step_run` as a StepOutputs, made at the first read once it has ended
         (then shared by every reader: they can no longer change), or at every read before
         (under one_success, a step may read an upstream step that still runs)."""
-        outputs = self._outputs.get(run.index)
+        outputs = self._outputs.get(step_run.index)
         if outputs is None:
             # Asked first: a step publishes its outputs, then ends, so an ended step's are all
             # there. (Asked after the copy, a step that ended meanwhile would keep none.)
-            ended = run.has_ended()
-            outputs = StepOutputs(run)
+            ended = step_run.has_ended()
+            outputs = StepOutputs(step_run)
             if ended and self._keep:  # two threads may both make it: they make the same
-                self._outputs[run.index] = outputs
+                self._outputs[step_run.index] = outputs
         return outputs
 
     def forget(self):
@@ -72,13 +72,13 @@ class Ancestry:
         self._keep = False
         self._bits, self._outputs = {}, {}
 
-    def _bits_of(self, run):
+    def _bits_of(self, step_run):
         # Depth-first without recursion: a step's bits need its upstream steps' bits first.
         # Several step threads may fill the table at once; they compute the same values.
         # The table is read once: forget() may replace it meanwhile (a step thread can
         # still ask after its vect has ended; then it fills a table of its own).
         table = self._bits if self._keep else {}
-        pending = [run]
+        pending = [step_run]
         while pending:
             top = pending[-1]
             if top.index in table:  # pushed twice (two steps below it missed it): done
@@ -93,18 +93,18 @@ class Ancestry:
             for up in top.upstream:
                 bits |= table[up.index] | 1 << up.index
             table[top.index] = bits
-        return table[run.index]
+        return table[step_run.index]
 
 
 def link_runs(steps):
     """One StepRun per step, in definition order, linked upstream and downstream; those
     with no upstream step are ready to run at once."""
     runs = [StepRun(step, index) for index, step in enumerate(steps)]
-    run_of = {run.step.name: run for run in runs}  # names: a step class may define __eq__
-    for run in runs:
-        run.upstream = [run_of[step.name] for step in run.step.upstream]
-        run.pending = len(run.upstream)
-        run.ready = not run.upstream
-        for upstream in run.upstream:
-            upstream.downstream.append(run)
+    run_of = {step_run.step.name: step_run for step_run in runs}  # names: steps may define __eq__
+    for step_run in runs:
+        step_run.upstream = [run_of[step.name] for step in step_run.step.upstream]
+        step_run.pending = len(step_run.upstream)
+        step_run.ready = not step_run.upstream
+        for upstream in step_run.upstream:
+            upstream.downstream.append(step_run)
     return runs

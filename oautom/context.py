@@ -33,38 +33,38 @@ from .states import STATES
 class Context:
     """The handle a step gets for one attempt of one vect."""
 
-    def __init__(self, run, *, params, vect_id, agenda, ancestry):
+    def __init__(self, step_run, *, params, vect_id, agenda, ancestry):
         self.params = params
         self.vect_id = vect_id
-        self.attempt = run.attempts
-        self._run = run        # the StepRun this attempt belongs to: its log is written here
-        self._agenda = agenda  # the vect's Agenda (due.py): wake() marks the run as due now
+        self.attempt = step_run.attempts
+        self._step_run = step_run  # the StepRun this attempt belongs to: its log is written here
+        self._agenda = agenda  # the vect's Agenda (due.py): wake() marks the step as due now
         self._ancestry = ancestry  # the vect's Ancestry: whose outputs this step may read
 
     @property
     def outputs(self):
         """Read-only: name of every ancestor step -> its outputs. Made when asked for:
         most steps never look."""
-        return AncestorOutputs(self._run, self._ancestry)
+        return AncestorOutputs(self._step_run, self._ancestry)
 
     def log(self, message):
         """Add `message` (and a newline) to this step's log."""
         if self._is_over():
             message = f'[from attempt {self.attempt}, after it ended] {message}'
-        self._run.write_log(f'{message}\n')
+        self._step_run.write_log(f'{message}\n')
 
     def _is_over(self):
         # A thread of an attempt that is over and runs on (it timed out, was cancelled, or
         # left a thread of its own behind): another attempt has begun, or this one's step no
         # longer runs. (Its state is read without the vect's lock: a stale read is as good as
         # one a moment earlier.)
-        return self._run.attempts != self.attempt or self._run.state is not STATES.running
+        return self._step_run.attempts != self.attempt or self._step_run.state is not STATES.running
 
     def wake(self):
         """Tell the engine this step's state may have changed; safe from any thread. (Not
         from an attempt that is over: nothing of it is checked any more.)"""
         if not self._is_over():
-            self._agenda.wake(self._run)
+            self._agenda.wake(self._step_run)
 
     def __getitem__(self, key):
         """Refused, as before, but in words: Airflow's context is a dict, and this is not."""
@@ -102,7 +102,7 @@ def refuse_a_wait_for_itself(agenda, vect_id):
     # One Agenda per vect: it stands for the vect here (a vect id such as etl.3 may be
     # another app's too)
     if context is not None and context._agenda is agenda and not context._is_over():
-        step = context._run.name
+        step = context._step_run.name
         raise OAutomError(f'step {step!r} waits for its own vect {vect_id}, which cannot end '
                           'before that step does; return from it instead (steps downstream of '
                           'it run after it, and an event callback sees the vect end)')
@@ -111,41 +111,40 @@ def refuse_a_wait_for_itself(agenda, vect_id):
 class AncestorOutputs(Mapping):
     """A read-only view: ancestor step name -> that step's outputs, for one StepRun."""
 
-    def __init__(self, run, ancestry):
-        self._run = run            # the StepRun whose context this is
+    def __init__(self, step_run, ancestry):
+        self._step_run = step_run  # the StepRun whose context this is
         self._ancestry = ancestry  # the vect's Ancestry
 
     def __getitem__(self, name):
         ancestor = self._ancestry.run_named(name)
-        if ancestor is None or not self._ancestry.is_upstream(ancestor, self._run):
-            names = ', '.join(self)
+        if ancestor is None or not self._ancestry.is_upstream(ancestor, self._step_run):
+            names, reader = ', '.join(self), self._step_run.name
             ancestors = f'its ancestors are: {names}' if names else 'it has no upstream steps'
             if ancestor is None:
-                close = did_you_mean(name, (run.name for run in self._ancestry.runs))
+                close = did_you_mean(name, (step_run.name for step_run in self._ancestry.runs))
                 raise UnknownExecutionError(f"this flow has no step {name!r}; {close}step "
-                                            f"{self._run.name!r} reads its ancestors' outputs, "
-                                            f'and {ancestors}')
+                                            f"{reader!r} reads its ancestors' outputs, and "
+                                            f'{ancestors}')
             raise UnknownExecutionError(
-                f'step {name!r} is not upstream of {self._run.name!r}, so its outputs are not '
-                f'visible there; {ancestors} (to read them, make {name!r} upstream of '
-                f'{self._run.name!r})')
+                f'step {name!r} is not upstream of {reader!r}, so its outputs are not visible '
+                f'there; {ancestors} (to read them, make {name!r} upstream of {reader!r})')
         return self._ancestry.outputs_of(ancestor)
 
     def __contains__(self, name):
         # Asked without the error of __getitem__ (Mapping's own `in` and get() would build
         # its message, suggestion included, for every name that is not there)
         ancestor = self._ancestry.run_named(name)
-        return ancestor is not None and self._ancestry.is_upstream(ancestor, self._run)
+        return ancestor is not None and self._ancestry.is_upstream(ancestor, self._step_run)
 
     def get(self, key, default=None):
         """The outputs of the ancestor called `key`, or `default` if it is none."""
         return self[key] if key in self else default
 
     def __iter__(self):
-        return iter(sorted(self._ancestry.names_upstream_of(self._run)))
+        return iter(sorted(self._ancestry.names_upstream_of(self._step_run)))
 
     def __len__(self):
-        return len(self._ancestry.names_upstream_of(self._run))
+        return len(self._ancestry.names_upstream_of(self._step_run))
 
 
 class StepOutputs(dict):
@@ -153,11 +152,11 @@ class StepOutputs(dict):
     Ancestry.outputs_of says when it is made): json.dumps() writes it, and copy(), `|`,
     copy.copy() and pickle give a plain dict. A missing name says which names there are."""
 
-    def __init__(self, run):
+    def __init__(self, step_run):
         # The state first: a step publishes, then ends, so outputs copied after it are at
         # least those of that state (a step that ends meanwhile never says "published none")
-        self._name, self._state = run.name, run.state  # for the messages below
-        super().__init__(run.outputs)
+        self._name, self._state = step_run.name, step_run.state  # for the messages below
+        super().__init__(step_run.outputs)
 
     def __missing__(self, key):
         raise UnknownOutputError(key, partial(_no_output, self._name, self._state, list(self),

@@ -6,7 +6,7 @@ vect are all counted first). The answer is one of three:
 
     READY                     the step may start now
     None                      not decided yet: wait for more upstream steps
-    skipped / upstream_failed the step can no longer run, and ends in that state
+    skipped / upstream_failed the step can no longer step_run, and ends in that state
 
 A rule decides as soon as its answer can no longer change: `all_success`
 gives up at the first upstream failure, without waiting for the other
@@ -15,7 +15,7 @@ come would outweigh the skip. So how a step ends depends on how its
 upstream steps ended, never on which of them ended first. "failed" below
 counts failed and upstream_failed alike.
 
-    rule          runs when                       otherwise, once it can no longer run
+    rule          runs when                       otherwise, once it can no longer step_run
     all_success   every upstream succeeded        any failed: upstream_failed (at once);
                                                   else, once all ended, skipped
     all_failed    every upstream failed           skipped
@@ -75,12 +75,13 @@ def blame(rule, verdict, upstream):
     trigger rule all_success: upstream 'extract' failed, 'load' upstream_failed".
     """
     if verdict is _UPSTREAM_FAILED:
-        culprits = [run for run in upstream if run.state in FAILED]
+        culprits = [step_run for step_run in upstream if step_run.state in FAILED]
     elif rule == 'all_success':
-        culprits = [run for run in upstream if run.state is _SKIPPED]
+        culprits = [step_run for step_run in upstream if step_run.state is _SKIPPED]
     elif rule == 'all_failed':
-        culprits = [run for run in upstream if run.has_ended() and run.state not in FAILED]
+        culprits = [step_run for step_run in upstream
+                    if step_run.has_ended() and step_run.state not in FAILED]
     else:  # one_success, one_failed: every upstream ended, none as the rule waited for
         culprits = upstream
-    states = ', '.join(f'{run.name!r} {run.state.value}' for run in culprits)
+    states = ', '.join(f'{step_run.name!r} {step_run.state.value}' for step_run in culprits)
     return f'{verdict.value} by trigger rule {rule}: upstream {states}'
