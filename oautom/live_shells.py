@@ -62,6 +62,14 @@ class LiveShells:
             self._shells.add(shell)
             return shell
 
+    def hold_off_forks(self):
+        """Before os.fork(): wait until no thread is starting a shell (see the bottom)."""
+        self._lock.acquire()  # pylint: disable=consider-using-with
+
+    def allow_forks(self):
+        """After os.fork(), in the parent."""
+        self._lock.release()
+
     @property
     def closed(self):
         """True once the interpreter is exiting: kill_all() has begun."""
@@ -95,5 +103,9 @@ class LiveShells:
 LIVE = LiveShells()
 atexit.register(LIVE.kill_all)
 # A process made by os.fork() starts afresh, as if new (see the module docstring): its exit
-# must not kill its parent's shells, nor its steps write into its parent's files.
-os.register_at_fork(after_in_child=LIVE.__init__)
+# must not kill its parent's shells, nor its steps write into its parent's files. And a fork
+# waits while a step's thread is in start(): a child made while it was inside mkdtemp() would
+# inherit tempfile's lock held, by a thread it does not have, and hang at its first shell.
+# (Popen's own fork runs no such handlers: start() may hold the lock across it.)
+os.register_at_fork(before=LIVE.hold_off_forks, after_in_parent=LIVE.allow_forks,
+                    after_in_child=LIVE.__init__)

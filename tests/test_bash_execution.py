@@ -1101,3 +1101,38 @@ def test_a_template_in_a_command_is_said_to_reach_the_shell_as_written(caplog, c
             'oautom does not fill in templates yet, so the shell gets it as written. Give a '
             'fixed value through env=; a step that needs params or outputs is best a '
             'PythonExecution (context.params, context.outputs)']
+
+
+FORK_WHILE_A_SHELL_STARTS = '''
+import faulthandler, os, sys, tempfile, threading, time
+from oautom import live_shells
+
+inside, leave, held = threading.Event(), threading.Event(), threading.Lock()
+made = tempfile.mkdtemp
+
+def slow_mkdtemp(**options):  # as tempfile's own: a lock of its own held for a moment
+    with held:
+        inside.set()
+        leave.wait()
+        return made(**options)
+
+tempfile.mkdtemp = slow_mkdtemp
+starting = threading.Thread(target=live_shells.LIVE.start, args=('true', None, None))
+starting.start()
+inside.wait()
+threading.Timer(0.2, leave.set).start()  # the fork must wait for this, not land inside it
+pid = os.fork()
+if pid == 0:
+    faulthandler.dump_traceback_later(5, exit=True)
+    os._exit(0 if held.acquire(timeout=2) else 1)  # the child: no thread of its own holds it
+print('child', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+starting.join()
+'''
+
+
+def test_a_fork_waits_while_a_step_s_thread_is_starting_a_shell():
+    # -W: Python 3.12 and later warn of a fork in a process with threads, which this tests
+    done = subprocess.run([sys.executable, '-W', 'ignore::DeprecationWarning', '-c',
+                           FORK_WHILE_A_SHELL_STARTS], capture_output=True, text=True,
+                          timeout=30, env={**os.environ, 'PYTHONPATH': str(REPO)}, check=False)
+    assert done.stdout == 'child 0\n', done.stderr
