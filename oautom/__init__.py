@@ -12,7 +12,8 @@ Then follow one tick through them, call by call: README.md, "Follow one tick".
 
 Each core module leans on small helpers, one concept each: step_run.py (one
 step of one vect), step_options.py (retries, timeout and the other options
-of a step, checked), copies.py (the copy of a step that an attempt runs on),
+of a step, checked), answers.py (what run() and check() give back, read
+strictly), copies.py (the copy of a step that an attempt runs on),
 rules.py (trigger rules), due.py (when steps are next due), context.py (what
 a step sees), ancestry.py (who is upstream of whom), loop.py (the loop over
 tick()), plans.py and cron.py (schedules), events.py, logger.py (the

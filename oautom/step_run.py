@@ -8,9 +8,9 @@ holds 10,000 of them. Only the vect (and its agenda) changes a StepRun, inside
 """
 import os
 import threading
-from collections.abc import Mapping
 from types import MappingProxyType
 
+from .answers import read_check, refuse_unrun
 from .copies import per_run_copy
 from .errors import is_interrupt
 from .execution import (SkipExecution, StepFailed, checked_outputs, describe,
@@ -134,7 +134,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         try:  # user code failing fails this attempt, never the engine
             self.attempt_copy = per_run_copy(self.step)
             self.attempt_copy.outputs = {}
-            self.attempt_copy.run(context)
+            refuse_unrun(self.name, 'run', self.attempt_copy.run(context))
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
@@ -165,9 +165,13 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         work runs, (success, message) or (skipped, reason) when the step ended, and (failed,
         the error) when this attempt failed: the vect tries again if the step allows it."""
         began = clock.monotonic()  # a check() that makes the engine wait is worth a warning
+        note = None
         try:
             said = self.attempt_copy.check()
-            finished = bool(said)  # bool() too may run user code, as may the two lines below
+            if said is True or said is False:  # the usual answers: the others are read slowly
+                finished = said
+            else:  # user code too (a __bool__), as may the two lines below be
+                finished, note = read_check(self.name, said)
             outputs = checked_outputs(self.name, self.attempt_copy.outputs) if finished else None
             empty = finished and not outputs
         except SkipExecution as skip:
@@ -182,17 +186,10 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 self._note_once('slow', f'check() of step {self.name!r} took {took:.1f} s, and '
                                 'the engine waited for it (its timeout too); check() must only '
                                 'look whether the work is done, never wait for it')
+        if note:
+            self._note_once('answer', note)
         if not finished:
-            if said is None:  # a check() that forgot its return?
-                self._note_once('none', f'check() of step {self.name!r} returned None, taken '
-                                'as False: still running; return True once the work is done '
-                                '(and False, not None, while it runs)')
             return None, None
-        # Its outputs, returned instead of filled in? (`is not True` first: the usual answer)
-        if said is not True and isinstance(said, Mapping) and empty:
-            self._note_once('returned', f'check() of step {self.name!r} returned a mapping, '
-                            'taken as True: done, with no outputs; a step publishes by filling '
-                            'self.outputs (self.outputs.update(...)), then returns True')
         self.outputs = NO_OUTPUTS if empty else outputs  # an empty dict need not be kept
         return STATES.success, f'succeeded after {self.attempts} attempt(s)'
 

@@ -682,9 +682,8 @@ def test_a_check_that_returns_its_outputs_instead_of_filling_them_is_noted(app, 
     vect = app.start('etl')
     tick_until_ended(app, vect)
     assert vect.state is VectState.success and vect.status()['executions'][0]['outputs'] == {}
-    note = ("check() of step 'a' returned a mapping, taken as True: done, with no outputs; a "
-            'step publishes by filling self.outputs (self.outputs.update(...)), then returns '
-            'True')
+    note = ("check() of step 'a' returned a mapping, taken as True: done; a step publishes by "
+            'filling self.outputs (self.outputs.update(...)), then returns True')
     assert vect.log('a') == f'[warning] {note}\n'
     assert [record.getMessage() for record in caplog.records] == [note]
 

@@ -1,0 +1,64 @@
+"""What a step's run() and check() give back, read strictly enough to catch a slip.
+
+check() answers True once the work is done, False while it runs. Python takes
+any value as true or false, so a few slips would pass unseen: `return 'no'`
+would mean done, an empty list or dict would mean running for ever, and an
+`async def check()` would return a coroutine, which is true, before its body
+ever ran. So True and False are taken at once, and anything else is read
+here:
+
+    0, 1 (equal to False, True)              taken as False or True
+    None, an empty or a full container...    taken as False or True, with a note
+                                             once an attempt (the step still works)
+    text (str, bytes)                        fails the attempt: never an answer
+    a coroutine or a generator               fails the attempt: the method is an
+                                             `async def` or holds a `yield`, so its
+                                             body never ran
+
+run() returns nothing; a coroutine or generator from it fails the attempt in
+the same words.
+"""
+import inspect
+from collections.abc import Mapping
+
+from .execution import StepFailed
+from .report import short_repr
+
+_NEVER_RAN = (inspect.iscoroutine, inspect.isgenerator, inspect.isasyncgen)
+
+
+def refuse_unrun(step_name, method, returned):
+    """Raise StepFailed if `returned`, what `method` ('run' or 'check') gave back, is a
+    coroutine or a generator: the method's body never ran (it is closed, unrun)."""
+    if not any(test(returned) for test in _NEVER_RAN):
+        return
+    returned.close()  # else Python warns, later, that a coroutine was never awaited
+    kind = 'an async def' if inspect.iscoroutine(returned) or inspect.isasyncgen(returned) \
+        else 'a generator function (it holds a yield)'
+    raise StepFailed(f'{method}() of step {step_name!r} is {kind}, so its body never ran: the '
+                     f'engine calls {method}() and neither awaits nor iterates what it returns; '
+                     'write it as a plain def (work that awaits belongs in a thread of its own)')
+
+
+def read_check(step_name, said):
+    """(finished, note): what a check() answer other than True or False means, with a note
+    for the step's log, or None; StepFailed for an answer that can never be one."""
+    refuse_unrun(step_name, 'check', said)
+    if isinstance(said, (str, bytes)):
+        raise StepFailed(f'check() of step {step_name!r} returned {type(said).__name__} '
+                         f'{short_repr(said)}: return True once the work is done, False while '
+                         'it runs')
+    finished = bool(said)  # user code too (a __bool__ of its own): the caller guards it
+    if said is None:  # a check() that forgot its return?
+        return False, (f'check() of step {step_name!r} returned None, taken as False: still '
+                       'running; return True once the work is done (and False, not None, '
+                       'while it runs)')
+    if isinstance(said, Mapping) and finished:  # its outputs, returned instead of filled in?
+        return True, (f'check() of step {step_name!r} returned a mapping, taken as True: done; '
+                      'a step publishes by filling self.outputs (self.outputs.update(...)), '
+                      'then returns True')
+    if said == finished:  # 0 and 1, say, or numpy's True: False and True in all but name
+        return finished, None
+    return finished, (f'check() of step {step_name!r} returned {type(said).__name__} '
+                      f'{short_repr(said)}, taken as {finished}: '
+                      f'{"done" if finished else "still running"}; return True or False')

@@ -1,0 +1,70 @@
+"""What a step's run() and check() give back: True and False, and the slips read strictly."""
+import warnings
+
+import pytest
+
+from oautom import Execution, Flow, OAutom, OAutomMode, VectState
+from oautom.answers import read_check
+from oautom.execution import StepFailed
+from helpers import tick_until_ended
+
+
+@pytest.mark.parametrize('said, finished, noted', [
+    (1, True, False),                 # equal to True: taken as it, no note
+    (0, False, False),
+    (None, False, True),              # a check() that forgot its return
+    ([], False, True),                # an empty container would run for ever unseen
+    ({}, False, True),
+    ({'rows': 3}, True, True),        # outputs returned instead of filled in
+    ([1], True, True),
+    (2, True, True),
+])
+def test_an_answer_other_than_true_or_false_is_taken_as_its_truth_with_a_note(said, finished,
+                                                                               noted):
+    answer, note = read_check('a', said)
+    assert answer is finished and bool(note) is noted
+    if noted:
+        assert note.startswith("check() of step 'a' returned ") and f'taken as {finished}' in note
+
+
+@pytest.mark.parametrize('said', ['no', 'False', '', b'done'])
+def test_text_is_never_an_answer(said):
+    with pytest.raises(StepFailed, match=r"check\(\) of step 'a' returned (str|bytes) .*: return "
+                                         r'True once the work is done, False while it runs'):
+        read_check('a', said)
+
+
+class AsyncCheck(Execution):
+    """check() written as an async def: it returns a coroutine, which is true."""
+
+    def run(self, context):
+        pass
+
+    async def check(self):
+        return False
+
+
+class GeneratorRun(Execution):
+    """run() that holds a yield: calling it runs none of its body."""
+
+    def run(self, context):
+        yield context
+
+    def check(self):
+        return True
+
+
+@pytest.mark.parametrize('step_class, method, kind', [
+    (AsyncCheck, 'check', 'an async def'),
+    (GeneratorRun, 'run', 'a generator function (it holds a yield)'),
+])
+def test_a_method_whose_body_never_ran_fails_its_step_in_words(step_class, method, kind):
+    app = OAutom(mode=OAutomMode.step)
+    step_class('a', Flow('f', app=app))
+    vect = app.start('f')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # a coroutine never awaited would warn: it is closed
+        tick_until_ended(app, vect)
+    assert vect.state is VectState.failed
+    assert vect.status()['executions'][0]['error'].startswith(
+        f"{method}() of step 'a' is {kind}, so its body never ran")
