@@ -134,7 +134,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         try:  # user code failing fails this attempt, never the engine
             self.attempt_copy = per_run_copy(self.step)
             self.attempt_copy.outputs = {}
-            refuse_unrun(self.name, 'run', self.attempt_copy.run(context))
+            returned = self.attempt_copy.run(context)
+            if returned is not None:  # run() returns nothing, but an async def one (answers.py)
+                refuse_unrun(self.name, 'run', returned)
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught
