@@ -50,6 +50,9 @@ class SkipExecution(Exception):
     """Raised by a step (from check() or its function) to say "skip me": a signal, not an error."""
 
 
+ERROR_LIMIT = 2000  # characters of an error's message kept in a step's error (its log has all)
+
+
 class StepFailed(Exception):
     """A failure a step reports in words: its message says it all, so no traceback is logged."""
 
@@ -68,17 +71,20 @@ def describe(error):
         return f'the step called sys.exit({code}); raise an exception to fail a step'
     if text is None:
         text = '(its message could not be shown: its __str__ raised)'
+    elif len(text) > ERROR_LIMIT:  # an error is in every event and status(): keep it short
+        text = f'{text[:ERROR_LIMIT]} [... {len(text) - ERROR_LIMIT} more characters]'
     if isinstance(error, (StepFailed, SkipExecution)):
         return text
     return f'{type(error).__name__}: {text}' if text else type(error).__name__
 
 
 def checked_outputs(name, outputs):
-    """What a step that finished publishes: a mapping as it is; what only has keys() and
-    [name] (a sqlite3.Row) as the dict they make, which the steps downstream read as they
-    read any mapping; anything else fails the step."""
+    """What a step that finished publishes, as a dict of its own: a thread the step left
+    running cannot change it then, and a mapping that cannot be read fails its own step,
+    not one downstream. What only has keys() and [name] (a sqlite3.Row) is read as a
+    mapping is; anything else fails the step."""
     if isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
-        return outputs
+        return dict(outputs) if outputs else outputs  # (an empty one is never kept)
     if callable(getattr(type(outputs), 'keys', None)):  # its class's: __getattr__ may do anything
         return dict(outputs)  # as dict.update() reads it: keys(), then [name] for each
     raise StepFailed(f'step {name!r} finished with self.outputs of type {type(outputs).__name__}'

@@ -18,7 +18,7 @@ from .execution import (SkipExecution, StepFailed, checked_outputs, describe,
 from .logger import logger
 from .rules import decide
 from .states import ENDED, FAILED, STATES
-from .step_log import StepLog
+from .step_log import LOG_LIMIT, StepLog
 
 SLOW_CALL_SECONDS = 0.5  # a run() or check() slower than this blocked the whole engine
 
@@ -89,6 +89,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if is_interrupt(error):  # as in start_attempt
                 raise
             return f'{text}[output_so_far() failed: {describe(error)}]\n'
+        if so_far and not isinstance(so_far, str):
+            return f'{text}[output_so_far() returned {type(so_far).__name__}, not text]\n'
+        so_far = so_far and so_far[-LOG_LIMIT:]  # its tail, as a log keeps
         if so_far or attempt_copy is None:
             return text + (so_far or '')
         return '' if self.log is None else self.log.text()  # nothing so far, or logged since
@@ -220,17 +223,22 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return when in (self.next_check, self.deadline)
         return self.state is STATES.retrying and when == self.retry_at
 
-    def cancel_attempt(self, why=None):
+    def cancel_attempt(self, clock, why=None):
         """Ask the running copy to stop; an error in cancel() is logged, not raised. The log
-        ends with `why`, if given (a timeout's reason is logged with its failure)."""
+        ends with `[attempt N why]`, if given (a timeout's reason is logged with its failure)."""
+        began = clock.monotonic()  # a cancel() that makes the engine wait is worth a warning
         try:
             self.attempt_copy.cancel()
         except BaseException as error:  # pylint: disable=broad-exception-caught
             if is_interrupt(error):  # as in start_attempt
                 raise
             self.write_log(f'[cancel() failed: {describe(error)}]\n')
+        took = clock.monotonic() - began
+        if took > SLOW_CALL_SECONDS:
+            self._note(f'cancel() of step {self.name!r} took {took:.1f} s, and the engine waited '
+                       'for it; cancel() must only ask the work to stop, never wait for it')
         if why:
-            self.write_log(f'[{why}]\n')
+            self.write_log(f'[attempt {self.attempts} {why}]\n')
 
     def __repr__(self):
         return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'

@@ -159,7 +159,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                     self._agenda.schedule(step_run, step_run.next_check)
             deadline = step_run.deadline
             if step_run.state is STATES.running and deadline is not None and deadline <= now:
-                step_run.cancel_attempt()  # a step that cannot stop its work abandons it
+                step_run.cancel_attempt(self._clock)  # a step that cannot stop its work abandons it
                 self._fail_attempt(step_run, f'timed out after {in_seconds(step.timeout)} s')
         elif step_run.state is STATES.retrying and step_run.retry_at <= now and not step_run.ready:
             self._make_ready(step_run)
@@ -213,7 +213,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _cancel_all(self):
         for step_run in self._runs:
             if step_run.state is STATES.running:
-                step_run.cancel_attempt(f'attempt {step_run.attempts} cancelled with its vect')
+                step_run.cancel_attempt(self._clock, 'cancelled with its vect')
             if not step_run.has_ended():
                 self._end(step_run, STATES.cancelled, 'cancelled with its vect')
         self._just_ended.clear()  # everything has ended: no downstream to tell

@@ -15,6 +15,7 @@ from oautom import (Execution, ExecutionState, Flow, OAutom, OAutomMode, SkipExe
                     VectState)
 from oautom.clock import FakeClock
 from oautom.errors import UnknownExecutionError
+from oautom.step_log import LOG_LIMIT
 from helpers import Scripted, states, tick_until_ended
 
 
@@ -347,7 +348,10 @@ def test_context_log_goes_to_the_step_log(app, flow):
     ([], "[output_so_far() failed: TypeError: 'list' object is not callable]\n"),  # per-run state
     (lambda: sys.exit(3), '[output_so_far() failed: the step called sys.exit(3); raise an '
                           'exception to fail a step]\n'),  # it must not end the program
-], ids=['text', 'none', 'raises', 'shadowed', 'exits'])
+    (lambda: 42, '[output_so_far() returned int, not text]\n'),
+    (lambda: b'bytes', '[output_so_far() returned bytes, not text]\n'),
+    (lambda: 'x' * (LOG_LIMIT + 10) + 'end', 'x' * (LOG_LIMIT - 3) + 'end'),  # its tail
+], ids=['text', 'none', 'raises', 'shadowed', 'exits', 'int', 'bytes', 'huge'])
 def test_the_log_of_a_running_step_ends_with_its_output_so_far_whatever_that_does(app, flow,
                                                                                  so_far, shown):
     class Writer(Scripted):
@@ -774,3 +778,68 @@ def test_an_hour_s_timeout_strikes_after_an_hour_of_tenths_of_a_second(app, flow
     app.clock.advance(0.1)
     app.tick()
     assert vect.status()['executions'][0]['error'] == 'timed out after 3600 s'
+
+
+def test_outputs_are_the_step_s_as_they_were_when_it_succeeded(app, flow):
+    kept = []
+
+    class Leaves(Scripted):
+        """Publishes, then changes its outputs, as a thread it left running would."""
+
+        def check(self):
+            self.outputs['rows'] = 3
+            kept.append(self.outputs)
+            return True
+
+    Leaves('a', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    kept[0]['rows'] = 'changed later'
+    assert vect.status()['executions'][0]['outputs'] == {'rows': 3}
+
+
+def test_outputs_that_cannot_be_read_fail_their_own_step_not_one_downstream(app, flow):
+    class Unreadable(dict):
+        def __iter__(self):
+            raise RuntimeError('cannot list my keys')
+
+        def keys(self):
+            raise RuntimeError('cannot list my keys')
+
+    class Publishes(Scripted):
+        def check(self):
+            self.outputs = Unreadable(rows=3)
+            return True
+
+    Publishes('a', flow) >> Scripted('b', flow)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'a': 'failed', 'b': 'upstream_failed'}
+    assert 'RuntimeError: cannot list my keys' in vect.status()['executions'][0]['error']
+
+
+def test_a_huge_error_message_is_cut_short_in_the_step_s_error_and_whole_in_its_log(app, flow):
+    Scripted('a', flow, script=[ValueError('x' * 100_000)])
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    error = vect.status()['executions'][0]['error']
+    assert error.endswith('x [... 98000 more characters]') and len(error) < 2100
+    assert 'x' * 100_000 in vect.log('a')  # its traceback
+
+
+def test_a_cancel_that_makes_the_engine_wait_is_noted(app, flow, caplog):
+    class Waits(Scripted):
+        """A cancel() that waits for the work to stop, 2 (fake) seconds."""
+
+        def cancel(self):
+            app.clock.advance(2)
+
+    Waits('a', flow, script=[False])
+    vect = app.start('etl')
+    app.tick()
+    vect.cancel()
+    app.tick()
+    note = ("cancel() of step 'a' took 2.0 s, and the engine waited for it; cancel() must only "
+            'ask the work to stop, never wait for it')
+    assert vect.log('a') == f'[warning] {note}\n[attempt 1 cancelled with its vect]\n'
+    assert note in [record.getMessage() for record in caplog.records]
