@@ -27,7 +27,7 @@ import queue
 import signal
 import threading
 
-from .errors import OAutomError, Terminated
+from .errors import OAutomError, Terminated, is_interrupt
 from .logger import logger
 
 STALL_SECONDS = 2.0  # an endless wait that long, with nothing ticking, is worth a warning
@@ -145,7 +145,8 @@ class Loop:
                  f'thread {ticking.name!r}' if ticking else 'another thread')
         return OAutomError(f'app.tick() is already running in {where}; in foreground and '
                            'background modes the loop ticks, and in step mode one thread should '
-                           'tick at a time')
+                           'tick at a time (app.stop() ticks once, in the thread that calls it, '
+                           'to cancel)')
 
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""
@@ -177,9 +178,13 @@ class Loop:
             while True:
                 try:
                     sleep = self._tick_and_sleep_time()
-                except Exception:  # pylint: disable=broad-exception-caught
-                    # Steps' errors never get here: this is an engine bug. Say so loudly,
-                    # keep the engine alive for the other flows, but never spin on it.
+                except BaseException as error:  # pylint: disable=broad-exception-caught
+                    if is_interrupt(error):  # a Ctrl-C: for whoever called run()
+                        raise
+                    # Steps' errors never get here: this is an engine bug (or user code, a
+                    # property of a step, outside every guard: a sys.exit() there would end a
+                    # background engine's thread in silence). Say so loudly, keep the engine
+                    # alive for the other flows, but never spin on it.
                     logger.exception('the engine failed in a tick; it goes on with the next')
                     sleep = 1.0
                 if sleep is None:  # no work left

@@ -20,13 +20,15 @@ def test_a_foreground_loop_ticks_until_no_work_is_left():
     assert work == [0]
 
 
-def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog):
+@pytest.mark.parametrize('error', [RuntimeError('an engine bug'), SystemExit(3)])
+def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog, error):
+    # SystemExit: user code outside every guard (a property of a step) ended the thread
     ticks = []
 
     def tick():
         ticks.append(True)
         if len(ticks) == 1:
-            raise RuntimeError('an engine bug')
+            raise error
         return 0.0 if len(ticks) < 3 else None
     # its 1 s pause after the failure takes no time
     loop = Loop(tick=tick, clock=FakeClock(), mode='foreground')
