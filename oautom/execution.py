@@ -233,7 +233,9 @@ def _depend_on(upstream, others, rule):
 def _flatten(items):
     """The steps in `items`, which may hold lists, tuples, sets or generators of steps."""
     for item in items:
-        if isinstance(item, Iterable) and not isinstance(item, (str, bytes)):
+        if isinstance(item, Execution):  # first: the usual item, and the quickest answer
+            yield item
+        elif isinstance(item, Iterable) and not isinstance(item, (str, bytes)):
             yield from _flatten(item)
         else:
             yield item
