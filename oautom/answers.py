@@ -16,7 +16,8 @@ here:
                                              body never ran
 
 run() returns nothing; a coroutine or generator from it fails the attempt in
-the same words.
+the same words. What a step that is done publishes, its outputs, is read here
+too (checked_outputs).
 """
 import inspect
 from collections.abc import Mapping
@@ -32,7 +33,8 @@ def refuse_unrun(step_name, method, returned):
     coroutine or a generator: the method's body never ran (it is closed, unrun)."""
     if not any(test(returned) for test in _NEVER_RAN):
         return
-    returned.close()  # else Python warns, later, that a coroutine was never awaited
+    if not inspect.isasyncgen(returned):  # (which has no close(), and warns of nothing)
+        returned.close()  # else Python warns, later, that a coroutine was never awaited
     kind = 'an async def' if inspect.iscoroutine(returned) or inspect.isasyncgen(returned) \
         else 'a generator function (it holds a yield)'
     raise StepFailed(f'{method}() of step {step_name!r} is {kind}, so its body never ran: the '
@@ -40,9 +42,10 @@ def refuse_unrun(step_name, method, returned):
                      'write it as a plain def (work that awaits belongs in a thread of its own)')
 
 
-def read_check(step_name, said):
+def read_check(step_name, said, outputs):
     """(finished, note): what a check() answer other than True or False means, with a note
-    for the step's log, or None; StepFailed for an answer that can never be one."""
+    for the step's log, or None; StepFailed for an answer that can never be one. `outputs`
+    are the step's, as it filled them."""
     refuse_unrun(step_name, 'check', said)
     if isinstance(said, (str, bytes)):
         raise StepFailed(f'check() of step {step_name!r} returned {type(said).__name__} '
@@ -53,12 +56,28 @@ def read_check(step_name, said):
         return False, (f'check() of step {step_name!r} returned None, taken as False: still '
                        'running; return True once the work is done (and False, not None, '
                        'while it runs)')
-    if isinstance(said, Mapping) and finished:  # its outputs, returned instead of filled in?
-        return True, (f'check() of step {step_name!r} returned a mapping, taken as True: done; '
-                      'a step publishes by filling self.outputs (self.outputs.update(...)), '
-                      'then returns True')
+    if isinstance(said, Mapping) and finished:
+        if outputs:  # return self.outputs: what it published, as True
+            return True, None
+        return True, (f'check() of step {step_name!r} returned a mapping, taken as True: done, '
+                      'with no outputs; a step publishes by filling self.outputs '
+                      '(self.outputs.update(...)), then returns True')
     if said == finished:  # 0 and 1, say, or numpy's True: False and True in all but name
         return finished, None
     return finished, (f'check() of step {step_name!r} returned {type(said).__name__} '
                       f'{short_repr(said)}, taken as {finished}: '
                       f'{"done" if finished else "still running"}; return True or False')
+
+
+def checked_outputs(name, outputs):
+    """What a step that finished publishes, as a dict of its own: a thread the step left
+    running cannot change it then, and a mapping that cannot be read fails its own step,
+    not one downstream. What only has keys() and [name] (a sqlite3.Row) is read as a
+    mapping is; anything else fails the step."""
+    if isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
+        return dict(outputs) if outputs else outputs  # (an empty one is never kept)
+    if callable(getattr(type(outputs), 'keys', None)):  # its class's: __getattr__ may do anything
+        return dict(outputs)  # as dict.update() reads it: keys(), then [name] for each
+    raise StepFailed(f'step {name!r} finished with self.outputs of type {type(outputs).__name__}'
+                     '; outputs are a dict of names to values: fill self.outputs, the dict each '
+                     'attempt is given')

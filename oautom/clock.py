@@ -15,6 +15,7 @@ import inspect
 import math
 import numbers
 import queue
+import sys
 from datetime import datetime, timedelta
 from fractions import Fraction
 from threading import TIMEOUT_MAX
@@ -89,7 +90,14 @@ class FakeClock(Clock):
                 not 0 <= seconds < math.inf:  # NaN fails the comparison too
             raise OAutomError(f'FakeClock.advance takes a number of seconds, 0 or more, not '
                               f'{seconds!r}: monotonic time never goes back')
-        self._elapsed += Fraction(seconds)
+        # Exactly as given when Fraction takes it (an int, a float), else as the float it is
+        # (numpy's float32, say)
+        exact = Fraction(seconds) if isinstance(seconds, (numbers.Rational, float)) else \
+            Fraction(float(seconds))
+        if self._elapsed + exact > sys.float_info.max:  # the engine reads it as a float
+            raise OAutomError('FakeClock.advance would move it past the most seconds a float '
+                              'holds (1.8e308): the engine reads its time as a float')
+        self._elapsed += exact
 
     def wait(self, doorbell, timeout):
         # A timed wait jumps straight to its end, so a foreground run() with a

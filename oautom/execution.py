@@ -39,7 +39,7 @@ names the step and adds it to its flow (a step made without it is refused at
 afterwards would stay in the flow half-built.
 """
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from .errors import FlowIntegrityError, is_interrupt
 from .names import check_name
@@ -50,7 +50,15 @@ class SkipExecution(Exception):
     """Raised by a step (from check() or its function) to say "skip me": a signal, not an error."""
 
 
-ERROR_LIMIT = 2000  # characters of an error's message kept in a step's error (its log has all)
+ERROR_LIMIT = 2000  # characters of a step's error or skip reason in its status and events
+
+
+def cut_short(text):
+    """`text`, cut to ERROR_LIMIT characters: a step's error is in status() and its events,
+    where a message of megabytes has no place; the step's log keeps it whole."""
+    if len(text) <= ERROR_LIMIT:
+        return text
+    return f'{text[:ERROR_LIMIT]} [... {len(text) - ERROR_LIMIT} more characters in the log]'
 
 
 class StepFailed(Exception):
@@ -71,25 +79,9 @@ def describe(error):
         return f'the step called sys.exit({code}); raise an exception to fail a step'
     if text is None:
         text = '(its message could not be shown: its __str__ raised)'
-    elif len(text) > ERROR_LIMIT:  # an error is in every event and status(): keep it short
-        text = f'{text[:ERROR_LIMIT]} [... {len(text) - ERROR_LIMIT} more characters]'
     if isinstance(error, (StepFailed, SkipExecution)):
         return text
     return f'{type(error).__name__}: {text}' if text else type(error).__name__
-
-
-def checked_outputs(name, outputs):
-    """What a step that finished publishes, as a dict of its own: a thread the step left
-    running cannot change it then, and a mapping that cannot be read fails its own step,
-    not one downstream. What only has keys() and [name] (a sqlite3.Row) is read as a
-    mapping is; anything else fails the step."""
-    if isinstance(outputs, (dict, Mapping)):  # dict first: the quick answer
-        return dict(outputs) if outputs else outputs  # (an empty one is never kept)
-    if callable(getattr(type(outputs), 'keys', None)):  # its class's: __getattr__ may do anything
-        return dict(outputs)  # as dict.update() reads it: keys(), then [name] for each
-    raise StepFailed(f'step {name!r} finished with self.outputs of type {type(outputs).__name__}'
-                     '; outputs are a dict of names to values: fill self.outputs, the dict each '
-                     'attempt is given')
 
 
 def traceback_text(error):

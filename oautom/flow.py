@@ -12,10 +12,12 @@ also checks again what may have been set since construction checked it: the
 params, each step's name and options, and what each step depends on (a copy
 of a step, say, which is no step of the flow).
 """
+from operator import is_not
+
 from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, UnknownExecutionError
 from .graph import find_cycles, has_cycle
-from .names import check_name, counted, did_you_mean
+from .names import check_name, counted, did_you_mean, shown_name
 from .step_options import option_problems, options_of
 
 
@@ -55,7 +57,8 @@ class Flow:
         step = self._executions.get(name) if isinstance(name, str) else None
         if step is None:
             raise UnknownExecutionError(
-                f'flow {self.name!r} has no step {name!r}; {did_you_mean(name, self._executions)}'
+                f'flow {self.name!r} has no step {shown_name(name)}; '
+                f'{did_you_mean(name, self._executions)}'
                 f'its steps are: {", ".join(self._executions) or "none yet"}')
         return step
 
@@ -102,8 +105,10 @@ class Flow:
         if step.name != name:
             return [f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step keeps '
                     'the name it was made with (its flow knows it by that name); make a new step']
-        problems, options = [], options_of(step)
-        if self._checked.get(name) != options:  # app.start() validates: only what changed
+        problems, options, checked = [], options_of(step), self._checked.get(name)
+        # app.start() validates: only options that are not the very values last checked (an
+        # equal value may be of a type refused: Decimal('30') for 30, True for 1)
+        if checked is None or any(map(is_not, options, checked)):
             problems = option_problems(step)
             self._checked[name] = None if problems else options
         for upstream in step.upstream:

@@ -38,8 +38,10 @@ class LiveShells:
 
     def __init__(self):
         # Guards the four below. start() holds it across Popen, so an exit that
-        # comes while a shell is being started waits for it, then kills it.
-        self._lock = threading.Lock()
+        # comes while a shell is being started waits for it, then kills it; and so
+        # does a fork (see the bottom). Reentrant: a Popen given a preexec_fn runs the
+        # fork handlers, in the thread that holds it.
+        self._lock = threading.RLock()
         self._shells = set()
         self._closed = False  # the interpreter is exiting: start nothing more
         self._folder = None   # made by the first start(), and again if someone removed it
@@ -106,6 +108,7 @@ atexit.register(LIVE.kill_all)
 # must not kill its parent's shells, nor its steps write into its parent's files. And a fork
 # waits while a step's thread is in start(): a child made while it was inside mkdtemp() would
 # inherit tempfile's lock held, by a thread it does not have, and hang at its first shell.
-# (Popen's own fork runs no such handlers: start() may hold the lock across it.)
+# (Popen's own fork runs no such handlers, unless it is given a preexec_fn: reentrant, the
+# lock lets the thread that holds it through.)
 os.register_at_fork(before=LIVE.hold_off_forks, after_in_parent=LIVE.allow_forks,
                     after_in_child=LIVE.__init__)

@@ -179,12 +179,14 @@ class Loop:
                 try:
                     sleep = self._tick_and_sleep_time()
                 except BaseException as error:  # pylint: disable=broad-exception-caught
-                    if is_interrupt(error):  # a Ctrl-C: for whoever called run()
+                    # A Ctrl-C, or a sys.exit() (a SIGTERM handler's, say) in the caller's own
+                    # thread: for whoever called run(). In the engine's thread, nobody would see
+                    # it end: the other flows would stall in silence.
+                    if is_interrupt(error) or not (background or isinstance(error, Exception)):
                         raise
-                    # Steps' errors never get here: this is an engine bug (or user code, a
-                    # property of a step, outside every guard: a sys.exit() there would end a
-                    # background engine's thread in silence). Say so loudly, keep the engine
-                    # alive for the other flows, but never spin on it.
+                    # Steps' errors never get here: this is an engine bug (or user code outside
+                    # every guard, a property of a step). Say so loudly, keep the engine alive
+                    # for the other flows, but never spin on it.
                     logger.exception('the engine failed in a tick; it goes on with the next')
                     sleep = 1.0
                 if sleep is None:  # no work left

@@ -21,7 +21,7 @@ def check_name(name, kind):
     """Return `name` if it is a valid name for a `kind` ('flow' or 'step'), else raise."""
     if not isinstance(name, str):
         raise FlowIntegrityError(
-            f'a {kind} name must be a string, not {type(name).__name__} {name!r}')
+            f'a {kind} name must be a string, not {type(name).__name__} {reprlib.repr(name)}')
     if not 1 <= len(name) <= MAX_LENGTH or not _NAME.fullmatch(name):
         raise FlowIntegrityError(
             f'bad {kind} name {shown_name(name)}: use 1 to {MAX_LENGTH} characters among ASCII '

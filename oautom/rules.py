@@ -6,7 +6,7 @@ vect are all counted first). The answer is one of three:
 
     READY                     the step may start now
     None                      not decided yet: wait for more upstream steps
-    skipped / upstream_failed the step can no longer step_run, and ends in that state
+    skipped / upstream_failed the step can no longer run, and ends in that state
 
 A rule decides as soon as its answer can no longer change: `all_success`
 gives up at the first upstream failure, without waiting for the other
@@ -15,7 +15,7 @@ come would outweigh the skip. So how a step ends depends on how its
 upstream steps ended, never on which of them ended first. "failed" below
 counts failed and upstream_failed alike.
 
-    rule          runs when                       otherwise, once it can no longer step_run
+    rule          runs when                       otherwise, once it can no longer run
     all_success   every upstream succeeded        any failed: upstream_failed (at once);
                                                   else, once all ended, skipped
     all_failed    every upstream failed           skipped

@@ -10,7 +10,8 @@ Execution.__init__ checks each of them here. A wrong value, or an option no
 step takes, is refused with the rule and the fix: the closest option's name,
 the options the step's class adds, or Airflow's name for one it meant. An
 option may also be set later (`step.retries = 3`, as in Airflow): the flow's
-validate() checks them all again, so that a tick never meets a bad one.
+validate() checks them all again, so that no vect starts with a bad one. (One
+set while a vect runs is read by it as it is, unchecked: set them before.)
 """
 import inspect
 import math

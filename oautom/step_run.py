@@ -10,11 +10,10 @@ import os
 import threading
 from types import MappingProxyType
 
-from .answers import read_check, refuse_unrun
+from .answers import checked_outputs, read_check, refuse_unrun
 from .copies import per_run_copy
 from .errors import is_interrupt
-from .execution import (SkipExecution, StepFailed, checked_outputs, describe,
-                        traceback_text)
+from .execution import SkipExecution, StepFailed, cut_short, describe, traceback_text
 from .logger import logger
 from .rules import decide
 from .states import ENDED, FAILED, STATES
@@ -89,9 +88,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if is_interrupt(error):  # as in start_attempt
                 raise
             return f'{text}[output_so_far() failed: {describe(error)}]\n'
-        if so_far and not isinstance(so_far, str):
+        if so_far is not None and not isinstance(so_far, str):  # (no bool() of it: user code)
             return f'{text}[output_so_far() returned {type(so_far).__name__}, not text]\n'
-        so_far = so_far and so_far[-LOG_LIMIT:]  # its tail, as a log keeps
+        so_far = so_far[-LOG_LIMIT:] if so_far else so_far  # its tail, as a log keeps
         if so_far or attempt_copy is None:
             return text + (so_far or '')
         return '' if self.log is None else self.log.text()  # nothing so far, or logged since
@@ -176,7 +175,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if said is True or said is False:  # the usual answers: the others are read slowly
                 finished = said
             else:  # user code too (a __bool__), as may the two lines below be
-                finished, note = read_check(self.name, said)
+                finished, note = read_check(self.name, said, self.attempt_copy.outputs)
             outputs = checked_outputs(self.name, self.attempt_copy.outputs) if finished else None
             empty = finished and not outputs
         except SkipExecution as skip:
@@ -203,7 +202,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         text = describe(skip)
         reason = f'skipped by the step: {text}' if text else 'skipped by the step'
         self.write_log(f'[{reason}]\n')
-        return STATES.skipped, reason
+        return STATES.skipped, cut_short(reason)
 
     def record_failure(self, error):
         """Remember why this attempt failed: an exception (its traceback goes to the log)
@@ -212,7 +211,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if not isinstance(error, StepFailed):
                 self.write_log(traceback_text(error))
             error = describe(error)
-        self.error = error
+        self.error = cut_short(error)
         self.deadline = None
         self.write_log(f'[attempt {self.attempts} failed: {error}]\n')
 

@@ -21,7 +21,7 @@ from helpers import tick_until_ended
 ])
 def test_an_answer_other_than_true_or_false_is_taken_as_its_truth_with_a_note(said, finished,
                                                                                noted):
-    answer, note = read_check('a', said)
+    answer, note = read_check('a', said, {})
     assert answer is finished and bool(note) is noted
     if noted:
         assert note.startswith("check() of step 'a' returned ") and f'taken as {finished}' in note
@@ -31,7 +31,7 @@ def test_an_answer_other_than_true_or_false_is_taken_as_its_truth_with_a_note(sa
 def test_text_is_never_an_answer(said):
     with pytest.raises(StepFailed, match=r"check\(\) of step 'a' returned (str|bytes) .*: return "
                                          r'True once the work is done, False while it runs'):
-        read_check('a', said)
+        read_check('a', said, {})
 
 
 class AsyncCheck(Execution):
@@ -42,6 +42,13 @@ class AsyncCheck(Execution):
 
     async def check(self):
         return False
+
+
+class AsyncGeneratorCheck(AsyncCheck):
+    """check() as an async def that yields: an async generator, which has no close()."""
+
+    async def check(self):
+        yield False
 
 
 class GeneratorRun(Execution):
@@ -56,6 +63,7 @@ class GeneratorRun(Execution):
 
 @pytest.mark.parametrize('step_class, method, kind', [
     (AsyncCheck, 'check', 'an async def'),
+    (AsyncGeneratorCheck, 'check', 'an async def'),
     (GeneratorRun, 'run', 'a generator function (it holds a yield)'),
 ])
 def test_a_method_whose_body_never_ran_fails_its_step_in_words(step_class, method, kind):
@@ -68,3 +76,7 @@ def test_a_method_whose_body_never_ran_fails_its_step_in_words(step_class, metho
     assert vect.state is VectState.failed
     assert vect.status()['executions'][0]['error'].startswith(
         f"{method}() of step 'a' is {kind}, so its body never ran")
+
+
+def test_a_check_that_returns_the_outputs_it_filled_is_not_noted():
+    assert read_check('a', {'rows': 3}, {'rows': 3}) == (True, None)

@@ -1,5 +1,6 @@
 """The injected clock: real time, or a fake that moves only when told."""
 import math
+import numbers
 import queue
 import re
 import threading
@@ -33,6 +34,41 @@ def test_fake_clock_advances_by_a_timedelta_too_but_never_goes_back():
                                               'more'):
             clock.advance(wrong)
     assert clock.monotonic() == 60.5
+    for too_far in (10**400, 1.7e308):  # (1.7e308 twice, then: more than a float holds)
+        clock.advance(0 if too_far == 10**400 else 1e308)
+        with pytest.raises(OAutomError, match='past the most seconds a float holds'):
+            clock.advance(too_far)
+
+
+class Float32:
+    """A number that Fraction does not take, as numpy's float32."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __float__(self):
+        return self.value
+
+    def __le__(self, other):
+        return self.value <= other
+
+    def __ge__(self, other):
+        return self.value >= other
+
+    def __lt__(self, other):
+        return self.value < other
+
+    def __gt__(self, other):
+        return self.value > other
+
+
+numbers.Real.register(Float32)
+
+
+def test_fake_clock_advances_by_any_real_number_as_the_float_it_is():
+    clock = FakeClock()
+    clock.advance(Float32(0.25))
+    assert clock.monotonic() == 0.25
 
 
 def test_fake_timed_wait_jumps_to_its_end_at_once():

@@ -1,6 +1,7 @@
 """The loop: tick, then sleep until something can change; it survives a failing tick."""
 import logging
 import math
+import sys
 import threading
 
 import pytest
@@ -20,21 +21,42 @@ def test_a_foreground_loop_ticks_until_no_work_is_left():
     assert work == [0]
 
 
-@pytest.mark.parametrize('error', [RuntimeError('an engine bug'), SystemExit(3)])
-def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog, error):
-    # SystemExit: user code outside every guard (a property of a step) ended the thread
+def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog):
     ticks = []
 
     def tick():
         ticks.append(True)
         if len(ticks) == 1:
-            raise error
+            raise RuntimeError('an engine bug')
         return 0.0 if len(ticks) < 3 else None
     # its 1 s pause after the failure takes no time
     loop = Loop(tick=tick, clock=FakeClock(), mode='foreground')
     with caplog.at_level(logging.ERROR, logger='oautom'):
         loop.start(background=False)
     assert len(ticks) == 3 and 'the engine failed in a tick' in caplog.text
+
+
+def test_a_sys_exit_from_a_tick_ends_a_foreground_loop_but_not_a_background_one(caplog):
+    # A SIGTERM handler that calls sys.exit() ends the program, loop and all; in the engine's
+    # thread, user code outside every guard (a property of a step) would end it in silence
+    ticks, ticked = [], threading.Event()
+
+    def tick():
+        ticks.append(True)
+        if len(ticks) == 1:
+            sys.exit(3)
+        ticked.set()
+        return None if loop.stopping or not background else math.inf
+    background = False
+    loop = Loop(tick=tick, clock=FakeClock(), mode='foreground')  # its 1 s pause: no time
+    with pytest.raises(SystemExit):
+        loop.start(background=False)
+    ticks.clear()
+    background = True
+    loop = Loop(tick=tick, clock=FakeClock(), mode='background')
+    loop.start(background=True)
+    assert ticked.wait(2) and 'the engine failed in a tick' in caplog.text
+    assert loop.stop()
 
 
 def test_a_background_loop_sleeps_until_rung():

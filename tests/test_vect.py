@@ -686,8 +686,9 @@ def test_a_check_that_returns_its_outputs_instead_of_filling_them_is_noted(app, 
     vect = app.start('etl')
     tick_until_ended(app, vect)
     assert vect.state is VectState.success and vect.status()['executions'][0]['outputs'] == {}
-    note = ("check() of step 'a' returned a mapping, taken as True: done; a step publishes by "
-            'filling self.outputs (self.outputs.update(...)), then returns True')
+    note = ("check() of step 'a' returned a mapping, taken as True: done, with no outputs; a "
+            'step publishes by filling self.outputs (self.outputs.update(...)), then returns '
+            'True')
     assert vect.log('a') == f'[warning] {note}\n'
     assert [record.getMessage() for record in caplog.records] == [note]
 
@@ -823,8 +824,8 @@ def test_a_huge_error_message_is_cut_short_in_the_step_s_error_and_whole_in_its_
     vect = app.start('etl')
     tick_until_ended(app, vect)
     error = vect.status()['executions'][0]['error']
-    assert error.endswith('x [... 98000 more characters]') and len(error) < 2100
-    assert 'x' * 100_000 in vect.log('a')  # its traceback
+    assert error.endswith('x [... 98012 more characters in the log]') and len(error) < 2100
+    assert vect.log('a').count('x' * 100_000) == 2  # its traceback, and its failure's line
 
 
 def test_a_cancel_that_makes_the_engine_wait_is_noted(app, flow, caplog):
@@ -843,3 +844,11 @@ def test_a_cancel_that_makes_the_engine_wait_is_noted(app, flow, caplog):
             'ask the work to stop, never wait for it')
     assert vect.log('a') == f'[warning] {note}\n[attempt 1 cancelled with its vect]\n'
     assert note in [record.getMessage() for record in caplog.records]
+
+
+def test_a_huge_skip_reason_is_cut_short_in_its_event_and_whole_in_its_log(app, flow):
+    Scripted('a', flow, script=[SkipExecution('y' * 5000)])
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert vect.events[-2]['message'].endswith('y [... 3021 more characters in the log]')
+    assert 'y' * 5000 in vect.log('a')
