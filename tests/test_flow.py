@@ -3,6 +3,7 @@ import copy
 import math
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -608,3 +609,14 @@ def test_a_name_too_long_is_shown_cut_short_with_its_length():
         Flow('x' * 1_000_000)
     assert "(1000000 characters): use 1 to 100 characters" in str(error.value)
     assert len(str(error.value)) < 300
+
+
+def test_an_option_equal_to_the_one_checked_but_of_a_refused_type_is_refused():
+    app = OAutom(mode=OAutomMode.step)
+    flow = Flow('etl', app=app)
+    step = Scripted('a', flow, timeout=30, poll_interval=1)
+    step.timeout, step.poll_interval = Decimal('30'), True  # == 30 and == 1, as checked
+    with pytest.raises(FlowIntegrityError) as error:
+        app.start('etl')
+    assert "timeout must be a number of seconds above 0, not Decimal('30')" in str(error.value)
+    assert 'poll_interval must be a number of seconds above 0, not True' in str(error.value)
