@@ -604,7 +604,8 @@ if sys.argv[1:] == ['during-popen']:  # Ctrl-C lands just as the step's shell is
     class Popen(subprocess.Popen):
         def __init__(self, *args, **options):
             super().__init__(*args, **options)
-            with open({pid_file!r}, 'w') as pid_file:  # the shell may die before it can tell
+            # A file of its own: the shell, killed at once, may have emptied the one it writes
+            with open({pid_file!r} + '.popen', 'w') as pid_file:
                 pid_file.write(str(self.pid))
             os.kill(os.getpid(), signal.SIGINT)
     subprocess.Popen = Popen
@@ -644,6 +645,8 @@ def run_ctrl_c_script(tmp_path, *args, stop_signal=signal.SIGINT):
             raise
         finally:
             process.kill()
+    if args == ('during-popen',):  # the shell may be killed before it writes its pid
+        pid_file = pid_file.with_name('shell.pid.popen')
     wait_until(lambda: pid_file.exists() and pid_file.read_text().strip())
     return int(pid_file.read_text()), stdout.strip(), stderr, process.returncode
 
