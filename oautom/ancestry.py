@@ -28,7 +28,8 @@ class Ancestry:
         self._keep = True    # False once the vect has ended: the tables are made, not kept
 
     def __repr__(self):
-        return f'<Ancestry of {counted(len(self.runs), "step")}: {len(self._bits)} worked out>'
+        return (f'<Ancestry of {counted(len(self.runs), "step")}: the ancestors of '
+                f'{len(self._bits)} known>')
 
     def run_named(self, name):
         """The StepRun called `name`, or None."""

@@ -23,8 +23,8 @@ from .execution import describe
 
 
 class CopyFailed(Exception):
-    """copy.copy() of a step raised: its copy hooks (a __reduce__ that makes a new step...)
-    cannot copy it."""
+    """copy.copy() of a step raised, or gave back the step itself: its copy hooks (a
+    __reduce__ that makes a new step, a __copy__ that returns self...) cannot copy it."""
 
 # What makes copy.copy() of an object more than a copy of its __dict__ (a __new__ of its
 # own too: the direct copy below calls object.__new__, which would skip it)
@@ -45,7 +45,7 @@ def per_run_copy(step):
                              f'before each attempt, failed: {describe(error)}; a copy hook that '
                              'calls __init__ again adds a step to its flow again: give the '
                              'class a __copy__ that copies it as it is') from error
-        if clone is step:  # the attempt would change the flow's definition: the contract's no
+        if clone is step:  # its attempt would change the flow's definition: the contract says no
             raise CopyFailed(f'copy.copy() of step {step.name!r} returned the step itself, so '
                              'its attempts would change the flow\'s definition: give the class '
                              'a __copy__ that returns a new object (or none: the default copies)')

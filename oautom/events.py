@@ -56,7 +56,8 @@ class Subscribers:
         self._failed = set()
 
     def __repr__(self):
-        events = sum(not callable(item) for item in self._outbox)  # (not the after functions)
+        outbox = list(self._outbox)  # a copy: another thread may add to it meanwhile
+        events = sum(not callable(item) for item in outbox)  # (not the after functions)
         return (f'<Subscribers: {counted(len(self._callbacks), "callback")}, '
                 f'{counted(events, "event")} to deliver>')
 

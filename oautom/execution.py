@@ -161,14 +161,17 @@ class Execution:
         _require_set_up(self)
         steps = list(_flatten(steps))
         for step in steps:  # all checked before any is added: a refusal leaves nothing half done
-            self.check_upstream(step)
+            self._check_upstream(step)
         for step in steps:
-            if step.name not in self._upstream_names:  # a set: a join of 10,000 stays linear
-                self._upstream_names.add(step.name)
-                self.upstream.append(step)
+            self._add_upstream(step)
         return self
 
-    def check_upstream(self, step):
+    def _add_upstream(self, step):
+        if step.name not in self._upstream_names:  # a set: a join of 10,000 stays linear
+            self._upstream_names.add(step.name)
+            self.upstream.append(step)
+
+    def _check_upstream(self, step):
         """Raise FlowIntegrityError if this step may not depend on `step`."""
         _require_step(step, f'step {self.name!r} can only depend on steps')
         if step is self:
@@ -187,7 +190,7 @@ class Execution:
     def __rshift__(self, other):
         """`self >> other`: other runs after self. Returns other, so chains read left to right."""
         _require_set_up(self)  # before its name is asked for
-        _depend_on(self, other, f'{self.name!r} >> ...: the right-hand side must be steps')
+        self._precede(other, f'{self.name!r} >> ...: the right-hand side must be steps')
         return other
 
     def __rrshift__(self, other):
@@ -203,23 +206,23 @@ class Execution:
     def __rlshift__(self, other):
         """`[a, b] << self`: a and b run after self."""
         _require_set_up(self)
-        _depend_on(self, other, f'... << {self.name!r}: the left-hand side must be steps')
+        self._precede(other, f'... << {self.name!r}: the left-hand side must be steps')
         return self
+
+    def _precede(self, others, rule):
+        """Make each step of `others` depend on this one, once each of them is known to be
+        allowed to: a refusal leaves none of them made."""
+        others = list(_flatten([others]))  # (steps too: their private methods are ours)
+        for step in others:
+            _require_step(step, rule)
+            step._check_upstream(self)  # pylint: disable=protected-access
+        for step in others:
+            step._add_upstream(self)  # pylint: disable=protected-access
 
     def __repr__(self):
         if not hasattr(self, 'upstream'):  # a debugger shows it too: say what is wrong
             return f'<{type(self).__name__} made without Execution.__init__>'
         return f'<{type(self).__name__} {self.name!r} of flow {self.flow.name!r}>'
-
-
-def _depend_on(upstream, others, rule):
-    """Make each step of `others` depend on `upstream`, once all of them are known to may."""
-    others = list(_flatten([others]))
-    for step in others:
-        _require_step(step, rule)
-        step.check_upstream(upstream)
-    for step in others:
-        step.depends(upstream)
 
 
 def _flatten(items):

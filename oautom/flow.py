@@ -91,32 +91,40 @@ class Flow:
                     'call: super().__init__(name, flow, ...))']
         problem = _params_problem(self.name, self.params)
         problems = [problem] if problem else []
+        walkable = True  # the cycle search needs each step under its name, each upstream ours
         for name, step in self._executions.items():
-            problems += self._step_problems(name, step)
-        if problems:  # the cycle search needs every upstream step to be one of ours
-            return problems
-        if not has_cycle(self._executions.values()):  # the usual case, in linear time
-            return []
-        return [f'cycle: {" -> ".join(loop)}; remove one of these dependencies'
-                for loop in find_cycles(list(self._executions), self.downstream())]
+            options, place = self._step_problems(name, step)
+            problems += options + place
+            walkable = walkable and not place
+        if walkable and has_cycle(self._executions.values()):  # linear: usually the only search
+            problems += [f'cycle: {" -> ".join(loop)}; remove one of these dependencies'
+                         for loop in find_cycles(list(self._executions), self.downstream())]
+        return problems
 
     def _step_problems(self, name, step):
-        """What is wrong with one step now: its name, options or upstream steps, set since."""
+        """What is wrong with one step now, set since it was made: (the problems of its
+        options, those of its place in the graph: its name, and its upstream steps)."""
         if step.name != name:
-            return [f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step keeps '
-                    'the name it was made with (its flow knows it by that name); make a new step']
+            return [], [f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step '
+                        'keeps the name it was made with (its flow knows it by that name); make '
+                        'a new step']
         problems, options, checked = [], options_of(step), self._checked.get(name)
         # app.start() validates: only options that are not the very values last checked (an
         # equal value may be of a type refused: Decimal('30') for 30, True for 1)
         if checked is None or any(map(is_not, options, checked)):
             problems = option_problems(step)
             self._checked[name] = None if problems else options
+        place = []
         for upstream in step.upstream:
-            if not self.holds(upstream):  # a copy of one of ours, say (copy.copy of a step)
-                problems.append(f'step {name!r} depends on {upstream!r}, which is not a step of '
-                                f'flow {self.name!r}: depend on the step itself, as '
-                                f'flow.execution({upstream.name!r}) returns it')
-        return problems
+            if self.holds(upstream):
+                continue
+            if any(upstream is ours for ours in self._executions.values()):
+                place.append(f'step {name!r} depends on a step renamed since (above)')
+            else:  # a copy of one of ours, say (copy.copy of a step)
+                place.append(f'step {name!r} depends on {upstream!r}, which is not a step of '
+                             f'flow {self.name!r}: depend on the step itself, as '
+                             f'flow.execution({upstream.name!r}) returns it')
+        return problems, place
 
     def validate(self):
         """Raise `FlowIntegrityError` listing every problem at once; return self if none."""

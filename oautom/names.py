@@ -8,9 +8,9 @@ quotes (templates and shells), no slashes (URLs).
 """
 import difflib
 import re
-import reprlib
 
 from .errors import FlowIntegrityError
+from .report import short_repr
 
 MAX_LENGTH = 100
 _WORD = r'[A-Za-z0-9_-]+'
@@ -21,7 +21,7 @@ def check_name(name, kind):
     """Return `name` if it is a valid name for a `kind` ('flow' or 'step'), else raise."""
     if not isinstance(name, str):
         raise FlowIntegrityError(
-            f'a {kind} name must be a string, not {type(name).__name__} {reprlib.repr(name)}')
+            f'a {kind} name must be a string, not {type(name).__name__} {short_repr(name)}')
     if not 1 <= len(name) <= MAX_LENGTH or not _NAME.fullmatch(name):
         raise FlowIntegrityError(
             f'bad {kind} name {shown_name(name)}: use 1 to {MAX_LENGTH} characters among ASCII '
@@ -39,8 +39,8 @@ def shown_name(name):
     """repr(name), or for a name too long to be one, its start and end and its length: a
     message that repeated a name of a million characters would be a megabyte long."""
     if isinstance(name, str) and len(name) > MAX_LENGTH:
-        return f'{reprlib.repr(name)} ({len(name)} characters)'
-    return repr(name)
+        return f'{short_repr(name)} ({len(name)} characters)'
+    return short_repr(name) if not isinstance(name, str) else repr(name)
 
 
 def did_you_mean(name, known):

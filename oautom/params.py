@@ -37,7 +37,8 @@ def resolve_params(flow, given):
     for name, value in given.items():
         if not isinstance(name, str):  # no flow declares it: names are text
             raise InvalidParamsError(f'flow {flow.name!r}: param names are text, not '
-                                     f'{type(name).__name__} {short_repr(name)}')
+                                     f'{type(name).__name__} {short_repr(name)}: write '
+                                     f'{short_repr(str(name))}')
         if name not in flow.params:
             hint = did_you_mean(name, flow.params)  # else, maybe it is missing: how to add it
             fix = '' if hint else f' (declare it with Flow(..., params={{{name!r}: default}}))'

@@ -90,7 +90,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return f'{text}[output_so_far() failed: {describe(error)}]\n'
         if so_far is not None and not isinstance(so_far, str):  # (no bool() of it: user code)
             return f'{text}[output_so_far() returned {type(so_far).__name__}, not text]\n'
-        so_far = so_far[-LOG_LIMIT:] if so_far else so_far  # its tail, as a log keeps
+        if so_far and len(so_far) > LOG_LIMIT:  # its tail, as a log keeps, behind a marker
+            so_far = f'[... {len(so_far) - LOG_LIMIT} earlier characters dropped ...]\n' \
+                f'{so_far[-LOG_LIMIT:]}'
         if so_far or attempt_copy is None:
             return text + (so_far or '')
         return '' if self.log is None else self.log.text()  # nothing so far, or logged since
@@ -147,11 +149,16 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             # Whatever else the step raises fails only its step, even SystemExit or asyncio's
             # CancelledError (no Exceptions): none of them may end the engine's thread.
             return STATES.failed, error
-        took = clock.monotonic() - began
-        if took > SLOW_CALL_SECONDS:  # the whole engine waited: say so, where it shows
-            self._note(f'run() of step {self.name!r} took {took:.1f} s, and the engine waited '
-                       'for it; run() must only start the work (in a thread or a process)')
+        self._note_if_slow('run', began, clock, 'run() must only start the work (in a thread or '
+                           'a process)')
         return None, None
+
+    def _note_if_slow(self, method, began, clock, rule):
+        """Note, once an attempt, a call of `method` that made the whole engine wait."""
+        took = clock.monotonic() - began
+        if took > SLOW_CALL_SECONDS:
+            self._note_once(method, f'{method}() of step {self.name!r} took {took:.1f} s, and '
+                            f'the engine waited for it; {rule}')
 
     def _note(self, message):
         """A warning about how the step is written: in its log, and on the oautom logger."""
@@ -174,7 +181,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             said = self.attempt_copy.check()
             if said is True or said is False:  # the usual answers: the others are read slowly
                 finished = said
-            else:  # user code too (a __bool__), as may the two lines below be
+            else:  # user code too (a __bool__), as are the two lines below
                 finished, note = read_check(self.name, said, self.attempt_copy.outputs)
             outputs = checked_outputs(self.name, self.attempt_copy.outputs) if finished else None
             empty = finished and not outputs
@@ -185,11 +192,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 raise
             return STATES.failed, error
         finally:  # however it ended: one that waited for the work and then answered, too
-            took = clock.monotonic() - began
-            if took > SLOW_CALL_SECONDS:
-                self._note_once('slow', f'check() of step {self.name!r} took {took:.1f} s, and '
-                                'the engine waited for it (its timeout too); check() must only '
-                                'look whether the work is done, never wait for it')
+            self._note_if_slow('check', began, clock, 'check() must only look whether the work '
+                               'is done, never wait for it (its timeout waited too)')
         if note:
             self._note_once('answer', note)
         if not finished:
@@ -232,10 +236,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             if is_interrupt(error):  # as in start_attempt
                 raise
             self.write_log(f'[cancel() failed: {describe(error)}]\n')
-        took = clock.monotonic() - began
-        if took > SLOW_CALL_SECONDS:
-            self._note(f'cancel() of step {self.name!r} took {took:.1f} s, and the engine waited '
-                       'for it; cancel() must only ask the work to stop, never wait for it')
+        self._note_if_slow('cancel', began, clock, 'cancel() must only ask the work to stop, '
+                           'never wait for it')
         if why:
             self.write_log(f'[attempt {self.attempts} {why}]\n')
 

@@ -5,7 +5,7 @@ The app drives it from its tick, never from two threads at once:
     advance(now)                  check the running steps that are due, end what ended
     take_ready()                  the steps that became ready to start, in definition order
     start_step(step_run)          start one ready step (start_queue.py says when)
-    hold(step_run, max_parallel)  note that a ready step waits for a free slot (queued)
+    hold(step_run, limit)         note that a ready step waits for a free slot (queued)
     next_due()                    when this vect next needs a tick, for the loop to sleep
 
 A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
@@ -92,19 +92,17 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._agenda.schedule(step_run, step_run.deadline)
         context = Context(step_run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
-        # True when the attempt is over already, inside run() (skipped, or failed at once)
         if self._act_on(step_run, step_run.start_attempt(context, now, self._clock)):
-            self._settle()  # settled at once, not with the others of this tick
+            self._settle()  # over inside run() (skipped, failed): settled at once, not later
             self._finish_if_done()
 
-    def hold(self, step_run, max_parallel):
-        """A ready step is held back by max_parallel: it is queued."""
-        why = f'queued: max_parallel={max_parallel} steps running'
-        self._set_state(step_run, STATES.queued, why)
+    def hold(self, step_run, limit):
+        """A ready step is held back by max_parallel (the limit): it is queued."""
+        self._set_state(step_run, STATES.queued, f'queued: max_parallel={limit} steps running')
 
     def next_due(self):
-        """Monotonic time this vect next needs a tick: -inf for at once (a step is ready, or a
-        cancel waits), inf if only a wake can move it."""
+        """Monotonic time this vect next needs a tick: -inf now (steps ready, a cancel), inf: a
+        wake only."""
         return -math.inf if self._ready or self._cancel_requested else self._agenda.next_time()
 
     # -- the public handle ---------------------------------------------------------

@@ -640,8 +640,9 @@ def run_ctrl_c_script(tmp_path, *args, stop_signal=signal.SIGINT):
                 process.send_signal(stop_signal)
             stdout, stderr = process.communicate(timeout=DEADLINE)
         except BaseException:  # the app did not stop: leave no shell behind either
-            with contextlib.suppress(ValueError, OSError):
-                os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+            for written in (pid_file, pid_file.with_name('shell.pid.popen')):
+                with contextlib.suppress(ValueError, OSError):
+                    os.killpg(int(written.read_text()), signal.SIGKILL)
             raise
         finally:
             process.kill()

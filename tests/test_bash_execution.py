@@ -1136,3 +1136,24 @@ def test_a_fork_waits_while_a_step_s_thread_is_starting_a_shell():
                            FORK_WHILE_A_SHELL_STARTS], capture_output=True, text=True,
                           timeout=30, env={**os.environ, 'PYTHONPATH': str(REPO)}, check=False)
     assert done.stdout == 'child 0\n', done.stderr
+
+
+POPEN_WITH_PREEXEC_FN = '''
+import subprocess
+from oautom import live_shells
+
+class Popen(subprocess.Popen):  # one given a preexec_fn runs the fork handlers
+    def __init__(self, *args, **options):
+        super().__init__(*args, preexec_fn=lambda: None, **options)
+
+subprocess.Popen = Popen
+shell = live_shells.LIVE.start('true', None, None)  # holds the lock that a fork waits for
+print('started', flush=True)
+'''
+
+
+def test_a_popen_that_runs_the_fork_handlers_does_not_wait_for_itself():
+    done = subprocess.run([sys.executable, '-c', POPEN_WITH_PREEXEC_FN], capture_output=True,
+                          text=True, timeout=10, env={**os.environ, 'PYTHONPATH': str(REPO)},
+                          check=False)
+    assert done.stdout == 'started\n', done.stderr

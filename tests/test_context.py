@@ -215,8 +215,9 @@ def test_reading_an_ancestors_defaultdict_outputs_adds_no_key_to_them():
 def test_the_outputs_of_an_ancestor_that_published_none_show_as_an_empty_dict():
     runs, ancestry = diamond()  # 'a' published nothing: its outputs are the shared empty ones
     assert repr(AncestorOutputs(runs['d'], ancestry)['a']) == "<outputs of step 'a': {}>"
-    assert repr(ancestry) == '<Ancestry of 5 steps: 4 worked out>'  # d's, and its ancestors'
-    assert repr(Ancestry(runs['a'].downstream[:1])) == '<Ancestry of 1 step: 0 worked out>'
+    assert repr(ancestry) == '<Ancestry of 5 steps: the ancestors of 4 known>'  # d, a, b, c
+    alone = Ancestry(runs['a'].downstream[:1])
+    assert repr(alone) == '<Ancestry of 1 step: the ancestors of 0 known>'
 
 
 def test_a_missing_output_caught_to_fall_back_on_a_default_costs_no_suggestion(monkeypatch):

@@ -94,7 +94,7 @@ def test_an_undeclared_param_is_refused_listing_the_declared_ones():
                                  "params={'region': default}))")
     with pytest.raises(InvalidParamsError) as caught:  # no flow could declare it: no such advice
         resolve_params(etl(), {1: 'x'})
-    assert str(caught.value) == "flow 'etl': param names are text, not int 1"
+    assert str(caught.value) == "flow 'etl': param names are text, not int 1: write '1'"
 
 
 def test_a_param_a_step_reads_and_the_vect_lacks_is_named_with_the_ones_it_has():

@@ -350,7 +350,8 @@ def test_context_log_goes_to_the_step_log(app, flow):
                           'exception to fail a step]\n'),  # it must not end the program
     (lambda: 42, '[output_so_far() returned int, not text]\n'),
     (lambda: b'bytes', '[output_so_far() returned bytes, not text]\n'),
-    (lambda: 'x' * (LOG_LIMIT + 10) + 'end', 'x' * (LOG_LIMIT - 3) + 'end'),  # its tail
+    (lambda: 'x' * (LOG_LIMIT + 10) + 'end', '[... 13 earlier characters dropped ...]\n'
+                                             + 'x' * (LOG_LIMIT - 3) + 'end'),  # its tail
 ], ids=['text', 'none', 'raises', 'shadowed', 'exits', 'int', 'bytes', 'huge'])
 def test_the_log_of_a_running_step_ends_with_its_output_so_far_whatever_that_does(app, flow,
                                                                                  so_far, shown):
@@ -670,8 +671,8 @@ def test_a_check_that_makes_the_engine_wait_is_noted_once_an_attempt(app, flow, 
     vect = app.start('etl')
     tick_until_ended(app, vect, seconds=1.0)
     assert vect.state is VectState.success
-    note = ("[warning] check() of step 'a' took 2.0 s, and the engine waited for it (its "
-            'timeout too); check() must only look whether the work is done, never wait for it')
+    note = ("[warning] check() of step 'a' took 2.0 s, and the engine waited for it; check() "
+            'must only look whether the work is done, never wait for it (its timeout waited too)')
     assert vect.log('a').count(note) == 2  # once in each attempt, not at each check
     assert [record.getMessage() for record in caplog.records].count(note[10:]) == 2
 
