@@ -608,6 +608,10 @@ def test_a_name_too_long_is_shown_cut_short_with_its_length():
         Flow('x' * 1_000_000)
     assert "(1000000 characters): use 1 to 100 characters" in str(error.value)
     assert len(str(error.value)) < 300
+    for name in (10**5000, b'x' * 1_000_000):  # no text at all: 10**5000 has no repr, even
+        with pytest.raises(FlowIntegrityError, match='a flow name must be a string') as error:
+            Flow(name)
+        assert len(str(error.value)) < 100
 
 
 def test_an_option_equal_to_the_one_checked_but_of_a_refused_type_is_refused():
