@@ -38,7 +38,7 @@ from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
 from .live_shells import LIVE
 from .logger import logger
-from .shell import ExitLost, OutputsTooLarge, lost_exit_reason, passes_to_a_process
+from .shell import ExitLost, OutputsTooLarge, lost_exit_reason, shell_arguments_problem
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
@@ -62,22 +62,11 @@ class BashExecution(Execution):
     def __init__(self, name, flow, command, *, env=None, cwd=None, **step_options):
         # Checked before the step joins its flow (super().__init__), so a refused
         # step is not left in the flow half-built.
-        if not isinstance(command, str) or not command.strip():
-            raise FlowIntegrityError(f'step {name!r}: command must be a non-empty string of shell '
-                                     f'code, not {command!r}')
-        env = dict(env or {})
-        for key, value in env.items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise FlowIntegrityError(
-                    f'step {name!r}: env holds {key!r}: {value!r}; environment variable names '
-                    f'and values are text: write {str(key)!r}: {str(value)!r}')
-            if not key or '=' in key or not passes_to_a_process(key + value):
-                raise FlowIntegrityError(
-                    f'step {name!r}: env holds {key!r}: {value!r}, which a process cannot be '
-                    "given; a name needs at least one character and no '=', and neither "
-                    'may hold a NUL character or a lone surrogate')
+        problem = shell_arguments_problem(command, env, cwd)
+        if problem:
+            raise FlowIntegrityError(f'step {name!r}: {problem}')
         self.command = command
-        self.env = env
+        self.env = dict(env or {})
         self.cwd = cwd
         super().__init__(name, flow, **step_options)
         if hint := template_hint(name, command):  # said now, not found later in the output

@@ -283,10 +283,27 @@ def test_a_non_string_env_value_is_refused_at_construction_with_its_fix():
         BashExecution('cmd', Flow('bash'), command='true', env={'PORT': 8080})
 
 
-@pytest.mark.parametrize('env', [{'': 'x'}, {'A=B': 'x'}, {'A': 'x\0y'}, {'A': '\ud800'}])
-def test_an_env_a_process_cannot_be_given_is_refused_at_construction(env):
-    with pytest.raises(FlowIntegrityError, match="which a process cannot be given; a name needs"):
+@pytest.mark.parametrize('env', [{'': 'x'}, {'A=B': 'x'}, {'A': 'x\0y'}, {'A': '\ud800'},
+                                 {'MY-VAR': 'x'}, {'A B': 'x'}, {'1ST': 'x'}, {'Ü': 'x'}])
+def test_an_env_a_shell_cannot_pass_on_is_refused_at_construction(env):
+    # /bin/sh (dash) passes on no name but a shell variable's: MY-VAR would be lost unseen
+    with pytest.raises(FlowIntegrityError, match="which a shell cannot pass on; a name is "):
         BashExecution('cmd', Flow('bash'), command='true', env=env)
+
+
+@pytest.mark.parametrize('options, told', [
+    ({'env': 'X=1'}, "env must be a dict of names to values, not str 'X=1'"),
+    ({'cwd': 5}, 'cwd must be the path of a folder, not int 5'),
+    ({'command': 'echo a\0b'}, 'command must be a non-empty string of shell code, with no NUL'),
+])
+def test_what_a_shell_cannot_be_given_is_refused_at_construction(options, told):
+    with pytest.raises(FlowIntegrityError, match=re.escape(f"step 'cmd': {told}")):
+        BashExecution('cmd', Flow('bash'), **{'command': 'true', **options})
+
+
+def test_outputs_written_with_a_byte_order_mark_have_their_names_as_written():
+    vect = run_command("printf '\\357\\273\\277rows=3\\n' >> \"$OAUTOM_OUTPUT\"")
+    assert step_status(vect)['outputs'] == {'rows': '3'}
 
 
 def test_an_equals_sign_in_an_env_value_is_fine():
