@@ -236,7 +236,7 @@ def shell_arguments_problem(command, env, cwd):
             return (f'env holds {key!r}: {value!r}, which a shell cannot pass on; a name is '
                     "letters, digits and '_', not first a digit, and a value holds no NUL "
                     'character or lone surrogate')
-    if cwd is not None and not isinstance(cwd, (str, os.PathLike)):
+    if cwd is not None and not isinstance(cwd, (str, bytes, os.PathLike)):
         return f'cwd must be the path of a folder, not {type(cwd).__name__} {cwd!r}'
     return None
 

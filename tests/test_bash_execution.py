@@ -229,8 +229,10 @@ def test_env_does_not_leak_into_the_engines_process():
     assert 'OAUTOM_TEST_ONLY_IN_STEP' not in os.environ
 
 
-def test_cwd_is_the_shells_working_directory(tmp_path):
-    vect = run_command('echo made > made.txt', cwd=tmp_path)
+@pytest.mark.parametrize('as_given', [lambda path: path, str, os.fsencode],
+                         ids=['path', 'str', 'bytes'])
+def test_cwd_is_the_shells_working_directory(tmp_path, as_given):
+    vect = run_command('echo made > made.txt', cwd=as_given(tmp_path))
     assert vect.state is VectState.success
     assert (tmp_path / 'made.txt').read_text() == 'made\n'
 
