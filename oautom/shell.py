@@ -24,19 +24,16 @@ exits even if a child it left behind still holds the output open.
 """
 import contextlib
 import os
-import re
 import shlex
 import shutil
 import signal
 import stat
 import subprocess
 import threading
-from collections.abc import Mapping
 
 from .step_log import stream_tails
 
 OUTPUTS_LIMIT = 1024 * 1024  # bytes of $OAUTOM_OUTPUT read at most
-_SHELL_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # a name /bin/sh passes on
 
 
 class OutputsTooLarge(Exception):
@@ -217,35 +214,3 @@ def _new_file(paths, stem, stream):
     still removes it."""
     path = paths[stream] = f'{stem}.{stream}'
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-
-
-def shell_arguments_problem(command, env, cwd):
-    """What a shell cannot be given in `command`, `env` (names to values) and `cwd`, in
-    words, or None. /bin/sh (dash on Debian) passes on to the programs it starts only the
-    names a shell variable may have: any other would be lost without a word."""
-    if not isinstance(command, str) or not command.strip() or not passes_to_a_process(command):
-        return (f'command must be a non-empty string of shell code, with no NUL character, not '
-                f'{command!r}')
-    if env is not None and not isinstance(env, Mapping):
-        return f'env must be a dict of names to values, not {type(env).__name__} {env!r}'
-    for key, value in (env or {}).items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            return (f'env holds {key!r}: {value!r}; environment variable names and values are '
-                    f'text: write {str(key)!r}: {str(value)!r}')
-        if not _SHELL_NAME.fullmatch(key) or not passes_to_a_process(value):
-            return (f'env holds {key!r}: {value!r}, which a shell cannot pass on; a name is '
-                    "letters, digits and '_', not first a digit, and a value holds no NUL "
-                    'character or lone surrogate')
-    if cwd is not None and not isinstance(cwd, (str, bytes, os.PathLike)):
-        return f'cwd must be the path of a folder, not {type(cwd).__name__} {cwd!r}'
-    return None
-
-
-def passes_to_a_process(text):
-    """True if `text` can go into a process's environment as it is: no NUL character, and
-    encodable (a lone surrogate such as '\\ud800' is not)."""
-    try:
-        os.fsencode(text)
-    except UnicodeEncodeError:
-        return False
-    return '\0' not in text

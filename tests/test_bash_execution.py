@@ -285,12 +285,18 @@ def test_a_non_string_env_value_is_refused_at_construction_with_its_fix():
         BashExecution('cmd', Flow('bash'), command='true', env={'PORT': 8080})
 
 
-@pytest.mark.parametrize('env', [{'': 'x'}, {'A=B': 'x'}, {'A': 'x\0y'}, {'A': '\ud800'},
-                                 {'MY-VAR': 'x'}, {'A B': 'x'}, {'1ST': 'x'}, {'Ü': 'x'}])
-def test_an_env_a_shell_cannot_pass_on_is_refused_at_construction(env):
-    # /bin/sh (dash) passes on no name but a shell variable's: MY-VAR would be lost unseen
-    with pytest.raises(FlowIntegrityError, match="which a shell cannot pass on; a name is "):
+@pytest.mark.parametrize('env', [{'': 'x'}, {'A=B': 'x'}, {'A': 'x\0y'}, {'A': '\ud800'}])
+def test_an_env_a_process_cannot_be_given_is_refused_at_construction(env):
+    with pytest.raises(FlowIntegrityError, match="which a process cannot be given; a name needs"):
         BashExecution('cmd', Flow('bash'), command='true', env=env)
+
+
+def test_env_names_that_sh_may_not_pass_on_are_warned_of(caplog):
+    # /bin/sh (dash) passes on no name but a shell variable's: MY-VAR would be lost unseen
+    BashExecution('cmd', Flow('bash'), command='true', env={'MY-VAR': 'x', 'OK_1': 'y', '1ST': 'z'})
+    assert [record.getMessage() for record in caplog.records] == [
+        "step 'cmd': env names 'MY-VAR', '1ST' are no shell variable names: /bin/sh may not pass "
+        "them on (dash does not); use letters, digits and '_'"]
 
 
 @pytest.mark.parametrize('options, told', [
