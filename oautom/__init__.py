@@ -25,8 +25,9 @@ to an Airflow user).
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
 process group and its files; shell_arguments.py: what a shell can be given;
-live_shells.py: those not done yet, killed at exit) and python_execution.py (workers.py: the threads that run Python
-functions and start and wait for shells).
+live_shells.py: those not done yet, killed at exit) and python_execution.py
+(workers.py: the threads that run Python functions and start and wait for
+shells).
 Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 """
 import sys
