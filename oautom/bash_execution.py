@@ -39,7 +39,7 @@ from .execution import Execution, SkipExecution, StepFailed, describe
 from .live_shells import LIVE
 from .logger import logger
 from .shell import ExitLost, OutputsTooLarge, lost_exit_reason
-from .shell_arguments import names_a_shell_drops, shell_arguments_problem
+from .shell_arguments import names_to_warn_of, shell_arguments_problem
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
@@ -72,10 +72,10 @@ class BashExecution(Execution):
         super().__init__(name, flow, **step_options)
         if hint := template_hint(name, command):  # said now, not found later in the output
             logger.warning('%s', hint)
-        if dropped := names_a_shell_drops(self.env):
+        if dropped := names_to_warn_of(self.env):
             logger.warning('step %r: env names %s are no shell variable names: /bin/sh may not '
-                           "pass them on (dash does not); use letters, digits and '_'",
-                           name, ', '.join(map(repr, dropped)))
+                           "pass them on (dash does not); use letters, digits and '_', not "
+                           'first a digit', name, ', '.join(map(repr, dropped)))
 
     def run(self, context):
         self._result = None     # (exit code, stderr tail, outputs, trouble) once it has ended

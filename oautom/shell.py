@@ -170,7 +170,7 @@ class Shell:
                 f'$OAUTOM_OUTPUT holds more than {OUTPUTS_LIMIT // 2**20} MiB; outputs are for '
                 'small values: write big data to a file and publish its path')
         # Lines end as Python's text files see them end
-        # (utf-8-sig: a file saved by an editor may begin with a byte-order mark)
+        # (utf-8-sig: a file saved by an editor may begin with a byte-order mark, at its start)
         return data.decode('utf-8-sig', errors='replace').replace('\r\n', '\n').replace('\r', '\n')
 
     def remove_files(self):

@@ -6,24 +6,28 @@ its environment, and Popen would refuse them only in the step's own thread,
 with a TypeError or a ValueError of its own. One thing a shell may take and
 still lose: an environment name that is no shell variable name (`MY-VAR`),
 which dash, the /bin/sh of Debian and Ubuntu, does not pass on to the
-programs it starts.
+programs it starts: it is warned of, once, not refused.
 """
 import os
 import re
-from collections.abc import Mapping
+
+from .report import short_repr
 
 _SHELL_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')  # a name /bin/sh passes on
+_WARNED = set()  # names warned of already: a flow of 10,000 steps with one env says it once
 
 
 def shell_arguments_problem(command, env, cwd):
     """What a shell cannot be given in `command`, `env` (names to values) and `cwd`, in
     words, or None."""
     if not isinstance(command, str) or not command.strip() or not passes_to_a_process(command):
-        return (f'command must be a non-empty string of shell code, with no NUL character, not '
-                f'{command!r}')
-    if env is not None and not isinstance(env, Mapping):
-        return f'env must be a dict of names to values, not {type(env).__name__} {env!r}'
-    for key, value in (env or {}).items():
+        return (f'command must be a non-empty string of shell code, with no NUL character or '
+                f'lone surrogate, not {short_repr(command)}')
+    try:
+        env = dict(env or {})  # a dict, or what dict() takes (pairs, keys() and [name])
+    except (TypeError, ValueError):
+        return f'env must be a dict of names to values, not {type(env).__name__} {short_repr(env)}'
+    for key, value in env.items():
         if not isinstance(key, str) or not isinstance(value, str):
             return (f'env holds {key!r}: {value!r}; environment variable names and values are '
                     f'text: write {str(key)!r}: {str(value)!r}')
@@ -36,10 +40,14 @@ def shell_arguments_problem(command, env, cwd):
     return None
 
 
-def names_a_shell_drops(env):
-    """The names in `env` that /bin/sh may not pass on: dash passes only a shell variable's,
-    bash any. A warning, not a refusal: a whole environment copied may hold them."""
-    return [name for name in env if not _SHELL_NAME.fullmatch(name)]
+def names_to_warn_of(env):
+    """The names in `env` that /bin/sh may not pass on (dash passes only a shell variable's,
+    bash any), and that no step was warned of yet. A warning, not a refusal: a whole
+    environment copied may hold them, and those inherited as they are are not warned of."""
+    names = [name for name, value in env.items() if not _SHELL_NAME.fullmatch(name)
+             and name not in _WARNED and os.environ.get(name) != value]
+    _WARNED.update(names)
+    return names
 
 
 def passes_to_a_process(text):

@@ -32,12 +32,12 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
+from types import MappingProxyType, SimpleNamespace
 
 import pytest
 
 from oautom import (BashExecution, Flow, FlowIntegrityError, OAutom, OAutomMode,
-                    PythonExecution, VectState, bash_execution, live_shells)
+                    PythonExecution, VectState, bash_execution, live_shells, shell_arguments)
 from oautom.clock import FakeClock
 from helpers import states
 
@@ -291,18 +291,32 @@ def test_an_env_a_process_cannot_be_given_is_refused_at_construction(env):
         BashExecution('cmd', Flow('bash'), command='true', env=env)
 
 
-def test_env_names_that_sh_may_not_pass_on_are_warned_of(caplog):
+def test_env_names_that_sh_may_not_pass_on_are_warned_of_once(caplog, monkeypatch):
     # /bin/sh (dash) passes on no name but a shell variable's: MY-VAR would be lost unseen
-    BashExecution('cmd', Flow('bash'), command='true', env={'MY-VAR': 'x', 'OK_1': 'y', '1ST': 'z'})
+    monkeypatch.setattr(shell_arguments, '_WARNED', set())  # none warned of yet
+    monkeypatch.setenv('BASH_FUNC_f%%', '() { true; }')  # inherited as it is: not warned of
+    env = {**os.environ, 'MY-VAR': 'x', 'OK_1': 'y', '1ST': 'z'}
+    flow = Flow('bash')
+    for name in ('one', 'two'):
+        BashExecution(name, flow, command='true', env=env)
     assert [record.getMessage() for record in caplog.records] == [
-        "step 'cmd': env names 'MY-VAR', '1ST' are no shell variable names: /bin/sh may not pass "
-        "them on (dash does not); use letters, digits and '_'"]
+        "step 'one': env names 'MY-VAR', '1ST' are no shell variable names: /bin/sh may not pass "
+        "them on (dash does not); use letters, digits and '_', not first a digit"]
+
+
+@pytest.mark.parametrize('env', [[('A', '1')], MappingProxyType({'A': '1'}), []],
+                         ids=['pairs', 'mapping', 'empty'])
+def test_env_may_be_anything_dict_takes(env):
+    step = BashExecution('cmd', Flow('bash'), command='true', env=env)
+    assert step.env == dict(env)
 
 
 @pytest.mark.parametrize('options, told', [
     ({'env': 'X=1'}, "env must be a dict of names to values, not str 'X=1'"),
     ({'cwd': 5}, 'cwd must be the path of a folder, not int 5'),
     ({'command': 'echo a\0b'}, 'command must be a non-empty string of shell code, with no NUL'),
+    ({'command': 'echo \ud800'}, 'command must be a non-empty string of shell code, with no NUL '
+                                  'character or lone surrogate'),
 ])
 def test_what_a_shell_cannot_be_given_is_refused_at_construction(options, told):
     with pytest.raises(FlowIntegrityError, match=re.escape(f"step 'cmd': {told}")):
