@@ -6,6 +6,7 @@ StepRun per step to remember what happened to it this time. This is Airflow's
 holds 10,000 of them. Only the vect (and its agenda) changes a StepRun, inside
 `app.tick()`, but for its log, which the step's own threads write too.
 """
+import math
 import os
 import threading
 from types import MappingProxyType
@@ -49,7 +50,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.attempt_copy = None          # the per-run copy of `step` (one per attempt)
         self.next_check = None            # monotonic time of the next check() while running
         self.retry_at = None              # monotonic time of the next attempt while retrying
-        self.deadline = None              # monotonic time the current attempt times out
+        self.deadline = math.inf          # monotonic time the current attempt times out
         self.upstream = []                # StepRuns this one waits for
         self.downstream = []              # StepRuns that wait for this one
         self.pending = 0                  # upstream StepRuns that have not ended yet
@@ -125,7 +126,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.ready = False
         self.attempts += 1
         self.next_check = now
-        self.deadline = None if self.step.timeout is None else now + self.step.timeout
+        self.deadline = math.inf if self.step.timeout is None else now + self.step.timeout
         self.error = None  # a success after a retry shows no error
         self.noted = ()
         if self.attempts > 1:  # a retry: say where its lines begin
@@ -216,7 +217,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 self.write_log(traceback_text(error))
             error = describe(error)
         self.error = cut_short(error)
-        self.deadline = None
+        self.deadline = math.inf
         self.write_log(f'[attempt {self.attempts} failed: {error}]\n')
 
     def is_due_at(self, when):

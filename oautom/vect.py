@@ -88,7 +88,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         step_run.prepare_attempt(now)
         self._set_state(step_run, STATES.running, f'attempt {step_run.attempts} started')
         self._agenda.started(step_run, now)  # its first check: in the next tick
-        if step_run.deadline is not None:
+        if step_run.deadline < math.inf:
             self._agenda.schedule(step_run, step_run.deadline)
         context = Context(step_run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
@@ -101,8 +101,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._set_state(step_run, STATES.queued, f'queued: max_parallel={limit} steps running')
 
     def next_due(self):
-        """Monotonic time this vect next needs a tick: -inf now (steps ready, a cancel), inf: a
-        wake only."""
+        """Monotonic time of its next tick: -inf now (steps ready, a cancel); inf: on a wake."""
         return -math.inf if self._ready or self._cancel_requested else self._agenda.next_time()
 
     # -- the public handle ---------------------------------------------------------
@@ -155,8 +154,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 if not self._act_on(step_run, step_run.poll(self._clock)):  # runs on: check again
                     step_run.next_check = self._clock.monotonic() + step.poll_interval  # from now
                     self._agenda.schedule(step_run, step_run.next_check)
-            deadline = step_run.deadline
-            if step_run.state is STATES.running and deadline is not None and deadline <= now:
+            if step_run.state is STATES.running and step_run.deadline <= now:
                 step_run.cancel_attempt(self._clock)  # a step that cannot stop its work abandons it
                 self._fail_attempt(step_run, f'timed out after {in_seconds(step.timeout)} s')
         elif step_run.state is STATES.retrying and step_run.retry_at <= now and not step_run.ready:
@@ -205,8 +203,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 if verdict == READY:
                     self._make_ready(step_run)
                 elif verdict is not None:
-                    why = blame(step_run.step.trigger_rule, verdict, step_run.upstream)
-                    self._end(step_run, verdict, why)
+                    self._end(step_run, verdict, blame(step_run, verdict))
 
     def _cancel_all(self):
         for step_run in self._runs:

@@ -39,13 +39,18 @@ class Reduced(Scripted):
         return (type(self), self.made_with)
 
 
-def test_a_copy_that_fails_says_it_was_the_per_run_copy():
+def first_attempt(step_class, **options):
+    """(the step, its vect, the step's status) once a step of `step_class` started once."""
     app = OAutom(mode=OAutomMode.step)
-    Reduced('fetch', Flow('f', app=app))
+    step = step_class('fetch', Flow('f', app=app), **options)
     vect = app.start('f')
     app.tick()
-    step = vect.status()['executions'][0]
-    assert (step['state'], step['error']) == (
+    return step, vect, vect.status()['executions'][0]
+
+
+def test_a_copy_that_fails_says_it_was_the_per_run_copy():
+    _, vect, status = first_attempt(Reduced)
+    assert (status['state'], status['error']) == (
         'failed', "CopyFailed: the per-run copy of step 'fetch', made with copy.copy() before "
         "each attempt, failed: FlowIntegrityError: flow 'f' already has a step named 'fetch'; "
         'give each step its own name; a copy hook that calls __init__ again adds a step to its '
@@ -61,11 +66,7 @@ class Itself(Scripted):
 
 
 def test_a_copy_that_is_the_step_itself_fails_the_attempt_and_leaves_the_step_alone():
-    app = OAutom(mode=OAutomMode.step)
-    step = Itself('fetch', Flow('f', app=app), outputs={'rows': 3})
-    vect = app.start('f')
-    app.tick()
-    status = vect.status()['executions'][0]
+    step, _, status = first_attempt(Itself, outputs={'rows': 3})
     assert (status['state'], status['error']) == (
         'failed', "CopyFailed: copy.copy() of step 'fetch' returned the step itself, so its "
         "attempts would change the flow's definition: give the class a __copy__ that returns "
