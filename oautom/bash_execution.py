@@ -87,6 +87,9 @@ class BashExecution(Execution):
         self._log_lock = threading.Lock()
         self._logged = False    # True once the output is in the log, or no longer to be read
         self._collected = threading.Event()  # set once the step's thread is done with it
+        # Checked again: they may have been set since the step was made (step.env = ...)
+        if problem := shell_arguments_problem(self.command, self.env, self.cwd):
+            raise StepFailed(f'{problem} (set after the step was made)')
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise StepFailed(f'cwd {os.fspath(self.cwd)!r} is not a directory; give '
                              'BashExecution(..., cwd=...) a folder that exists')
@@ -144,7 +147,7 @@ class BashExecution(Execution):
             if self._cancelled:
                 return None
             self._starting = True
-        shell = LIVE.start(self.command, self.env, self.cwd)
+        shell = LIVE.start(self.command, dict(self.env or {}), self.cwd)  # (pairs, if set so)
         with self._lock:
             self._shell = shell
             if self._cancelled:  # cancelled while it started: it never gets to run on

@@ -44,19 +44,20 @@ class PythonExecution(Execution):
     wakes_when_done = True  # its thread wakes the engine when the work ends
 
     def __init__(self, name, flow, function, **step_options):
-        if not callable(function):  # checked before the step joins its flow
-            raise FlowIntegrityError(f'step {name!r}: function must be callable, '
-                                     f'not {type(function).__name__} {function!r}')
-        _check_it_runs_its_body(name, function)
-        _check_it_takes_a_context(name, function)
-        self.function = function
+        self.function = _checked_function(name, function)  # before the step joins its flow
+        self._checked_function = function  # run() checks one set since (step.function = ...)
         # A method of this very step (function=self.load) is called on each attempt's copy,
         # as run() is: what it assigns on self must not change the flow's definition
         self._own_method = getattr(function, '__self__', None) is self
         super().__init__(name, flow, **step_options)
 
     def run(self, context):
-        if self._own_method:  # bound to the definition: bound to this copy instead
+        if self.function is not self._checked_function:  # set after the step was made
+            try:
+                _checked_function(self.name, self.function)
+            except FlowIntegrityError as problem:
+                raise StepFailed(f'{problem} (set after the step was made)') from None
+        elif self._own_method:  # bound to the definition: bound to this copy instead
             self.function = MethodType(self.function.__func__, self)
         self._context = context
         self._finished = False
@@ -123,6 +124,16 @@ def _stack_above(caller):
         if frame is not None and frames:
             return ''.join(traceback.StackSummary.extract(reversed(frames)).format())
     return ''
+
+
+def _checked_function(name, function):
+    """`function` if a step can call it as function(context), else FlowIntegrityError."""
+    if not callable(function):
+        raise FlowIntegrityError(f'step {name!r}: function must be callable, '
+                                 f'not {type(function).__name__} {function!r}')
+    _check_it_runs_its_body(name, function)
+    _check_it_takes_a_context(name, function)
+    return function
 
 
 def _check_it_runs_its_body(name, function):

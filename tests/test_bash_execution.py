@@ -323,6 +323,37 @@ def test_what_a_shell_cannot_be_given_is_refused_at_construction(options, told):
         BashExecution('cmd', Flow('bash'), **{'command': 'true', **options})
 
 
+@pytest.mark.parametrize('attribute, value, told', [
+    ('env', 'X=1', "env must be a dict of names to values, not str 'X=1'"),
+    ('env', {'PORT': 8080}, "env holds 'PORT': 8080; environment variable names and values are "
+                            "text: write 'PORT': '8080'"),
+    ('cwd', 5, 'cwd must be the path of a folder, not int 5'),
+    ('command', None, 'command must be a non-empty string of shell code, with no NUL character '
+                      'or lone surrogate, not None'),
+])
+def test_what_a_shell_cannot_be_given_set_after_the_step_was_made_fails_it_in_words(
+        attribute, value, told):
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('bash', app=app)
+    step = BashExecution('cmd', flow, command='true')
+    setattr(step, attribute, value)  # as Airflow users set an operator's fields
+    BashExecution('other', flow, command='true')
+    vect = app.start('bash')
+    app.run()
+    assert (step_status(vect)['state'], step_status(vect)['error']) == (
+        'failed', f'{told} (set after the step was made)')
+    assert step_status(vect, 'other')['state'] == 'success'
+
+
+def test_env_set_to_pairs_after_the_step_was_made_is_taken_as_its_constructor_takes_them():
+    app = OAutom(mode=OAutomMode.foreground)
+    step = BashExecution('cmd', Flow('bash', app=app), command='echo "v=$V" >> "$OAUTOM_OUTPUT"')
+    step.env = [('V', 'from pairs')]
+    vect = app.start('bash')
+    app.run()
+    assert step_status(vect)['outputs'] == {'v': 'from pairs'}
+
+
 def test_outputs_written_with_a_byte_order_mark_have_their_names_as_written():
     vect = run_command("printf '\\357\\273\\277rows=3\\n' >> \"$OAUTOM_OUTPUT\"")
     assert step_status(vect)['outputs'] == {'rows': '3'}

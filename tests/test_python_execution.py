@@ -645,6 +645,34 @@ def test_a_function_whose_call_would_not_run_its_body_is_refused_at_construction
         assert str(refusal.value) == message and not flow.executions
 
 
+@pytest.mark.parametrize('function, told', [
+    (None, "step 'call': function must be callable, not NoneType None"),
+    (no_argument, "step 'call': function no_argument() cannot be called as function(context)"),
+    (fetch, "step 'call': fetch is an async function"),
+])
+def test_a_function_set_after_the_step_was_made_is_checked_when_it_runs(function, told):
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('python', app=app)
+    step = PythonExecution('call', flow, function=lambda context: None)
+    step.function = function  # as Airflow users set python_callable
+    PythonExecution('other', flow, function=lambda context: {'ran': True})
+    vect = app.start('python')
+    app.run()
+    error = step_status(vect)['error']
+    assert step_status(vect)['state'] == 'failed'
+    assert error.startswith(told) and error.endswith(' (set after the step was made)')
+    assert step_status(vect, 'other')['outputs'] == {'ran': True}
+
+
+def test_a_good_function_set_after_the_step_was_made_is_called():
+    app = OAutom(mode=OAutomMode.foreground)
+    step = PythonExecution('call', Flow('python', app=app), function=lambda context: None)
+    step.function = lambda context: {'attempt': context.attempt}
+    vect = app.start('python')
+    app.run()
+    assert step_status(vect)['outputs'] == {'attempt': 1}
+
+
 def test_a_callable_that_answers_every_attribute_is_not_taken_for_an_async_function():
     PythonExecution('call', Flow('python'), function=mock.MagicMock())
 
