@@ -18,7 +18,7 @@ from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, UnknownExecutionError
 from .graph import find_cycles, has_cycle
 from .names import check_name, counted, did_you_mean, shown_name
-from .step_options import option_problems, options_of
+from .step_options import StepOptions, option_problems, options_of
 
 
 class Flow:
@@ -36,7 +36,7 @@ class Flow:
             raise FlowIntegrityError(problem)
         self.params = dict(params or {})  # param name -> default value
         self._executions = {}             # step name -> step, in definition order
-        self._checked = {}                # step name -> its options' values, as last checked
+        self._checked = {}                # step name -> its StepOptions, as last checked
         if app is not None:
             if isinstance(app, type) or not hasattr(app, 'register_flow'):
                 given = f'the class {app.__name__} itself' if isinstance(app, type) else \
@@ -73,7 +73,13 @@ class Flow:
                 f'flow {self.name!r} already has a step named {execution.name!r}; '
                 'give each step its own name')
         self._executions[execution.name] = execution
-        self._checked[execution.name] = options_of(execution)  # checked by Execution.__init__
+        # (Execution.__init__ has just checked them)
+        self._checked[execution.name] = StepOptions._make(options_of(execution))
+
+    def checked_options(self, name):
+        """The StepOptions of step `name` as validate() last checked them: what a vect reads
+        (an option set while it runs is for the next one, which app.start() checks first)."""
+        return self._checked[name]
 
     def downstream(self):
         """Step name -> names of the steps that depend on it (the edges, pointing forwards)."""
@@ -113,7 +119,7 @@ class Flow:
         # equal value may be of a type refused: Decimal('30') for 30, True for 1)
         if checked is None or any(map(is_not, options, checked)):
             problems = option_problems(step)
-            self._checked[name] = None if problems else options
+            self._checked[name] = None if problems else StepOptions._make(options)
         place = []
         for upstream in step.upstream:
             if self.holds(upstream):

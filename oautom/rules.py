@@ -72,7 +72,7 @@ def blame(step_run, verdict):
     """Why a step ended `verdict` by its rule: the upstream steps and states that decided it.
     The answer reads "upstream_failed by trigger rule all_success: upstream 'extract' failed,
     'load' upstream_failed"."""
-    rule, upstream = step_run.step.trigger_rule, step_run.upstream
+    rule, upstream = step_run.options.trigger_rule, step_run.upstream
     if verdict is _UPSTREAM_FAILED:
         culprits = [step_run for step_run in upstream if step_run.state in FAILED]
     elif rule == 'all_success':

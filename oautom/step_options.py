@@ -10,13 +10,15 @@ Execution.__init__ checks each of them here. A wrong value, or an option no
 step takes, is refused with the rule and the fix: the closest option's name,
 the options the step's class adds, or Airflow's name for one it meant. An
 option may also be set later (`step.retries = 3`, as in Airflow): the flow's
-validate() checks them all again, so that no vect starts with a bad one. (One
-set while a vect runs is read by it as it is, unchecked: set them before.)
+validate() checks them all again, so that no vect starts with a bad one. A
+vect reads its steps' options as they were checked when it started: one set
+while it runs is for the next vect.
 """
 import inspect
 import math
 import operator
 import sys
+from collections import namedtuple
 
 from .airflow_words import LEFT_OUT_RULES, OPERATOR_OPTIONS
 from .clock import in_seconds
@@ -26,6 +28,8 @@ from .rules import TRIGGER_RULES
 
 STEP_OPTIONS = ('retries', 'retry_delay', 'timeout', 'trigger_rule', 'poll_interval')
 options_of = operator.attrgetter(*STEP_OPTIONS)  # step -> the tuple of its options' values
+# The options of a step as app.start() checked them: what each vect of it reads (see flow.py)
+StepOptions = namedtuple('StepOptions', STEP_OPTIONS)
 
 
 def unknown_option(step_class, base, step_name, option):

@@ -33,14 +33,15 @@ os.register_at_fork(before=_NEW_LOG.acquire, after_in_parent=_NEW_LOG.release,
 class StepRun:  # pylint: disable=too-many-instance-attributes
     """The state of one step within one vect."""
     # __slots__ keeps each record small: there is one per step per vect.
-    __slots__ = ('step', 'index', 'state', 'attempts', 'started', 'ended', 'error', 'outputs',
-                 'attempt_copy', 'next_check', 'retry_at', 'deadline',
+    __slots__ = ('step', 'index', 'options', 'state', 'attempts', 'started', 'ended', 'error',
+                 'outputs', 'attempt_copy', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'upstream_successes',
                  'upstream_failures', 'upstream_skips', 'ready', 'log', 'noted')
 
-    def __init__(self, step, index):
+    def __init__(self, step, index, options):
         self.step = step                  # the definition (an Execution of the flow)
         self.index = index                # position in definition order
+        self.options = options            # the step's StepOptions, as checked at app.start()
         self.state = STATES.waiting
         self.attempts = 0                 # attempts started so far
         self.started = None               # datetime the first attempt started (its event's)
@@ -118,7 +119,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         step was decided already (see rules.py)."""
         if self.state is not STATES.waiting or self.ready:
             return None  # e.g. one_success already ran at the first success
-        return decide(self.step.trigger_rule, self.upstream_successes, self.upstream_failures,
+        return decide(self.options.trigger_rule, self.upstream_successes, self.upstream_failures,
                       self.upstream_skips, self.pending)
 
     def prepare_attempt(self, now):
@@ -126,7 +127,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.ready = False
         self.attempts += 1
         self.next_check = now
-        self.deadline = math.inf if self.step.timeout is None else now + self.step.timeout
+        timeout = self.options.timeout
+        self.deadline = math.inf if timeout is None else now + timeout
         self.error = None  # a success after a retry shows no error
         self.noted = ()
         if self.attempts > 1:  # a retry: say where its lines begin

@@ -48,7 +48,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
         self._on_event = on_event         # app._events.append: the tick's events, in order
         self._subscribers = subscribers   # the app's: see wait() and _finish_if_done()
-        self._runs = link_runs(flow.executions)
+        self._runs = link_runs(flow)
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
         self._ready = [step_run for step_run in self._runs if step_run.ready]  # not started yet
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
@@ -148,15 +148,16 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     # -- inside a tick ---------------------------------------------------------------
     def _visit(self, step_run, now):
         """A step is due: check it, time it out, or make it ready for its next attempt."""
-        step = step_run.step
+        options = step_run.options  # as checked when this vect started
         if step_run.state is STATES.running:
             if step_run.next_check <= now:  # (else only its timeout is due)
-                if not self._act_on(step_run, step_run.poll(self._clock)):  # runs on: check again
-                    step_run.next_check = self._clock.monotonic() + step.poll_interval  # from now
+                # Runs on: check it again, poll_interval from now (not from the tick's start)
+                if not self._act_on(step_run, step_run.poll(self._clock)):
+                    step_run.next_check = self._clock.monotonic() + options.poll_interval
                     self._agenda.schedule(step_run, step_run.next_check)
             if step_run.state is STATES.running and step_run.deadline <= now:
                 step_run.cancel_attempt(self._clock)  # a step that cannot stop its work abandons it
-                self._fail_attempt(step_run, f'timed out after {in_seconds(step.timeout)} s')
+                self._fail_attempt(step_run, f'timed out after {in_seconds(options.timeout)} s')
         elif step_run.state is STATES.retrying and step_run.retry_at <= now and not step_run.ready:
             self._make_ready(step_run)
 
@@ -172,11 +173,11 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def _fail_attempt(self, step_run, error):
         step_run.record_failure(error)
-        step, attempts, why = step_run.step, step_run.attempts, step_run.error  # as recorded
-        if attempts <= step.retries:
-            step_run.retry_at = self._clock.monotonic() + step.retry_delay  # from the failure
+        options, attempts, why = step_run.options, step_run.attempts, step_run.error  # recorded
+        if attempts <= options.retries:
+            step_run.retry_at = self._clock.monotonic() + options.retry_delay  # from the failure
             self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed: {why}; '
-                            f'retrying in {in_seconds(step.retry_delay)} s')
+                            f'retrying in {in_seconds(options.retry_delay)} s')
             self._agenda.schedule(step_run, step_run.retry_at)
         else:
             self._end(step_run, STATES.failed, f'failed after {attempts} attempt(s): {why}')

@@ -853,3 +853,21 @@ def test_a_huge_skip_reason_is_cut_short_in_its_event_and_whole_in_its_log(app, 
     tick_until_ended(app, vect)
     assert vect.events[-2]['message'].endswith('y [... 3021 more characters in the log]')
     assert 'y' * 5000 in vect.log('a')
+
+
+
+@pytest.mark.parametrize('option, value', [
+    ('retries', '2'), ('retry_delay', None), ('timeout', 'soon'),  # refused at the next start
+    ('trigger_rule', 'all_failed'), ('poll_interval', 1000)])      # for the next vect
+def test_a_running_vect_keeps_the_options_checked_at_its_start(app, flow, option, value):
+    # Set while a vect runs, an option is for the next one. A bad one used to fail every
+    # tick of this vect (which never ended), read where the engine first needed it.
+    a = Scripted('a', flow, script=[False, True])
+    b = Scripted('b', flow, scripts=[[ValueError('first')], [False, True]], retries=1,
+                 timeout=60, poll_interval=5)
+    a >> b
+    vect = app.start('etl')
+    app.tick()
+    setattr(b, option, value)
+    tick_until_ended(app, vect, seconds=5)
+    assert (vect.state, b.calls.count(('run', 2))) == (VectState.success, 1)
