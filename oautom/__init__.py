@@ -24,10 +24,10 @@ names.py, errors.py, step_log.py and airflow_words.py (what a message says
 to an Airflow user).
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
-process group and its files; shell_arguments.py: what a shell can be given;
-live_shells.py: those not done yet, killed at exit) and python_execution.py
-(workers.py: the threads that run Python functions and start and wait for
-shells).
+process group; shell_files.py: its files; shell_arguments.py: what a shell
+can be given; live_shells.py: those not done yet, killed at exit) and
+python_execution.py (workers.py: the threads that run Python functions and
+start and wait for shells).
 Examples: `python3 -m oautom.examples.01_hello_world`, then 02, 03, ...
 """
 import sys

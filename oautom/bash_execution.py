@@ -12,7 +12,8 @@ thread, it never holds up the engine's tick.
     exit 0     success; every `key=value` line the command appended to the
                file named by $OAUTOM_OUTPUT becomes an output (a string; the
                log names the other lines, which are ignored); more than 1 MiB
-               there fails the step: outputs are for small values
+               there fails the step (outputs are for small values), as does
+               text that is not UTF-8
     exit 99    the step is skipped (as Airflow's BashOperator does)
     otherwise  the step fails with the exit code and the last lines of stderr
 
@@ -28,7 +29,6 @@ of the machine, at every step.) A process that leaves the session on purpose
 every shell still running is killed and its files removed, so a background
 app never leaves orphans behind.
 """
-import os
 import signal
 import threading
 from functools import partial
@@ -38,8 +38,9 @@ from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution, StepFailed, describe
 from .live_shells import LIVE
 from .logger import logger
-from .shell import ExitLost, OutputsTooLarge, lost_exit_reason
-from .shell_arguments import names_to_warn_of, shell_arguments_problem
+from .shell import lost_exit_reason
+from .shell_files import ShellTrouble
+from .shell_arguments import cwd_problem, names_to_warn_of, shell_arguments_problem
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
@@ -90,9 +91,8 @@ class BashExecution(Execution):
         # Checked again: they may have been set since the step was made (step.env = ...)
         if problem := shell_arguments_problem(self.command, self.env, self.cwd):
             raise StepFailed(f'{problem} (set after the step was made)')
-        if self.cwd is not None and not os.path.isdir(self.cwd):
-            raise StepFailed(f'cwd {os.fspath(self.cwd)!r} is not a directory; give '
-                             'BashExecution(..., cwd=...) a folder that exists')
+        if problem := cwd_problem(self.cwd):  # now: a folder may come and go
+            raise StepFailed(problem)
         context.log(f'$ {self.command}')
         thread_name = f'oautom-bash {context.vect_id} {self.name}'  # for a debugger's threads
         WORKERS.hand_over(partial(self._run_shell, context), name=thread_name)
@@ -137,7 +137,7 @@ class BashExecution(Execution):
                 return ''
             try:
                 stdout, stderr = shell.read_streams()
-            except OSError:  # the command removed or replaced its own files
+            except ShellTrouble:  # a command removed its files (its step will say so)
                 return ''
         return _shell_output(stdout, stderr, '[the command is still running]') + '\n'
 
@@ -168,7 +168,10 @@ class BashExecution(Execution):
                 trouble = lost_exit_reason()
             elif code < 0 and LIVE.closed:  # killed by our own exit, not by what it did
                 trouble = 'the interpreter is exiting, and the command was killed with it'
-            stdout, stderr = shell.read_streams()
+            try:
+                stdout, stderr = shell.read_streams()
+            except ShellTrouble as lost:  # its exit code still decides: only its output is lost
+                stdout, stderr = '', '' if LIVE.closed else f'[{lost}]'  # (at exit: removed by us)
             text = _shell_output(stdout, stderr, _exit_line(code))
             # (_cancelled is read without the lock: it only changes what the log says)
             if self._cancelled and (stdout or stderr):
@@ -178,7 +181,7 @@ class BashExecution(Execution):
                 self._logged = True
             if code == 0:  # only a success publishes
                 outputs = _outputs_from(shell.read_outputs(), context)
-        except (OutputsTooLarge, ExitLost) as refusal:
+        except ShellTrouble as refusal:
             trouble = str(refusal)
         except Exception as error:  # pylint: disable=broad-exception-caught
             trouble = (f'the command could not be started: {describe(error)}' if shell is None
@@ -230,8 +233,9 @@ def _outputs_from(text, context):
     outputs, ignored = {}, []
     for line in text.split('\n'):
         key, sep, value = line.partition('=')
-        if sep and key.strip():
-            outputs[key.strip()] = value
+        key = key.strip().lstrip('\ufeff')  # (a mark an editor begins a file with)
+        if sep and key:
+            outputs[key] = value
         elif line.strip():
             ignored.append(line)
     if ignored:

@@ -30,6 +30,7 @@ import threading
 
 from .logger import logger
 from .shell import Shell
+from .shell_files import ShellTrouble, give_back
 
 
 class LiveShells:
@@ -53,14 +54,15 @@ class LiveShells:
             if self._closed:
                 raise RuntimeError('the interpreter is exiting; no new command is started')
             if self._folder is None:
-                self._folder = tempfile.mkdtemp(prefix='oautom-')
+                self._folder = _new_folder()
             try:
                 shell = Shell(command, env, cwd, self._new_stem())
-            except (FileNotFoundError, NotADirectoryError):
-                if os.path.isdir(self._folder):  # not about our folder: a cwd removed, say
-                    raise
-                self._folder = tempfile.mkdtemp(prefix='oautom-')  # ours was removed or replaced
-                shell = Shell(command, env, cwd, self._new_stem())
+            except (FileNotFoundError, NotADirectoryError, PermissionError):
+                if not os.path.isdir(self._folder):  # ours was removed or replaced
+                    self._folder = _new_folder()
+                else:  # a command took it away (chmod 000)? Given back; or about a cwd, say
+                    give_back(self._folder)
+                shell = Shell(command, env, cwd, self._new_stem())  # (raises again if not ours)
             self._shells.add(shell)
             return shell
 
@@ -99,7 +101,19 @@ class LiveShells:
             logger.warning('the interpreter is exiting: %d running shell(s) of oautom steps were '
                            'killed', len(killed))
         if self._folder is not None:
+            give_back(self._folder)
             shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _new_folder():
+    """A new folder for shells' files, in the temporary folder (TMPDIR), that only this
+    process's user may enter. Its path is absolute: a command may work in another folder."""
+    try:
+        return os.path.abspath(tempfile.mkdtemp(prefix='oautom-'))
+    except OSError as error:
+        raise ShellTrouble(f'the command could not be started: oautom could not make a folder '
+                           f'for its files in {tempfile.gettempdir()} ({error.strerror}); set '
+                           'TMPDIR to a folder this user may write') from None
 
 
 LIVE = LiveShells()

@@ -12,7 +12,7 @@ says how one process is started, watched and cleaned up:
                                     moved to (timeout, cancel, exit)
     shell.read_streams()            the tails of stdout and stderr, for the step's log
     shell.read_outputs()            the text of $OAUTOM_OUTPUT (OutputsTooLarge past 1 MiB)
-    shell.remove_files()            its files were read: remove them
+    shell.remove_files()            its files were read: remove them (shell_files.py)
 
 live_shells.py keeps every shell started and not yet released, with the
 folder of their files, to kill them and remove the files at interpreter exit.
@@ -25,22 +25,14 @@ exits even if a child it left behind still holds the output open.
 import contextlib
 import os
 import shlex
-import shutil
 import signal
-import stat
 import subprocess
 import threading
 
+from .shell_files import ShellTrouble, new_file, output_text, read_as_owner, remove_files
 from .step_log import stream_tails
 
-OUTPUTS_LIMIT = 1024 * 1024  # bytes of $OAUTOM_OUTPUT read at most
-
-
-class OutputsTooLarge(Exception):
-    """$OAUTOM_OUTPUT holds more than OUTPUTS_LIMIT bytes."""
-
-
-class ExitLost(Exception):
+class ExitLost(ShellTrouble):
     """SIGCHLD is ignored in this process: the system discards every child's exit code."""
 
 
@@ -79,7 +71,7 @@ class Shell:
         descriptors = []  # of the files made so far, open for writing
         try:
             for stream in ('stdout', 'stderr'):
-                descriptors.append(_new_file(self.paths, stem, stream))
+                descriptors.append(new_file(self.paths, stem, stream))
             # The shell exports $OAUTOM_OUTPUT itself, on the command's first line (so its
             # line numbers stay the user's), and without a step env it inherits our
             # environment as it is: a copy for Popen costs 50 - 100 µs, a tenth of what
@@ -149,41 +141,16 @@ class Shell:
 
     def read_streams(self):
         """stdout and stderr as text, each cut to its tail so that both fit in one step log."""
-        return stream_tails(self.paths['stdout'], self.paths['stderr'])
+        return read_as_owner(stream_tails, self.paths['stdout'], self.paths['stderr'])
 
     def read_outputs(self):
         """The text the command appended to $OAUTOM_OUTPUT, each line ended by a newline.
         Raise OutputsTooLarge past OUTPUTS_LIMIT: outputs are for small values."""
-        try:  # O_NONBLOCK: a FIFO put in the file's place must not block this thread
-            descriptor = os.open(self.paths['output'], os.O_RDONLY | os.O_NONBLOCK)
-        except OSError:  # most commands publish nothing; some remove the file
-            return ''
-        try:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                return ''  # a folder, a FIFO, a device (/dev/zero): nothing was published
-            with open(descriptor, 'rb', closefd=False) as output_file:
-                data = output_file.read(OUTPUTS_LIMIT + 1)
-        finally:
-            os.close(descriptor)
-        if len(data) > OUTPUTS_LIMIT:
-            raise OutputsTooLarge(
-                f'$OAUTOM_OUTPUT holds more than {OUTPUTS_LIMIT // 2**20} MiB; outputs are for '
-                'small values: write big data to a file and publish its path')
-        # Lines end as Python's text files see them end
-        # (utf-8-sig: a file saved by an editor may begin with a byte-order mark, at its start)
-        return data.decode('utf-8-sig', errors='replace').replace('\r\n', '\n').replace('\r', '\n')
+        return read_as_owner(output_text, self.paths['output'])
 
     def remove_files(self):
         """Remove the three files; safe to call twice."""
-        for path in self.paths.values():
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass  # already removed (by the command, or at interpreter exit)
-            except IsADirectoryError:  # the command put a folder in its place
-                shutil.rmtree(path, ignore_errors=True)
-            except OSError:  # the command took the folder away from us: nothing to do
-                pass
+        remove_files(self.paths.values())
 
 
 def _kill_groups_in_sessions(sessions):
@@ -206,11 +173,3 @@ def _kill_groups_in_sessions(sessions):
                 os.killpg(group, signal.SIGKILL)
         except OSError:  # it ended meanwhile, or is not ours to signal
             pass
-
-
-def _new_file(paths, stem, stream):
-    """A new file `stem.stream` that only its owner may read; return a descriptor open for
-    writing. Its path goes to `paths[stream]` first, so that a failure after it was made
-    still removes it."""
-    path = paths[stream] = f'{stem}.{stream}'
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

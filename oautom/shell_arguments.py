@@ -40,6 +40,17 @@ def shell_arguments_problem(command, env, cwd):
     return None
 
 
+def cwd_problem(cwd):
+    """Why a shell cannot work in the folder `cwd` (None: the engine's), in words, or None."""
+    if cwd is not None and not os.path.isdir(cwd):
+        return (f'cwd {os.fspath(cwd)!r} is not a directory; give BashExecution(..., cwd=...) '
+                'a folder that exists')
+    if cwd is not None and not os.access(cwd, os.X_OK):  # (root may enter any)
+        return (f'cwd {os.fspath(cwd)!r} is a folder this user (uid {os.geteuid()}) may not '
+                'enter; give one it may, or let it: chmod u+x (or o+x) on it')
+    return None
+
+
 def names_to_warn_of(env):
     """The names in `env` that /bin/sh may not pass on (dash passes only a shell variable's,
     bash any), and that no step was warned of yet. A warning, not a refusal: a whole

@@ -78,7 +78,8 @@ class StepLog:
 def stream_tails(stdout_path, stderr_path):
     """The text of a shell's stdout and stderr files, each cut to its tail (behind a marker
     saying how much was dropped) so that both fit in one step log."""
-    out_size, err_size = _size(stdout_path), _size(stderr_path)
+    # (An OSError, for a file that a command removed, say, is for shell.py to word)
+    out_size, err_size = os.path.getsize(stdout_path), os.path.getsize(stderr_path)
     # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
     budget = LOG_LIMIT - 4096  # room for the command line and the markers
     keep_err = min(err_size, max(budget // 2, budget - out_size))
@@ -86,24 +87,14 @@ def stream_tails(stdout_path, stderr_path):
     return _tail(stdout_path, 'stdout', keep_out), _tail(stderr_path, 'stderr', keep_err)
 
 
-def _size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:  # the command removed or replaced its own file: nothing to read
-        return 0
-
-
 def _tail(path, stream, keep):
     """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
     if not keep:
         return ''
-    try:
-        with open(path, 'rb') as file:
-            size = file.seek(0, os.SEEK_END)
-            file.seek(max(0, size - keep))  # a command may have cut its file since it was measured
-            data = file.read(keep)  # no more: a command still writing would keep it reading
-    except OSError:  # the command removed or replaced its own file since: as in _size()
-        return ''
+    with open(path, 'rb') as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(max(0, size - keep))  # a command may have cut its file since it was measured
+        data = file.read(keep)  # no more: a command still writing would keep it reading
     if size <= keep:
         return data.decode('utf-8', errors='replace')
     # Begin on a whole character: skip what is left of one cut in two (at most 3 UTF-8

@@ -4,6 +4,8 @@ import sys
 import threading
 
 from oautom import step_log
+import pytest
+
 from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog, _tail, stream_tails
 
 
@@ -124,9 +126,10 @@ def test_the_tail_of_a_file_still_being_written_is_no_longer_than_asked(tmp_path
         '[... 4000 earlier bytes of stdout dropped ...]\n' + 'y' * 1000
 
 
-def test_the_tail_of_a_file_cut_or_removed_since_it_was_measured_is_what_is_left(tmp_path):
+def test_the_tail_of_a_file_cut_since_it_was_measured_is_what_is_left(tmp_path):
     path = tmp_path / 'out'
     path.write_bytes(b'short')
     assert _tail(path, 'stdout', 100) == 'short'  # measured at 100 bytes, 5 left
     path.unlink()
-    assert _tail(path, 'stdout', 100) == ''
+    with pytest.raises(FileNotFoundError):  # removed: its text is lost, as shell_files.py says
+        _tail(path, 'stdout', 100)

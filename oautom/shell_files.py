@@ -1,0 +1,117 @@
+"""The three files of a shell step: stdout, stderr and $OAUTOM_OUTPUT.
+
+A Shell (shell.py) makes them in oautom's folder (live_shells.py), gives them
+to its command, and reads them once the command has exited:
+
+    new_file(paths, stem, stream)     a new file only its owner may use
+    read_as_owner(read, *paths)       read(*paths): stream_tails, output_text
+    output_text(path)                 the text of $OAUTOM_OUTPUT, at most 1 MiB
+    remove_files(paths)               they were read: remove them
+
+A command can reach its files (it is told where $OAUTOM_OUTPUT is), and runs
+as the engine's user: it may take them away (a `chmod 000` of their folder,
+a umask of 0777), or remove them. The engine owns them, so it gives itself
+back the right to read and remove them (give_back: only their owner may use
+them, as they were made). A file removed is a lost output, and said so: its
+step fails with a ShellTrouble, whose message is the step's error.
+"""
+import contextlib
+import os
+import shutil
+import stat
+
+OUTPUTS_LIMIT = 1024 * 1024  # bytes of $OAUTOM_OUTPUT read at most
+
+
+class ShellTrouble(Exception):
+    """A shell step cannot end as its command did; the message says why, as its error."""
+
+
+class OutputsTooLarge(ShellTrouble):
+    """$OAUTOM_OUTPUT holds more than OUTPUTS_LIMIT bytes."""
+
+
+def new_file(paths, stem, stream):
+    """A new file `stem.stream` that only its owner may read; return a descriptor open for
+    writing. Its path goes to `paths[stream]` first, so that a failure after it was made
+    still removes it."""
+    path = paths[stream] = f'{stem}.{stream}'
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def read_as_owner(read, *paths):
+    """read(*paths), of a shell's files; if a command took them away, again once they are
+    given back. ShellTrouble if one was removed, or still cannot be read."""
+    try:
+        return read(*paths)
+    except PermissionError:
+        give_back(os.path.dirname(paths[0]), paths)
+    except OSError as error:
+        raise ShellTrouble(_lost(error)) from None
+    try:
+        return read(*paths)
+    except OSError as error:
+        raise ShellTrouble(_lost(error)) from None
+
+
+def give_back(folder, paths=()):
+    """Make `folder` and the files at `paths` in it this process's user's alone again, as
+    they were made: a command running as that user may have changed them (chmod 000)."""
+    for path, mode in [(folder, 0o700)] + [(path, 0o600) for path in paths]:
+        with contextlib.suppress(OSError):  # removed, or not ours: read() then says so
+            os.chmod(path, mode)
+
+
+def _lost(error):
+    """A step's error for a file of its shell that cannot be read: `error`, an OSError."""
+    return (f'what the command wrote is lost: its file {error.filename} could not be read '
+            f"({error.strerror}); a command removed it, or oautom's folder, or took it away "
+            'while the step ran: leave the oautom-* folders in the temporary folder alone')
+
+
+def output_text(path):
+    """The text of the $OAUTOM_OUTPUT file at `path`, each line ended by a newline; '' if
+    the command made none. OutputsTooLarge past OUTPUTS_LIMIT: outputs are for small values."""
+    try:  # O_NONBLOCK: a FIFO put in the file's place must not block this thread
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except (FileNotFoundError, NotADirectoryError):  # most commands publish nothing
+        return ''
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return ''  # a folder, a FIFO, a device (/dev/zero): nothing was published
+        with open(descriptor, 'rb', closefd=False) as output_file:
+            data = output_file.read(OUTPUTS_LIMIT + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > OUTPUTS_LIMIT:
+        raise OutputsTooLarge(
+            f'$OAUTOM_OUTPUT holds more than {OUTPUTS_LIMIT // 2**20} MiB; outputs are for '
+            'small values: write big data to a file and publish its path')
+    try:  # (utf-8-sig: a file saved by an editor may begin with a byte-order mark)
+        text = data.decode('utf-8-sig')
+    except UnicodeDecodeError as error:  # replaced, a value would be changed without a word
+        raise ShellTrouble(f'$OAUTOM_OUTPUT is not UTF-8 text: byte {data[error.start]:#x} at '
+                           f'{error.start} is not; write its values in UTF-8') from None
+    return text.replace('\r\n', '\n').replace('\r', '\n')  # lines end as in Python's files
+
+
+def remove_files(paths):
+    """Remove a shell's files at `paths`; safe to call twice."""
+    for path in paths:
+        try:
+            _remove(path)
+        except PermissionError:  # a command took their folder away: given back
+            give_back(os.path.dirname(path))
+            with contextlib.suppress(OSError):
+                _remove(path)
+        except OSError:  # the folder was removed or replaced: nothing is left to remove
+            pass
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass  # already removed (by the command, or at interpreter exit)
+    except IsADirectoryError:  # the command put a folder in its place
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,157 @@
+"""A shell step's files: what a command may do to them, and what the engine then does.
+
+A command runs as the engine's user and can reach its files: it may take
+them away (chmod 000, umask 0777) or remove them. The engine gives itself back
+its files, says in the step's log what it could not read, and the other steps
+and flows go on. Root may read any file, so the tests of taking away run their
+flow as the user `nobody` (with setpriv), or as themselves when not root.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from oautom import BashExecution, Flow, OAutom, OAutomMode, bash_execution, live_shells
+from oautom.shell_files import OUTPUTS_LIMIT, ShellTrouble, output_text, read_as_owner
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_flow(*commands):
+    """Run one flow of independent shell steps, named 1, 2, ...; return {name: its status
+    dict, with its log under 'log'}."""
+    app = OAutom(mode=OAutomMode.foreground)
+    flow = Flow('files', app=app)
+    for number, command in enumerate(commands, 1):
+        BashExecution(str(number), flow, command=command)
+    vect = app.start('files')
+    app.run()
+    return {step['name']: {**step, 'log': vect.log(step['name'])}
+            for step in vect.status()['executions']}
+
+
+def test_a_step_whose_files_another_removes_meanwhile_ends_by_its_exit_and_says_so(tmp_path):
+    # A cleanup command (rm -rf /tmp/oautom-*) of one step used to wipe what another step
+    # wrote, without a word: its log was empty, and its outputs gone
+    removed = tmp_path / 'removed'
+    steps = run_flow(f'echo before; while [ ! -e {removed} ]; do sleep 0.01; done; echo after',
+                     f'rm -rf "$(dirname "$OAUTOM_OUTPUT")"; touch {removed}')
+    assert steps['1']['state'] == 'success'  # exit 0: the contract's rule
+    assert 'what the command wrote is lost: its file ' in steps['1']['log']
+    assert 'leave the oautom-* folders in the temporary folder alone' in steps['1']['log']
+    assert run_flow('echo "rows=3" >> "$OAUTOM_OUTPUT"')['1']['outputs'] == {'rows': '3'}
+
+
+@pytest.mark.parametrize('written, told', [
+    (b'city=caf\xe9\n', 'byte 0xe9 at 8 is not'),
+    (b'\xff\xfea\x00=\x001\x00', 'byte 0xff at 0 is not')],  # UTF-16
+    ids=['latin-1', 'utf-16'])
+def test_outputs_that_are_not_utf_8_fail_the_step_instead_of_being_changed(tmp_path, written,
+                                                                           told):
+    (tmp_path / 'out').write_bytes(written)
+    with pytest.raises(ShellTrouble, match=f'OAUTOM_OUTPUT is not UTF-8 text: {told}; write'):
+        output_text(str(tmp_path / 'out'))
+
+
+def test_a_byte_order_mark_before_a_later_line_is_no_part_of_its_name():
+    command = "printf 'a=1\\n' >> \"$OAUTOM_OUTPUT\"; printf '\\357\\273\\277b=2\\n' >> \"$OAUTOM_OUTPUT\""
+    assert run_flow(command)['1']['outputs'] == {'a': '1', 'b': '2'}
+
+
+def test_outputs_past_the_limit_still_fail_the_step(tmp_path):
+    (tmp_path / 'out').write_bytes(b'x' * (OUTPUTS_LIMIT + 1))
+    with pytest.raises(ShellTrouble, match='holds more than 1 MiB'):
+        output_text(str(tmp_path / 'out'))
+
+
+def test_a_file_that_cannot_be_read_again_is_said_lost(tmp_path):
+    with pytest.raises(ShellTrouble, match=r"its file .*gone could not be read \(No such file"):
+        read_as_owner(lambda path: Path(path).read_text(), str(tmp_path / 'gone'))
+    reads = []
+
+    def refused_then_read(path):
+        reads.append(path)
+        if len(reads) == 1:
+            raise PermissionError(13, 'Permission denied', path)
+        return 'read'
+    assert read_as_owner(refused_then_read, str(tmp_path / 'file')) == 'read'  # given back
+
+
+# -- as a user who is not root ------------------------------------------------------------
+
+AS_NOBODY = '''
+import json, os, sys, tempfile
+from oautom import BashExecution, Flow, OAutom, OAutomMode, bash_execution, live_shells
+from oautom import live_shells
+
+app = OAutom(mode=OAutomMode.foreground)
+flow = Flow('taken', app=app)
+taker = BashExecution('taker', flow, command='echo hello; chmod 000 "$(dirname "$OAUTOM_OUTPUT")"')
+after = BashExecution('after', flow, command='echo "rows=3" >> "$OAUTOM_OUTPUT"')
+masked = BashExecution('masked', flow, command='umask 0777; echo "cols=4" >> "$OAUTOM_OUTPUT"')
+closed = BashExecution('closed', flow, command='true', cwd=sys.argv[1])
+taker >> after >> masked
+vect = app.start('taken')
+app.run()
+print(json.dumps({'uid': os.geteuid(), 'folder': live_shells.LIVE._folder,
+                  'steps': {step['name']: [step['state'], step['outputs'], step['error'],
+                                           vect.log(step['name'])]
+                            for step in vect.status()['executions']}}))
+'''
+
+
+@pytest.fixture(name='as_nobody')
+def fixture_as_nobody():
+    """The command that runs a Python program as a user who is not root: `nobody`, through
+    setpriv, when the tests run as root; else the tests' own user."""
+    if os.geteuid() != 0:
+        return [sys.executable]
+    setpriv = shutil.which('setpriv')
+    as_nobody = [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', sys.executable]
+    if setpriv is None or subprocess.run(as_nobody + ['-c', 'import oautom'], check=False,
+                                         capture_output=True,
+                                         env={'PYTHONPATH': str(REPO)}).returncode:
+        pytest.skip('no way to run this Python as a user who is not root (setpriv, and a '
+                    'Python and a clone that user may read)')
+    return as_nobody
+
+
+def test_a_command_that_takes_its_files_away_stops_neither_it_nor_the_others(as_nobody):
+    closed = tempfile.mkdtemp()  # only its owner may enter it: root, or this user once...
+    os.chmod(closed, 0o000 if os.geteuid() else 0o700)  # ...it lets no one in
+    try:
+        done = subprocess.run(as_nobody + ['-c', AS_NOBODY, closed], capture_output=True,
+                              text=True, timeout=60, check=False, cwd=tempfile.gettempdir(),
+                              env={'PYTHONPATH': str(REPO), 'PATH': os.environ['PATH']})
+    finally:
+        os.rmdir(closed)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result['uid'] != 0
+    steps = result['steps']
+    # Its folder taken away (chmod 000), the engine gives it back: its own output is read,
+    # and the next shell starts (they used to fail, every one of them, in every flow)
+    assert steps['taker'][0] == 'success' and 'hello' in steps['taker'][3]
+    assert steps['after'][:2] == ['success', {'rows': '3'}]
+    # A file made unreadable by a umask of 0777 is given back too: its outputs are read
+    assert steps['masked'][:2] == ['success', {'cols': '4'}]
+    assert steps['closed'][0] == 'failed'
+    assert steps['closed'][2] == (f'cwd {closed!r} is a folder this user (uid '
+                                  f"{result['uid']}) may not enter; give one it may, or let "
+                                  'it: chmod u+x (or o+x) on it')
+    assert not os.path.exists(result['folder'])  # removed at exit, though taken away
+
+
+def test_a_temporary_folder_the_engine_cannot_write_in_is_named_with_the_fix(monkeypatch):
+    monkeypatch.setattr(tempfile, 'tempdir', '/proc')  # no one may make a folder there
+    monkeypatch.setattr(bash_execution, 'LIVE', live_shells.LiveShells())  # none made yet
+    step = run_flow('true')['1']
+    assert step['state'] == 'failed'
+    assert step['error'].startswith('the command could not be started: oautom could not make '
+                                    'a folder for its files in /proc (')
+    assert step['error'].endswith('); set TMPDIR to a folder this user may write')
