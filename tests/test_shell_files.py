@@ -155,3 +155,21 @@ def test_a_temporary_folder_the_engine_cannot_write_in_is_named_with_the_fix(mon
     assert step['error'].startswith('the command could not be started: oautom could not make '
                                     'a folder for its files in /proc (')
     assert step['error'].endswith('); set TMPDIR to a folder this user may write')
+
+
+def test_a_relative_temporary_folder_still_gives_a_step_in_another_folder_its_outputs(
+        tmp_path, monkeypatch):
+    # Python 3.11's mkdtemp() gives a relative path for a relative tempdir: a command working
+    # elsewhere (cwd=) could not write its outputs there
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'relative').mkdir()
+    (tmp_path / 'elsewhere').mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', 'relative')
+    monkeypatch.setattr(bash_execution, 'LIVE', live_shells.LiveShells())
+    app = OAutom(mode=OAutomMode.foreground)
+    BashExecution('cmd', Flow('f', app=app), command='echo "rows=3" >> "$OAUTOM_OUTPUT"',
+                  cwd=str(tmp_path / 'elsewhere'))
+    vect = app.start('f')
+    app.run()
+    assert vect.status()['executions'][0]['outputs'] == {'rows': '3'}
+    bash_execution.LIVE.kill_all()
