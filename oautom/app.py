@@ -17,7 +17,7 @@ from enum import StrEnum
 from .clock import checked_clock, moment_text
 from .context import in_a_step_function
 from .due import with_slack
-from .errors import FlowIntegrityError, OAutomError, VectAlreadyRunningException
+from .errors import OAutomError, VectAlreadyRunningException
 from .events import Subscribers
 from .history import History
 from .loop import FINISH_ADVICE, Loop
@@ -80,10 +80,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def start(self, flow_name, params=None):
         """Validate the flow and start a new vect of it; return the Vect."""
-        flow = self.flow(flow_name).validate()
-        if flow.name != flow_name:  # else its vects would be kept and named by another name
-            raise FlowIntegrityError(f'flow {flow_name!r} was renamed {flow.name!r} after it was '
-                                     'registered: a flow keeps its name; make a new Flow')
+        flow = self._flows.runnable(flow_name)
         values = resolve_params(flow, params)
         if self._loop.stopping:  # else a callback that starts a flow at each end keeps a stop going
             raise OAutomError(f'flow {flow_name!r} was not started: the app is stopping; start '
@@ -107,7 +104,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
              params=None, **unknown):
         """Start the flow every interval, or on a 5-field cron expression (see plans.py)."""
-        resolve_params(self.flow(flow_name).validate(), params)  # refused now, not at a firing
+        resolve_params(self._flows.runnable(flow_name), params)  # refused now, not at a firing
         plan = make_plan(flow_name, copy.deepcopy(dict(params or {})), self.clock.time(),
                          self._loop.ring, days=days, hours=hours, minutes=minutes,
                          seconds=seconds, cron=cron, **unknown)  # which it refuses

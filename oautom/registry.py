@@ -56,5 +56,14 @@ class Flows:
                                    '(a Flow made without app= joins with app.register_flow(flow))')
         return flow
 
+    def runnable(self, name):
+        """The flow called `name`, validated (flow.py), and called so still: one renamed since
+        it joined would have its vects kept, and named, by another name."""
+        flow = self.named(name).validate()
+        if flow.name != name:
+            raise FlowIntegrityError(f'flow {name!r} was renamed {flow.name!r} after it was '
+                                     'registered: a flow keeps its name; make a new Flow')
+        return flow
+
     def __len__(self):
         return len(self._by_name)

@@ -492,15 +492,18 @@ def test_steps_may_come_in_any_iterable_but_not_by_name():
         d.depends('a')
 
 
-def test_a_flow_renamed_after_it_was_registered_is_not_started():
+def test_a_flow_renamed_after_it_was_registered_is_neither_started_nor_planned():
     app = OAutom(mode=OAutomMode.step)
     flow = Flow('etl', app=app)
     Scripted('a', flow)
     flow.name = 'etl v2'  # its vects would have been kept as etl's, and named etl v2's
-    with pytest.raises(FlowIntegrityError, match="flow 'etl' was renamed 'etl v2' after it was "
-                                                 "registered: a flow keeps its name"):
+    told = "flow 'etl' was renamed 'etl v2' after it was registered: a flow keeps its name"
+    with pytest.raises(FlowIntegrityError, match=told):
         app.start('etl')
     assert app.status('etl') == {}  # no vect was made
+    with pytest.raises(FlowIntegrityError, match=told):  # it used to fail at every firing
+        app.plan('etl', minutes=1)
+    assert not app.plans()
 
 
 def test_validate_lists_every_cycle_with_its_path(flow):
