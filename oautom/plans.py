@@ -28,6 +28,7 @@ from datetime import date, datetime
 from .airflow_words import plan_option_hint
 from .clock import duration_text, in_seconds, moment_text
 from .cron import Cron
+from .due import with_slack
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
 from .logger import logger
 from .names import did_you_mean
@@ -147,7 +148,7 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
             given = value.total_seconds() if hasattr(value, 'total_seconds') else -1
             hint = ('' if given < 0 else '; oautom takes numbers where Airflow takes a '
                     f'timedelta: give seconds={in_seconds(given)}')
-            raise InvalidScheduleError(f'{name} must be a finite number of 0 or more, '
+            raise InvalidScheduleError(f'{name} must be an int or a float, finite, 0 or more; '
                                        f'not {value!r}{hint}')
     interval = days * 86400 + hours * 3600 + minutes * 60 + seconds
     if cron is not None:
@@ -211,7 +212,7 @@ class Plans:
         if not self._plans:  # the usual case, asked at every tick: answered at once
             return False
         started = False
-        for plan in self.due(self._clock.time()):
+        for plan in self.due(with_slack(self._clock.time())):  # (a FakeClock's tenths: due.py)
             if plan.cancelled:  # meanwhile, by app.stop() say: its firings are over
                 continue
             try:

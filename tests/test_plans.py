@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from types import MappingProxyType
 
 import pytest
@@ -53,6 +54,18 @@ def test_a_late_firing_keeps_the_grid_and_skips_what_it_missed(app):
     at(app, 12, 43)  # 12:10, 12:20, 12:30 and 12:40 all passed while nothing ticked
     assert vect_ids(app) == ['etl.1']
     assert plan.next_run == datetime(2026, 1, 1, 12, 50)
+
+
+def test_a_fake_clock_moved_by_the_interval_meets_every_firing(app):
+    # Float rounding put every other firing of this grid a hair past the clock's reading:
+    # the plan missed it, and fired one interval late
+    app.clock.advance(0.2)
+    app.plan('etl', seconds=0.2)
+    for firing in range(1, 9):
+        app.clock.advance(0.2)
+        app.tick()  # its vect, started now, ends in the next tick, which is the next firing's
+        assert len(app.logs()) == firing
+        app.tick()
 
 
 def test_next_after_a_firing_is_the_one_after_it_even_off_the_microsecond(app):
@@ -152,6 +165,8 @@ def test_stop_cancels_the_plans(app):
 @pytest.mark.parametrize('options, message', [
     ({}, 'needs an interval'), ({'minutes': 0}, 'needs an interval'),
     ({'minutes': -5}, 'minutes must be'), ({'hours': 'one'}, 'hours must be'),
+    ({'seconds': Fraction(1, 2)}, r'seconds must be an int or a float, finite, 0 or more; not '
+                                  r'Fraction\(1, 2\)$'),  # (said to be no number, before)
     ({'minutes': 5, 'cron': '* * * * *'}, 'not both'),
     ({'cron': '0 0 30 2 *'}, 'cron field day-of-month'),
 ])
@@ -298,7 +313,7 @@ def test_an_interval_longer_than_a_century_is_refused_however_big(app, options):
 def test_a_timedelta_interval_is_refused_with_its_seconds_as_the_fix(app, interval, fix):
     with pytest.raises(InvalidScheduleError) as caught:
         app.plan('etl', minutes=interval)
-    assert str(caught.value) == (f'minutes must be a finite number of 0 or more, not '
+    assert str(caught.value) == (f'minutes must be an int or a float, finite, 0 or more; not '
                                  f'{interval!r}' + (f'; oautom takes numbers where Airflow takes '
                                                     f'a timedelta: {fix}' if fix else ''))
 
