@@ -154,8 +154,8 @@ class Subscribers:
                 # Unsubscribed meanwhile: nothing more. (Read without the lock: one lookup.)
                 if token not in self._callbacks:
                     continue
-                try:
-                    callback(event)
+                try:  # a copy each: one callback may change its own (to make it JSON, say)
+                    callback(dict(event))  # and others, and vect.events, must not see that
                 except BaseException as error:  # pylint: disable=broad-exception-caught
                     if is_interrupt(error):
                         raise
@@ -172,16 +172,17 @@ class Subscribers:
     def _report_failure(self, token, callback, event, error):
         """Log a callback's failure: with its traceback the first time, then in one line, so
         that a callback broken for every event does not bury the log in tracebacks."""
-        # (.get: an earlier callback may have emptied the dict they all share)
-        where = (event.get('vect'), event.get('step') or '(the vect itself)', event.get('state'))
+        where = (event['vect'], event['step'] or '(the vect itself)', event['state'])
         if token not in self._failed:
             self._failed.add(token)
             logger.error('event callback %r failed on the event %s %s %s; it keeps '
                          'receiving events (its next failures: one line each)',
                          callback, *where, exc_info=error)
         else:
+            said = ('it called sys.exit(): a callback returns, or raises an exception' if
+                    isinstance(error, SystemExit) else describe(error))  # (describe's is a step's)
             logger.error('event callback %r failed again, on the event %s %s %s: %s',
-                         callback, *where, describe(error))
+                         callback, *where, said)
 
 
 def _worth_logging(events):

@@ -124,15 +124,29 @@ def test_what_waits_for_the_events_runs_at_once_when_nobody_listens():
     assert subscribers.post([event(1)]) is False and order == ['released']
 
 
-def test_a_callback_failing_after_another_emptied_the_event_is_logged_all_the_same(caplog):
-    subscribers, seen = Subscribers(), []
-    subscribers.subscribe(lambda received: received.clear())  # they all share the dict
-    subscribers.subscribe(lambda received: 1 / 0)
+def test_each_callback_gets_an_event_of_its_own_to_change(caplog):
+    # A callback that makes its event JSON-ready (time as text) used to change it for the
+    # other callbacks, and in vect.events, whose times the contract says are datetimes
+    subscribers, seen, posted = Subscribers(), [], event(1)
+    subscribers.subscribe(lambda received: received.update(time='text', step=None))
+    subscribers.subscribe(lambda received: received.clear() or 1 / 0)
     subscribers.subscribe(seen.append)
     with caplog.at_level(logging.ERROR, logger='oautom'):
-        subscribers.post([event(1)])
+        subscribers.post([posted])
         subscribers.deliver()
-    assert seen == [{}] and 'failed on the event None (the vect itself) None' in caplog.text
+    assert seen == [event(1)] and posted == event(1)
+    assert 'failed on the event f.1 s1 running' in caplog.text  # (the engine's, intact)
+
+
+def test_a_callback_that_calls_sys_exit_again_is_told_so_as_a_callback(caplog):
+    subscribers = Subscribers()
+    subscribers.subscribe(lambda received: sys.exit(3))
+    with caplog.at_level(logging.ERROR, logger='oautom'):
+        subscribers.post([event(1), event(2)])
+        subscribers.deliver()
+    assert caplog.records[1].getMessage().endswith(
+        'failed again, on the event f.1 s2 running: it called sys.exit(): a callback returns, '
+        'or raises an exception')
 
 
 def test_a_callback_whose_signature_cannot_be_read_is_accepted():
