@@ -16,7 +16,17 @@ Otherwise both must match: a field that starts with `*` still filters, so
 `0 9 */2 * mon` is "9:00 on the Mondays of odd dates".
 
 `Cron('*/5 * * * *').next_after(dt)` is pure: it reads no clock.
+
+The fields name moments of local wall-clock time, and `next_firing` finds
+the real moment they name. When clocks go forward, a time in the hour they
+skip fires as the new time writes it (02:30 becomes 03:30). When they go
+back, a time in the hour they go back over fires once: at its first pass,
+or at its second for a plan made once the clocks were back. But for an
+expression that fires in every hour: `*/20 * * * *` fires in both passes,
+every 20 minutes as ever (Vixie cron and Airflow do the same).
 """
+import math
+import time
 from datetime import datetime, timedelta
 
 from .errors import InvalidScheduleError
@@ -30,6 +40,7 @@ FIELDS = (
                       'nov', 'dec')),
     ('day-of-week', 0, 7, ('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat')),
 )
+SHIFT = timedelta(hours=1)  # the most that a clock change moves local time (daylight saving)
 LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31,
                  11: 30, 12: 31}
 
@@ -93,8 +104,36 @@ class Cron:
             moment = datetime(moment.year, moment.month, moment.day) + timedelta(days=1)
         raise InvalidScheduleError(f'cron expression {self.expression!r} never fires')
 
+    def next_firing(self, seconds):
+        """Epoch seconds of the first firing strictly after epoch `seconds` (see the top).
+        Near a clock change, the order of wall-clock times is not the order of the moments
+        they name: the moments named from SHIFT before `seconds` on are weighed, until every
+        one still to weigh is known to come later than the earliest found."""
+        now, shift = datetime.fromtimestamp(seconds), SHIFT.total_seconds()
+        first = self.next_after(now).timestamp()
+        if _utc_offset(seconds - shift) == _utc_offset(seconds + shift) and \
+                _utc_offset(first - shift) == _utc_offset(first + shift):
+            return first  # the usual case: no clock change near, wall-clock order is real
+        moment, earliest = now - SHIFT, math.inf
+        while True:
+            moment = self.next_after(moment)
+            first, second = (moment.replace(fold=fold).timestamp() for fold in (0, 1))
+            if first - shift > earliest:  # any later time names a later moment
+                return earliest
+            # A time of the hour clocks go back over names two moments (second > first): the
+            # second fires too for a cron of every hour, or if the clock was back already
+            again = second > first and (len(self.hours) == 24 or moment > now)
+            for firing in (first, second) if again else (first,):
+                if seconds < firing < earliest:
+                    earliest = firing
+
     def __repr__(self):
         return f'<Cron {self.expression!r}>'
+
+
+def _utc_offset(seconds):
+    """Seconds that local time is ahead of UTC at epoch `seconds`."""
+    return time.localtime(seconds).tm_gmtoff
 
 
 def _parse(text, name, lowest, highest, aliases):

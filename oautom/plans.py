@@ -10,13 +10,11 @@ meanwhile are not caught up: the plan simply fires at the next point of the
 grid. If the flow is still running when its plan fires, that firing is
 skipped and logged: only one vect per flow runs at a time.
 
-A cron plan speaks local wall-clock time. When clocks go back, the hour
-they go back over fires once, never in the past; when they go forward, a
-firing in the hour they skip comes at the same moment written in the new
-time (02:30 becomes 03:30). A wall clock set back by hand, to before a
-plan's last firing by more than the wait between its firings (or more than
-SET_BACK), plans it again from the new time; set back by less, the plan
-only waits as long, and fires nothing twice.
+A cron plan speaks local wall-clock time: cron.py says what it does when
+clocks go forward or back for daylight saving. A wall clock set back by
+hand, to before a plan's last firing by more than the wait between its
+firings (or more than SET_BACK), plans it again from the new time; set back
+by less, the plan only waits as long, and fires nothing twice.
 
 In each tick the app asks its plans to start the flows that are due
 (`Plans.fire_due(start)`); the loop sleeps until the next firing at the latest.
@@ -111,24 +109,13 @@ class Plan:
     def _first_after(self, seconds):
         """Epoch seconds of the first firing strictly after `seconds`."""
         if self._cron is not None:
-            return self._cron_firing_after(seconds)
+            return self._cron.next_firing(seconds)
         # The grid anchor + k * interval, k >= 1: the first point past `seconds` (the
         # loop guards against a float rounding down onto `seconds` itself).
         steps = max(0, math.floor((seconds - self._anchor) / self._interval)) + 1
         while self._anchor + steps * self._interval <= seconds:
             steps += 1
         return self._anchor + steps * self._interval
-
-    def _cron_firing_after(self, seconds):
-        """The cron speaks local wall-clock time, in which the hour that clocks go back over
-        happens twice (fold 0, then fold 1). A firing is the first of its moments still to
-        come: such an hour fires once, and never in the past."""
-        moment = datetime.fromtimestamp(seconds)
-        while True:
-            moment = self._cron.next_after(moment)
-            for firing in (moment.replace(fold=0), moment.replace(fold=1)):
-                if firing.timestamp() > seconds:
-                    return firing.timestamp()
 
     def __repr__(self):
         every = self._cron.expression if self._cron else f'every {duration_text(self._interval)}'

@@ -381,20 +381,42 @@ def cron_plan(expression, now):
     return Plan('etl', {}, cron=expression, now=now.timestamp(), on_change=lambda: None)
 
 
+def firings(expression, now, count):
+    """The first `count` firings of a cron plan made at `now`, as (hour, minute, fold)."""
+    plan, found = cron_plan(expression, now), []
+    for _ in range(count):
+        found.append((plan.next_run.hour, plan.next_run.minute, plan.next_run.fold))
+        plan.move_past(plan.next_time)
+    return found
+
+
 def test_a_cron_firing_in_the_hour_clocks_go_back_over_is_never_in_the_past(paris_time):
     now = datetime(2026, 10, 25, 2, 5, fold=1)  # 02:05 again, the second time today
     plan = cron_plan('30 2 * * *', now)
     assert plan.next_time - now.timestamp() == 25 * 60  # the second 02:30, not the first
-    every_ten = cron_plan('*/10 * * * *', datetime(2026, 10, 25, 2, 45))  # first time
-    assert every_ten.next_time - every_ten._anchor == 5 * 60  # pylint: disable=protected-access
-    every_ten.move_past(every_ten.next_time)  # fired at the first 02:50: next, 03:00
-    assert every_ten.next_time - datetime(2026, 10, 25, 2, 50).timestamp() == 70 * 60
+
+
+def test_a_daily_cron_fires_once_in_the_hour_clocks_go_back_over(paris_time):
+    assert firings('30 2 * * *', datetime(2026, 10, 25, 1, 0), 2) == [(2, 30, 0), (2, 30, 0)]
+
+
+def test_a_cron_of_every_hour_fires_in_both_passes_of_the_hour_clocks_go_back_over(paris_time):
+    # Every 20 minutes stays every 20 minutes (it used to pause for 80 minutes, as Vixie cron
+    # and Airflow do not)
+    assert firings('*/20 * * * *', datetime(2026, 10, 25, 1, 50), 8) == [
+        (2, 0, 0), (2, 20, 0), (2, 40, 0), (2, 0, 1), (2, 20, 1), (2, 40, 1), (3, 0, 0),
+        (3, 20, 0)]
 
 
 def test_a_cron_firing_in_the_hour_clocks_skip_comes_at_that_moment_in_the_new_time(paris_time):
     now = datetime(2026, 3, 29, 1, 50)
     plan = cron_plan('30 2 * * *', now)
     assert plan.next_time - now.timestamp() == 40 * 60 and plan.next_run.hour == 3
+    # Each firing of the hour clocks skip comes: only the first did, at 03:00
+    assert firings('*/20 2 * * *', now, 4) == [(3, 0, 0), (3, 20, 0), (3, 40, 0), (2, 0, 0)]
+    # 02:00 and 03:00 name the same moment, and so do 02:30 and 03:30: each fires once
+    assert firings('0,30 1-3 * * *', now, 5) == [(3, 0, 0), (3, 30, 0), (1, 0, 0), (1, 30, 0),
+                                                 (2, 0, 0)]
 
 
 def test_next_after_lists_both_passes_of_the_hour_clocks_go_back_over(paris_time):
