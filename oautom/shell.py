@@ -29,8 +29,9 @@ import signal
 import subprocess
 import threading
 
-from .shell_files import ShellTrouble, new_file, output_text, read_as_owner, remove_files
-from .step_log import stream_tails
+from .shell_files import (ShellTrouble, new_file, output_text, read_as_owner, remove_files,
+                          stream_tails)
+
 
 class ExitLost(ShellTrouble):
     """SIGCHLD is ignored in this process: the system discards every child's exit code."""

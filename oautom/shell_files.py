@@ -4,7 +4,8 @@ A Shell (shell.py) makes them in oautom's folder (live_shells.py), gives them
 to its command, and reads them once the command has exited:
 
     new_file(paths, stem, stream)     a new file only its owner may use
-    read_as_owner(read, *paths)       read(*paths): stream_tails, output_text
+    read_as_owner(read, *paths)       read(*paths), where read is one of these two:
+    stream_tails(stdout, stderr)      their tails, which fit in one step log
     output_text(path)                 the text of $OAUTOM_OUTPUT, at most 1 MiB
     remove_files(paths)               they were read: remove them
 
@@ -19,6 +20,8 @@ import contextlib
 import os
 import shutil
 import stat
+
+from .step_log import LOG_LIMIT
 
 OUTPUTS_LIMIT = 1024 * 1024  # bytes of $OAUTOM_OUTPUT read at most
 
@@ -67,6 +70,35 @@ def _lost(error):
     return (f'what the command wrote is lost: its file {error.filename} could not be read '
             f"({error.strerror}); a command removed it, or oautom's folder, or took it away "
             'while the step ran: leave the oautom-* folders in the temporary folder alone')
+
+
+def stream_tails(stdout_path, stderr_path):
+    """The text of a shell's stdout and stderr files, each cut to its tail (behind a marker
+    saying how much was dropped) so that both fit in one step log."""
+    # (An OSError, for a file that a command removed, say, is read_as_owner's to word)
+    out_size, err_size = os.path.getsize(stdout_path), os.path.getsize(stderr_path)
+    # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
+    budget = LOG_LIMIT - 4096  # room for the command line and the markers
+    keep_err = min(err_size, max(budget // 2, budget - out_size))
+    keep_out = min(out_size, budget - keep_err)
+    return _tail(stdout_path, 'stdout', keep_out), _tail(stderr_path, 'stderr', keep_err)
+
+
+def _tail(path, stream, keep):
+    """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
+    if not keep:
+        return ''
+    with open(path, 'rb') as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(max(0, size - keep))  # a command may have cut its file since it was measured
+        data = file.read(keep)  # no more: a command still writing would keep it reading
+    if size <= keep:
+        return data.decode('utf-8', errors='replace')
+    # Begin on a whole character: skip what is left of one cut in two (at most 3 UTF-8
+    # continuation bytes)
+    cut = next((i for i, byte in enumerate(data[:3]) if byte & 0xC0 != 0x80), min(3, len(data)))
+    text = data[cut:].decode('utf-8', errors='replace')
+    return f'[... {size - keep + cut} earlier bytes of {stream} dropped ...]\n{text}'
 
 
 def output_text(path):

@@ -3,10 +3,9 @@
 A step writes to its log from its own threads (a shell's output, a Python
 function's `context.log`) while a learner reads it (`vect.log(step)`). Only
 the last LOG_LIMIT characters are kept (SLACK more until it is read); a
-marker at the top says how much older text was dropped. A shell's stdout and
-stderr, read from their files when it ends, are cut to tails that fit in it.
+marker at the top says how much older text was dropped. (A shell's stdout and
+stderr are cut to tails that fit in it: shell_files.py.)
 """
-import os
 import threading
 from collections import deque
 
@@ -73,32 +72,3 @@ class StepLog:
             return f'[... {dropped} earlier characters dropped: a step keeps the last ' \
                    f'{LOG_LIMIT} ...]\n{kept}'
         return kept
-
-
-def stream_tails(stdout_path, stderr_path):
-    """The text of a shell's stdout and stderr files, each cut to its tail (behind a marker
-    saying how much was dropped) so that both fit in one step log."""
-    # (An OSError, for a file that a command removed, say, is for shell.py to word)
-    out_size, err_size = os.path.getsize(stdout_path), os.path.getsize(stderr_path)
-    # Both fit in the log: stderr keeps half of it, or more when stdout needs less.
-    budget = LOG_LIMIT - 4096  # room for the command line and the markers
-    keep_err = min(err_size, max(budget // 2, budget - out_size))
-    keep_out = min(out_size, budget - keep_err)
-    return _tail(stdout_path, 'stdout', keep_out), _tail(stderr_path, 'stderr', keep_err)
-
-
-def _tail(path, stream, keep):
-    """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
-    if not keep:
-        return ''
-    with open(path, 'rb') as file:
-        size = file.seek(0, os.SEEK_END)
-        file.seek(max(0, size - keep))  # a command may have cut its file since it was measured
-        data = file.read(keep)  # no more: a command still writing would keep it reading
-    if size <= keep:
-        return data.decode('utf-8', errors='replace')
-    # Begin on a whole character: skip what is left of one cut in two (at most 3 UTF-8
-    # continuation bytes)
-    cut = next((i for i, byte in enumerate(data[:3]) if byte & 0xC0 != 0x80), min(3, len(data)))
-    text = data[cut:].decode('utf-8', errors='replace')
-    return f'[... {size - keep + cut} earlier bytes of {stream} dropped ...]\n{text}'

@@ -6,6 +6,7 @@ its files, says in the step's log what it could not read, and the other steps
 and flows go on. Root may read any file, so the tests of taking away run their
 flow as the user `nobody` (with setpriv), or as themselves when not root.
 """
+import io
 import json
 import os
 import shutil
@@ -17,7 +18,10 @@ from pathlib import Path
 import pytest
 
 from oautom import BashExecution, Flow, OAutom, OAutomMode, bash_execution, live_shells
-from oautom.shell_files import OUTPUTS_LIMIT, ShellTrouble, output_text, read_as_owner
+from oautom import shell_files
+from oautom.shell_files import (OUTPUTS_LIMIT, ShellTrouble, _tail, output_text,
+                                 read_as_owner, stream_tails)
+from oautom.step_log import LOG_LIMIT
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,6 +49,45 @@ def test_a_step_whose_files_another_removes_meanwhile_ends_by_its_exit_and_says_
     assert 'what the command wrote is lost: its file ' in steps['1']['log']
     assert 'leave the oautom-* folders in the temporary folder alone' in steps['1']['log']
     assert run_flow('echo "rows=3" >> "$OAUTOM_OUTPUT"')['1']['outputs'] == {'rows': '3'}
+
+
+def test_a_shell_stream_cut_in_a_character_begins_on_the_next_whole_one(tmp_path):
+    stdout, stderr = tmp_path / 'out', tmp_path / 'err'
+    stdout.write_text('é' * LOG_LIMIT, encoding='utf-8')  # 2 bytes each
+    stderr.write_text('x', encoding='utf-8')  # so that stdout keeps an odd count: cut in one
+    out, _ = stream_tails(stdout, stderr)
+    marker, text = out.split('\n', 1)
+    assert '\ufffd' not in text and set(text) == {'é'}
+    dropped = int(marker.split()[1])  # what the marker says was dropped, and what was kept,
+    assert dropped + 2 * len(text) == 2 * LOG_LIMIT  # add up to the whole stream
+
+
+class Growing(io.BytesIO):
+    """A file that a command still writes to: a megabyte more at each read."""
+
+    def read(self, size=-1):
+        end = self.tell()
+        self.seek(0, io.SEEK_END)
+        self.write(b'x' * 1_000_000)
+        self.seek(end)
+        return super().read(size)
+
+
+def test_the_tail_of_a_file_still_being_written_is_no_longer_than_asked(tmp_path, monkeypatch):
+    # A shell step's log is read while its command runs: a reader that read to the end of a
+    # file that a fast writer kept appending to took 100 MB instead of its last 1 MiB
+    monkeypatch.setattr(shell_files, 'open', lambda *_: Growing(b'y' * 5000), raising=False)
+    assert _tail(tmp_path / 'out', 'stdout', 1000) == \
+        '[... 4000 earlier bytes of stdout dropped ...]\n' + 'y' * 1000
+
+
+def test_the_tail_of_a_file_cut_since_it_was_measured_is_what_is_left(tmp_path):
+    path = tmp_path / 'out'
+    path.write_bytes(b'short')
+    assert _tail(path, 'stdout', 100) == 'short'  # measured at 100 bytes, 5 left
+    path.unlink()
+    with pytest.raises(FileNotFoundError):  # removed: its text is lost (read_as_owner says so)
+        _tail(path, 'stdout', 100)
 
 
 @pytest.mark.parametrize('written, told', [

@@ -1,12 +1,8 @@
 """A step log keeps the last LOG_LIMIT characters, with a marker where it was cut."""
-import io
 import sys
 import threading
 
-from oautom import step_log
-import pytest
-
-from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog, _tail, stream_tails
+from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog
 
 
 def test_small_log_is_kept_whole():
@@ -90,46 +86,7 @@ def test_many_short_lines_are_kept_in_few_pieces_and_exactly():
                           f'keeps the last {LOG_LIMIT} ...]\n{written[-LOG_LIMIT:]}')
 
 
-def test_a_shell_stream_cut_in_a_character_begins_on_the_next_whole_one(tmp_path):
-    stdout, stderr = tmp_path / 'out', tmp_path / 'err'
-    stdout.write_text('é' * LOG_LIMIT, encoding='utf-8')  # 2 bytes each
-    stderr.write_text('x', encoding='utf-8')  # so that stdout keeps an odd count: cut in one
-    out, _ = stream_tails(stdout, stderr)
-    marker, text = out.split('\n', 1)
-    assert '\ufffd' not in text and set(text) == {'é'}
-    dropped = int(marker.split()[1])  # what the marker says was dropped, and what was kept,
-    assert dropped + 2 * len(text) == 2 * LOG_LIMIT  # add up to the whole stream
-
-
 def test_a_step_log_says_how_much_it_keeps_in_a_debugger():
     log = StepLog()
     log.write('x' * (LOG_LIMIT + SLACK + 1))
     assert repr(log) == f'<StepLog: {LOG_LIMIT} characters kept, {SLACK + 1} dropped>'
-
-
-class Growing(io.BytesIO):
-    """A file that a command still writes to: a megabyte more at each read."""
-
-    def read(self, size=-1):
-        end = self.tell()
-        self.seek(0, io.SEEK_END)
-        self.write(b'x' * 1_000_000)
-        self.seek(end)
-        return super().read(size)
-
-
-def test_the_tail_of_a_file_still_being_written_is_no_longer_than_asked(tmp_path, monkeypatch):
-    # A shell step's log is read while its command runs: a reader that read to the end of a
-    # file that a fast writer kept appending to took 100 MB instead of its last 1 MiB
-    monkeypatch.setattr(step_log, 'open', lambda *_: Growing(b'y' * 5000), raising=False)
-    assert _tail(tmp_path / 'out', 'stdout', 1000) == \
-        '[... 4000 earlier bytes of stdout dropped ...]\n' + 'y' * 1000
-
-
-def test_the_tail_of_a_file_cut_since_it_was_measured_is_what_is_left(tmp_path):
-    path = tmp_path / 'out'
-    path.write_bytes(b'short')
-    assert _tail(path, 'stdout', 100) == 'short'  # measured at 100 bytes, 5 left
-    path.unlink()
-    with pytest.raises(FileNotFoundError):  # removed: its text is lost, as shell_files.py says
-        _tail(path, 'stdout', 100)
