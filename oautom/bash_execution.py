@@ -39,8 +39,8 @@ from .execution import Execution, SkipExecution, StepFailed, describe
 from .live_shells import LIVE
 from .logger import logger
 from .shell import lost_exit_reason
-from .shell_files import ShellTrouble
 from .shell_arguments import cwd_problem, names_to_warn_of, shell_arguments_problem
+from .shell_files import ShellTrouble
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
