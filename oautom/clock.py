@@ -60,6 +60,11 @@ class FakeClock(Clock):
             raise OAutomError(f'FakeClock starts at a local datetime with no time zone, not '
                               f'{type(start).__name__} {start!r}: FakeClock(datetime(2026, 1, 1, '
                               '12, 0))')
+        try:  # time() gives its seconds since the epoch
+            start.timestamp()
+        except (OverflowError, ValueError):  # the year 1, in a time zone east of UTC
+            raise OAutomError(f'FakeClock cannot start at {start}: it has no time stamp; start '
+                              'it after the year 1') from None
         self._start = start
         # Exact, so that rounding errors never pile up: 0.1 added 36,000 times as floats is
         # 3599.9999999978213, and an hour's timeout would strike a tenth of a second late

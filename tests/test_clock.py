@@ -145,6 +145,18 @@ def test_a_fake_clock_starts_at_a_local_datetime_and_says_so():
         FakeClock(datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc))  # now() would be local
 
 
+def test_a_fake_clock_at_a_moment_with_no_time_stamp_is_refused_at_once(monkeypatch):
+    monkeypatch.setenv('TZ', 'CET-1')  # east of UTC: the first hour of the year 1 is before it
+    time.tzset()
+    try:
+        with pytest.raises(OAutomError, match=r'^FakeClock cannot start at 0001-01-01 00:00:00: '
+                                              r'it has no time stamp; start it after the year 1$'):
+            FakeClock(datetime(1, 1, 1))  # its time() used to fail, in the engine's first tick
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_class_of_functions_without_self_serves_as_a_clock_as_it_is():
     class Namespace:  # pylint: disable=no-method-argument
         """Functions called on the class itself: no instance is needed, nor refused."""
