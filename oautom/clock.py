@@ -88,13 +88,16 @@ class FakeClock(Clock):
         return self._start.timestamp() + float(self._elapsed)
 
     def advance(self, seconds):
-        """Move time forward by `seconds` (a number, 0 or more: time never goes back)."""
+        """Move time forward by `seconds` (a number or a timedelta, 0 or more: time never
+        goes back)."""
         if isinstance(seconds, timedelta):  # as datetime arithmetic would have it
             seconds = seconds.total_seconds()
         if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or \
                 not 0 <= seconds < math.inf:  # NaN fails the comparison too
+            back = ': monotonic time never goes back' if isinstance(seconds, numbers.Real) and \
+                seconds < 0 else ''  # (a timedelta is taken as its seconds)
             raise OAutomError(f'FakeClock.advance takes a number of seconds, 0 or more, not '
-                              f'{seconds!r}: monotonic time never goes back')
+                              f'{seconds!r}{back}')
         # Exactly as given when Fraction takes it (an int, a float), else as the float it is
         # (numpy's float32, say)
         exact = Fraction(seconds) if isinstance(seconds, (numbers.Rational, float)) else \

@@ -14,7 +14,8 @@ class History:
 
     def __init__(self, size):
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise OAutomError(f'history_size must be a whole number of 1 or more, not {size!r}')
+            raise OAutomError(f'history_size must be a whole number (an int) of 1 or more, '
+                              f'not {size!r}')
         self._size = size
         self._vects = deque()
 

@@ -18,7 +18,7 @@ class StartQueue:  # pylint: disable=too-few-public-methods
     def __init__(self, max_parallel):
         if max_parallel is not None and (isinstance(max_parallel, bool) or
                                          not isinstance(max_parallel, int) or max_parallel < 1):
-            raise OAutomError(f'max_parallel must be a whole number of 1 or more, not '
+            raise OAutomError(f'max_parallel must be a whole number (an int) of 1 or more, not '
                               f'{max_parallel!r}')
         self.max_parallel = max_parallel
         self._queued = deque()  # (vect, StepRun) ready, not started yet

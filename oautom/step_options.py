@@ -129,7 +129,7 @@ def checked_number(step_name, option, value, *, integer=False, positive=False, f
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0 or (
             positive and value == 0):  # `not value >= 0`: NaN is refused too
-        wanted = 'a whole number' if integer else 'a number of seconds'
+        wanted = 'a whole number (an int)' if integer else 'a number of seconds'  # 2.0: no int
         bound = 'above 0' if positive else '0 or more'
         seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1  # timedelta
         hint = '' if integer or seconds < 0 or positive and seconds == 0 else (

@@ -34,6 +34,10 @@ def test_fake_clock_advances_by_a_timedelta_too_but_never_goes_back():
                                               'more'):
             clock.advance(wrong)
     assert clock.monotonic() == 60.5
+    with pytest.raises(OAutomError, match=r"not -5: monotonic time never goes back$"):
+        clock.advance(-5)
+    with pytest.raises(OAutomError, match=r"not '5'$"):  # no word of going back: it does not
+        clock.advance('5')
     with pytest.raises(OAutomError, match='past the most seconds a float holds'):
         clock.advance(10**400)
     clock.advance(1e308)

@@ -422,7 +422,8 @@ def test_an_empty_flow_whose_step_forgot_execution_init_is_told_why(flow):
 
 
 @pytest.mark.parametrize('option, value, told', [
-    ('retries', '2', "step 'b': retries must be a whole number 0 or more, not '2'"),
+    ('retries', '2', "step 'b': retries must be a whole number (an int) 0 or more, not '2'"),
+    ('retries', 2.0, "retries must be a whole number (an int) 0 or more, not 2.0"),
     ('timeout', timedelta(minutes=5), 'Airflow takes a timedelta: give 300'),
     ('trigger_rule', 'all_sucess', "unknown trigger_rule 'all_sucess'; did you mean "
                                    "'all_success'?"),

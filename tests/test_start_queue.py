@@ -76,7 +76,7 @@ def test_a_step_cancelled_while_it_waited_never_starts():
 
 @pytest.mark.parametrize('value', [0, -1, 1.5, True, '2'])
 def test_a_bad_max_parallel_is_refused(value):
-    with pytest.raises(OAutomError, match='max_parallel must be a whole number of 1 or more'):
+    with pytest.raises(OAutomError, match=r'max_parallel must be a whole number \(an int\) of 1 or more'):
         StartQueue(value)
 
 
