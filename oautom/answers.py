@@ -22,7 +22,7 @@ too (checked_outputs).
 import inspect
 from collections.abc import Mapping
 
-from .execution import StepFailed
+from .failures import StepFailed
 from .report import short_repr
 
 _NEVER_RAN = (inspect.iscoroutine, inspect.isgenerator, inspect.isasyncgen)

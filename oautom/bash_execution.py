@@ -35,7 +35,8 @@ from functools import partial
 
 from .airflow_words import template_hint
 from .errors import FlowIntegrityError
-from .execution import Execution, SkipExecution, StepFailed, describe
+from .execution import Execution, SkipExecution
+from .failures import StepFailed, describe
 from .live_shells import LIVE
 from .logger import logger
 from .shell import lost_exit_reason

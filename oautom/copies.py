@@ -19,7 +19,7 @@ import copyreg
 import weakref
 
 from .errors import is_interrupt
-from .execution import describe
+from .failures import describe
 
 
 class CopyFailed(Exception):

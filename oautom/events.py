@@ -27,7 +27,7 @@ from collections import deque
 from time import monotonic
 
 from .errors import OAutomError, is_interrupt
-from .execution import describe
+from .failures import describe
 from .logger import logger
 from .names import counted
 

@@ -31,68 +31,23 @@ by *assigning* new attributes on `self`, never by mutating objects that
 Dependencies: `b.depends(a)` or `a >> b` says "b runs after a": a is upstream
 of b, b is downstream of a.
 
-A subclass that writes `run()` must write `check()` too: one without it is
-refused when a step is made, before its run() could start work that nothing
-would see end. Its `__init__` must call `super().__init__(name, flow, ...)`, which
+A subclass writes both `run()` and `check()`: one without them is refused
+when a step is made, before its run() could start work that nothing would
+see end. Its `__init__` must call `super().__init__(name, flow, ...)`, which
 names the step and adds it to its flow (a step made without it is refused at
 `>>`), and should check its own arguments *before* that call: a step refused
-afterwards would stay in the flow half-built.
+afterwards would stay in the flow half-built. (How a failed step's error is
+told: failures.py.)
 """
-import traceback
 from collections.abc import Iterable
 
-from .errors import FlowIntegrityError, is_interrupt
+from .errors import FlowIntegrityError
 from .names import check_name
 from .step_options import checked_option, class_option_error, unknown_option
 
 
 class SkipExecution(Exception):
     """Raised by a step (from check() or its function) to say "skip me": a signal, not an error."""
-
-
-ERROR_LIMIT = 2000  # characters of a step's error or skip reason in its status and events
-
-
-def cut_short(text):
-    """`text`, cut to ERROR_LIMIT characters: a step's error is in status() and its events,
-    where a message of megabytes has no place; the step's log keeps it whole."""
-    if len(text) <= ERROR_LIMIT:
-        return text
-    return f'{text[:ERROR_LIMIT]} [... {len(text) - ERROR_LIMIT} more characters in the log]'
-
-
-class StepFailed(Exception):
-    """A failure a step reports in words: its message says it all, so no traceback is logged."""
-
-
-def describe(error):
-    """'ValueError: bad row': an exception in one line, as a step's error shows it."""
-    exits = isinstance(error, SystemExit)
-    try:  # user code too: its __str__ (or its exit code's) may raise
-        text = str(error.code if exits else error)
-    except BaseException as trouble:  # pylint: disable=broad-exception-caught
-        if is_interrupt(trouble):
-            raise
-        text = None
-    if exits:
-        code = 'a code that cannot be shown' if text is None else text
-        return f'the step called sys.exit({code}); raise an exception to fail a step'
-    if text is None:
-        text = '(its message could not be shown: its __str__ raised)'
-    if isinstance(error, (StepFailed, SkipExecution)):
-        return text
-    return f'{type(error).__name__}: {text}' if text else type(error).__name__
-
-
-def traceback_text(error):
-    """The traceback of `error` a step raised, from the step's own code on (its first frame
-    is oautom's call into the step); one line instead if it cannot be made: the traceback
-    module asks getattr(error, '__notes__'), and a __getattr__ of the error's may raise."""
-    try:
-        return ''.join(traceback.format_exception(
-            type(error), error, getattr(error.__traceback__, 'tb_next', None)))
-    except Exception:  # pylint: disable=broad-exception-caught
-        return f'{describe(error)} (its traceback could not be shown)\n'
 
 
 class Execution:
@@ -113,12 +68,9 @@ class Execution:
         kind = type(self)
         if unknown:  # a typo such as retry=3 deserves better than a TypeError
             raise FlowIntegrityError(unknown_option(kind, Execution, name, next(iter(unknown))))
-        # Refused now: its run() would start work that no check() could ever see end
-        if kind.run is not Execution.run and kind.check is Execution.check:
-            raise FlowIntegrityError(f'step {name!r}: {kind.__name__} defines run() but not '
-                                     'check(), which the engine polls to learn when the work '
-                                     'is done: define check(self), returning False while it '
-                                     'runs and True once it is done')
+        # Refused now, not when it runs: its run() might start work that no check() sees end
+        if kind.run is Execution.run or kind.check is Execution.check:
+            raise FlowIntegrityError(_protocol_missing(name, kind))
         self.flow = flow
         self.retries = checked_option(name, 'retries', retries)
         self.retry_delay = checked_option(name, 'retry_delay', retry_delay)
@@ -234,6 +186,23 @@ def _flatten(items):
             yield from _flatten(item)
         else:
             yield item
+
+
+def _protocol_missing(name, kind):
+    """The message for a step whose class lacks run() or check(), or both."""
+    if kind.run is not Execution.run:
+        return (f'step {name!r}: {kind.__name__} defines run() but not check(), which the '
+                'engine polls to learn when the work is done: define check(self), returning '
+                'False while it runs and True once it is done')
+    if kind.check is not Execution.check:
+        return (f'step {name!r}: {kind.__name__} defines check() but not run(), which the '
+                'engine calls once to start the work: define run(self, context) (one that '
+                'starts nothing, for a sensor, says pass)')
+    execute = ("; Airflow's execute() does both at once, while the engine waits: split it"
+               if hasattr(kind, 'execute') else '')
+    return (f'step {name!r}: {kind.__name__} defines neither run() nor check(): a step class '
+            'defines run(context), which starts the work and returns, and check(), which '
+            f'says if it is done{execute}')
 
 
 def _require_step(thing, rule):

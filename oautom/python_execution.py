@@ -28,7 +28,8 @@ from types import CodeType, MethodType
 
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
-from .execution import Execution, SkipExecution, StepFailed, describe, traceback_text
+from .execution import Execution, SkipExecution
+from .failures import StepFailed, describe, traceback_text
 from .workers import WORKERS
 
 

@@ -14,7 +14,8 @@ from types import MappingProxyType
 from .answers import checked_outputs, read_check, refuse_unrun
 from .copies import per_run_copy
 from .errors import is_interrupt
-from .execution import SkipExecution, StepFailed, cut_short, describe, traceback_text
+from .execution import SkipExecution
+from .failures import StepFailed, cut_short, describe, traceback_text
 from .logger import logger
 from .rules import decide
 from .states import ENDED, FAILED, STATES

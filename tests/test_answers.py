@@ -5,7 +5,7 @@ import pytest
 
 from oautom import Execution, Flow, OAutom, OAutomMode, VectState
 from oautom.answers import read_check
-from oautom.execution import StepFailed
+from oautom.failures import StepFailed
 from helpers import tick_until_ended
 
 

@@ -393,13 +393,35 @@ def test_a_step_class_with_run_but_no_check_is_refused_when_a_step_is_made(flow)
     assert MixedSensor('mixed', flow).check() is True
 
 
-def test_base_execution_asks_for_run_and_check(flow):
-    step = Execution('bare', flow)
-    with pytest.raises(NotImplementedError, match='must define run'):
-        step.run(None)
-    with pytest.raises(NotImplementedError, match='must define check'):
-        step.check()
-    assert step.cancel() is None
+class Checks(Execution):  # pylint: disable=abstract-method
+    """A sensor that forgot run()."""
+
+    def check(self):
+        return True
+
+
+class Executes(Execution):
+    """An Airflow operator's habit: execute() does it all."""
+
+    def execute(self, context):
+        return context
+
+
+@pytest.mark.parametrize('kind, told', [
+    (Execution, 'Execution defines neither run() nor check(): a step class defines '
+                'run(context), which starts the work and returns, and check(), which says if '
+                'it is done'),
+    (Executes, "Executes defines neither run() nor check(): a step class defines run(context), "
+               'which starts the work and returns, and check(), which says if it is done; '
+               "Airflow's execute() does both at once, while the engine waits: split it"),
+    (Checks, 'Checks defines check() but not run(), which the engine calls once to start the '
+             'work: define run(self, context)'),
+], ids=['the base itself', 'execute', 'check alone'])
+def test_a_step_class_without_run_or_check_is_refused_when_a_step_is_made(flow, kind, told):
+    # They used to be accepted, and failed only when the flow got that far
+    with pytest.raises(FlowIntegrityError) as refusal:
+        kind('bare', flow)
+    assert str(refusal.value).startswith(f"step 'bare': {told}") and not flow.executions
 
 
 def test_valid_flow_validates_to_itself(flow):
