@@ -136,11 +136,15 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     # -- the engine -------------------------------------------------------------------
 
     def tick(self):
-        """One round of the engine; return the events it caused."""
+        """One round of the engine; return the events it caused (copies, yours to change)."""
+        if in_a_step_function():  # it would race the thread that ticks: now refused, now not
+            raise OAutomError("app.tick() was called from a step's function: return from it "
+                              'instead, and let what ticks the app (its loop, or your own '
+                              'loop in step mode) go on')
         events = self._tick_unless_ticking()
         if events is None:
             raise self._loop.second_tick_error()
-        return events
+        return [dict(event) for event in events]
 
     def _tick_unless_ticking(self):
         """A tick, unless one is under way (then None). Ticks never overlap, and no tick ever
