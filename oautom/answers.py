@@ -16,8 +16,10 @@ here:
                                              body never ran
 
 run() returns nothing; a coroutine or generator from it fails the attempt in
-the same words. What a step that is done publishes, its outputs, is read here
-too (checked_outputs).
+the same words, and anything else is ignored, with a note (outputs returned
+there would be lost unseen: a step publishes them in self.outputs). What a
+step that is done publishes, its outputs, is read here too
+(checked_outputs).
 """
 import inspect
 from collections.abc import Mapping
@@ -28,18 +30,36 @@ from .report import short_repr
 _NEVER_RAN = (inspect.iscoroutine, inspect.isgenerator, inspect.isasyncgen)
 
 
+def closed_if_unrun(value):
+    """True if `value` is a coroutine or a generator (async too), whose body never ran: it
+    is closed then, unrun (else Python warns, later, that a coroutine was never awaited)."""
+    if not any(test(value) for test in _NEVER_RAN):
+        return False
+    if not inspect.isasyncgen(value):  # (which has no close(), and warns of nothing)
+        value.close()
+    return True
+
+
 def refuse_unrun(step_name, method, returned):
     """Raise StepFailed if `returned`, what `method` ('run' or 'check') gave back, is a
     coroutine or a generator: the method's body never ran (it is closed, unrun)."""
-    if not any(test(returned) for test in _NEVER_RAN):
+    if not closed_if_unrun(returned):
         return
-    if not inspect.isasyncgen(returned):  # (which has no close(), and warns of nothing)
-        returned.close()  # else Python warns, later, that a coroutine was never awaited
     kind = 'an async def' if inspect.iscoroutine(returned) or inspect.isasyncgen(returned) \
         else 'a generator function (it holds a yield)'
     raise StepFailed(f'{method}() of step {step_name!r} is {kind}, so its body never ran: the '
                      f'engine calls {method}() and neither awaits nor iterates what it returns; '
                      'write it as a plain def (work that awaits belongs in a thread of its own)')
+
+
+def read_run(step_name, returned):
+    """The note for the step's log on what its run() returned, `returned` (not None);
+    StepFailed if it is a body that never ran."""
+    refuse_unrun(step_name, 'run', returned)
+    return (f'run() of step {step_name!r} returned {type(returned).__name__} '
+            f'{short_repr(returned)}, which is ignored: run() starts the work and returns '
+            'nothing; a step publishes outputs by filling self.outputs '
+            '(self.outputs.update(...)) before check() returns True')
 
 
 def read_check(step_name, said, outputs):

@@ -146,6 +146,9 @@ class AncestorOutputs(Mapping):
     def __len__(self):
         return len(self._ancestry.names_upstream_of(self._step_run))
 
+    def __reduce__(self):  # copied or pickled as a plain dict of plain dicts, not the vect
+        return dict, ({name: dict(self[name]) for name in self},)
+
 
 class StepOutputs(dict):
     """What one ancestor step published, as a read-only dict of its own (a shallow copy:

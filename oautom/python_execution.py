@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from functools import partial
 from types import CodeType, MethodType
 
+from .answers import closed_if_unrun
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution
@@ -47,19 +48,21 @@ class PythonExecution(Execution):
     def __init__(self, name, flow, function, **step_options):
         self.function = _checked_function(name, function)  # before the step joins its flow
         self._checked_function = function  # run() checks one set since (step.function = ...)
-        # A method of this very step (function=self.load) is called on each attempt's copy,
-        # as run() is: what it assigns on self must not change the flow's definition
-        self._own_method = getattr(function, '__self__', None) is self
+        # A method of this very step (function=self.load, in a partial too) is called on each
+        # attempt's copy, as run() is: what it assigns on self must not change the definition
+        self._own_method = _is_a_method_of(function, self)
         super().__init__(name, flow, **step_options)
 
     def run(self, context):
+        own_method = self._own_method
         if self.function is not self._checked_function:  # set after the step was made
             try:
                 _checked_function(self.name, self.function)
             except FlowIntegrityError as problem:
                 raise StepFailed(f'{problem} (set after the step was made)') from None
-        elif self._own_method:  # bound to the definition: bound to this copy instead
-            self.function = MethodType(self.function.__func__, self)
+            own_method = _is_a_method_of(self.function, self.flow.execution(self.name))
+        if own_method:  # bound to the definition: bound to this copy instead
+            self.function = _bound_to(self.function, self)
         self._context = context
         self._finished = False
         self._returned = None
@@ -76,10 +79,10 @@ class PythonExecution(Execution):
             return True
         if isinstance(self._returned, Mapping):
             self.outputs.update(self._returned)
-        elif inspect.iscoroutine(self._returned) or inspect.isgenerator(self._returned):
-            self._returned.close()  # never run: no warning later that it was never awaited
-            raise StepFailed(f'the function returned a {type(self._returned).__name__}, whose '
-                             'body nothing here runs (from an async def or a generator, '
+        elif closed_if_unrun(self._returned):  # (no warning later that it was never awaited)
+            kind = type(self._returned).__name__.replace('_', ' ')  # async generator, coroutine
+            raise StepFailed(f'the function returned {"an" if kind[0] == "a" else "a"} {kind}, '
+                             'whose body nothing here runs (from an async def or a generator, '
                              'wrapped?); run it in the function: asyncio.run(...), list(...)')
         else:
             self.outputs['return_value'] = self._returned
@@ -125,6 +128,20 @@ def _stack_above(caller):
         if frame is not None and frames:
             return ''.join(traceback.StackSummary.extract(reversed(frames)).format())
     return ''
+
+
+def _is_a_method_of(function, step):
+    """True if `function` is a method bound to `step`, or a partial of one."""
+    while isinstance(function, partial):
+        function = function.func
+    return getattr(function, '__self__', None) is step
+
+
+def _bound_to(method, attempt_copy):
+    """The same method (or partial of one) bound to `attempt_copy` instead."""
+    if isinstance(method, partial):
+        return partial(_bound_to(method.func, attempt_copy), *method.args, **method.keywords)
+    return MethodType(method.__func__, attempt_copy)
 
 
 def _checked_function(name, function):

@@ -11,7 +11,7 @@ import os
 import threading
 from types import MappingProxyType
 
-from .answers import checked_outputs, read_check, refuse_unrun
+from .answers import checked_outputs, read_check, read_run
 from .copies import per_run_copy
 from .errors import is_interrupt
 from .execution import SkipExecution
@@ -143,8 +143,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.attempt_copy = per_run_copy(self.step)
             self.attempt_copy.outputs = {}
             returned = self.attempt_copy.run(context)
-            if returned is not None:  # run() returns nothing, but an async def one (answers.py)
-                refuse_unrun(self.name, 'run', returned)
+            if returned is not None:  # run() returns nothing: a slip, or an async def (answers.py)
+                self._note_once('run returned', read_run(self.name, returned))
         except SkipExecution as skip:
             return self._skipped(skip)
         except BaseException as error:  # pylint: disable=broad-exception-caught

@@ -80,3 +80,25 @@ def test_a_method_whose_body_never_ran_fails_its_step_in_words(step_class, metho
 
 def test_a_check_that_returns_the_outputs_it_filled_is_not_noted():
     assert read_check('a', {'rows': 3}, {'rows': 3}) == (True, None)
+
+
+class ReturnsOutputs(Execution):
+    """run() returns the outputs it means to publish: they would be lost unseen."""
+
+    def run(self, context):
+        return {'rows': 3}
+
+    def check(self):
+        return True
+
+
+def test_what_run_returns_is_ignored_with_a_note_that_says_where_outputs_go(caplog):
+    app = OAutom(mode=OAutomMode.step)
+    ReturnsOutputs('a', Flow('f', app=app))
+    vect = app.start('f')
+    tick_until_ended(app, vect)
+    note = ("run() of step 'a' returned dict {'rows': 3}, which is ignored: run() starts the "
+            'work and returns nothing; a step publishes outputs by filling self.outputs '
+            '(self.outputs.update(...)) before check() returns True')
+    assert vect.status()['executions'][0]['state'] == 'success'
+    assert vect.log('a') == f'[warning] {note}\n' and note in caplog.text

@@ -274,3 +274,15 @@ def test_a_step_thread_asking_while_its_vect_forgets_the_ancestor_table_gets_its
     runs[2].upstream = ForgettingOnThirdLook([runs[1]])
     ancestry = Ancestry(runs)
     assert ancestry.is_upstream(runs[0], runs[2]) and len(iterations) >= 3
+
+
+@pytest.mark.parametrize('make_a_copy', [copy.deepcopy, copy.copy,
+                                         lambda outputs: pickle.loads(pickle.dumps(outputs))],
+                         ids=['deepcopy', 'copy', 'pickle'])
+def test_the_ancestors_outputs_copy_and_pickle_as_plain_dicts(make_a_copy):
+    # A deepcopy walked the whole vect, and failed on what it could not copy
+    runs, ancestry = diamond()
+    runs['a'].outputs, runs['a'].state = {'rows': 3}, STATES.success
+    made = make_a_copy(AncestorOutputs(runs['d'], ancestry))
+    assert made == {'a': {'rows': 3}, 'b': {}, 'c': {}} and type(made) is dict
+    assert all(type(outputs) is dict for outputs in made.values())

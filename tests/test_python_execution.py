@@ -758,3 +758,48 @@ def test_a_step_s_own_method_as_its_function_runs_on_the_attempt_s_copy_not_the_
         app.run()
         seen.append(step_status(vect, 'load')['outputs']['rows'])
     assert seen == [10, 10, 10] and not hasattr(step, 'rows')  # the definition is unchanged
+
+
+class Gather(PythonExecution):
+    """Keeps per-run state on self, in its own method: given later, or in a partial."""
+
+    def __init__(self, name, flow, *, in_a_partial=False):
+        function = functools.partial(self.gather, limit=5) if in_a_partial else \
+            (lambda context: None)
+        super().__init__(name, flow, function=function)
+
+    def gather(self, _context, limit=1):
+        self.rows = getattr(self, 'rows', []) + [limit]  # pylint: disable=attribute-defined-outside-init
+        return {'rows': self.rows}
+
+
+@pytest.mark.parametrize('how', ['set later', 'in a partial', 'in a partial set later'])
+def test_a_step_s_own_method_given_any_way_runs_on_the_attempt_s_copy(how):
+    # Set after the step was made, or in a partial, it ran on the definition: each vect
+    # saw the rows of the vects before, and the flow's definition changed
+    app = OAutom(mode=OAutomMode.foreground)
+    step = Gather('load', Flow('python', app=app), in_a_partial=how == 'in a partial')
+    if how == 'set later':
+        step.function = step.gather
+    elif how == 'in a partial set later':
+        step.function = functools.partial(step.gather, limit=5)
+    seen = []
+    for _ in range(3):
+        vect = app.start('python')
+        app.run()
+        seen.append(step_status(vect, 'load')['outputs']['rows'])
+    limit = 5 if 'partial' in how else 1
+    assert seen == [[limit]] * 3 and not hasattr(step, 'rows')  # the definition is unchanged
+
+
+async def produce(context):
+    """An async generator: its call runs none of its body."""
+    yield context
+
+
+def test_a_wrapped_async_generator_fails_the_step_instead_of_being_its_return_value():
+    vect = run_function(lambda context: produce(context))  # pylint: disable=unnecessary-lambda
+    assert (step_status(vect)['state'], step_status(vect)['error']) == (
+        'failed', 'the function returned an async generator, whose body nothing here runs '
+        '(from an async def or a generator, wrapped?); run it in the function: '
+        'asyncio.run(...), list(...)')
