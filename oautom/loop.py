@@ -26,11 +26,12 @@ import math
 import queue
 import signal
 import threading
+import time
 
 from .errors import OAutomError, Terminated, is_interrupt
 from .logger import logger
 
-STALL_SECONDS = 2.0  # an endless wait that long, with nothing ticking, is worth a warning
+STALL_SECONDS = 2.0  # a wait that long, with nothing ticking, is worth a warning
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a foreground run() stops on
 STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
     'foreground': 'call app.run() before waiting, from this thread: a foreground app moves '
@@ -112,23 +113,25 @@ class Loop:
         return timeout >= threading.TIMEOUT_MAX
 
     def wait_for(self, event, timeout, what):
-        """event.wait(timeout), for an event only a tick can set (a vect's end). An endless
-        wait that sees no loop running and no tick, begun or under way, for STALL_SECONDS
-        says so, once: it may well wait forever (app.run() forgotten, or nobody ticks in step
-        mode). One in the thread that ticks is refused: it would wait for itself."""
-        if not self.endless(timeout):
-            return event.wait(timeout)
-        if not event.is_set() and self.runs_here():  # it would wait for itself
+        """event.wait(timeout), for an event only a tick can set (a vect's end). A wait that
+        sees no loop running and no tick, begun or under way, for STALL_SECONDS says so,
+        once: it may well wait in vain (app.run() forgotten, or nobody ticks in step mode).
+        An endless one in the thread that ticks is refused: it would wait for itself."""
+        endless = self.endless(timeout)
+        if endless and not event.is_set() and self.runs_here():  # it would wait for itself
             raise OAutomError(f"{what} cannot end while the engine's own thread waits for it "
                               "(a callback, run(), check()): return, and act on its end event")
+        deadline = math.inf if endless else time.monotonic() + timeout  # (real seconds)
         ticks = self.ticks
-        while not event.wait(STALL_SECONDS):
+        while not event.wait(min(STALL_SECONDS, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                return False
             # Read without the lock: a hint, which a loop started a moment later makes moot
             if self._thread is None and self.ticker is None and self.ticks == ticks:
                 logger.warning('%s is waited for, but nothing moves its app: no loop runs, and '
                                'no tick came for %g s; %s', what, STALL_SECONDS,
                                STALL_ADVICE[self._mode])
-                return event.wait()
+                return event.wait(None if endless else max(0.0, deadline - time.monotonic()))
             ticks = self.ticks
         return True
 

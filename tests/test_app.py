@@ -327,6 +327,16 @@ def test_an_endless_wait_for_a_vect_that_nothing_moves_says_so_once(monkeypatch,
         'only while its run() loops']
 
 
+def test_a_timed_wait_for_a_vect_that_nothing_moves_says_so_too(monkeypatch, caplog):
+    # It used to end in silence, False, as if the vect were only slow
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.02)
+    app = OAutom(mode=OAutomMode.foreground)
+    vect = app.start(one_step_flow(app).name)
+    assert vect.wait(0.2) is False  # app.run() forgotten
+    assert len(stall_warnings(caplog)) == 1
+    assert vect.wait(0.01) is False and len(stall_warnings(caplog)) == 1  # too short to tell
+
+
 def test_an_endless_wait_in_background_mode_before_run_is_told_to_call_run(monkeypatch,
                                                                           caplog):
     monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.02)
