@@ -100,8 +100,8 @@ class Ancestry:
 def link_runs(flow):
     """One StepRun per step of `flow`, in definition order, linked upstream and downstream;
     those with no upstream step are ready to run at once."""
-    runs = [StepRun(step, index, flow.checked_options(step.name))
-            for index, step in enumerate(flow.executions)]
+    options = flow.checked_options()
+    runs = [StepRun(step, index, options[step.name]) for index, step in enumerate(flow.executions)]
     run_of = {step_run.step.name: step_run for step_run in runs}  # names: steps may define __eq__
     for step_run in runs:
         step_run.upstream = [run_of[step.name] for step in step_run.step.upstream]

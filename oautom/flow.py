@@ -13,6 +13,7 @@ params, each step's name and options, and what each step depends on (a copy
 of a step, say, which is no step of the flow).
 """
 from operator import is_not
+from types import MappingProxyType
 
 from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, UnknownExecutionError
@@ -76,10 +77,10 @@ class Flow:
         # (Execution.__init__ has just checked them)
         self._checked[execution.name] = StepOptions._make(options_of(execution))
 
-    def checked_options(self, name):
-        """The StepOptions of step `name` as validate() last checked them: what a vect reads
+    def checked_options(self):
+        """Step name -> its StepOptions as validate() last checked them: what a vect reads
         (an option set while it runs is for the next one, which app.start() checks first)."""
-        return self._checked[name]
+        return MappingProxyType(self._checked)
 
     def downstream(self):
         """Step name -> names of the steps that depend on it (the edges, pointing forwards)."""
