@@ -137,10 +137,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def tick(self):
         """One round of the engine; return the events it caused (copies, yours to change)."""
-        if in_a_step_function():  # it would race the thread that ticks: now refused, now not
-            raise OAutomError("app.tick() was called from a step's function: return from it "
-                              'instead, and let what ticks the app (its loop, or your own '
-                              'loop in step mode) go on')
         events = self._tick_unless_ticking()
         if events is None:
             raise self._loop.second_tick_error()

@@ -1773,20 +1773,3 @@ def test_the_events_tick_returns_are_copies_to_change_at_will():
     for event in app.tick():
         event['time'] = event['time'].isoformat()  # made JSON-ready, say
     assert all(isinstance(event['time'], datetime) for event in vect.events)
-
-
-@pytest.mark.parametrize('mode', [OAutomMode.step, OAutomMode.foreground])
-def test_a_step_s_function_that_ticks_its_app_fails_in_words(mode):
-    # It raced the thread that ticks: refused when that one was ticking, obeyed when not
-    app = OAutom(mode=mode)
-    PythonExecution('ticker', Flow('etl', app=app), function=lambda context: app.tick())
-    vect = app.start('etl')
-    if mode is OAutomMode.step:
-        while not vect.ended():
-            app.tick()
-            time.sleep(0.001)
-    else:
-        app.run()
-    assert vect.status()['executions'][0]['error'] == (
-        "OAutomError: app.tick() was called from a step's function: return from it instead, "
-        'and let what ticks the app (its loop, or your own loop in step mode) go on')
