@@ -97,11 +97,11 @@ class Ancestry:
         return table[step_run.index]
 
 
-def link_runs(flow):
-    """One StepRun per step of `flow`, in definition order, linked upstream and downstream;
-    those with no upstream step are ready to run at once."""
-    options = flow.checked_options()
-    runs = [StepRun(step, index, options[step.name]) for index, step in enumerate(flow.executions)]
+def link_runs(steps, options):
+    """One StepRun per step, in definition order, with its options (step name -> its
+    StepOptions), linked upstream and downstream; those with no upstream step are ready to
+    run at once."""
+    runs = [StepRun(step, index, options[step.name]) for index, step in enumerate(steps)]
     run_of = {step_run.step.name: step_run for step_run in runs}  # names: steps may define __eq__
     for step_run in runs:
         step_run.upstream = [run_of[step.name] for step in step_run.step.upstream]

@@ -80,7 +80,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
 
     def start(self, flow_name, params=None):
         """Validate the flow and start a new vect of it; return the Vect."""
-        flow = self._flows.runnable(flow_name)
+        flow, options = self._flows.runnable(flow_name)  # (options: as checked now)
         values = resolve_params(flow, params)
         if self._loop.stopping:  # else a callback that starts a flow at each end keeps a stop going
             raise OAutomError(f'flow {flow_name!r} was not started: the app is stopping; start '
@@ -93,7 +93,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                     f'{moment_text(running.start_date, self.clock.now())}); '
                     f'{FINISH_ADVICE[self.mode]}, or app.stop() cancels it', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
-            vect = Vect(flow, number, values, clock=self.clock, loop=self._loop,
+            vect = Vect(flow, number, values, options, clock=self.clock, loop=self._loop,
                         on_event=self._events.append, subscribers=self._subscribers)
             self._running[flow_name] = self._newest[flow_name] = vect
             self._started.append(vect)
@@ -104,7 +104,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
     def plan(self, flow_name, *, days=0, hours=0, minutes=0, seconds=0, cron=None,  # pylint: disable=too-many-arguments
              params=None, **unknown):
         """Start the flow every interval, or on a 5-field cron expression (see plans.py)."""
-        resolve_params(self._flows.runnable(flow_name), params)  # refused now, not at a firing
+        flow, _ = self._flows.runnable(flow_name)
+        resolve_params(flow, params)  # refused now, not at a firing
         plan = make_plan(flow_name, copy.deepcopy(dict(params or {})), self.clock.time(),
                          self._loop.ring, days=days, hours=hours, minutes=minutes,
                          seconds=seconds, cron=cron, **unknown)  # which it refuses

@@ -13,7 +13,6 @@ params, each step's name and options, and what each step depends on (a copy
 of a step, say, which is no step of the flow).
 """
 from operator import is_not
-from types import MappingProxyType
 
 from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, UnknownExecutionError
@@ -75,12 +74,7 @@ class Flow:
                 'give each step its own name')
         self._executions[execution.name] = execution
         # (Execution.__init__ has just checked them)
-        self._checked[execution.name] = StepOptions._make(options_of(execution))
-
-    def checked_options(self):
-        """Step name -> its StepOptions as validate() last checked them: what a vect reads
-        (an option set while it runs is for the next one, which app.start() checks first)."""
-        return MappingProxyType(self._checked)
+        self._checked[execution.name] = StepOptions(*options_of(execution))
 
     def downstream(self):
         """Step name -> names of the steps that depend on it (the edges, pointing forwards)."""
@@ -92,35 +86,40 @@ class Flow:
 
     def problems(self):
         """Every integrity problem of the whole flow, each as one sentence; empty if none."""
+        return self._check()[0]
+
+    def _check(self):
+        """(every problem, step name -> the StepOptions checked now: a table of its own)"""
         if not self._executions:
             return [f'flow {self.name!r} is empty; add at least one step to it (a step joins '
                     'its flow in Execution.__init__, which the __init__ of a step class must '
-                    'call: super().__init__(name, flow, ...))']
+                    'call: super().__init__(name, flow, ...))'], {}
         problem = _params_problem(self.name, self.params)
-        problems = [problem] if problem else []
+        problems, checked = [problem] if problem else [], {}
         walkable = True  # the cycle search needs each step under its name, each upstream ours
         for name, step in self._executions.items():
-            options, place = self._step_problems(name, step)
+            options, place, checked[name] = self._step_problems(name, step)
             problems += options + place
             walkable = walkable and not place
         if walkable and has_cycle(self._executions.values()):  # linear: usually the only search
             problems += [f'cycle: {" -> ".join(loop)}; remove one of these dependencies'
                          for loop in find_cycles(list(self._executions), self.downstream())]
-        return problems
+        return problems, checked
 
     def _step_problems(self, name, step):
         """What is wrong with one step now, set since it was made: (the problems of its
-        options, those of its place in the graph: its name, and its upstream steps)."""
+        options, those of its place in the graph: its name, and its upstream steps, and its
+        StepOptions as checked, None if they have problems)."""
         if step.name != name:
             return [], [f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step '
                         'keeps the name it was made with (its flow knows it by that name); make '
-                        'a new step']
+                        'a new step'], None
         problems, options, checked = [], options_of(step), self._checked.get(name)
         # app.start() validates: only options that are not the very values last checked (an
         # equal value may be of a type refused: Decimal('30') for 30, True for 1)
         if checked is None or any(map(is_not, options, checked)):
             problems = option_problems(step)
-            self._checked[name] = None if problems else StepOptions._make(options)
+            checked = self._checked[name] = None if problems else StepOptions(*options)
         place = []
         for upstream in step.upstream:
             if self.holds(upstream):
@@ -131,16 +130,23 @@ class Flow:
                 place.append(f'step {name!r} depends on {upstream!r}, which is not a step of '
                              f'flow {self.name!r}: depend on the step itself, as '
                              f'flow.execution({upstream.name!r}) returns it')
-        return problems, place
+        return problems, place, checked
 
     def validate(self):
         """Raise `FlowIntegrityError` listing every problem at once; return self if none."""
-        problems = self.problems()
+        self.checked_options()
+        return self
+
+    def checked_options(self):
+        """Validate the flow, as validate() does, and return step name -> its StepOptions as
+        checked now: what app.start() gives the new vect, a table of its own. An option set
+        while that vect runs is for the next one, which app.start() checks again."""
+        problems, checked = self._check()
         if problems:
             lines = '\n'.join(f'  - {problem}' for problem in problems)
             raise FlowIntegrityError(
                 f'flow {self.name!r} cannot run, {len(problems)} problem(s):\n{lines}')
-        return self
+        return checked
 
     def __copy__(self):
         raise FlowIntegrityError(f'copy.copy() of flow {self.name!r} would share its steps, '

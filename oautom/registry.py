@@ -57,13 +57,15 @@ class Flows:
         return flow
 
     def runnable(self, name):
-        """The flow called `name`, validated (flow.py), and called so still: one renamed since
-        it joined would have its vects kept, and named, by another name."""
-        flow = self.named(name).validate()
+        """(The flow called `name`, its steps' options): validated (Flow.checked_options),
+        and called so still: one renamed since it joined would have its vects kept, and
+        named, by another name."""
+        flow = self.named(name)
+        options = flow.checked_options()
         if flow.name != name:
             raise FlowIntegrityError(f'flow {name!r} was renamed {flow.name!r} after it was '
                                      'registered: a flow keeps its name; make a new Flow')
-        return flow
+        return flow, options
 
     def __len__(self):
         return len(self._by_name)

@@ -30,7 +30,7 @@ from .states import ENDED, STATES, TRANSITIONS, VectState, check_transition
 class Vect:  # pylint: disable=too-many-instance-attributes
     """One run of one flow, with its own params, step states, outputs and events."""
 
-    def __init__(self, flow, number, params, *, clock, loop, on_event, subscribers):  # pylint: disable=too-many-arguments
+    def __init__(self, flow, number, params, options, *, clock, loop, on_event, subscribers):  # pylint: disable=too-many-arguments
         self.id = f'{flow.name}.{number}'
         self.flow_name = flow.name
         self.params = params
@@ -48,7 +48,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
         self._on_event = on_event         # app._events.append: the tick's events, in order
         self._subscribers = subscribers   # the app's: see wait() and _finish_if_done()
-        self._runs = link_runs(flow)
+        self._runs = link_runs(flow.executions, options)  # options: as app.start() checked them
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
         self._ready = [step_run for step_run in self._runs if step_run.ready]  # not started yet
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
@@ -151,8 +151,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         options = step_run.options  # as checked when this vect started
         if step_run.state is STATES.running:
             if step_run.next_check <= now:  # (else only its timeout is due)
-                # Runs on: check it again, poll_interval from now (not from the tick's start)
-                if not self._act_on(step_run, step_run.poll(self._clock)):
+                if not self._act_on(step_run, step_run.poll(self._clock)):  # runs on: poll from now
                     step_run.next_check = self._clock.monotonic() + options.poll_interval
                     self._agenda.schedule(step_run, step_run.next_check)
             if step_run.state is STATES.running and step_run.deadline <= now:

@@ -21,7 +21,7 @@ def diamond():
     flow = Flow('f')
     a, b, c, d, _ = (Scripted(name, flow) for name in 'abcde')
     a >> [b, c] >> d
-    runs = link_runs(flow)
+    runs = link_runs(flow.executions, flow.checked_options())
     return {run.name: run for run in runs}, Ancestry(runs)
 
 
@@ -60,7 +60,7 @@ def test_each_step_s_ancestors_are_worked_out_once_however_many_paths_lead_to_it
     steps = [Scripted(f's{i}', flow) for i in range(60)]
     for i, step in enumerate(steps):
         step.depends(steps[:i])  # each step depends on every step before it
-    runs = link_runs(flow)
+    runs = link_runs(flow.executions, flow.checked_options())
     for run in runs:
         run.upstream = CountedList(run.upstream)
     CountedList.walks = 0
@@ -73,7 +73,7 @@ def test_a_long_chain_is_walked_without_recursion():
     steps = [Scripted(f's{i}', flow) for i in range(5000)]
     for upstream, downstream in zip(steps, steps[1:]):
         upstream >> downstream
-    runs = link_runs(flow)
+    runs = link_runs(flow.executions, flow.checked_options())
     ancestry = Ancestry(runs)
     assert ancestry.is_upstream(runs[0], runs[-1])
     assert len(ancestry.names_upstream_of(runs[-1])) == 4999

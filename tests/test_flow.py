@@ -659,3 +659,14 @@ def test_an_option_problem_hides_no_cycle():
     with pytest.raises(FlowIntegrityError, match=r"2 problem\(s\):\n  - step 'a': retries .*\n"
                                                  r"  - cycle: a -> b -> a"):
         flow.validate()
+
+
+def test_the_options_a_check_returns_are_a_table_that_no_later_check_changes(flow):
+    # app.start() gives them to the new vect: a check in another thread (another app's start
+    # of the same flow, say) that found a bad option made them None there, and the vect hung
+    Scripted('a', flow, retries=1)
+    table = flow.checked_options()
+    flow.execution('a').retries = 'x'
+    with pytest.raises(FlowIntegrityError, match="retries must be a whole number"):
+        flow.validate()
+    assert table['a'].retries == 1 and table == {'a': table['a']}
