@@ -419,6 +419,18 @@ def test_a_cron_firing_in_the_hour_clocks_skip_comes_at_that_moment_in_the_new_t
                                                  (2, 0, 0)]
 
 
+def test_a_time_that_a_two_hour_change_skips_fires_two_hours_later(monkeypatch):
+    # At Troll (Antarctica), clocks go forward two hours: 02:30 is 04:30 that day
+    monkeypatch.setenv('TZ', '<+00>0<+02>-2,M3.5.0/1,M10.5.0/3')
+    time.tzset()
+    try:
+        plan = cron_plan('30 2 * * *', datetime(2026, 3, 29, 3, 45))
+        assert (plan.next_run.day, plan.next_run.hour, plan.next_run.minute) == (29, 4, 30)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_next_after_lists_both_passes_of_the_hour_clocks_go_back_over(paris_time):
     plan = Plan('etl', {}, interval=1800, now=datetime(2026, 10, 25, 1, 50).timestamp(),
                 on_change=lambda: None)
