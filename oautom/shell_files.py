@@ -13,8 +13,10 @@ A command can reach its files (it is told where $OAUTOM_OUTPUT is), and runs
 as the engine's user: it may take them away (a `chmod 000` of their folder,
 a umask of 0777), or remove them. The engine owns them, so it gives itself
 back the right to read and remove them (give_back: only their owner may use
-them, as they were made). A file removed is a lost output, and said so: its
-step fails with a ShellTrouble, whose message is the step's error.
+them, as they were made). What cannot be read even then raises ShellTrouble,
+in words: for stdout and stderr, its step's log says their text is lost (its
+exit code still decides how it ends); for $OAUTOM_OUTPUT, the step fails. An
+$OAUTOM_OUTPUT that the command never made, or removed, published nothing.
 """
 import contextlib
 import os
@@ -59,10 +61,13 @@ def read_as_owner(read, *paths):
 
 def give_back(folder, paths=()):
     """Make `folder` and the files at `paths` in it this process's user's alone again, as
-    they were made: a command running as that user may have changed them (chmod 000)."""
+    they were made: a command running as that user may have changed them (chmod 000). Only
+    what is still its own: never what a symbolic link put in their place points to."""
     for path, mode in [(folder, 0o700)] + [(path, 0o600) for path in paths]:
-        with contextlib.suppress(OSError):  # removed, or not ours: read() then says so
-            os.chmod(path, mode)
+        with contextlib.suppress(OSError):  # removed: read() then says so
+            found = os.lstat(path)
+            if not stat.S_ISLNK(found.st_mode) and found.st_uid == os.geteuid():
+                os.chmod(path, mode)
 
 
 def _lost(error):

@@ -216,3 +216,23 @@ def test_a_relative_temporary_folder_still_gives_a_step_in_another_folder_its_ou
     app.run()
     assert vect.status()['executions'][0]['outputs'] == {'rows': '3'}
     bash_execution.LIVE.kill_all()
+
+
+def test_a_link_put_in_place_of_the_folder_is_not_followed_at_exit(tmp_path):
+    # Removed by a command (rm -rf /tmp/oautom-*), then replaced by a link: the engine gave
+    # its mode back to whatever the link pointed to (as root, any folder of the machine)
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir(mode=0o755)
+    elsewhere.chmod(0o755)
+    shells = live_shells.LiveShells()
+    shell = shells.start('true', {}, None)
+    shell.wait()
+    shells.release(shell)
+    folder = shells._folder  # pylint: disable=protected-access
+    shutil.rmtree(folder)
+    os.symlink(elsewhere, folder)
+    try:
+        shells.kill_all()  # what atexit does
+        assert (elsewhere.stat().st_mode & 0o777, os.path.islink(folder)) == (0o755, True)
+    finally:
+        os.unlink(folder)
