@@ -172,7 +172,7 @@ class BashExecution(Execution):
             try:
                 stdout, stderr = shell.read_streams()
             except ShellTrouble as lost:  # its exit code still decides: only its output is lost
-                stdout, stderr = '', '' if LIVE.closed else f'[{lost}]'  # (at exit: removed by us)
+                stdout, stderr = '', ('' if LIVE.closed else f'[{lost}]')  # (at exit: by us)
             text = _shell_output(stdout, stderr, _exit_line(code))
             # (_cancelled is read without the lock: it only changes what the log says)
             if self._cancelled and (stdout or stderr):

@@ -62,9 +62,10 @@ class FakeClock(Clock):
                               '12, 0))')
         try:  # time() gives its seconds since the epoch
             start.timestamp()
-        except (OverflowError, ValueError):  # the year 1, in a time zone east of UTC
-            raise OAutomError(f'FakeClock cannot start at {start}: it has no time stamp; start '
-                              'it after the year 1') from None
+        except (OverflowError, ValueError):  # the year 1 east of UTC, the year 9999 west
+            raise OAutomError(f'FakeClock cannot start at {start}: it has no time stamp in this '
+                              "time zone, so near the calendar's end; start it a day inside "
+                              'the years 1 to 9999') from None
         self._start = start
         # Exact, so that rounding errors never pile up: 0.1 added 36,000 times as floats is
         # 3599.9999999978213, and an hour's timeout would strike a tenth of a second late

@@ -4,9 +4,10 @@ A step fails by raising (from run(), check() or its function). Its status
 and events show the error in one line, `describe(error)`, as Airflow's UI
 shows a task's exception, cut to ERROR_LIMIT characters; its log gets the
 whole traceback, from the step's own code on, `traceback_text(error)`. A
-failure the engine words itself (a command's exit code, a timeout) is a
-StepFailed, shown by its message alone. Both are written for user code that
-may misbehave even here: an exception whose __str__ raises, say.
+failure that oautom words itself (a command's exit code, a bad answer from
+check()) is a StepFailed, shown by its message alone, with no traceback.
+Both are written for user code that may misbehave even here: an exception
+whose __str__ raises, say.
 """
 import traceback
 

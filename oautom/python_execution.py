@@ -40,6 +40,10 @@ _ASYNC = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR  # pylint: disable=no
 _GENERATOR = inspect.CO_GENERATOR  # pylint: disable=no-member
 
 
+_RUN_IT = {'coroutine': 'asyncio.run(...)', 'generator': 'list(...)',
+           'async generator': 'asyncio.run() of an async def that collects it with async for'}
+
+
 class PythonExecution(Execution):
     """Call `function(context)` in a thread; its return value becomes the outputs."""
 
@@ -47,7 +51,7 @@ class PythonExecution(Execution):
 
     def __init__(self, name, flow, function, **step_options):
         self.function = _checked_function(name, function)  # before the step joins its flow
-        self._checked_function = function  # run() checks one set since (step.function = ...)
+        self._function_as_made = function  # run() checks one set since (step.function = ...)
         # A method of this very step (function=self.load, in a partial too) is called on each
         # attempt's copy, as run() is: what it assigns on self must not change the definition
         self._own_method = _is_a_method_of(function, self)
@@ -55,7 +59,7 @@ class PythonExecution(Execution):
 
     def run(self, context):
         own_method = self._own_method
-        if self.function is not self._checked_function:  # set after the step was made
+        if self.function is not self._function_as_made:  # set after the step was made
             try:
                 _checked_function(self.name, self.function)
             except FlowIntegrityError as problem:
@@ -83,7 +87,7 @@ class PythonExecution(Execution):
             kind = type(self._returned).__name__.replace('_', ' ')  # async generator, coroutine
             raise StepFailed(f'the function returned {"an" if kind[0] == "a" else "a"} {kind}, '
                              'whose body nothing here runs (from an async def or a generator, '
-                             'wrapped?); run it in the function: asyncio.run(...), list(...)')
+                             f'wrapped?); run it in the function: {_RUN_IT[kind]}')
         else:
             self.outputs['return_value'] = self._returned
         return True

@@ -154,7 +154,9 @@ def test_a_fake_clock_at_a_moment_with_no_time_stamp_is_refused_at_once(monkeypa
     time.tzset()
     try:
         with pytest.raises(OAutomError, match=r'^FakeClock cannot start at 0001-01-01 00:00:00: '
-                                              r'it has no time stamp; start it after the year 1$'):
+                                              r"it has no time stamp in this time zone, so near "
+                                              r"the calendar's end; start it a day inside the "
+                                              r'years 1 to 9999$'):
             FakeClock(datetime(1, 1, 1))  # its time() used to fail, in the engine's first tick
     finally:
         monkeypatch.undo()

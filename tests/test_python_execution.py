@@ -677,13 +677,13 @@ def test_a_callable_that_answers_every_attribute_is_not_taken_for_an_async_funct
     PythonExecution('call', Flow('python'), function=mock.MagicMock())
 
 
-@pytest.mark.parametrize('function, kind', [(fetch, 'coroutine'), (rows, 'generator')])
-def test_a_wrapped_function_that_returns_an_unrun_body_fails_the_step(function, kind):
+@pytest.mark.parametrize('function, kind, fix', [(fetch, 'coroutine', 'asyncio.run(...)'),
+                                               (rows, 'generator', 'list(...)')])
+def test_a_wrapped_function_that_returns_an_unrun_body_fails_the_step(function, kind, fix):
     vect = run_function(lambda context: function(context))  # pylint: disable=unnecessary-lambda
     assert (step_status(vect)['state'], step_status(vect)['error']) == (
         'failed', f'the function returned a {kind}, whose body nothing here runs (from an '
-        'async def or a generator, wrapped?); run it in the function: asyncio.run(...), '
-        'list(...)')
+        f'async def or a generator, wrapped?); run it in the function: {fix}')
 
 
 @mock.patch('os.getcwd')
@@ -801,5 +801,5 @@ def test_a_wrapped_async_generator_fails_the_step_instead_of_being_its_return_va
     vect = run_function(lambda context: produce(context))  # pylint: disable=unnecessary-lambda
     assert (step_status(vect)['state'], step_status(vect)['error']) == (
         'failed', 'the function returned an async generator, whose body nothing here runs '
-        '(from an async def or a generator, wrapped?); run it in the function: '
-        'asyncio.run(...), list(...)')
+        '(from an async def or a generator, wrapped?); run it in the function: asyncio.run() '
+        'of an async def that collects it with async for')

@@ -26,13 +26,13 @@ from oautom.step_log import LOG_LIMIT
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_flow(*commands):
+def run_flow(*commands, **options):
     """Run one flow of independent shell steps, named 1, 2, ...; return {name: its status
     dict, with its log under 'log'}."""
     app = OAutom(mode=OAutomMode.foreground)
     flow = Flow('files', app=app)
     for number, command in enumerate(commands, 1):
-        BashExecution(str(number), flow, command=command)
+        BashExecution(str(number), flow, command=command, **options)
     vect = app.start('files')
     app.run()
     return {step['name']: {**step, 'log': vect.log(step['name'])}
@@ -44,7 +44,7 @@ def test_a_step_whose_files_another_removes_meanwhile_ends_by_its_exit_and_says_
     # wrote, without a word: its log was empty, and its outputs gone
     removed = tmp_path / 'removed'
     steps = run_flow(f'echo before; while [ ! -e {removed} ]; do sleep 0.01; done; echo after',
-                     f'rm -rf "$(dirname "$OAUTOM_OUTPUT")"; touch {removed}')
+                     f'rm -rf "$(dirname "$OAUTOM_OUTPUT")"; touch {removed}', timeout=10)
     assert steps['1']['state'] == 'success'  # exit 0: the contract's rule
     assert 'what the command wrote is lost: its file ' in steps['1']['log']
     assert 'leave the oautom-* folders in the temporary folder alone' in steps['1']['log']
@@ -128,20 +128,28 @@ def test_a_file_that_cannot_be_read_again_is_said_lost(tmp_path):
 # -- as a user who is not root ------------------------------------------------------------
 
 AS_NOBODY = '''
-import json, os, sys, tempfile
-from oautom import BashExecution, Flow, OAutom, OAutomMode, bash_execution, live_shells
+import json, os, sys, time
+from oautom import BashExecution, Flow, OAutom, OAutomMode, PythonExecution
 from oautom import live_shells
 
+closed, taken, started = sys.argv[1:]  # a folder it may not enter, and two marks to make
 app = OAutom(mode=OAutomMode.foreground)
 flow = Flow('taken', app=app)
-taker = BashExecution('taker', flow, command='echo hello; chmod 000 "$(dirname "$OAUTOM_OUTPUT")"')
+# It takes the folder away, then waits until another shell has started meanwhile
+taker = BashExecution('taker', flow, timeout=10, command=(
+    f'echo hello; chmod 000 "$(dirname "$OAUTOM_OUTPUT")"; touch {taken}; '
+    f'while [ ! -e {started} ]; do sleep 0.01; done'))
 after = BashExecution('after', flow, command='echo "rows=3" >> "$OAUTOM_OUTPUT"')
 masked = BashExecution('masked', flow, command='umask 0777; echo "cols=4" >> "$OAUTOM_OUTPUT"')
-closed = BashExecution('closed', flow, command='true', cwd=sys.argv[1])
+waiter = PythonExecution('waiter', flow, timeout=10, function=lambda context: [
+    time.sleep(0.01) for _ in iter(lambda: os.path.exists(taken), True)])
+starter = BashExecution('starter', flow, command=f'touch {started}; echo "n=1" >> "$OAUTOM_OUTPUT"')
+BashExecution('closed', flow, command='true', cwd=closed)
 taker >> after >> masked
+waiter >> starter
 vect = app.start('taken')
 app.run()
-print(json.dumps({'uid': os.geteuid(), 'folder': live_shells.LIVE._folder,
+print(json.dumps({'uid': os.geteuid(),
                   'steps': {step['name']: [step['state'], step['outputs'], step['error'],
                                            vect.log(step['name'])]
                             for step in vect.status()['executions']}}))
@@ -164,22 +172,39 @@ def fixture_as_nobody():
     return as_nobody
 
 
+def remove_tree(path):
+    """Remove the folder at `path` and all in it, whatever modes a command gave them."""
+    for folder, _, _ in os.walk(path):  # top down: each folder is opened before it is entered
+        for inside in os.scandir(folder):
+            if inside.is_dir(follow_symlinks=False):
+                os.chmod(inside.path, 0o700)
+    shutil.rmtree(path)
+
+
 def test_a_command_that_takes_its_files_away_stops_neither_it_nor_the_others(as_nobody):
-    closed = tempfile.mkdtemp()  # only its owner may enter it: root, or this user once...
-    os.chmod(closed, 0o000 if os.geteuid() else 0o700)  # ...it lets no one in
+    temporary = tempfile.mkdtemp()  # the child's TMPDIR, which it may write in
+    os.chmod(temporary, 0o777)
+    closed = os.path.join(temporary, 'closed')  # only its owner may enter it: root, or this
+    os.mkdir(closed, 0o000 if os.geteuid() else 0o700)  # user once it lets no one in
+    marks = [os.path.join(temporary, name) for name in ('taken', 'started')]
     try:
-        done = subprocess.run(as_nobody + ['-c', AS_NOBODY, closed], capture_output=True,
-                              text=True, timeout=60, check=False, cwd=tempfile.gettempdir(),
-                              env={'PYTHONPATH': str(REPO), 'PATH': os.environ['PATH']})
+        done = subprocess.run(as_nobody + ['-c', AS_NOBODY, closed, *marks],
+                              capture_output=True, text=True, timeout=60, check=False,
+                              cwd=temporary, env={'PYTHONPATH': str(REPO), 'TMPDIR': temporary,
+                                                  'PATH': os.environ['PATH']})
+        left = [name for name in os.listdir(temporary) if name.startswith('oautom-')]
     finally:
-        os.rmdir(closed)
+        os.chmod(closed, 0o700)
+        remove_tree(temporary)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result['uid'] != 0
     steps = result['steps']
     # Its folder taken away (chmod 000), the engine gives it back: its own output is read,
-    # and the next shell starts (they used to fail, every one of them, in every flow)
+    # and the shells that start meanwhile or next start (they used to fail, every one of
+    # them, in every flow)
     assert steps['taker'][0] == 'success' and 'hello' in steps['taker'][3]
+    assert steps['starter'][:2] == ['success', {'n': '1'}]
     assert steps['after'][:2] == ['success', {'rows': '3'}]
     # A file made unreadable by a umask of 0777 is given back too: its outputs are read
     assert steps['masked'][:2] == ['success', {'cols': '4'}]
@@ -187,7 +212,7 @@ def test_a_command_that_takes_its_files_away_stops_neither_it_nor_the_others(as_
     assert steps['closed'][2] == (f'cwd {closed!r} is a folder this user (uid '
                                   f"{result['uid']}) may not enter; give one it may, or let "
                                   'it: chmod u+x (or o+x) on it')
-    assert not os.path.exists(result['folder'])  # removed at exit, though taken away
+    assert not left  # removed at exit, though taken away
 
 
 def test_a_temporary_folder_the_engine_cannot_write_in_is_named_with_the_fix(monkeypatch):
