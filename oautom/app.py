@@ -154,9 +154,11 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             events = self._one_round()
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
-            self._subscribers.release_now()  # what post() would have released, had it come
-            self._loop.ticker = None
-            self._tick_lock.release()
+            try:  # (a Ctrl-C in it, in step mode, must not keep the tick lock taken for good)
+                self._subscribers.release_now()  # what post() would have released, had it come
+            finally:
+                self._loop.ticker = None
+                self._tick_lock.release()
         if to_deliver:
             self._subscribers.deliver()  # outside every lock
         return events

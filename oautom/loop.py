@@ -19,20 +19,20 @@ step's downstream starts a fraction of a millisecond later, not at the next
 fixed tick.
 
 Foreground mode runs the loop in the caller's thread, where Ctrl-C, SIGTERM
-and SIGHUP stop the app before they end the process; background mode in a
-daemon thread named 'oautom-engine', which never keeps the process alive.
+and SIGHUP stop the app before they end the process (stop_signals.py);
+background mode in a daemon thread named 'oautom-engine', which never keeps
+the process alive.
 """
 import math
 import queue
-import signal
 import threading
 import time
 
-from .errors import OAutomError, Terminated, is_interrupt
+from . import stop_signals
+from .errors import OAutomError, is_interrupt
 from .logger import logger
 
 STALL_SECONDS = 2.0  # a wait that long, with nothing ticking, is worth a warning
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # a foreground run() stops on
 STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
     'foreground': 'call app.run() before waiting, from this thread: a foreground app moves '
                   'only while its run() loops',
@@ -153,6 +153,22 @@ class Loop:
 
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""
+        if not background:
+            self._run_until_signalled()
+            return
+        thread = threading.Thread(target=self._run, args=(True,), daemon=True,
+                                  name='oautom-engine')
+        self._claim(thread)
+        try:
+            thread.start()
+        # Only RuntimeError: the system would not start a thread, so the loop is not running.
+        # (A Ctrl-C during start() arrives once the thread runs: the loop is running then.)
+        except RuntimeError:
+            self._release()  # a stop() called meanwhile must not wait for a thread
+            raise
+
+    def _claim(self, thread):
+        """Make `thread` the one that loops, unless one loops already (OAutomError)."""
         with self._lock:
             if self._thread is not None:  # a second run(): a step's or a callback's, maybe
                 raise OAutomError(f'this app is already running, in thread {self._thread.name!r}'
@@ -160,21 +176,14 @@ class Loop:
                                   'event callback, app.start() a vect instead)')
             self._stop_requested = False
             self._done = threading.Event()  # a stop() of an earlier run waits for that one
-            self._thread = threading.Thread(target=self._run, args=(True,), daemon=True,
-                                            name='oautom-engine') if background \
-                else threading.current_thread()
-        if background:
-            try:
-                self._thread.start()
-            # Only RuntimeError: the system would not start a thread, so the loop is not running.
-            # (A Ctrl-C during start() arrives once the thread runs: the loop is running then.)
-            except RuntimeError:
-                with self._lock:
-                    self._thread = None
-                    self._done.set()  # a stop() called meanwhile must not wait for a thread
-                raise
-        else:
-            self._run_until_signalled()
+            self._thread = thread
+
+    def _release(self):
+        """No thread loops any more: the stop()s that wait for this run end."""
+        with self._lock:
+            self._thread = None
+            done = self._done  # this run's: a start() may make a new one once we unlock
+        done.set()
 
     def _run(self, background):
         try:
@@ -201,46 +210,28 @@ class Loop:
                 while not self._doorbell.empty():  # one tick answers every ring so far
                     self._doorbell.get()
         finally:
-            with self._lock:
-                self._thread = None
-                done = self._done  # this run's: a start() may make a new one once we unlock
-            done.set()
+            self._release()
 
     def _run_until_signalled(self):
-        """The foreground loop. Ctrl-C only *asks* it to stop, so a KeyboardInterrupt never
-        lands mid-tick (between starting a process and recording it, say): the app cancels
-        the running steps, kills their processes, and then KeyboardInterrupt is raised.
-        SIGTERM (`kill`, `timeout`) and SIGHUP (a closed terminal) are taken the same way,
-        then end the process with Terminated, a SystemExit(128 + the signal's number): the
-        exit status a shell reports for a process those signals kill. Without this, they would
-        kill the process at once, and its shells, in sessions of their own, would run on."""
+        """The foreground loop, which Ctrl-C, SIGTERM and SIGHUP only ask to stop (see
+        stop_signals.py): the app cancels what runs first."""
         received = []
 
         def on_signal(number, _frame):
             if received:  # a second signal: stop waiting for the cancellations
-                raise _exit_for(number)
+                raise stop_signals.exit_for(number)
             received.append(number)
             self.request_stop()
 
-        # Only in the main thread (signals go there), and only signals the process has not
-        # chosen to ignore (a `cmd &` job of a shell script ignores Ctrl-C, `nohup` SIGHUP)
-        # or, but for Ctrl-C, to handle its own way: those keep their handlers.
-        taken = []  # (signal number, the handler it had)
-        if threading.current_thread() is threading.main_thread():
-            for number in STOP_SIGNALS:
-                handler = signal.getsignal(number)
-                if handler is signal.SIG_DFL or (number == signal.SIGINT and
-                                                 handler is not signal.SIG_IGN):
-                    taken.append((number, signal.signal(number, on_signal)))
+        # Ours first: a KeyboardInterrupt after the claim, before the loop's own finally,
+        # would leave this thread the loop's for good (then run() again would be refused)
+        taken = stop_signals.take(on_signal)
         try:
+            self._claim(threading.current_thread())
+            if received:  # a Ctrl-C as it began: the claim has reset the stop it asked for
+                self.request_stop()
             self._run(background=False)
         finally:
-            for number, handler in taken:
-                signal.signal(number, handler)
+            stop_signals.give_back(taken)
         if received:
-            raise _exit_for(received[0])
-
-
-def _exit_for(number):
-    """What a stop signal raises once the app has stopped: KeyboardInterrupt for Ctrl-C."""
-    return KeyboardInterrupt() if number == signal.SIGINT else Terminated(128 + number)
+            raise stop_signals.exit_for(received[0])

@@ -790,6 +790,62 @@ def test_run_takes_a_stop_signal_over_in_the_main_thread_and_gives_its_handler_b
         signal.signal(stop_signal, previous)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+DEFAULT_HANDLERS = [signal.default_int_handler, signal.SIG_DFL, signal.SIG_DFL]
+
+
+@pytest.mark.parametrize('nth', [1, 2, 3], ids=['as it takes Ctrl-C', 'as it takes SIGTERM',
+                                                'as it takes SIGHUP'])
+def test_a_ctrl_c_as_a_foreground_run_begins_leaves_the_app_able_to_run_again(monkeypatch, nth):
+    # A Ctrl-C that came once the run had claimed the thread, before it took the signals,
+    # left the app claimed for good: every run() after it was refused, "already running"
+    app = OAutom(mode=OAutomMode.foreground)
+    vect = app.start(one_step_flow(app).name)
+    real, calls = signal.getsignal, []
+
+    def ctrl_c_at_the_nth_look(number):
+        calls.append(number)
+        if len(calls) == nth:
+            os.kill(os.getpid(), signal.SIGINT)  # Python runs its handler at once, here
+        return real(number)
+    monkeypatch.setattr(signal, 'getsignal', ctrl_c_at_the_nth_look)
+    with pytest.raises(KeyboardInterrupt):
+        app.run()
+    monkeypatch.undo()
+    handlers = [signal.getsignal(number) for number in STOP_SIGNALS]
+    for number, handler in zip(STOP_SIGNALS, DEFAULT_HANDLERS):  # for the tests after it
+        signal.signal(number, handler)
+    assert handlers == DEFAULT_HANDLERS
+    if vect.state is VectState.running:  # (interrupted before the loop began: it runs now)
+        app.run()
+    assert vect.ended()
+    second = app.start('etl')
+    app.run()
+    assert second.state is VectState.success
+
+
+def test_a_ctrl_c_as_a_foreground_run_ends_gives_every_handler_back(monkeypatch):
+    # Ctrl-C's handler was given back first: a Ctrl-C then raised at once, and the others
+    # stayed ours (the process then ignored SIGTERM for good)
+    app = OAutom(mode=OAutomMode.foreground)
+    app.start(one_step_flow(app).name)
+    real, calls = signal.signal, []
+
+    def ctrl_c_at_the_second_give_back(number, handler):
+        calls.append(number)
+        if len(calls) == 5:  # three taken, then three given back: the second of those
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(number, handler)
+    monkeypatch.setattr(signal, 'signal', ctrl_c_at_the_second_give_back)
+    with pytest.raises(KeyboardInterrupt):  # the Ctrl-C is not lost: it comes once all are back
+        app.run()
+    monkeypatch.undo()
+    handlers = [signal.getsignal(number) for number in STOP_SIGNALS]
+    for number, handler in zip(STOP_SIGNALS, DEFAULT_HANDLERS):  # for the tests after it
+        signal.signal(number, handler)
+    assert handlers == DEFAULT_HANDLERS
+
+
 IGNORING_SCRIPT = '''
 import signal, sys
 from oautom import BashExecution, Flow, OAutom
@@ -1250,6 +1306,23 @@ def test_a_tick_cut_short_by_a_ctrl_c_still_ends_the_waits_for_a_vect_that_ended
     with pytest.raises(KeyboardInterrupt):
         app.tick()  # 'done' ends, then the other check is interrupted
     assert done.ended() and finishes_within(DEADLINE, done.wait, DEADLINE)
+
+
+def test_a_ctrl_c_as_a_tick_ends_leaves_the_next_tick_free_to_come(monkeypatch):
+    # It kept the tick lock taken: every tick after it was refused, "already running"
+    app, _ = step_app()
+    vect = app.start(one_step_flow(app).name)
+    subscribers = app._subscribers  # pylint: disable=protected-access
+    real = subscribers.release_now
+
+    def ctrl_c_once():
+        monkeypatch.setattr(subscribers, 'release_now', real)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(subscribers, 'release_now', ctrl_c_once)
+    with pytest.raises(KeyboardInterrupt):
+        app.tick()
+    tick_until_ended(app, vect)
+    assert vect.state is VectState.success
 
 
 # -- status, logs, history ---------------------------------------------------------------
