@@ -41,15 +41,13 @@ from .live_shells import LIVE
 from .logger import logger
 from .shell import lost_exit_reason
 from .shell_arguments import cwd_problem, names_to_warn_of, shell_arguments_problem
-from .shell_files import ShellTrouble
+from .shell_files import ShellTrouble, outputs_from
 from .workers import WORKERS
 
 SKIP_EXIT_CODE = 99
 STDERR_LINES_IN_ERROR = 5
 STDERR_CHARS_IN_ERROR = 1000  # at most, of those lines (the log keeps stderr whole)
 COLLECT_SECONDS = 1.0  # how long cancel() waits for a killed shell's output to be logged
-IGNORED_LINES_SHOWN = 3  # lines of $OAUTOM_OUTPUT that are not key=value, named in the log
-IGNORED_LINE_CHARS = 80  # characters shown of each
 
 
 class CommandFailed(StepFailed):
@@ -181,7 +179,7 @@ class BashExecution(Execution):
                 context.log(text)
                 self._logged = True
             if code == 0:  # only a success publishes
-                outputs = _outputs_from(shell.read_outputs(), context)
+                outputs = outputs_from(shell.read_outputs(), context.log)
         except ShellTrouble as refusal:
             trouble = str(refusal)
         except Exception as error:  # pylint: disable=broad-exception-caught
@@ -226,26 +224,3 @@ def signal_name(number):
         if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
             return f'SIGRTMIN+{number - signal.SIGRTMIN}'
         return str(number)
-
-
-def _outputs_from(text, context):
-    """The outputs in the text of $OAUTOM_OUTPUT: one per `key=value` line. The other lines
-    are ignored; the step's log names the first few of them that are not blank."""
-    outputs, ignored = {}, []
-    for line in text.split('\n'):
-        key, sep, value = line.partition('=')
-        key = key.strip().lstrip('\ufeff')  # (a mark an editor begins a file with)
-        if sep and key:
-            outputs[key] = value
-        elif line.strip():
-            ignored.append(line)
-    if ignored:
-        shown = []
-        for line in ignored[:IGNORED_LINES_SHOWN]:  # a line cut short ends with '...'
-            cut = len(line) > IGNORED_LINE_CHARS
-            shown.append(repr(line[:IGNORED_LINE_CHARS]) + ('...' if cut else ''))
-        if len(ignored) > IGNORED_LINES_SHOWN:
-            shown.append('...')
-        context.log(f'[$OAUTOM_OUTPUT: {len(ignored)} line(s) ignored, not key=value: '
-                    f'{", ".join(shown)}; write one key=value per line]')
-    return outputs

@@ -7,6 +7,7 @@ to its command, and reads them once the command has exited:
     read_as_owner(read, *paths)       read(*paths), where read is one of these two:
     stream_tails(stdout, stderr)      their tails, which fit in one step log
     output_text(path)                 the text of $OAUTOM_OUTPUT, at most 1 MiB
+    outputs_from(text, log)           the outputs in that text: its key=value lines
     remove_files(paths)               they were read: remove them
 
 A command can reach its files (it is told where $OAUTOM_OUTPUT is), and runs
@@ -26,6 +27,8 @@ import stat
 from .step_log import LOG_LIMIT
 
 OUTPUTS_LIMIT = 1024 * 1024  # bytes of $OAUTOM_OUTPUT read at most
+IGNORED_LINES_SHOWN = 3  # lines of $OAUTOM_OUTPUT that are not key=value, named in the log
+IGNORED_LINE_CHARS = 80  # characters shown of each
 
 
 class ShellTrouble(Exception):
@@ -130,6 +133,29 @@ def output_text(path):
         raise ShellTrouble(f'$OAUTOM_OUTPUT is not UTF-8 text: byte {data[error.start]:#x} at '
                            f'{error.start} is not; write its values in UTF-8') from None
     return text.replace('\r\n', '\n').replace('\r', '\n')  # lines end as in Python's files
+
+
+def outputs_from(text, log):
+    """The outputs in the text of $OAUTOM_OUTPUT: one per `key=value` line. The other lines
+    are ignored; `log`, the step's, names the first few of them that are not blank."""
+    outputs, ignored = {}, []
+    for line in text.split('\n'):
+        key, sep, value = line.partition('=')
+        key = key.strip().lstrip('\ufeff')  # (a mark an editor begins a file with)
+        if sep and key:
+            outputs[key] = value
+        elif line.strip():
+            ignored.append(line)
+    if ignored:
+        shown = []
+        for line in ignored[:IGNORED_LINES_SHOWN]:  # a line cut short ends with '...'
+            cut = len(line) > IGNORED_LINE_CHARS
+            shown.append(repr(line[:IGNORED_LINE_CHARS]) + ('...' if cut else ''))
+        if len(ignored) > IGNORED_LINES_SHOWN:
+            shown.append('...')
+        log(f'[$OAUTOM_OUTPUT: {len(ignored)} line(s) ignored, not key=value: '
+            f'{", ".join(shown)}; write one key=value per line]')
+    return outputs
 
 
 def remove_files(paths):
