@@ -16,12 +16,13 @@ of a step, checked), answers.py (what run() and check() give back, read
 strictly), failures.py (how a failed step's error is told), copies.py (the
 copy of a step that an attempt runs on), rules.py (trigger rules), due.py
 (when steps are next due), context.py (what a step sees), ancestry.py (who
-is upstream of whom), loop.py (the loop over tick()), plans.py and cron.py
-(schedules), events.py, logger.py (the `oautom` logger, which never raises),
-registry.py (an app's flows, by name), history.py (the kept vects),
-start_queue.py (max_parallel), graph.py (cycles), params.py, clock.py
-(injected time), report.py, names.py, errors.py, step_log.py and
-airflow_words.py (what a message says to an Airflow user).
+is upstream of whom), loop.py (the loop over tick(); stop_signals.py: Ctrl-C
+in it), plans.py and cron.py (schedules), events.py, logger.py (the `oautom`
+logger, which never raises), registry.py (an app's flows, by name),
+history.py (the kept vects), start_queue.py (max_parallel), graph.py
+(cycles), params.py, clock.py (injected time), report.py, names.py,
+errors.py, step_log.py and airflow_words.py (what a message says to an
+Airflow user).
 
 At the edges, the two ready-made steps: bash_execution.py (shell.py: one
 process group; shell_files.py: its files; shell_arguments.py: what a shell

@@ -1,5 +1,6 @@
-"""The package as a whole: what importing it says on a Python too old for it, and the
-README's walk through one tick, which must name code that exists."""
+"""The package as a whole: what importing it says on a Python too old for it, the
+README's walk through one tick, which must name code that exists, and the package
+docstring's reading order, which must name every module."""
 import ast
 import re
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import oautom
 from oautom import Flow, OAutom, OAutomMode, PythonExecution
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,3 +82,10 @@ def test_the_readme_s_walk_through_one_tick_is_what_the_tick_calls():
         if call not in named:  # else the walk is back in it ("Back in app.py ...")
             assert call in remaining, f'{call} is not called after the calls named before it'
             named.append(call)
+
+
+def test_the_package_docstring_names_every_module_in_its_reading_order():
+    # A module it leaves out is one a learner never hears of (stop_signals.py was, at first)
+    named = set(re.findall(r'\b(\w+)\.py\b', oautom.__doc__))
+    modules = {path.stem for path in Path(oautom.__file__).parent.glob('*.py')} - {'__init__'}
+    assert modules - named == set()
