@@ -40,7 +40,7 @@ FIELDS = (
                       'nov', 'dec')),
     ('day-of-week', 0, 7, ('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat')),
 )
-SHIFT = timedelta(hours=3)  # more than a clock change moves local time (1 hour; 2 at Troll)
+SHIFT = timedelta(hours=3)  # more than daylight saving moves local time (1 hour; 2 at Troll)
 LONGEST_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31,
                  11: 30, 12: 31}
 

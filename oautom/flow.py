@@ -107,9 +107,9 @@ class Flow:
         return problems, checked
 
     def _step_problems(self, name, step):
-        """What is wrong with one step now, set since it was made: (the problems of its
-        options, those of its place in the graph: its name, and its upstream steps, and its
-        StepOptions as checked, None if they have problems)."""
+        """What is wrong with one step now, set since it was made, and its options: (the
+        problems of its options, those of its place in the graph (its name, its upstream
+        steps), its StepOptions as checked or None if they have problems)."""
         if step.name != name:
             return [], [f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step '
                         'keeps the name it was made with (its flow knows it by that name); make '

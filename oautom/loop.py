@@ -55,6 +55,7 @@ class Loop:
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
         self._lock = threading.Lock()   # guards _thread (who loops now, if anyone) and _done
         self._thread = None
+        self._looping = False           # True inside _run's loop (a foreground one's signals)
         self._stop_requested = False    # a plain flag: a signal handler may set it
         self._done = threading.Event()  # a new one per start(): set when that run has ended
         # Written by the app in each of its ticks, whoever ticks (this loop, or you in step mode)
@@ -187,6 +188,7 @@ class Loop:
 
     def _run(self, background):
         try:
+            self._looping = True  # a second stop signal may cut the loop short from here
             while True:
                 try:
                     sleep = self._tick_and_sleep_time()
@@ -210,6 +212,7 @@ class Loop:
                 while not self._doorbell.empty():  # one tick answers every ring so far
                     self._doorbell.get()
         finally:
+            self._looping = False
             self._release()
 
     def _run_until_signalled(self):
@@ -218,14 +221,15 @@ class Loop:
         received = []
 
         def on_signal(number, _frame):
-            if received:  # a second signal: stop waiting for the cancellations
+            if received and self._looping:  # a second signal: stop waiting for the cancels
                 raise stop_signals.exit_for(number)
-            received.append(number)
+            received.append(number)  # (as it begins or ends, only noted: raised at the end)
             self.request_stop()
 
         # Ours first: a KeyboardInterrupt after the claim, before the loop's own finally,
-        # would leave this thread the loop's for good (then run() again would be refused)
-        taken = stop_signals.take(on_signal)
+        # would leave this thread the loop's for good (then run() again would be refused).
+        # Not for a second run(), which the claim refuses: its Ctrl-C is the first one's.
+        taken = stop_signals.take(on_signal) if self._thread is None else []
         try:
             self._claim(threading.current_thread())
             if received:  # a Ctrl-C as it began: the claim has reset the stop it asked for

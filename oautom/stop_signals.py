@@ -16,7 +16,10 @@ a process those signals kill. A second signal stops waiting for the cancels.
 
 A Ctrl-C can come at any moment, even as the loop begins or ends; so our
 handler is in place before the loop is, and Ctrl-C's own is given back last:
-while ours is in place, a Ctrl-C only asks, and leaves nothing half done.
+while ours is in place, a Ctrl-C only asks, and a second one cuts the loop
+short only while it loops. (Python runs a handler between any two steps of
+the main thread, so a few such moments are left: a signal there may still
+leave something half done.)
 """
 import signal
 import threading

@@ -151,7 +151,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         options = step_run.options  # as checked when this vect started
         if step_run.state is STATES.running:
             if step_run.next_check <= now:  # (else only its timeout is due)
-                if not self._act_on(step_run, step_run.poll(self._clock)):  # runs on: poll from now
+                if not self._act_on(step_run, step_run.poll(self._clock)):  # runs on: again, later
                     step_run.next_check = self._clock.monotonic() + options.poll_interval
                     self._agenda.schedule(step_run, step_run.next_check)
             if step_run.state is STATES.running and step_run.deadline <= now:

@@ -794,13 +794,29 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DEFAULT_HANDLERS = [signal.default_int_handler, signal.SIG_DFL, signal.SIG_DFL]
 
 
+@pytest.fixture(name='default_handlers')
+def fixture_default_handlers():
+    """The stop signals with Python's own handlers, whatever the tests were started with
+    (nohup, a `&` job that ignores Ctrl-C), and those handlers back afterwards."""
+    before = [signal.signal(number, handler)
+              for number, handler in zip(STOP_SIGNALS, DEFAULT_HANDLERS)]
+    yield
+    for number, handler in zip(STOP_SIGNALS, before):
+        signal.signal(number, handler)
+
+
+def handlers_now():
+    return [signal.getsignal(number) for number in STOP_SIGNALS]
+
+
+@pytest.mark.usefixtures('default_handlers')
 @pytest.mark.parametrize('nth', [1, 2, 3], ids=['as it takes Ctrl-C', 'as it takes SIGTERM',
                                                 'as it takes SIGHUP'])
 def test_a_ctrl_c_as_a_foreground_run_begins_leaves_the_app_able_to_run_again(monkeypatch, nth):
     # A Ctrl-C that came once the run had claimed the thread, before it took the signals,
     # left the app claimed for good: every run() after it was refused, "already running"
     app = OAutom(mode=OAutomMode.foreground)
-    vect = app.start(one_step_flow(app).name)
+    vect = app.start(one_step_flow(app, script=[False], timeout=DEADLINE).name)  # runs on
     real, calls = signal.getsignal, []
 
     def ctrl_c_at_the_nth_look(number):
@@ -812,18 +828,18 @@ def test_a_ctrl_c_as_a_foreground_run_begins_leaves_the_app_able_to_run_again(mo
     with pytest.raises(KeyboardInterrupt):
         app.run()
     monkeypatch.undo()
-    handlers = [signal.getsignal(number) for number in STOP_SIGNALS]
-    for number, handler in zip(STOP_SIGNALS, DEFAULT_HANDLERS):  # for the tests after it
-        signal.signal(number, handler)
-    assert handlers == DEFAULT_HANDLERS
-    if vect.state is VectState.running:  # (interrupted before the loop began: it runs now)
+    assert handlers_now() == DEFAULT_HANDLERS
+    if nth == 1:  # Python's own handler: interrupted before the loop began, which runs now
+        assert vect.state is VectState.running
+        vect.cancel()
         app.run()
-    assert vect.ended()
-    second = app.start('etl')
+    assert vect.state is VectState.cancelled  # (not timed out: the Ctrl-C stopped the app)
+    second = app.start(one_step_flow(app, 'second').name)
     app.run()
     assert second.state is VectState.success
 
 
+@pytest.mark.usefixtures('default_handlers')
 def test_a_ctrl_c_as_a_foreground_run_ends_gives_every_handler_back(monkeypatch):
     # Ctrl-C's handler was given back first: a Ctrl-C then raised at once, and the others
     # stayed ours (the process then ignored SIGTERM for good)
@@ -840,10 +856,50 @@ def test_a_ctrl_c_as_a_foreground_run_ends_gives_every_handler_back(monkeypatch)
     with pytest.raises(KeyboardInterrupt):  # the Ctrl-C is not lost: it comes once all are back
         app.run()
     monkeypatch.undo()
-    handlers = [signal.getsignal(number) for number in STOP_SIGNALS]
-    for number, handler in zip(STOP_SIGNALS, DEFAULT_HANDLERS):  # for the tests after it
-        signal.signal(number, handler)
-    assert handlers == DEFAULT_HANDLERS
+    assert handlers_now() == DEFAULT_HANDLERS
+
+
+@pytest.mark.usefixtures('default_handlers')
+def test_a_second_run_that_is_refused_takes_no_signal_from_the_first(monkeypatch):
+    # It took them, then gave them back: a Ctrl-C meanwhile stopped the app, and no
+    # KeyboardInterrupt came out of the first run()
+    app = OAutom(mode=OAutomMode.foreground)
+    looked, refused = [], []
+
+    class RunsAgain(Scripted):
+        """Its run(), in the engine's thread (the main one here), calls app.run()."""
+
+        def run(self, context):
+            real = signal.getsignal
+            monkeypatch.setattr(signal, 'getsignal',
+                                lambda number: looked.append(number) or real(number))
+            try:
+                app.run()
+            except OAutomError as error:
+                refused.append(str(error))
+            finally:
+                monkeypatch.setattr(signal, 'getsignal', real)
+            super().run(context)
+    RunsAgain('again', Flow('etl', app=app))
+    vect = app.start('etl')
+    app.run()
+    assert vect.state is VectState.success and refused and not looked
+    assert handlers_now() == DEFAULT_HANDLERS
+
+
+def test_a_step_may_drive_an_app_of_its_own_in_step_mode():
+    app = OAutom(mode=OAutomMode.foreground)
+
+    def drive(_context):
+        inner = OAutom(mode=OAutomMode.step)
+        vect = inner.start(one_step_flow(inner).name)
+        while not vect.ended():
+            inner.tick()
+        return {'inner': vect.state.value}
+    PythonExecution('driver', Flow('outer', app=app), function=drive)
+    vect = app.start('outer')
+    app.run()
+    assert vect.status()['executions'][0]['outputs'] == {'inner': 'success'}
 
 
 IGNORING_SCRIPT = '''

@@ -261,3 +261,14 @@ def test_a_link_put_in_place_of_the_folder_is_not_followed_at_exit(tmp_path):
         assert (elsewhere.stat().st_mode & 0o777, os.path.islink(folder)) == (0o755, True)
     finally:
         os.unlink(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='only root can give a file to another user')
+def test_what_another_user_owns_is_not_given_back(tmp_path):
+    # Put in place of a shell's file: root could change its mode; it is not the engine's
+    theirs = tmp_path / 'theirs'
+    theirs.write_text('x')
+    theirs.chmod(0o000)
+    os.chown(theirs, 65534, 65534)
+    shell_files.give_back(str(tmp_path), [str(theirs)])
+    assert theirs.stat().st_mode & 0o777 == 0
