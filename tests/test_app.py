@@ -610,6 +610,7 @@ CTRL_C_SCRIPT = '''
 import os, signal, subprocess, sys
 from oautom import BashExecution, Flow, OAutom
 signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the tests run as a `cmd &`
+signal.signal(signal.SIGHUP, signal.SIG_DFL)  # or under nohup
 if sys.argv[1:] == ['during-popen']:  # Ctrl-C lands just as the step's shell is started
     class Popen(subprocess.Popen):
         def __init__(self, *args, **options):
