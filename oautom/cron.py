@@ -110,10 +110,10 @@ class Cron:
         they name: the moments named from SHIFT before `seconds` on are weighed, until every
         one still to weigh is known to come later than the earliest found."""
         now, shift = datetime.fromtimestamp(seconds), SHIFT.total_seconds()
-        first = self.next_after(now).timestamp()
+        coming = self.next_after(now).timestamp()
         if _utc_offset(seconds - shift) == _utc_offset(seconds + shift) and \
-                _utc_offset(first - shift) == _utc_offset(first + shift):
-            return first  # the usual case: no clock change near, wall-clock order is real
+                _utc_offset(coming - shift) == _utc_offset(coming + shift):
+            return coming  # the usual case: no clock change near, wall-clock order is real
         moment, earliest = now - SHIFT, math.inf
         while True:
             moment = self.next_after(moment)
