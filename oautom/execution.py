@@ -130,14 +130,22 @@ class Execution:
             raise FlowIntegrityError(
                 f'step {self.name!r} cannot depend on itself; remove that dependency')
         if step.flow is not self.flow:
+            same = ' (another flow of that name)' if step.flow.name == self.flow.name else ''
             raise FlowIntegrityError(
                 f'step {self.name!r} of flow {self.flow.name!r} cannot depend on step '
-                f'{step.name!r} of flow {step.flow.name!r}; a dependency stays inside one flow')
-        if not self.flow.holds(step):  # a copy.copy() of one of its steps, say
+                f'{step.name!r} of flow {step.flow.name!r}{same}; a dependency stays inside '
+                'one flow')
+        # A copy.copy() of a step, say (one that depended would change the step's upstream)
+        if not self.flow.holds(step):
             raise FlowIntegrityError(
                 f'step {self.name!r} cannot depend on {step!r}: it is not the step its flow '
                 f'knows by that name (a copy of it, or renamed): depend on '
                 f'flow.execution({step.name!r})')
+        if not self.flow.holds(self):
+            raise FlowIntegrityError(
+                f'{self!r} cannot depend on step {step.name!r}: it is not the step its flow '
+                f'knows by that name (a copy of it, or renamed): flow.execution({self.name!r}) '
+                'can')
 
     def __rshift__(self, other):
         """`self >> other`: other runs after self. Returns other, so chains read left to right."""

@@ -15,9 +15,11 @@ of a step, say, which is no step of the flow).
 from operator import is_not
 
 from .airflow_words import dag_option_hint
-from .errors import FlowIntegrityError, UnknownExecutionError
-from .graph import find_cycles, has_cycle
+from .errors import FlowIntegrityError, InvalidParamsError, UnknownExecutionError
+from .graph import downstream_of, find_cycles, has_cycle
 from .names import check_name, counted, did_you_mean, shown_name
+from .params import resolve_params
+from .report import short_repr
 from .step_options import StepOptions, option_problems, options_of
 
 
@@ -35,6 +37,10 @@ class Flow:
         if problem:  # refused now, not by every app.start() of the flow
             raise FlowIntegrityError(problem)
         self.params = dict(params or {})  # param name -> default value
+        try:  # each vect gets its own copy of them: a default that cannot be copied, now
+            resolve_params(self, None)
+        except InvalidParamsError as error:
+            raise FlowIntegrityError(str(error)) from None
         self._executions = {}             # step name -> step, in definition order
         self._checked = {}                # step name -> its StepOptions, as last checked
         if app is not None:
@@ -76,14 +82,6 @@ class Flow:
         # (Execution.__init__ has just checked them)
         self._checked[execution.name] = StepOptions(*options_of(execution))
 
-    def downstream(self):
-        """Step name -> names of the steps that depend on it (the edges, pointing forwards)."""
-        downstream = {name: [] for name in self._executions}
-        for step in self._executions.values():
-            for upstream in step.upstream:
-                downstream[upstream.name].append(step.name)
-        return downstream
-
     def problems(self):
         """Every integrity problem of the whole flow, each as one sentence; empty if none."""
         return self._check()[0]
@@ -94,43 +92,50 @@ class Flow:
             return [f'flow {self.name!r} is empty; add at least one step to it (a step joins '
                     'its flow in Execution.__init__, which the __init__ of a step class must '
                     'call: super().__init__(name, flow, ...))'], {}
-        problem = _params_problem(self.name, self.params)
-        problems, checked = [problem] if problem else [], {}
-        walkable = True  # the cycle search needs each step under its name, each upstream ours
+        problems = [problem for problem in (_name_problem(self.name),
+                                            _params_problem(self.name, self.params)) if problem]
+        checked, upstream_of = {}, {}  # upstream_of: the edges between our steps, for cycles
+        names = {id(step): name for name, step in self._executions.items()}  # renamed ones too
         for name, step in self._executions.items():
-            options, place, checked[name] = self._step_problems(name, step)
+            options, place, checked[name], upstream_of[name] = self._step_problems(name, step,
+                                                                                   names)
             problems += options + place
-            walkable = walkable and not place
-        if walkable and has_cycle(self._executions.values()):  # linear: usually the only search
+        if has_cycle(upstream_of):  # linear: usually the only search
             problems += [f'cycle: {" -> ".join(loop)}; remove one of these dependencies'
-                         for loop in find_cycles(list(self._executions), self.downstream())]
+                         for loop in find_cycles(list(upstream_of), downstream_of(upstream_of))]
         return problems, checked
 
-    def _step_problems(self, name, step):
+    def _step_problems(self, name, step, names):
         """What is wrong with one step now, set since it was made, and its options: (the
         problems of its options, those of its place in the graph (its name, its upstream
-        steps), its StepOptions as checked or None if they have problems)."""
-        if step.name != name:
-            return [], [f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step '
-                        'keeps the name it was made with (its flow knows it by that name); make '
-                        'a new step'], None
+        steps), its StepOptions as checked or None if they have problems, the names of its
+        upstream steps that are ours). `names`: id of each of our steps -> its name here."""
+        place = [] if step.name == name else [
+            f'step {name!r} of flow {self.name!r} was renamed {step.name!r}: a step keeps the '
+            'name it was made with (its flow knows it by that name); make a new step']
         problems, options, checked = [], options_of(step), self._checked.get(name)
         # app.start() validates: only options that are not the very values last checked (an
         # equal value may be of a type refused: Decimal('30') for 30, True for 1)
         if checked is None or any(map(is_not, options, checked)):
             problems = option_problems(step)
             checked = self._checked[name] = None if problems else StepOptions(*options)
-        place = []
-        for upstream in step.upstream:
-            if self.holds(upstream):
-                continue
-            if any(upstream is ours for ours in self._executions.values()):
-                place.append(f'step {name!r} depends on a step renamed since (above)')
-            else:  # a copy of one of ours, say (copy.copy of a step)
-                place.append(f'step {name!r} depends on {upstream!r}, which is not a step of '
-                             f'flow {self.name!r}: depend on the step itself, as '
-                             f'flow.execution({upstream.name!r}) returns it')
-        return problems, place, checked
+        upstream = step.upstream
+        if not isinstance(upstream, list):  # set by hand: `b.upstream = a`
+            place.append(f'step {name!r}: its upstream is {type(upstream).__name__} '
+                         f'{short_repr(upstream)}, not a list of steps: give it the steps '
+                         f'it depends on with step.depends(...) or >>')
+            upstream = []
+        ours = []
+        for other in upstream:
+            our_name = names.get(id(other))
+            if our_name is not None:
+                ours.append(our_name)
+                if other.name != our_name:
+                    place.append(f'step {name!r} depends on a step renamed since (above)')
+            else:  # a copy of one of ours (copy.copy of a step), or no step at all
+                place.append(f'step {name!r} depends on {short_repr(other)}, which is not a step '
+                             f'of flow {self.name!r}: {_the_step_itself(other)}')
+        return problems, place, checked, ours
 
     def validate(self):
         """Raise `FlowIntegrityError` listing every problem at once; return self if none."""
@@ -167,3 +172,20 @@ def _params_problem(flow_name, params):
             return (f'flow {flow_name!r}: param names are text, not {type(param).__name__} '
                     f'{param!r}: write {str(param)!r}')
     return None
+
+
+def _name_problem(name):
+    """What is wrong with a flow's name, set since it was made (check_name's words), or None."""
+    try:
+        check_name(name, 'flow')
+    except FlowIntegrityError as error:
+        return str(error)
+    return None
+
+
+def _the_step_itself(thing):
+    """How to depend on a step instead of `thing`, which is not one of the flow's steps."""
+    name = thing if isinstance(thing, str) else getattr(thing, 'name', None)
+    if isinstance(name, str):
+        return f'depend on the step itself, as flow.execution({name!r}) returns it'
+    return 'depend on steps of this flow, with step.depends(...) or >>'

@@ -15,23 +15,31 @@ never meets Python's recursion limit.
 from collections import deque
 
 
-def has_cycle(steps):
-    """True if the upstream links of `steps` loop. Each step has a unique `name` and an
-    `upstream` list of steps (keyed by name: a step class may define __eq__)."""
-    downstream_count = {step.name: 0 for step in steps}
-    for step in steps:
-        for upstream in step.upstream:
-            downstream_count[upstream.name] += 1
-    peelable = [step for step in steps if downstream_count[step.name] == 0]
+def has_cycle(upstream_of):
+    """True if the edges loop. `upstream_of[n]` lists the nodes n depends on (its upstream)."""
+    downstream_count = dict.fromkeys(upstream_of, 0)
+    for upstream in upstream_of.values():
+        for node in upstream:
+            downstream_count[node] += 1
+    peelable = [node for node, count in downstream_count.items() if count == 0]
     peeled = 0
     while peelable:
-        step = peelable.pop()
+        node = peelable.pop()
         peeled += 1
-        for upstream in step.upstream:  # one step fewer depends on it
-            downstream_count[upstream.name] -= 1
-            if downstream_count[upstream.name] == 0:
+        for upstream in upstream_of[node]:  # one node fewer depends on it
+            downstream_count[upstream] -= 1
+            if downstream_count[upstream] == 0:
                 peelable.append(upstream)
     return peeled < len(downstream_count)
+
+
+def downstream_of(upstream_of):
+    """The same edges, pointing forwards: node -> the nodes that depend on it."""
+    downstream = {node: [] for node in upstream_of}
+    for node, upstream in upstream_of.items():
+        for other in upstream:
+            downstream[other].append(node)
+    return downstream
 
 
 def strongly_connected_components(nodes, downstream):

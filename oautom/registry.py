@@ -11,7 +11,7 @@ import threading
 
 from .errors import FlowIntegrityError, UnknownFlowError
 from .flow import Flow
-from .names import did_you_mean, shown_name
+from .names import check_name, did_you_mean, shown_name
 
 
 class Flows:
@@ -30,6 +30,7 @@ class Flows:
         if not isinstance(flow, Flow):
             raise FlowIntegrityError(f'app.register_flow takes a Flow, not '
                                      f'{type(flow).__name__} {flow!r}')
+        check_name(flow.name, 'flow')  # renamed since it was made, maybe (a deep copy's new name)
         with self._lock:
             if self._by_name.get(flow.name, flow) is not flow:  # another flow of that name
                 raise FlowIntegrityError(

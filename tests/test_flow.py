@@ -2,6 +2,7 @@
 import copy
 import math
 import re
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -670,3 +671,69 @@ def test_the_options_a_check_returns_are_a_table_that_no_later_check_changes(flo
     with pytest.raises(FlowIntegrityError, match="retries must be a whole number"):
         flow.validate()
     assert table['a'].retries == 1 and table == {'a': table['a']}
+
+
+def test_a_place_problem_hides_no_cycle_either():
+    flow = Flow('etl')
+    a, b, c, d, e, g = (Scripted(name, flow) for name in 'abcdeg')
+    a >> b >> c >> a
+    d >> e >> g >> d
+    e.name = 'E'  # a problem of its own, which used to hide both cycles
+    e.retries = -1  # and its options were not looked at
+    problems = flow.problems()
+    assert problems[0].startswith("step 'E': retries must be")
+    assert problems[1:] == [
+        "step 'e' of flow 'etl' was renamed 'E': a step keeps the name it was made with (its "
+        "flow knows it by that name); make a new step",
+        "step 'g' depends on a step renamed since (above)",
+        'cycle: a -> b -> c -> a; remove one of these dependencies',
+        'cycle: d -> e -> g -> d; remove one of these dependencies']
+
+
+def test_an_upstream_set_by_hand_to_what_is_no_step_is_a_problem_not_a_crash():
+    flow = Flow('etl')
+    a, b, c = Scripted('a', flow), Scripted('b', flow), Scripted('c', flow)
+    b.upstream.append('a')  # a name, as a dependency
+    c.upstream = a          # a step, not a list
+    assert flow.problems() == [
+        "step 'b' depends on 'a', which is not a step of flow 'etl': depend on the step itself, "
+        "as flow.execution('a') returns it",
+        "step 'c': its upstream is Scripted <Scripted 'a' of flow 'etl'>, not a list of steps: "
+        'give it the steps it depends on with step.depends(...) or >>']
+    b.upstream[:] = [42]
+    assert flow.problems()[0] == ("step 'b' depends on 42, which is not a step of flow 'etl': "
+                                  'depend on steps of this flow, with step.depends(...) or >>')
+
+
+def test_a_flow_renamed_to_a_bad_name_is_a_problem_of_its_own():
+    flow = Flow('etl')
+    Scripted('a', flow)
+    flow.name = 'etl.v2'
+    with pytest.raises(FlowIntegrityError, match=r"1 problem\(s\):\n  - bad flow name 'etl.v2'"):
+        flow.validate()
+
+
+def test_a_default_param_that_cannot_be_copied_is_refused_when_the_flow_is_made():
+    with pytest.raises(FlowIntegrityError, match="param 'lock' of flow 'etl' cannot be copied "
+                                                 r"\(TypeError: .*\), and each vect gets its own"):
+        Flow('etl', params={'lock': threading.Lock()})
+
+
+def test_a_copy_of_a_step_cannot_depend_on_anything_either():
+    flow = Flow('etl')
+    a, b = Scripted('a', flow), Scripted('b', flow)
+    twin = copy.copy(b)  # shares b's list of upstream steps: depending would change b
+    told = (r"<Scripted 'b' of flow 'etl'> cannot depend on step 'a': it is not the step its "
+            r"flow knows by that name \(a copy of it, or renamed\): flow.execution\('b'\) can")
+    with pytest.raises(FlowIntegrityError, match=told):
+        a >> twin
+    with pytest.raises(FlowIntegrityError, match=told):
+        twin.depends(a)
+    assert not b.upstream
+
+
+def test_steps_of_two_flows_of_one_name_are_told_apart_in_the_message():
+    a, b = Scripted('a', Flow('etl')), Scripted('b', Flow('etl'))
+    with pytest.raises(FlowIntegrityError, match=r"step 'a' of flow 'etl' \(another flow of that "
+                                                 r"name\); a dependency stays inside one flow"):
+        a >> b

@@ -1,5 +1,5 @@
 """Cycle finding: one loop per strongly connected component, without recursion."""
-from oautom.graph import find_cycles, has_cycle, strongly_connected_components
+from oautom.graph import downstream_of, find_cycles, has_cycle, strongly_connected_components
 
 
 def graph(edges, nodes):
@@ -40,29 +40,22 @@ def test_a_very_long_cycle_is_found_iteratively():
     assert len(loop) == 20_001 and loop[0] == loop[-1] == 'n0'
 
 
-class Node:  # pylint: disable=too-few-public-methods
-    """A stand-in step: has_cycle only reads `name` and `upstream`."""
-    count = 0
-
-    def __init__(self, *upstream):
-        Node.count += 1
-        self.name = f'n{Node.count}'
-        self.upstream = list(upstream)
-
-
 def test_has_cycle_answers_whether_the_upstream_links_loop():
-    a = Node()
-    b, c = Node(a), Node(a)
-    d = Node(b, c)
-    assert not has_cycle([a, b, c, d])
-    a.upstream.append(d)  # d -> a closes a -> b -> d -> a and a -> c -> d -> a
-    assert has_cycle([a, b, c, d])
+    upstream_of = {'a': [], 'b': ['a'], 'c': ['a'], 'd': ['b', 'c']}
+    assert not has_cycle(upstream_of)
+    upstream_of['a'].append('d')  # d -> a closes a -> b -> d -> a and a -> c -> d -> a
+    assert has_cycle(upstream_of)
 
 
 def test_has_cycle_walks_a_long_chain_without_recursion():
-    chain = [Node()]
-    for _ in range(20000):
-        chain.append(Node(chain[-1]))
-    assert not has_cycle(chain)
-    chain[0].upstream.append(chain[-1])
-    assert has_cycle(chain)
+    upstream_of = {'n0': []}
+    for i in range(1, 20_001):
+        upstream_of[f'n{i}'] = [f'n{i - 1}']
+    assert not has_cycle(upstream_of)
+    upstream_of['n0'].append('n20000')
+    assert has_cycle(upstream_of)
+
+
+def test_downstream_of_turns_the_edges_round():
+    assert downstream_of({'a': [], 'b': ['a'], 'c': ['a', 'b']}) == {
+        'a': ['b', 'c'], 'b': ['c'], 'c': []}

@@ -1,4 +1,7 @@
 """An app's flows, by name: registered once, then found by name, with help for a slip."""
+import copy
+import re
+
 import pytest
 
 from helpers import Scripted, tick_until_ended
@@ -117,3 +120,17 @@ def test_an_unknown_flow_in_an_empty_app_says_there_are_none():
     app, _ = step_app()
     with pytest.raises(UnknownFlowError, match='none yet'):
         app.flow('etl')
+
+
+@pytest.mark.parametrize('new_name, told', [
+    ('etl.v2/x', "bad flow name 'etl.v2/x'"),  # a dot would split its vect ids: etl.v2/x.1
+    (12, 'a flow name must be a string, not int 12')])
+def test_a_flow_renamed_to_a_bad_name_is_refused_when_registered(new_name, told):
+    app, _ = step_app()
+    flow = copy.deepcopy(one_step_flow(OAutom(mode=OAutomMode.step)))  # as copy.copy advises
+    flow.name = new_name
+    with pytest.raises(FlowIntegrityError, match=re.escape(told)):
+        app.register_flow(flow)
+    assert app.flows() == []
+    with pytest.raises(UnknownFlowError, match='none yet'):  # and lookups still speak
+        app.start('etl')
