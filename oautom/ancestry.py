@@ -13,7 +13,8 @@ their upstream and downstream StepRuns, with the counts the vect's tick
 starts from (see StepRun: `pending`, `ready`).
 """
 from .context import StepOutputs
-from .names import counted, did_you_mean
+from .errors import UnknownExecutionError
+from .names import counted, did_you_mean, shown_name
 from .step_run import StepRun
 
 
@@ -34,15 +35,25 @@ class Ancestry:
     def run_named(self, name):
         """The StepRun called `name`, or None."""
         if self._by_name is None:  # two threads may both make it: they make the same
-            self._by_name = {step_run.step.name: step_run for step_run in self.runs}
+            self._by_name = {step_run.name: step_run for step_run in self.runs}
         # Names are strings; anything else is unknown (a list cannot be a dict key: looking
         # one up would raise TypeError)
         return self._by_name.get(name) if isinstance(name, str) else None
 
+    def run_called(self, name, owner):
+        """The StepRun called `name`, or UnknownExecutionError: "{owner} has no step ..."."""
+        step_run = self.run_named(name)
+        if step_run is None:
+            raise UnknownExecutionError(f'{owner} has {self.no_step(name)}')
+        return step_run
+
     def no_step(self, name):
         """"no step 'lod'; did you mean 'load'? its steps are: ...", for a name not found."""
+        if isinstance(getattr(name, 'name', None), str):  # a step, given for its name
+            return f"no step {name!r}: give the step's name, {name.name!r}, not the step"
         names = [step_run.name for step_run in self.runs]
-        return f'no step {name!r}; {did_you_mean(name, names)}its steps are: {", ".join(names)}'
+        return (f'no step {shown_name(name)}; {did_you_mean(name, names)}its steps are: '
+                f'{", ".join(names)}')
 
     def is_upstream(self, ancestor, step_run):
         """True if `ancestor` is upstream of `step_run`, directly or not."""

@@ -194,7 +194,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             vects = list(self._running.values())
             started, self._started = self._started, []
         if started:  # their start events, made by Vect()
-            self._events.extend(vect.events[0] for vect in started)
+            self._events.extend(vect.events[0] for vect in started)  # (a copy)
         return vects
 
     def run(self):

@@ -66,10 +66,13 @@ class Agenda:
 
     def started(self, step_run, now):
         """`step_run` started at monotonic time `now`: its first check is due in the next tick,
-        which the loop holds back up to FIRST_CHECK_GRACE if the step will wake it."""
+        which the loop holds back up to FIRST_CHECK_GRACE if the step will wake it, and its
+        timeout at its deadline."""
         due = now + FIRST_CHECK_GRACE if step_run.step.wakes_when_done else now
         self._next_tick_at = min(self._next_tick_at, due)
         self._next_tick.append(step_run)
+        if step_run.deadline < math.inf:
+            self.schedule(step_run, step_run.deadline)
 
     def due_again(self, runs):
         """`runs` were taken as due, but a tick cut short never looked at them: next tick."""

@@ -58,7 +58,13 @@ def _converted(container, inner):
     """A Mapping as a dict, a list or tuple as a list, each item made jsonable."""
     try:
         if isinstance(container, Mapping):
-            return {_shown(key, str): jsonable(item, inner) for key, item in container.items()}
+            converted = {}
+            for key, item in container.items():
+                text = key if isinstance(key, str) else _shown(key, str)
+                while text in converted:  # 1 and '1' both: the later one says its type
+                    text = f'{text} ({type(key).__name__})'
+                converted[text] = jsonable(item, inner)
+            return converted
         return [jsonable(item, inner) for item in container]
     except Exception:  # pylint: disable=broad-exception-caught
         return _shown(container)  # a Mapping of the step's own whose items() raise

@@ -34,13 +34,14 @@ os.register_at_fork(before=_NEW_LOG.acquire, after_in_parent=_NEW_LOG.release,
 class StepRun:  # pylint: disable=too-many-instance-attributes
     """The state of one step within one vect."""
     # __slots__ keeps each record small: there is one per step per vect.
-    __slots__ = ('step', 'index', 'options', 'state', 'attempts', 'started', 'ended', 'error',
-                 'outputs', 'attempt_copy', 'next_check', 'retry_at', 'deadline',
+    __slots__ = ('step', 'name', 'index', 'options', 'state', 'attempts', 'started', 'ended',
+                 'error', 'outputs', 'shown', 'attempt_copy', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'upstream_successes',
                  'upstream_failures', 'upstream_skips', 'ready', 'log', 'noted')
 
     def __init__(self, step, index, options):
         self.step = step                  # the definition (an Execution of the flow)
+        self.name = step.name             # its name as the vect started: events, status, log
         self.index = index                # position in definition order
         self.options = options            # the step's StepOptions, as checked at app.start()
         self.state = STATES.waiting
@@ -49,6 +50,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.ended = None                 # datetime it reached an end state (its event's)
         self.error = None                 # why the last attempt failed (text)
         self.outputs = NO_OUTPUTS         # what the successful attempt published
+        self.shown = None                 # its fields() at its last change of state, if any
         self.attempt_copy = None          # the per-run copy of `step` (one per attempt)
         self.next_check = None            # monotonic time of the next check() while running
         self.retry_at = None              # monotonic time of the next attempt while retrying
@@ -62,11 +64,6 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.ready = False                # decided to run, not started yet: a flag, not a state
         self.log = None                   # a StepLog, made at the first line written
         self.noted = ()                   # the kinds of warning noted in this attempt
-
-    @property
-    def name(self):
-        """The step's name."""
-        return self.step.name
 
     def has_ended(self):
         """True once the step reached an end state (success, failed, skipped, ...)."""
@@ -100,10 +97,14 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             return text + (so_far or '')
         return '' if self.log is None else self.log.text()  # nothing so far, or logged since
 
-    def snapshot(self):
+    def fields(self):
         """(name, state, attempts, started, ended, error, outputs), for a status dict."""
         return (self.name, self.state, self.attempts, self.started, self.ended, self.error,
                 self.outputs)
+
+    def snapshot(self):
+        """Its fields() as of its last change of state (the tick sets some just before)."""
+        return self.shown or (self.name, STATES.waiting, 0, None, None, None, NO_OUTPUTS)
 
     def count_ended(self, upstream):
         """Count one more ended upstream StepRun, by how it ended."""
@@ -246,4 +247,4 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
             self.write_log(f'[attempt {self.attempts} {why}]\n')
 
     def __repr__(self):
-        return f'<StepRun {self.step.name!r} {self.state.value}, attempt {self.attempts}>'
+        return f'<StepRun {self.name!r} {self.state.value}, attempt {self.attempts}>'

@@ -20,7 +20,6 @@ from .ancestry import Ancestry, link_runs
 from .clock import in_seconds
 from .context import Context, refuse_a_wait_for_itself
 from .due import Agenda
-from .errors import UnknownExecutionError
 from .events import make_event
 from .report import vect_status
 from .rules import READY, blame
@@ -35,9 +34,9 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.flow_name = flow.name
         self.params = params
         self._clock = clock
-        # Guards what other threads read or write: state, end_date, events, _cancel_requested
-        # (a flag the tick reads without it), each StepRun's state, started and ended (status()
-        # may see its other fields a moment early). Never held while user code (run, check) runs.
+        # Guards what other threads read or write: state, end_date, _events, _cancel_requested
+        # (a flag the tick reads without it), each StepRun's state, started, ended and shown
+        # (what status() reads). Never held while user code (run, check) runs.
         self._lock = threading.Lock()
         self.state = VectState.running
         self.start_date = clock.now()
@@ -56,8 +55,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._agenda = Agenda(loop.ring)  # when each running step is next due; rings the loop
         self._unfinished = len(self._runs)
         self._failures, self.running_steps = 0, 0  # steps failed, and running (max_parallel)
-        self.events = [make_event(self.start_date, self.id, None, VectState.running,
-                                  f'vect {self.id} started')]
+        self._events = [make_event(self.start_date, self.id, None, VectState.running,
+                                   f'vect {self.id} started')]  # its own: readers get copies
 
     # -- what the app calls from its tick ----------------------------------------
     def advance(self, now):
@@ -87,9 +86,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         now = self._clock.monotonic()  # not the tick's: its timeout must not count earlier run()s
         step_run.prepare_attempt(now)
         self._set_state(step_run, STATES.running, f'attempt {step_run.attempts} started')
-        self._agenda.started(step_run, now)  # its first check: in the next tick
-        if step_run.deadline < math.inf:
-            self._agenda.schedule(step_run, step_run.deadline)
+        self._agenda.started(step_run, now)  # its first check: in the next tick; its timeout
         context = Context(step_run, params=self.params, vect_id=self.id, agenda=self._agenda,
                           ancestry=self._ancestry)
         if self._act_on(step_run, step_run.start_attempt(context, now, self._clock)):
@@ -112,6 +109,12 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 return
             self._cancel_requested = True
         self._loop.ring()  # wake the app's loop if it sleeps (loop.py): it cancels at once
+
+    @property
+    def events(self):
+        """Its events so far, in order: copies, yours to change (the engine keeps its own)."""
+        with self._lock:
+            return [dict(event) for event in self._events]
 
     def ended(self):
         """True once the vect has ended (success, failed or cancelled)."""
@@ -136,10 +139,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def log(self, step):
         """The log text of the step called `step`."""
-        step_run = self._ancestry.run_named(step)
-        if step_run is None:
-            raise UnknownExecutionError(f'vect {self.id} has {self._ancestry.no_step(step)}')
-        return step_run.log_text()
+        return self._ancestry.run_called(step, f'vect {self.id}').log_text()
 
     def __repr__(self):
         done = len(self._runs) - self._unfinished
@@ -173,10 +173,10 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _fail_attempt(self, step_run, error):
         step_run.record_failure(error)
         options, attempts, why = step_run.options, step_run.attempts, step_run.error  # recorded
-        if attempts <= options.retries:
+        if attempts <= options.retries:  # (its message ends with the error: a shell's, stderr)
             step_run.retry_at = self._clock.monotonic() + options.retry_delay  # from the failure
-            self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed: {why}; '
-                            f'retrying in {in_seconds(options.retry_delay)} s')
+            self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed, retrying in '
+                            f'{in_seconds(options.retry_delay)} s: {why}')
             self._agenda.schedule(step_run, step_run.retry_at)
         else:
             self._end(step_run, STATES.failed, f'failed after {attempts} attempt(s): {why}')
@@ -211,8 +211,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 step_run.cancel_attempt(self._clock, 'cancelled with its vect')
             if not step_run.has_ended():
                 self._end(step_run, STATES.cancelled, 'cancelled with its vect')
-        self._just_ended.clear()  # everything has ended: no downstream to tell
-        self._ready.clear()
+        self._just_ended, self._ready = [], []  # everything has ended: none to tell or start
 
     def _finish_if_done(self):
         if self._unfinished or self.state is not VectState.running:
@@ -224,7 +223,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         with self._lock:
             self.state = state
             self.end_date = event['time']
-            self.events.append(event)
+            self._events.append(event)
         self._on_event(event)
         self._ancestry.forget()  # n * n bits for n steps: not for a vect kept in history
         self._over.set()
@@ -233,16 +232,17 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _set_state(self, step_run, state, message):
         old, now = step_run.state, self._clock.now()
         if state not in TRANSITIONS[old]:  # looked up here: a call per change costs more
-            check_transition(step_run.step.name, old, state)  # an engine bug: said loudly
+            check_transition(step_run.name, old, state)  # an engine bug: said loudly
         self.running_steps += (state is STATES.running) - (old is STATES.running)  # +1, -1 or 0
-        event = make_event(now, self.id, step_run.step.name, state, message)
+        event = make_event(now, self.id, step_run.name, state, message)
         with self._lock:  # state, times and event change together for readers
             step_run.state = state
             if state in ENDED:
                 step_run.ended = now
             elif step_run.started is None and state is STATES.running:
                 step_run.started = now
-            self.events.append(event)
+            step_run.shown = step_run.fields()  # what status() shows of it, until its next change
+            self._events.append(event)
         self._on_event(event)
 
     def _make_ready(self, step_run):

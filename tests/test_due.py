@@ -8,9 +8,10 @@ from oautom.due import FIRST_CHECK_GRACE, Agenda
 class Run:
     """A stand-in StepRun: due at the times in `due_at`; its step wakes the engine or not."""
 
-    def __init__(self, *due_at, wakes=True):
+    def __init__(self, *due_at, wakes=True, deadline=math.inf):
         self.due_at = set(due_at)
         self.step = SimpleNamespace(wakes_when_done=wakes)
+        self.deadline = deadline  # when its attempt times out
 
     def is_due_at(self, when):
         return when in self.due_at
@@ -69,6 +70,14 @@ def test_a_started_step_is_due_in_the_next_tick_and_the_loop_waits_a_grace_for_i
     assert agenda.next_time() == 10.0 + FIRST_CHECK_GRACE
     assert agenda.pop_due(10.0) == [first, second]  # the next tick, however early
     assert agenda.next_time() == 60.0
+
+
+def test_a_started_step_with_a_timeout_is_due_at_its_deadline_too():
+    agenda, timed = Agenda(lambda: None), Run(30.0, deadline=30.0)
+    agenda.started(timed, 10.0)
+    assert agenda.pop_due(10.0) == [timed]  # its first check
+    assert agenda.next_time() == 30.0  # then its timeout
+    assert agenda.pop_due(30.0) == [timed]
 
 
 def test_a_started_step_that_will_not_wake_the_loop_is_due_at_once():

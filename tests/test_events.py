@@ -209,13 +209,13 @@ def test_events_nobody_would_receive_are_not_queued_but_a_failure_is_logged(capl
 
 
 def test_a_retry_is_a_warning_as_a_failure_is(caplog):
-    retry = make_event(None, 'f.1', 's1', 'retrying', 'attempt 1 failed: boom; retrying in 0 s')
+    retry = make_event(None, 'f.1', 's1', 'retrying', 'attempt 1 failed, retrying in 0 s: boom')
     subscribers = Subscribers()
     with caplog.at_level(logging.WARNING, logger='oautom'):  # Python's default level
         assert subscribers.post([retry]) is True
         subscribers.deliver()
     assert [record.levelno for record in caplog.records] == [logging.WARNING]
-    assert caplog.records[0].getMessage() == 'f.1 s1: attempt 1 failed: boom; retrying in 0 s'
+    assert caplog.records[0].getMessage() == 'f.1 s1: attempt 1 failed, retrying in 0 s: boom'
 
 
 def test_unsubscribe_stops_a_callback_at_once_and_only_that_subscription():

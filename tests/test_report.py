@@ -18,6 +18,11 @@ def test_plain_values_stay_and_containers_are_converted_inside_out():
         {'a': [1, 2.5, None, True], '3': ['x'], 'nan': 'nan'}
 
 
+def test_keys_that_show_alike_are_all_kept_the_later_ones_with_their_type():
+    assert jsonable({'1': 'text', 1: 'int', None: 'none', 'None': 'text'}) == {
+        '1': 'text', '1 (int)': 'int', 'None': 'none', 'None (str)': 'text'}
+
+
 def test_a_container_inside_itself_is_shown_once_then_as_an_ellipsis():
     looped = {'a': 1}
     looped['me'] = looped

@@ -16,6 +16,7 @@ from oautom import (Execution, ExecutionState, Flow, OAutom, OAutomMode, SkipExe
 from oautom.clock import FakeClock
 from oautom.errors import UnknownExecutionError
 from oautom.step_log import LOG_LIMIT
+from oautom.step_run import StepRun
 from helpers import Scripted, states, tick_until_ended
 
 
@@ -171,7 +172,7 @@ def test_run_raising_fails_the_attempt_and_is_retried(app, flow):
     (step,) = vect.status()['executions']
     assert (step['state'], step['attempts'], step['error']) == ('failed', 2, 'OSError: disk full')
     retry = next(e for e in vect.events if e['state'] == 'retrying')
-    assert 'attempt 1 failed: OSError: disk full' in retry['message']
+    assert retry['message'] == 'attempt 1 failed, retrying in 0 s: OSError: disk full'
 
 
 @pytest.mark.parametrize('timeout, retry_delay, said', [
@@ -186,7 +187,7 @@ def test_timeout_and_retry_messages_give_the_seconds_as_they_were_given(app, flo
     app.clock.advance(timeout)
     app.tick()
     retry = next(event for event in vect.events if event['state'] == 'retrying')
-    assert retry['message'] == f'attempt 1 failed: {said[0]}; {said[1]}'
+    assert retry['message'] == f'attempt 1 failed, {said[1]}: {said[0]}'
 
 
 def test_retry_succeeds_with_a_fresh_copy_per_attempt(app, flow):
@@ -871,3 +872,52 @@ def test_a_running_vect_keeps_the_options_checked_at_its_start(app, flow, option
     setattr(b, option, value)
     tick_until_ended(app, vect, seconds=5)
     assert (vect.state, b.calls.count(('run', 2))) == (VectState.success, 1)
+
+
+def test_status_shows_each_step_as_of_its_last_change_of_state(app, flow, monkeypatch):
+    # The tick sets a new attempt's count, or a success's outputs, just before the state: a
+    # status() read in between (from another thread) showed a retrying step at its next
+    # attempt with no error, and a running one with its outputs
+    Scripted('a', flow, scripts=[[ValueError('flaky')], [True]], retries=1, outputs={'n': 1})
+    vect, seen = app.start('etl'), []
+
+    def seen_after(method):
+        def wrapper(step_run, *args):
+            said = method(step_run, *args)
+            (status,) = vect.status()['executions']
+            seen.append((status['state'], status['attempts'], status['error'], status['outputs']))
+            return said
+        return wrapper
+
+    monkeypatch.setattr(StepRun, 'prepare_attempt', seen_after(StepRun.prepare_attempt))
+    monkeypatch.setattr(StepRun, 'poll', seen_after(StepRun.poll))
+    tick_until_ended(app, vect)
+    assert seen == [('waiting', 0, None, {}),                 # attempt 1 about to start
+                    ('running', 1, None, {}),                 # its check raised
+                    ('retrying', 1, 'ValueError: flaky', {}),  # attempt 2 about to start
+                    ('running', 2, None, {})]                 # its check said done
+    assert states(vect) == {'a': 'success'}
+
+
+def test_a_step_renamed_while_its_vect_runs_keeps_its_name_in_that_vect(app, flow):
+    a = Scripted('a', flow, script=[False, True])
+    vect = app.start('etl')
+    app.tick()
+    a.name = 'renamed'  # the next start refuses the flow; this vect goes on as it began
+    tick_until_ended(app, vect, seconds=1.0)
+    assert [(event['step'], event['state']) for event in vect.events[1:-1]] == [
+        ('a', 'running'), ('a', 'success')]
+    assert states(vect) == {'a': 'success'}
+    assert vect.log('a') == ''
+
+
+def test_vect_events_are_copies_that_readers_may_change(app, flow):
+    Scripted('a', flow)
+    seen = []
+    app.subscribe(seen.append)
+    vect = app.start('etl')
+    vect.events[0]['state'] = 'hacked'
+    vect.events.clear()  # it used to be the engine's own list: the tick failed
+    tick_until_ended(app, vect)
+    assert [event['state'] for event in seen][:2] == [VectState.running, ExecutionState.running]
+    assert len(vect.events) == 4
