@@ -8,7 +8,8 @@ The core, five modules in reading order (about 900 lines, top to bottom):
     vect.py       one run of a flow: walks the DAG as the app ticks
     app.py        the engine: holds flows, starts vects, tick()
 
-Then follow one tick through them, call by call: README.md, "Follow one tick".
+Then follow one tick through them, and the helpers they call, call by call:
+README.md, "Follow one tick".
 
 Each core module leans on small helpers, one concept each: step_run.py (one
 step of one vect), step_options.py (retries, timeout and the other options

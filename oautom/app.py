@@ -47,7 +47,6 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                               'OAutomMode.background or OAutomMode.step')
         self.mode = OAutomMode(mode)
         self._starts = StartQueue(max_parallel)  # checks it; used by the tick only
-        self.max_parallel = max_parallel
         # Every now and every wait goes through it (a real Clock unless a test gives one)
         self.clock = checked_clock(clock, background=self.mode is OAutomMode.background)
         self._flows = Flows()     # it locks for itself (registry.py)
@@ -65,6 +64,11 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         self._subscribers = Subscribers()  # it and the two below lock for themselves
         self._plans = Plans(self.clock)
         self._loop = Loop(tick=self._tick_and_sleep_time, clock=self.clock, mode=self.mode.value)
+
+    @property
+    def max_parallel(self):
+        """The most steps that run at once (None: no bound), as given to OAutom()."""
+        return self._starts.max_parallel
 
     def register_flow(self, flow):
         """Add a flow to this app; its name must be new here."""
@@ -144,8 +148,8 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
         return [dict(event) for event in events]
 
     def _tick_unless_ticking(self):
-        """A tick, unless one is under way (then None). Ticks never overlap, and no tick ever
-        waits for another: a tick holds the engine up only by the user code it calls."""
+        """A tick, unless one is under way (then None, at once). Ticks never overlap, and a
+        tick never waits for another: it holds the engine up only by the user code it calls."""
         if not self._tick_lock.acquire(blocking=False):  # pylint: disable=consider-using-with
             return None
         try:
@@ -155,7 +159,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             to_deliver = self._subscribers.post(events)  # inside the tick: posted in tick order
         finally:
             try:  # (a Ctrl-C in it, in step mode, must not keep the tick lock taken for good)
-                self._subscribers.release_now()  # what post() would have released, had it come
+                self._subscribers.release_waits_now()  # those post() would have taken
             finally:
                 self._loop.ticker = None
                 self._tick_lock.release()
@@ -180,7 +184,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
                 dues.append(vect.next_due())  # asked under _tick_lock: no tick moves it now
             else:
                 with self._lock:  # it is running no more
-                    if self._running.get(vect.flow_name) is vect:
+                    if self._running.get(vect.flow_name) is vect:  # not a new one a plan started
                         del self._running[vect.flow_name]
         self._due = min(dues, default=None)
         events = self._events.copy()  # copied, not replaced: vects hold its append()

@@ -146,7 +146,8 @@ class BashExecution(Execution):
             if self._cancelled:
                 return None
             self._starting = True
-        shell = LIVE.start(self.command, dict(self.env or {}), self.cwd)  # (pairs, if set so)
+        # dict(): an env set after the step was made may be a list of pairs, as the constructor's
+        shell = LIVE.start(self.command, dict(self.env or {}), self.cwd)
         with self._lock:
             self._shell = shell
             if self._cancelled:  # cancelled while it started: it never gets to run on

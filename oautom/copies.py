@@ -1,9 +1,9 @@
 """Per-run copies: the copy of a step that each attempt runs on.
 
-execution.py states the rule: before each attempt, the vect makes a shallow
+execution.py states the rule: before each attempt, the engine makes a shallow
 copy of the step (`copy.copy`) with a fresh `outputs` dict, and runs that, so
 that no run changes the flow's definition or sees another run's state. This
-module makes the copy.
+module makes the copy, for `StepRun.start_attempt` (step_run.py).
 
 Most step classes keep all their state in the instance's `__dict__`, and
 copy.copy() of such an object is a new object whose `__dict__` holds the same

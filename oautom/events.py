@@ -103,9 +103,9 @@ class Subscribers:
             self._outbox.extend(after)  # functions, among the event dicts
         return True
 
-    def release_now(self):
-        """Call at once what after_events() asked for and post() did not take: the tick was
-        cut short (a Ctrl-C) before it posted its events."""
+    def release_waits_now(self):
+        """Call at once the functions of after_events() (they end vect.wait()s) that post()
+        did not take: the tick was cut short (a Ctrl-C) before it posted its events."""
         if self._after:
             after, self._after = self._after, []
             for function in after:
@@ -144,8 +144,8 @@ class Subscribers:
         began, count = monotonic(), len(events)
         log_all = logger.isEnabledFor(logging.INFO)  # else only the warnings (_WARNING_STATES)
         while events:  # emptied as it goes: what a Ctrl-C leaves behind stays in it
-            event = events.popleft()
-            if callable(event):  # a function of after_events(): the events before it are out
+            event = events.popleft()  # or a function of after_events(), among the events
+            if callable(event):  # (the events before it are out)
                 event()
                 continue
             if log_all or event['state'] in _WARNING_STATES:

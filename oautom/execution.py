@@ -23,7 +23,7 @@ Python steps do) says so with `wakes_when_done = True`: the loop then waits a
 few milliseconds for that wake before the first check (see due.py).
 
 Per-run copies: the object you build in a flow is a *definition*. Before each
-attempt, the vect makes a shallow copy (`copy.copy`) with a fresh `outputs`
+attempt, the engine makes a shallow copy (`copy.copy`) with a fresh `outputs`
 dict, and calls `run` and `check` on that copy. So `run()` keeps per-run state
 by *assigning* new attributes on `self`, never by mutating objects that
 `__init__` created (those are shared by every copy). See copies.py.

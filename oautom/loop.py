@@ -13,10 +13,11 @@ Something can change when a step is due (a poll, a timeout, a retry: the
 app knows the earliest) or when another thread rings the loop: a step's
 `context.wake()`, `app.start()`, `app.stop()`. The doorbell is a queue:
 ringing puts a token in it, and the loop sleeps in `get(timeout)` until a
-token arrives or the next due time. A ring during a tick leaves its token
-behind, so no wake-up is ever lost. An idle app uses no CPU, and a finished
-step's downstream starts a fraction of a millisecond later, not at the next
-fixed tick.
+token arrives or the next due time. (It sleeps through the app's clock,
+`clock.wait()`: a FakeClock jumps to that time instead of sleeping.) A ring
+during a tick leaves its token behind, so no wake-up is ever lost. An idle
+app uses no CPU, and a finished step's downstream starts a fraction of a
+millisecond later, not at the next fixed tick.
 
 Foreground mode runs the loop in the caller's thread, where Ctrl-C, SIGTERM
 and SIGHUP stop the app before they end the process (stop_signals.py);
@@ -46,16 +47,18 @@ FINISH_ADVICE = {  # how a running vect gets to its end, by the app's mode (for 
 
 
 class Loop:
-    """Calls `tick()` whenever something may have changed, until there is no work left."""
+    """Ticks the app whenever something may have changed, until there is no work left."""
 
     def __init__(self, *, tick, clock, mode):
-        self._tick_and_sleep_time = tick  # the seconds to sleep after it, inf, or None: no work
+        # The app's _tick_and_sleep_time, not app.tick(): it ticks, then says how long to sleep
+        self._tick_and_sleep_time = tick
         self._clock = clock
         self._mode = mode  # the app's, as text: only for the advice of a stalled wait
         self._doorbell = queue.SimpleQueue()  # thread-safe, and safe in a signal handler
         self._lock = threading.Lock()   # guards _thread (who loops now, if anyone) and _done
         self._thread = None
-        self._looping = False           # True inside _run's loop (a foreground one's signals)
+        self._looping = False           # True inside _run's loop: only then may a second
+                                        # stop signal cut a foreground loop short
         self._stop_requested = False    # a plain flag: a signal handler may set it
         self._done = threading.Event()  # a new one per start(): set when that run has ended
         # Written by the app in each of its ticks, whoever ticks (this loop, or you in step mode)
@@ -122,7 +125,8 @@ class Loop:
         if endless and not event.is_set() and self.runs_here():  # it would wait for itself
             raise OAutomError(f"{what} cannot end while the engine's own thread waits for it "
                               "(a callback, run(), check()): return, and act on its end event")
-        deadline = math.inf if endless else time.monotonic() + timeout  # (real seconds)
+        # Real seconds, not the clock's: a FakeClock moves only when the engine ticks
+        deadline = math.inf if endless else time.monotonic() + timeout
         ticks = self.ticks
         while not event.wait(min(STALL_SECONDS, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline:
@@ -155,7 +159,7 @@ class Loop:
     def start(self, *, background):
         """Loop in a new daemon thread (background) or in this thread until done."""
         if not background:
-            self._run_until_signalled()
+            self._run_in_foreground()
             return
         thread = threading.Thread(target=self._run, args=(True,), daemon=True,
                                   name='oautom-engine')
@@ -190,19 +194,7 @@ class Loop:
         try:
             self._looping = True  # a second stop signal may cut the loop short from here
             while True:
-                try:
-                    sleep = self._tick_and_sleep_time()
-                except BaseException as error:  # pylint: disable=broad-exception-caught
-                    # A Ctrl-C, or a sys.exit() (a SIGTERM handler's, say) in the caller's own
-                    # thread: for whoever called run(). In the engine's thread, nobody would see
-                    # it end: the other flows would stall in silence.
-                    if is_interrupt(error) or not (background or isinstance(error, Exception)):
-                        raise
-                    # Steps' errors never get here: this is an engine bug (or user code outside
-                    # every guard, a property of a step). Say so loudly, keep the engine alive
-                    # for the other flows, but never spin on it.
-                    logger.exception('the engine failed in a tick; it goes on with the next')
-                    sleep = 1.0
+                sleep = self._tick_unless_broken(background)
                 if sleep is None:  # no work left
                     if self._stop_requested or not background:
                         return
@@ -215,7 +207,23 @@ class Loop:
             self._looping = False
             self._release()
 
-    def _run_until_signalled(self):
+    def _tick_unless_broken(self, background):
+        """A tick, and the seconds to sleep after it; after a tick that failed, one second."""
+        try:
+            return self._tick_and_sleep_time()
+        except BaseException as error:  # pylint: disable=broad-exception-caught
+            # A Ctrl-C, or a sys.exit() (a SIGTERM handler's, say) in the caller's own thread:
+            # for whoever called run(). In the engine's thread, nobody would see it end: the
+            # other flows would stall in silence.
+            if is_interrupt(error) or not (background or isinstance(error, Exception)):
+                raise
+            # Steps' errors never get here: this is an engine bug (or user code outside every
+            # guard, a property of a step). Say so loudly, keep the engine alive for the other
+            # flows, but never spin on it.
+            logger.exception('the engine failed in a tick; it goes on with the next')
+            return 1.0
+
+    def _run_in_foreground(self):
         """The foreground loop, which Ctrl-C, SIGTERM and SIGHUP only ask to stop (see
         stop_signals.py): the app cancels what runs first."""
         received = []

@@ -64,6 +64,7 @@ class PythonExecution(Execution):
                 _checked_function(self.name, self.function)
             except FlowIntegrityError as problem:
                 raise StepFailed(f'{problem} (set after the step was made)') from None
+            # self is the attempt's copy: the definition is the step its flow knows
             own_method = _is_a_method_of(self.function, self.flow.execution(self.name))
         if own_method:  # bound to the definition: bound to this copy instead
             self.function = _bound_to(self.function, self)

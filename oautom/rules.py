@@ -74,13 +74,12 @@ def blame(step_run, verdict):
     'load' upstream_failed"."""
     rule, upstream = step_run.options.trigger_rule, step_run.upstream
     if verdict is _UPSTREAM_FAILED:
-        culprits = [step_run for step_run in upstream if step_run.state in FAILED]
+        culprits = [up for up in upstream if up.state in FAILED]
     elif rule == 'all_success':
-        culprits = [step_run for step_run in upstream if step_run.state is _SKIPPED]
+        culprits = [up for up in upstream if up.state is _SKIPPED]
     elif rule == 'all_failed':
-        culprits = [step_run for step_run in upstream
-                    if step_run.has_ended() and step_run.state not in FAILED]
+        culprits = [up for up in upstream if up.has_ended() and up.state not in FAILED]
     else:  # one_success, one_failed: every upstream ended, none as the rule waited for
         culprits = upstream
-    states = ', '.join(f'{step_run.name!r} {step_run.state.value}' for step_run in culprits)
+    states = ', '.join(f'{up.name!r} {up.state.value}' for up in culprits)
     return f'{verdict.value} by trigger rule {rule}: upstream {states}'

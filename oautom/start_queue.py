@@ -29,7 +29,8 @@ class StartQueue:  # pylint: disable=too-few-public-methods
     def start(self, vects):
         """Start the steps held back earlier, then those the `vects` have ready, while a slot
         is free; record the new ones left in the queue as queued."""
-        if self.max_parallel is None and not self._queued:  # no bound: all start at once
+        # The quick path, with no bound (the usual case): the loop below would start the same
+        if self.max_parallel is None and not self._queued:
             for vect in vects:
                 ready = vect.take_ready()
                 for position, step_run in enumerate(ready):

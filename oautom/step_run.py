@@ -95,7 +95,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
                 f'{so_far[-LOG_LIMIT:]}'
         if so_far or attempt_copy is None:
             return text + (so_far or '')
-        return '' if self.log is None else self.log.text()  # nothing so far, or logged since
+        return '' if self.log is None else self.log.text()  # ended since: its output is here
 
     def fields(self):
         """(name, state, attempts, started, ended, error, outputs), for a status dict."""

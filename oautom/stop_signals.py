@@ -38,6 +38,8 @@ def take(on_signal):
     if threading.current_thread() is threading.main_thread():
         for number in STOP_SIGNALS:
             handler = signal.getsignal(number)
+            # Ctrl-C's handler is never SIG_DFL: Python's own raises KeyboardInterrupt. It is
+            # replaced, as is one the program set: run() raises KeyboardInterrupt once stopped.
             if handler is signal.SIG_DFL or (number == signal.SIGINT and
                                              handler is not signal.SIG_IGN):
                 taken.append((number, signal.signal(number, on_signal)))

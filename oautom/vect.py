@@ -42,12 +42,12 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self.start_date = clock.now()
         self.end_date = None
         self._cancel_requested = False
-        self._over = threading.Event()    # set by the tick that ends it (waits in a tick)
-        self._ended = threading.Event()   # and once the callbacks saw it end (other waits)
+        self._end_reached = threading.Event()  # set by the tick that ends it (waits in a tick)
+        self._end_seen = threading.Event()  # and once the callbacks saw it end (other waits)
         # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
         self._on_event = on_event         # app._events.append: the tick's events, in order
         self._subscribers = subscribers   # the app's: see wait() and _finish_if_done()
-        self._runs = link_runs(flow.executions, options)  # options: as app.start() checked them
+        self._runs = link_runs(flow.executions, options)  # linked; those with no upstream ready
         self._ancestry = Ancestry(self._runs)  # finds steps by name, and their ancestors
         self._ready = [step_run for step_run in self._runs if step_run.ready]  # not started yet
         self._just_ended = []             # ended StepRuns whose downstream is not told yet
@@ -122,12 +122,12 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def wait(self, timeout=None):
         """Block until the vect has ended and the callbacks saw it, or `timeout` s; True if so."""
-        # A script that waits, then reads what its callbacks collected, finds the end there
+        # In the thread that ticks or delivers, callbacks see the end only after this returns
         inside = self._loop.runs_here() or self._subscribers.delivers_here()
-        ended = self._over if inside else self._ended
-        if self._loop.endless(timeout) and not ended.is_set():
+        end = self._end_reached if inside else self._end_seen  # then it is in what they kept
+        if self._loop.endless(timeout) and not end.is_set():
             refuse_a_wait_for_itself(self._agenda, self.id)  # in a thread of one of its steps
-        return self._loop.wait_for(ended, timeout, f'vect {self.id}')
+        return self._loop.wait_for(end, timeout, f'vect {self.id}')
 
     def status(self):
         """A JSON-serialisable snapshot of the vect and every step."""
@@ -172,7 +172,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def _fail_attempt(self, step_run, error):
         step_run.record_failure(error)
-        options, attempts, why = step_run.options, step_run.attempts, step_run.error  # recorded
+        options, attempts, why = step_run.options, step_run.attempts, step_run.error  # as cut
         if attempts <= options.retries:  # (its message ends with the error: a shell's, stderr)
             step_run.retry_at = self._clock.monotonic() + options.retry_delay  # from the failure
             self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed, retrying in '
@@ -226,21 +226,21 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._events.append(event)
         self._on_event(event)
         self._ancestry.forget()  # n * n bits for n steps: not for a vect kept in history
-        self._over.set()
-        self._subscribers.after_events(self._ended.set)  # once the callbacks have seen it end
+        self._end_reached.set()
+        self._subscribers.after_events(self._end_seen.set)  # once the callbacks have seen it end
 
     def _set_state(self, step_run, state, message):
-        old, now = step_run.state, self._clock.now()
+        old, at = step_run.state, self._clock.now()
         if state not in TRANSITIONS[old]:  # looked up here: a call per change costs more
             check_transition(step_run.name, old, state)  # an engine bug: said loudly
         self.running_steps += (state is STATES.running) - (old is STATES.running)  # +1, -1 or 0
-        event = make_event(now, self.id, step_run.name, state, message)
+        event = make_event(at, self.id, step_run.name, state, message)
         with self._lock:  # state, times and event change together for readers
             step_run.state = state
             if state in ENDED:
-                step_run.ended = now
+                step_run.ended = at
             elif step_run.started is None and state is STATES.running:
-                step_run.started = now
+                step_run.started = at
             step_run.shown = step_run.fields()  # what status() shows of it, until its next change
             self._events.append(event)
         self._on_event(event)

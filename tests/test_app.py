@@ -976,6 +976,13 @@ def test_max_parallel_counts_the_steps_of_every_vect():
     assert (one.state, two.state) == (VectState.success, VectState.success)
 
 
+def test_max_parallel_is_read_only_as_set_by_the_app_it_bounds():
+    app, _ = step_app(max_parallel=2)
+    assert app.max_parallel == 2 and OAutom(mode=OAutomMode.step).max_parallel is None
+    with pytest.raises(AttributeError, match='max_parallel'):  # it used to change nothing
+        app.max_parallel = 1
+
+
 def test_without_max_parallel_no_step_is_ever_queued():
     app, _ = step_app()
     flow = Flow('etl', app=app)
@@ -1370,12 +1377,12 @@ def test_a_ctrl_c_as_a_tick_ends_leaves_the_next_tick_free_to_come(monkeypatch):
     app, _ = step_app()
     vect = app.start(one_step_flow(app).name)
     subscribers = app._subscribers  # pylint: disable=protected-access
-    real = subscribers.release_now
+    real = subscribers.release_waits_now
 
     def ctrl_c_once():
-        monkeypatch.setattr(subscribers, 'release_now', real)
+        monkeypatch.setattr(subscribers, 'release_waits_now', real)
         raise KeyboardInterrupt
-    monkeypatch.setattr(subscribers, 'release_now', ctrl_c_once)
+    monkeypatch.setattr(subscribers, 'release_waits_now', ctrl_c_once)
     with pytest.raises(KeyboardInterrupt):
         app.tick()
     tick_until_ended(app, vect)
