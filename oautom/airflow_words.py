@@ -7,6 +7,8 @@ those hints, so that the modules that refuse stay about oautom:
 
     OPERATOR_OPTIONS    a step's options: execution_timeout=, on_failure_callback=...
                         (step_options.py)
+    argument_hint()     PythonExecution(python_callable=...), BashExecution(bash_command=...)
+                        (python_execution.py, bash_execution.py)
     LEFT_OUT_RULES      the trigger rules oautom leaves out: all_skipped, always...
                         (step_options.py)
     dag_option_hint()   Flow(schedule=..., catchup=..., default_args=...)  (flow.py)
@@ -25,6 +27,18 @@ OPERATOR_OPTIONS = {  # an option of Airflow's operators -> the hint that ends i
     'execution_timeout': "Airflow's execution_timeout is timeout here, in seconds; ",
     **dict.fromkeys(('on_failure_callback', 'on_success_callback', 'on_retry_callback',
                      'on_execute_callback'), _CALLBACKS)}
+
+# What a step class needs given, which Airflow names otherwise (ours -> Airflow's): each has a
+# default of None only so that a step made without it is told so in words (argument_hint)
+NEEDED_ARGUMENTS = {'function': 'python_callable', 'command': 'bash_command'}
+
+
+def argument_hint(options, argument):
+    """"Airflow's python_callable= is function= here; " if the `options` a step was given
+    hold Airflow's name for its `argument`, else ''."""
+    airflow = NEEDED_ARGUMENTS[argument]
+    return f"Airflow's {airflow}= is {argument}= here; " if airflow in options else ''
+
 
 # Said to be left out, rather than corrected to a near name: all_skipped is far from all_failed
 LEFT_OUT_RULES = ('all_done_setup_success', 'all_done_min_one_success', 'all_skipped',

@@ -33,7 +33,7 @@ import signal
 import threading
 from functools import partial
 
-from .airflow_words import template_hint
+from .airflow_words import argument_hint, template_hint
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution
 from .failures import StepFailed, describe
@@ -60,7 +60,11 @@ class BashExecution(Execution):
     wakes_when_done = True  # its thread wakes the engine when the work ends
     _shell = None  # until run(): a copy whose run() has not begun (or was overridden) has none
 
-    def __init__(self, name, flow, command, *, env=None, cwd=None, **step_options):
+    def __init__(self, name, flow, command=None, *, env=None, cwd=None, **step_options):
+        if command is None:  # (None, not a TypeError: bash_command= gets its hint)
+            raise FlowIntegrityError(f'step {name!r}: {argument_hint(step_options, "command")}'
+                                     "give the shell code to run: BashExecution(name, flow, "
+                                     "command='...')")
         # Checked before the step joins its flow (super().__init__), so a refused
         # step is not left in the flow half-built.
         problem = shell_arguments_problem(command, env, cwd)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from functools import partial
 
 from .errors import InvalidParamsError, UnknownParamError
-from .names import did_you_mean
+from .names import did_you_mean, shown_name
 from .report import short_repr
 
 TRUE_WORDS = ('true', '1', 'yes')
@@ -41,8 +41,9 @@ def resolve_params(flow, given):
                                      f'{short_repr(str(name))}')
         if name not in flow.params:
             hint = did_you_mean(name, flow.params)  # else, maybe it is missing: how to add it
-            fix = '' if hint else f' (declare it with Flow(..., params={{{name!r}: default}}))'
-            raise InvalidParamsError(f'flow {flow.name!r} has no param {name!r}; {hint}its '
+            shown = shown_name(name)  # a name of a million characters is shown cut short
+            fix = '' if hint else f' (declare it with Flow(..., params={{{shown}: default}}))'
+            raise InvalidParamsError(f'flow {flow.name!r} has no param {shown}; {hint}its '
                                      f'declared params are: {declared}{fix}')
         values[name] = convert(flow.name, name, value, flow.params[name])
     # The vect's own copy: a step that changes a list param changes neither the flow's

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from functools import partial
 from types import CodeType, MethodType
 
+from .airflow_words import argument_hint
 from .answers import closed_if_unrun
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
@@ -49,7 +50,11 @@ class PythonExecution(Execution):
 
     wakes_when_done = True  # its thread wakes the engine when the work ends
 
-    def __init__(self, name, flow, function, **step_options):
+    def __init__(self, name, flow, function=None, **step_options):
+        if function is None:  # (None, not a TypeError: python_callable= gets its hint)
+            raise FlowIntegrityError(f'step {name!r}: {argument_hint(step_options, "function")}'
+                                     'give the function to call: PythonExecution(name, flow, '
+                                     'function=f), which calls f(context)')
         self.function = _checked_function(name, function)  # before the step joins its flow
         self._function_as_made = function  # run() checks one set since (step.function = ...)
         # A method of this very step (function=self.load, in a partial too) is called on each

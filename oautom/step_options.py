@@ -20,7 +20,7 @@ import operator
 import sys
 from collections import namedtuple
 
-from .airflow_words import LEFT_OUT_RULES, OPERATOR_OPTIONS
+from .airflow_words import LEFT_OUT_RULES, NEEDED_ARGUMENTS, OPERATOR_OPTIONS
 from .clock import in_seconds
 from .errors import FlowIntegrityError
 from .names import did_you_mean
@@ -48,9 +48,11 @@ def unknown_option(step_class, base, step_name, option):
         return (f'step {step_name!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
                 f'on to super().__init__(), which does not take it: keep it (self.{option} = '
                 f'{option}), and do not pass it on')
-    # The one meant has a default (one without was given: Python checked it). difflib misses
-    # a long typo of a short name (enviroment for env): a shared start counts too.
-    known = [p.name for p in own if p.default is not p.empty] + list(STEP_OPTIONS)
+    # The one meant has a default (one without was given: Python checked it, or the class, for
+    # NEEDED_ARGUMENTS). difflib misses a long typo of a short name (enviroment for env): a
+    # shared start counts too.
+    known = [p.name for p in own
+             if p.default is not p.empty and p.name not in NEEDED_ARGUMENTS] + list(STEP_OPTIONS)
     start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
     hint = OPERATOR_OPTIONS.get(option) or did_you_mean(option, known) or \
         (f'did you mean {start[0]!r}? ' if start else '')

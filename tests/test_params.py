@@ -78,6 +78,12 @@ def test_text_stays_text_when_the_default_is_not_int_float_or_bool(name):
     assert resolve_params(etl(), {name: ' 42 '})[name] == ' 42 '
 
 
+def test_an_undeclared_param_of_a_huge_name_is_shown_cut_short():
+    with pytest.raises(InvalidParamsError) as caught:
+        resolve_params(etl(), {'x' * 100_000: 1})  # the message used to hold it twice: 200 KB
+    assert len(str(caught.value)) < 500 and '(100000 characters)' in str(caught.value)
+
+
 def test_any_mapping_is_accepted():
     assert resolve_params(etl(), MappingProxyType({'limit': '3'}))['limit'] == 3
 

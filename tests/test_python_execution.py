@@ -35,7 +35,7 @@ from types import MappingProxyType
 
 import pytest
 
-from oautom import (Flow, FlowIntegrityError, OAutom, OAutomMode, PythonExecution,
+from oautom import (BashExecution, Flow, FlowIntegrityError, OAutom, OAutomMode, PythonExecution,
                     SkipExecution, VectState)
 from oautom.clock import FakeClock
 
@@ -589,8 +589,28 @@ def test_a_function_that_never_returns_does_not_keep_the_process_alive():
 @pytest.mark.parametrize('function', [None, 'print', 42, {'not': 'callable'}],
                          ids=['None', 'str', 'int', 'dict'])
 def test_a_function_that_is_not_callable_is_refused_at_construction(function):
-    with pytest.raises(FlowIntegrityError, match='callable'):
+    with pytest.raises(FlowIntegrityError, match='callable|give the function to call'):
         PythonExecution('call', Flow('python'), function=function)
+
+
+@pytest.mark.parametrize('make, told', [
+    (lambda flow: PythonExecution('call', flow, python_callable=print),
+     "step 'call': Airflow's python_callable= is function= here; give the function to call: "
+     'PythonExecution(name, flow, function=f), which calls f(context)'),
+    (lambda flow: PythonExecution('call', flow),
+     "step 'call': give the function to call: PythonExecution(name, flow, function=f), which "
+     'calls f(context)'),
+    (lambda flow: BashExecution('list', flow=flow, bash_command='ls'),
+     "step 'list': Airflow's bash_command= is command= here; give the shell code to run: "
+     "BashExecution(name, flow, command='...')"),
+    (lambda flow: BashExecution('list', flow, retries=1),
+     "step 'list': give the shell code to run: BashExecution(name, flow, command='...')")])
+def test_a_step_made_without_its_function_or_command_is_told_what_to_give(make, told):
+    # Python's own TypeError said only "missing 1 required positional argument: 'function'"
+    flow = Flow('python')
+    with pytest.raises(FlowIntegrityError) as refusal:
+        make(flow)
+    assert str(refusal.value) == told and not flow.executions
 
 
 def no_argument():
