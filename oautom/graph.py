@@ -109,7 +109,9 @@ def find_cycles(nodes, downstream):
     position = {node: i for i, node in enumerate(nodes)}
     cycles = []
     for component in strongly_connected_components(nodes, downstream):
-        if len(component) > 1:  # a one-step loop cannot be: a step is refused upstream of itself
+        # One step alone loops only on itself: depends() refuses that, an upstream list set by
+        # hand does not
+        if len(component) > 1 or component[0] in downstream[component[0]]:
             start = min(component, key=position.__getitem__)
             cycles.append(cycle_through(start, set(component), downstream))
     cycles.sort(key=lambda loop: position[loop[0]])

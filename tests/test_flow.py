@@ -737,3 +737,10 @@ def test_steps_of_two_flows_of_one_name_are_told_apart_in_the_message():
     with pytest.raises(FlowIntegrityError, match=r"step 'a' of flow 'etl' \(another flow of that "
                                                  r"name\); a dependency stays inside one flow"):
         a >> b
+
+
+def test_a_step_made_its_own_upstream_by_hand_is_a_cycle():
+    flow = Flow('etl')
+    a = Scripted('a', flow)
+    a.upstream.append(a)  # depends() refuses this; a vect of it would wait for ever
+    assert flow.problems() == ['cycle: a -> a; remove one of these dependencies']
