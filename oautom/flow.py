@@ -185,7 +185,10 @@ def _name_problem(name):
 
 def _the_step_itself(thing):
     """How to depend on a step instead of `thing`, which is not one of the flow's steps."""
-    name = thing if isinstance(thing, str) else getattr(thing, 'name', None)
+    try:
+        name = thing if isinstance(thing, str) else getattr(thing, 'name', None)
+    except Exception:  # pylint: disable=broad-exception-caught  # a property of its own raised
+        name = None
     if isinstance(name, str):
         return f'depend on the step itself, as flow.execution({name!r}) returns it'
     return 'depend on steps of this flow, with step.depends(...) or >>'

@@ -58,11 +58,12 @@ def _converted(container, inner):
     """A Mapping as a dict, a list or tuple as a list, each item made jsonable."""
     try:
         if isinstance(container, Mapping):
-            converted = {}
+            converted, alike = {}, {}  # alike: text -> how many keys were shown as it so far
             for key, item in container.items():
-                text = key if isinstance(key, str) else _shown(key, str)
-                while text in converted:  # 1 and '1' both: the later one says its type
-                    text = f'{text} ({type(key).__name__})'
+                text = shown = key if isinstance(key, str) else _shown(key, str)
+                while text in converted:  # 1 and '1' both, or two nan: the later ones numbered
+                    alike[shown] = alike.get(shown, 1) + 1
+                    text = f'{shown} ({type(key).__name__} {alike[shown]})'
                 converted[text] = jsonable(item, inner)
             return converted
         return [jsonable(item, inner) for item in container]

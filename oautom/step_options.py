@@ -48,11 +48,11 @@ def unknown_option(step_class, base, step_name, option):
         return (f'step {step_name!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
                 f'on to super().__init__(), which does not take it: keep it (self.{option} = '
                 f'{option}), and do not pass it on')
-    # The one meant has a default (one without was given: Python checked it, or the class, for
-    # NEEDED_ARGUMENTS). difflib misses a long typo of a short name (enviroment for env): a
-    # shared start counts too.
-    known = [p.name for p in own
-             if p.default is not p.empty and p.name not in NEEDED_ARGUMENTS] + list(STEP_OPTIONS)
+    # The one meant has a default (one without was given: Python checked it; a NEEDED_ARGUMENT
+    # whose default is None, the class did). difflib misses a long typo of a short name
+    # (enviroment for env): a shared start counts too.
+    known = [p.name for p in own if p.default is not p.empty and not (
+        p.default is None and p.name in NEEDED_ARGUMENTS)] + list(STEP_OPTIONS)
     start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
     hint = OPERATOR_OPTIONS.get(option) or did_you_mean(option, known) or \
         (f'did you mean {start[0]!r}? ' if start else '')

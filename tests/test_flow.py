@@ -744,3 +744,32 @@ def test_a_step_made_its_own_upstream_by_hand_is_a_cycle():
     a = Scripted('a', flow)
     a.upstream.append(a)  # depends() refuses this; a vect of it would wait for ever
     assert flow.problems() == ['cycle: a -> a; remove one of these dependencies']
+
+
+def test_a_step_class_s_own_command_option_is_still_offered_for_a_typo():
+    class Remote(Execution):
+        def __init__(self, name, flow, command='ls', **options):
+            super().__init__(name, flow, **options)
+            self.command = command
+
+        def run(self, context):
+            """Nothing to start."""
+
+        def check(self):
+            return True
+
+    with pytest.raises(FlowIntegrityError, match=r"unknown option 'comand'; did you mean "
+                                                 r"'command'\?"):
+        Remote('r', Flow('etl'), comand='ls -l')
+
+
+def test_an_upstream_thing_whose_name_raises_is_a_problem_too():
+    class Odd:  # pylint: disable=too-few-public-methods
+        @property
+        def name(self):
+            raise RuntimeError('no name')
+
+    flow = Flow('etl')
+    Scripted('a', flow).upstream.append(Odd())
+    (problem,) = flow.problems()
+    assert problem.endswith('depend on steps of this flow, with step.depends(...) or >>')

@@ -18,9 +18,11 @@ def test_plain_values_stay_and_containers_are_converted_inside_out():
         {'a': [1, 2.5, None, True], '3': ['x'], 'nan': 'nan'}
 
 
-def test_keys_that_show_alike_are_all_kept_the_later_ones_with_their_type():
+def test_keys_that_show_alike_are_all_kept_the_later_ones_numbered_with_their_type():
     assert jsonable({'1': 'text', 1: 'int', None: 'none', 'None': 'text'}) == {
-        '1': 'text', '1 (int)': 'int', 'None': 'none', 'None (str)': 'text'}
+        '1': 'text', '1 (int 2)': 'int', 'None': 'none', 'None (str 2)': 'text'}
+    many = jsonable({float('nan'): number for number in range(3000)})  # no two nan are equal
+    assert len(many) == 3000 and many['nan (float 3000)'] == 2999  # in linear time
 
 
 def test_a_container_inside_itself_is_shown_once_then_as_an_ellipsis():
