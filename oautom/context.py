@@ -27,6 +27,7 @@ from functools import partial
 
 from .errors import OAutomError, UnknownExecutionError, UnknownOutputError
 from .names import did_you_mean
+from .report import short_repr
 from .states import STATES
 
 
@@ -122,9 +123,11 @@ class AncestorOutputs(Mapping):
             ancestors = f'its ancestors are: {names}' if names else 'it has no upstream steps'
             if ancestor is None:
                 close = did_you_mean(name, (step_run.name for step_run in self._ancestry.runs))
-                raise UnknownExecutionError(f"this flow has no step {name!r}; {close}step "
-                                            f"{reader!r} reads its ancestors' outputs, and "
-                                            f'{ancestors}')
+                if isinstance(getattr(name, 'name', None), str):  # a step, given for its name
+                    close = f"give the step's name, {name.name!r}, not the step; "
+                raise UnknownExecutionError(f'this flow has no step {short_repr(name)}; {close}'
+                                            f"step {reader!r} reads its ancestors' outputs, "
+                                            f'and {ancestors}')
             raise UnknownExecutionError(
                 f'step {name!r} is not upstream of {reader!r}, so its outputs are not visible '
                 f'there; {ancestors} (to read them, make {name!r} upstream of {reader!r})')

@@ -102,6 +102,9 @@ def test_outputs_view_reads_ancestors_outputs_and_refuses_others():
     with pytest.raises(UnknownExecutionError, match="^this flow has no step 'A'; did you mean "
                                                     "'a'[?] step 'd' reads"):
         view['A']  # pylint: disable=pointless-statement
+    with pytest.raises(UnknownExecutionError, match="; give the step's name, 'a', not the step; "
+                                                    "step 'd' reads"):
+        view[runs['a'].step]  # pylint: disable=pointless-statement
     with pytest.raises(UnknownExecutionError, match="'b' is not upstream of 'a', so its outputs "
                                                     "are not visible there; it has no upstream "
                                                     r"steps \(to read them, make 'b' upstream of "

@@ -441,6 +441,10 @@ def test_log_of_an_unknown_step_lists_the_steps(app, flow):
     with pytest.raises(UnknownExecutionError, match="^vect etl.1 has no step 'A'; did you mean "
                                                     "'a'[?] its steps are: a$"):
         vect.log('A')
+    with pytest.raises(UnknownExecutionError, match="^vect etl.1 has no step <Scripted 'a' of "
+                                                    "flow 'etl'>: give the step's name, 'a', not "
+                                                    "the step$"):
+        vect.log(flow.execution('a'))
 
 
 def test_events_follow_the_transitions_in_order(app, flow):
