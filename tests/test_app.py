@@ -356,9 +356,9 @@ def test_an_endless_wait_in_background_mode_before_run_is_told_to_call_run(monke
 
 
 def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, caplog):
-    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.5)  # ticks: 1 ms apart
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.1)  # ticks: 1 ms apart
     app = OAutom(mode=OAutomMode.step)
-    one_step_flow(app, script=[False] * 30 + [True], poll_interval=0.01)
+    one_step_flow(app, script=[False] * 60 + [True], poll_interval=0.01)  # 0.6 s at least
     vect = app.start('etl')
 
     def tick_until_ended():
@@ -366,8 +366,10 @@ def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, 
             app.tick()
             time.sleep(0.001)
     ticker = threading.Thread(target=tick_until_ended)
+    began = time.monotonic()
     ticker.start()
     assert finishes_within(DEADLINE, vect.wait) and vect.state is VectState.success
+    assert time.monotonic() - began > 0.3  # so the wait looked for ticks, at least thrice
     ticker.join(DEADLINE)
     assert stall_warnings(caplog) == []
 
@@ -692,7 +694,7 @@ def test_ctrl_c_in_foreground_stops_the_app_and_kills_the_step_process(tmp_path)
 
 def test_ctrl_c_while_a_step_process_is_being_started_still_kills_it(tmp_path):
     shell, _, stderr, _ = run_ctrl_c_script(tmp_path, 'during-popen')
-    assert_gone(shell, 0.5, stderr)
+    assert_gone(shell, DEADLINE, stderr)
 
 
 @pytest.mark.parametrize('stop_signal', [signal.SIGTERM, signal.SIGHUP])

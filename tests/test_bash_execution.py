@@ -469,9 +469,12 @@ def test_the_drop_marker_counts_all_the_text_cut_from_a_long_output():
     produced = len('FIRST\n') + 1_500_000 + len('\nLAST\n')
     vect = run_command(r"printf 'FIRST\n'; head -c 1500000 /dev/zero | tr '\0' x; "
                        r"printf '\nLAST\n'")
-    (marker,) = [line for line in vect.log('cmd').splitlines() if 'dropped' in line]
+    log = vect.log('cmd')
+    (marker,) = [line for line in log.splitlines() if 'dropped' in line]
     dropped = int(re.search(r'\d+', marker).group())
-    assert dropped >= produced - MIB
+    kept = log.split(marker + '\n', 1)[1].removesuffix('[exit code 0]\n')
+    assert kept.endswith('x\nLAST\n') and len(kept) <= MIB
+    assert dropped + len(kept) == produced  # every byte is either kept or counted as dropped
 
 
 # -- exit codes ---------------------------------------------------------------------------
@@ -592,7 +595,7 @@ def test_a_command_that_spoils_its_output_file_still_ends_publishing_nothing(
     monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
     BashExecution('cmd', Flow('bash', app=background_app), command=command)
     vect = background_app.start('bash')
-    assert vect.wait(1.0), 'the step never ended'
+    assert vect.wait(DEADLINE), 'the step never ended'
     assert step_status(vect)['state'] == 'success' and step_status(vect)['outputs'] == {}
 
 
@@ -900,7 +903,7 @@ def test_interpreter_exit_kills_the_running_process_groups_of_a_background_app(
         tmp_path, leftovers, when):
     exit_with_a_running_shell(tmp_path, when)
     shell, child = read_pids(tmp_path, leftovers)
-    assert wait_for(lambda: not is_running(shell) and not is_running(child), timeout=1.0)
+    assert wait_for(lambda: not is_running(shell) and not is_running(child), timeout=DEADLINE)
 
 
 def test_interpreter_exit_leaves_no_temporary_file(tmp_path, leftovers):

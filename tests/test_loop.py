@@ -29,11 +29,12 @@ def test_a_failing_tick_is_logged_and_the_loop_goes_on(caplog):
         if len(ticks) == 1:
             raise RuntimeError('an engine bug')
         return 0.0 if len(ticks) < 3 else None
-    # its 1 s pause after the failure takes no time
-    loop = Loop(tick=tick, clock=FakeClock(), mode='foreground')
+    clock = FakeClock()  # its pause after the failure takes no time
+    loop = Loop(tick=tick, clock=clock, mode='foreground')
     with caplog.at_level(logging.ERROR, logger='oautom'):
         loop.start(background=False)
     assert len(ticks) == 3 and 'the engine failed in a tick' in caplog.text
+    assert clock.monotonic() == 1.0  # a second's pause, never a spin on a tick that fails
 
 
 def test_a_sys_exit_from_a_tick_ends_a_foreground_loop_but_not_a_background_one(caplog):

@@ -15,6 +15,7 @@ import pytest
 from oautom import (Flow, FlowIntegrityError, InvalidParamsError, InvalidScheduleError, OAutom,
                     OAutomError, OAutomMode, Plan, UnknownFlowError)
 from oautom.clock import FakeClock
+from oautom.plans import LONGEST_WAIT, SET_BACK
 from helpers import Scripted
 
 NOON = datetime(2026, 1, 1, 12, 0)  # FakeClock's start
@@ -489,8 +490,23 @@ def test_a_wall_clock_set_back_plans_the_firings_again_from_the_new_time():
     assert firing_minutes(40, 30, int(2.9 * 3600), minutes=1) == [*range(1, 30), *range(31, 40)]
 
 
+def test_a_wall_clock_set_back_more_than_set_back_plans_even_a_daily_plan_again():
+    # 13:00 fired; at 14:00 the clock goes back 5 hours to 09:00, 4 hours before that firing
+    # (more than SET_BACK, less than a day): 13:00 comes again, 4 hours on, not in 28 hours
+    assert SET_BACK < 4 * 3600
+    assert firing_minutes(400, 120, 5 * 3600, cron='0 13 * * *') == [60, 360]
+
+
 def test_a_wall_clock_set_back_a_little_only_delays_the_next_firing():
     # 2.5 minutes back, just after the 13:00 firing: 13:00 does not fire twice
     assert firing_minutes(3 * 60, 61, 150, hours=1) == [60, 122]  # at 122.5
     # 10 minutes back after a daily firing: tomorrow's comes 10 minutes later, no repeat
     assert firing_minutes(3 * 60, 61, 600, cron='0 13 * * *') == [60]
+
+
+def test_the_loop_looks_at_the_wall_clock_at_least_every_longest_wait(app):
+    # It sleeps on the monotonic clock, which ignores a wall clock set and a suspended machine
+    app.plan('etl', hours=1)
+    assert app._plans.seconds_to_next() == LONGEST_WAIT  # pylint: disable=protected-access
+    app.clock.advance(3600 - 10)
+    assert app._plans.seconds_to_next() == 10  # pylint: disable=protected-access

@@ -545,14 +545,24 @@ def test_the_downstream_starts_as_soon_as_the_function_returns():
 
 
 def test_cancel_abandons_a_running_function(release):
-    app = OAutom(mode=OAutomMode.background)
-    PythonExecution('call', Flow('python', app=app), function=lambda ctx: release.wait(DEADLINE))
+    app, started = OAutom(mode=OAutomMode.background), threading.Event()
+
+    def wait_for_release(_context):
+        started.set()
+        release.wait(DEADLINE)
+        return {'late': True}
+    PythonExecution('call', Flow('python', app=app), function=wait_for_release)
     app.run()
     try:
         vect = app.start('python')
+        assert started.wait(DEADLINE)
         vect.cancel()
         assert vect.wait(DEADLINE)
         assert step_status(vect)['state'] == 'cancelled'
+        assert vect.log('call').startswith('[a thread cannot be stopped')
+        release.set()  # the abandoned function returns at last: its result is ignored
+        time.sleep(0.05)
+        assert step_status(vect)['outputs'] == {} and step_status(vect)['state'] == 'cancelled'
     finally:
         app.stop()
 
