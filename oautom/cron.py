@@ -141,6 +141,9 @@ def _parse(text, name, lowest, highest, aliases):
     values = set()
     for part in text.split(','):
         span, slash, step_text = part.partition('/')
+        if not span or span.count('-') > 1 or span.strip('-') != span or (
+                '*' in span and span != '*'):
+            raise _malformed(name, text, part)
         step = _step(step_text, name, highest) if slash else 1
         if span == '*':
             first, last = lowest, highest
@@ -161,7 +164,7 @@ def _backwards(name, span, ends, bounds):
     wrap-around meant within the field's `bounds` (lowest, highest)."""
     (first, last), (lowest, highest) = ends, bounds
     if name == 'day-of-week' and first == 7:  # Sunday written as 7, then the days after it
-        fix = f'0-{last}'
+        fix = _span(0, last)
     elif name == 'day-of-week' and last == 0:  # the days up to Sunday, written as 0
         fix = f'{first}-7 (7 is Sunday too)'
     elif name == 'day-of-week':
@@ -170,6 +173,13 @@ def _backwards(name, span, ends, bounds):
         fix = f'{_span(first, highest)},{_span(lowest, last)}'
     return InvalidScheduleError(f'cron field {name}: range {span!r} runs backwards; write '
                                 f'ranges low-high, such as {fix}')
+
+
+def _malformed(name, text, part):
+    """The error for an item of a field's list that is no value, range or step."""
+    what = f'{text!r} has an empty item' if not part else f'{part!r} is no value, range or step'
+    return InvalidScheduleError(f'cron field {name}: {what}; write a value (5), a range (1-5), '
+                                '* or a step (*/15, 1-30/5), or a list of them (1,15)')
 
 
 def _span(first, last):

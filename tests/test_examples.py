@@ -1,5 +1,6 @@
 """Every numbered example runs as `python -m oautom.examples.NAME` and ends well."""
 import importlib
+import os
 import pathlib
 import subprocess
 import sys
@@ -21,12 +22,14 @@ def test_examples_are_numbered_in_sequence():
 
 
 @pytest.mark.parametrize('name', EXAMPLES)
-def test_example_runs(name):
+def test_example_runs_and_leaves_no_file_behind(name, tmp_path):
     done = subprocess.run([sys.executable, '-m', f'oautom.examples.{name}'], cwd=ROOT,
-                          capture_output=True, text=True, timeout=30, check=False)
+                          capture_output=True, text=True, timeout=30, check=False,
+                          env={**os.environ, 'TMPDIR': str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert 'Traceback' not in done.stderr
     assert done.stdout.strip()
+    assert not list(tmp_path.iterdir())  # 01 used to leave its hello file
 
 
 def test_hello_world_writes_hello_world():

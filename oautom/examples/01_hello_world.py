@@ -9,20 +9,20 @@ import tempfile
 
 from oautom import BashExecution, Flow, OAutom
 
-HELLO_FILE = os.path.join(tempfile.gettempdir(), 'oautom-hello.txt')
-
 
 def main():
-    """Build the flow, run it once, show the file it wrote."""
-    app = OAutom()  # foreground mode: run() returns when no vect is left running
-    flow = Flow('hello', app=app)
-    BashExecution('say hello', flow=flow, command='echo "Hello World!" > "$HELLO_FILE"',
-                  env={'HELLO_FILE': HELLO_FILE})
-    vect = app.start('hello')
-    app.run()
-    print(f'{vect!r} ended {vect.state.value}')
-    with open(HELLO_FILE, encoding='utf-8') as hello:
-        print(f'{HELLO_FILE} says: {hello.read().strip()}')
+    """Build the flow, run it once, show the file it wrote (in a folder removed at the end)."""
+    with tempfile.TemporaryDirectory(prefix='hello-') as folder:
+        hello_file = os.path.join(folder, 'hello.txt')
+        app = OAutom()  # foreground mode: run() returns when no vect is left running
+        flow = Flow('hello', app=app)
+        BashExecution('say hello', flow=flow, command='echo "Hello World!" > "$HELLO_FILE"',
+                      env={'HELLO_FILE': hello_file})
+        vect = app.start('hello')
+        app.run()
+        print(f'{vect!r} ended {vect.state.value}')
+        with open(hello_file, encoding='utf-8') as hello:
+            print(f'{hello_file} says: {hello.read().strip()}')
 
 
 if __name__ == '__main__':

@@ -35,15 +35,19 @@ class FileSensor(Execution):
 
 def main():
     """Another thread drops the file a moment later; the sensor notices it."""
-    with tempfile.TemporaryDirectory(prefix='oautom-') as folder:
+    with tempfile.TemporaryDirectory(prefix='sensor-') as folder:
         path = os.path.join(folder, 'ready.flag')
         app = OAutom()
         flow = Flow('sensor', app=app)
         sensor = FileSensor('wait for file', flow=flow, path=path, poll_interval=0.1, timeout=10)
         sensor >> BashExecution('use file', flow=flow, command=f'echo found "{path}"')
-        threading.Timer(0.5, pathlib.Path(path).touch).start()  # the file, a moment later
+        drop = threading.Timer(0.5, pathlib.Path(path).touch)  # the file, a moment later
+        drop.start()
         vect = app.start('sensor')
-        app.run()
+        try:
+            app.run()
+        finally:  # after a Ctrl-C, say: no file dropped into a folder removed meanwhile
+            drop.cancel()
         print(f'{vect!r} ended {vect.state.value}')
         print(vect.log('use file'))
 
