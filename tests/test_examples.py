@@ -80,3 +80,13 @@ def test_the_sensor_of_example_03_logs_why_it_stopped_when_it_times_out(tmp_path
     assert vect.status()['executions'][0]['error'] == 'timed out after 10 s'
     assert vect.log('wait') == (f'waiting for {tmp_path}/never\ngave up waiting for '
                                 f'{tmp_path}/never\n[attempt 1 failed: timed out after 10 s]\n')
+
+
+def test_one_tick_prints_the_calls_of_the_tick_that_ends_a_and_starts_b():
+    done = subprocess.run([sys.executable, '-m', 'oautom.examples.09_one_tick'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30, check=True)
+    calls = [line.strip() for line in done.stdout.splitlines()]
+    assert done.stdout.startswith('app.py OAutom.tick\n  app.py OAutom._tick_unless_ticking\n')
+    order = ['python_execution.py PythonExecution.check', 'vect.py Vect._settle',
+             'vect.py Vect.start_step', 'workers.py Workers.hand_over', 'events.py Subscribers.post']
+    assert [calls.index(call) for call in order] == sorted(calls.index(call) for call in order)

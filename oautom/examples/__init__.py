@@ -8,4 +8,5 @@
     06_failures          retries, a timeout, and trigger rules after a failure
     07_params            one flow, run with other params each time
     08_watch_a_log       a shell step's output, read while it still runs
+    09_one_tick          one tick of the engine, call by call
 """
