@@ -6,8 +6,8 @@ the steps that nothing depends on, again and again, the way graphlib counts
 its way through a graph; a cycle is what can never be peeled (`has_cycle`).
 To report *every* cycle at once, precisely, we then split the graph into
 strongly connected components (Tarjan's algorithm: a group of steps that can
-all reach each other) and, for each group of more than one step, return one
-concrete loop through it: `a -> b -> c -> a`.
+all reach each other) and, for each group of more than one step (or a step
+upstream of itself), return one concrete loop through it: `a -> b -> c -> a`.
 
 Everything here is iterative (explicit stacks), so a chain of 10,000 steps
 never meets Python's recursion limit.

@@ -172,8 +172,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def _fail_attempt(self, step_run, error):
         step_run.record_failure(error)
-        options, attempts, why = step_run.options, step_run.attempts, step_run.error  # as cut
-        if attempts <= options.retries:  # (its message ends with the error: a shell's, stderr)
+        options, attempts, why = step_run.options, step_run.attempts, step_run.error  # (cut)
+        if attempts <= options.retries:  # the error last: a shell's ends with its stderr lines
             step_run.retry_at = self._clock.monotonic() + options.retry_delay  # from the failure
             self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed, retrying in '
                             f'{in_seconds(options.retry_delay)} s: {why}')
