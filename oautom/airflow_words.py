@@ -10,6 +10,7 @@ those hints, so that the modules that refuse stay about oautom:
     argument_hint()     PythonExecution(python_callable=...), BashExecution(bash_command=...)
                         (python_execution.py, bash_execution.py)
     LEFT_OUT_RULES      the trigger rules oautom leaves out: all_skipped, always...
+                        (and the nearest of oautom's, for some: LEFT_OUT_RULE_HINTS)
                         (step_options.py)
     dag_option_hint()   Flow(schedule=..., catchup=..., default_args=...)  (flow.py)
     plan_option_hint()  app.plan(schedule='@daily'), schedule_interval=...  (plans.py)
@@ -23,10 +24,16 @@ from .cron import PRESETS
 
 _CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
               'its failures and successes too; ')
+_ARGUMENTS = ('a function is called as function(context): give it more with '
+              'functools.partial(f, name=value), or read context.params; ')
 OPERATOR_OPTIONS = {  # an option of Airflow's operators -> the hint that ends in what to write
     'execution_timeout': "Airflow's execution_timeout is timeout here, in seconds; ",
     **dict.fromkeys(('on_failure_callback', 'on_success_callback', 'on_retry_callback',
-                     'on_execute_callback'), _CALLBACKS)}
+                     'on_execute_callback'), _CALLBACKS),
+    **dict.fromkeys(('op_kwargs', 'op_args', 'provide_context'), _ARGUMENTS),
+    'start_date': 'a step has no schedule: app.plan() starts its flow, from now on; ',
+    'depends_on_past': 'a vect knows nothing of the vects before it; ',
+    'pool': 'OAutom(max_parallel=N) bounds the steps that run at once, in every flow; '}
 
 # What a step class needs given, which Airflow names otherwise (ours -> Airflow's): each has a
 # default of None only so that a step made without it is told so in words (argument_hint)
@@ -40,6 +47,12 @@ def argument_hint(options, argument):
     return f"Airflow's {airflow}= is {argument}= here; " if airflow in options else ''
 
 
+_NEAREST_ALL_DONE = 'all_done is the nearest of them (it waits for every upstream step to end); '
+_NEAREST_NONE_FAILED = ('none_failed is the nearest of them (it runs when every upstream step '
+                        'was skipped, too); ')
+LEFT_OUT_RULE_HINTS = {'always': _NEAREST_ALL_DONE, 'dummy': _NEAREST_ALL_DONE,
+                       'none_failed_min_one_success': _NEAREST_NONE_FAILED,
+                       'none_failed_or_skipped': _NEAREST_NONE_FAILED}
 # Said to be left out, rather than corrected to a near name: all_skipped is far from all_failed
 LEFT_OUT_RULES = ('all_done_setup_success', 'all_done_min_one_success', 'all_skipped',
                   'one_done', 'none_skipped', 'none_failed_or_skipped',

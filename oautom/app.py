@@ -94,7 +94,7 @@ class OAutom:  # pylint: disable=too-many-instance-attributes
             if running is not None and not running.ended():  # ended: it leaves after its tick
                 raise VectAlreadyRunningException(
                     f'flow {flow_name!r} already has a running vect {running.id} (started '
-                    f'{moment_text(running.start_date, self.clock.now())}); '
+                    f'{moment_text(running.start_date, self.clock.now())}); one at a time: '
                     f'{FINISH_ADVICE[self.mode]}, or app.stop() cancels it', running)
             number = self._numbers[flow_name] = self._numbers.get(flow_name, 0) + 1
             vect = Vect(flow, number, values, options, clock=self.clock, loop=self._loop,

@@ -153,6 +153,14 @@ class Flow:
                 f'flow {self.name!r} cannot run, {len(problems)} problem(s):\n{lines}')
         return checked
 
+    def __enter__(self):  # `with DAG(...) as dag:` is how Airflow users begin
+        raise FlowIntegrityError(f'flow {self.name!r} is not a context manager, as Airflow\'s DAG '
+                                 'is: oautom has no current flow, so give each step its flow '
+                                 "(BashExecution('a', flow, ...)); write flow = Flow(...)")
+
+    def __exit__(self, *_):  # (Python looks it up before it calls __enter__)
+        return False
+
     def __copy__(self):
         raise FlowIntegrityError(f'copy.copy() of flow {self.name!r} would share its steps, '
                                  'which know one flow only: copy.deepcopy(flow) makes another '

@@ -41,9 +41,9 @@ STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
     'step': 'call app.tick() (from another thread, if this wait is in an event callback: the '
             'tick that delivers it waits too)'}
 FINISH_ADVICE = {  # how a running vect gets to its end, by the app's mode (for app.start())
-    'foreground': 'it runs to its end in app.run()',
-    'background': 'vect.wait() waits for its end',
-    'step': 'app.tick() moves it on, until it ends'}
+    'foreground': 'start the next once app.run() has run this one to its end',
+    'background': 'start the next once it has ended (vect.wait() waits for that)',
+    'step': 'start the next once app.tick() has moved this one to its end'}
 
 
 class Loop:

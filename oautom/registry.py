@@ -34,7 +34,8 @@ class Flows:
         with self._lock:
             if self._by_name.get(flow.name, flow) is not flow:  # another flow of that name
                 raise FlowIntegrityError(
-                    f'this app already has a flow named {flow.name!r}; give each flow its own name')
+                    f'this app already has a flow named {flow.name!r}; give each flow its own name '
+                    '(a notebook cell run again? make the app again too: app = OAutom())')
             self._by_name[flow.name] = flow
         return flow
 

@@ -9,6 +9,8 @@ stderr are cut to tails that fit in it: shell_files.py.)
 import threading
 from collections import deque
 
+from .errors import is_interrupt
+from .failures import describe
 from .names import counted
 
 LOG_LIMIT = 1024 * 1024  # characters kept per step log; older text is dropped
@@ -72,3 +74,21 @@ class StepLog:
             return f'[... {dropped} earlier characters dropped: a step keeps the last ' \
                    f'{LOG_LIMIT} ...]\n{kept}'
         return kept
+
+
+def output_so_far(attempt_copy):
+    """What a running attempt's work has written so far and logs only when it ends (a shell's
+    output), as its log will show it: its tail, as a log keeps. Its output_so_far() is user
+    code (an Execution may write its own): when it fails, a line that says so."""
+    try:
+        so_far = attempt_copy.output_so_far()
+    except BaseException as error:  # pylint: disable=broad-exception-caught
+        if is_interrupt(error):  # a Ctrl-C is for whoever reads the log
+            raise
+        return f'[output_so_far() failed: {describe(error)}]\n'
+    if so_far is not None and not isinstance(so_far, str):  # (no bool() of it: user code)
+        return f'[output_so_far() returned {type(so_far).__name__}, not text]\n'
+    if so_far and len(so_far) > LOG_LIMIT:  # its tail, behind a marker
+        return f'[... {len(so_far) - LOG_LIMIT} earlier characters dropped ...]\n' \
+            f'{so_far[-LOG_LIMIT:]}'
+    return so_far or ''

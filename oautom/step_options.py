@@ -20,7 +20,7 @@ import operator
 import sys
 from collections import namedtuple
 
-from .airflow_words import LEFT_OUT_RULES, NEEDED_ARGUMENTS, OPERATOR_OPTIONS
+from .airflow_words import LEFT_OUT_RULE_HINTS, LEFT_OUT_RULES, NEEDED_ARGUMENTS, OPERATOR_OPTIONS
 from .clock import in_seconds
 from .errors import FlowIntegrityError
 from .names import did_you_mean
@@ -151,6 +151,7 @@ def checked_trigger_rule(step_name, rule):
         spelled = str(rule).replace('-', '_')
         # An Airflow rule left out here is said to be one: a near name may mean something else
         hint = (f"Airflow's {spelled.lower()} is not one of oautom's; "
+                f"{LEFT_OUT_RULE_HINTS.get(spelled.lower(), '')}"
                 if spelled.lower() in LEFT_OUT_RULES else did_you_mean(spelled, TRIGGER_RULES))
         raise FlowIntegrityError(f'step {step_name!r}: unknown trigger_rule {rule!r}; {hint}'
                                  f'use one of {", ".join(TRIGGER_RULES)}')

@@ -17,9 +17,9 @@ from .errors import is_interrupt
 from .execution import SkipExecution
 from .failures import StepFailed, cut_short, describe, traceback_text
 from .logger import logger
-from .rules import decide
+from .rules import blame, decide
 from .states import ENDED, FAILED, STATES
-from .step_log import LOG_LIMIT, StepLog
+from .step_log import StepLog, output_so_far
 
 SLOW_CALL_SECONDS = 0.5  # a run() or check() slower than this blocked the whole engine
 
@@ -82,19 +82,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         what its work has written so far and logs only when it ends (a shell's output)."""
         attempt_copy = self.attempt_copy  # read once: the tick lets go of it when the step ends
         text = '' if self.log is None else self.log.text()  # first: no output is shown twice
-        try:  # user code (an Execution may write its own): the log must show all the same
-            so_far = None if attempt_copy is None else attempt_copy.output_so_far()
-        except BaseException as error:  # pylint: disable=broad-exception-caught
-            if is_interrupt(error):  # as in start_attempt
-                raise
-            return f'{text}[output_so_far() failed: {describe(error)}]\n'
-        if so_far is not None and not isinstance(so_far, str):  # (no bool() of it: user code)
-            return f'{text}[output_so_far() returned {type(so_far).__name__}, not text]\n'
-        if so_far and len(so_far) > LOG_LIMIT:  # its tail, as a log keeps, behind a marker
-            so_far = f'[... {len(so_far) - LOG_LIMIT} earlier characters dropped ...]\n' \
-                f'{so_far[-LOG_LIMIT:]}'
+        so_far = '' if attempt_copy is None else output_so_far(attempt_copy)
         if so_far or attempt_copy is None:
-            return text + (so_far or '')
+            return text + so_far
         return '' if self.log is None else self.log.text()  # ended since: its output is here
 
     def fields(self):
@@ -105,6 +95,13 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def snapshot(self):
         """Its fields() as of its last change of state (the tick sets some just before)."""
         return self.shown or (self.name, STATES.waiting, 0, None, None, None, NO_OUTPUTS)
+
+    def why_never_run(self, verdict):
+        """Why its trigger rule ended it before it ran, `verdict` (skipped, upstream_failed):
+        rules.blame's message, written in its log too, as a skip's reason is."""
+        why = blame(self, verdict)
+        self.write_log(f'[{why}]\n')
+        return why
 
     def count_ended(self, upstream):
         """Count one more ended upstream StepRun, by how it ended."""

@@ -22,7 +22,7 @@ from .context import Context, refuse_a_wait_for_itself
 from .due import Agenda
 from .events import make_event
 from .report import vect_status
-from .rules import READY, blame
+from .rules import READY
 from .states import ENDED, STATES, TRANSITIONS, VectState, check_transition
 
 
@@ -203,7 +203,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 if verdict == READY:
                     self._make_ready(step_run)
                 elif verdict is not None:
-                    self._end(step_run, verdict, blame(step_run, verdict))
+                    self._end(step_run, verdict, step_run.why_never_run(verdict))
 
     def _cancel_all(self):
         for step_run in self._runs:

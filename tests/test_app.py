@@ -153,16 +153,16 @@ def test_a_vect_that_started_on_another_day_is_said_to_have_started_on_that_date
 
 
 @pytest.mark.parametrize('mode, advice', [
-    ('foreground', 'it runs to its end in app.run()'),  # a wait before run() never ends
-    ('background', 'vect.wait() waits for its end'),
-    ('step', 'app.tick() moves it on, until it ends')])
+    ('foreground', 'start the next once app.run() has run this one to its end'),  # (a wait
+    ('background', 'start the next once it has ended (vect.wait() waits for that)'),  # before
+    ('step', 'start the next once app.tick() has moved this one to its end')])  # run() never ends)
 def test_a_second_start_is_told_how_the_running_vect_ends_in_its_apps_mode(mode, advice):
     app = OAutom(OAutomMode[mode])
     PythonExecution('a', Flow('etl', app=app), lambda context: None)
     first = app.start('etl')
     with pytest.raises(VectAlreadyRunningException) as caught:
         app.start('etl')
-    assert str(caught.value).endswith(f'; {advice}, or app.stop() cancels it')
+    assert str(caught.value).endswith(f'); one at a time: {advice}, or app.stop() cancels it')
     if mode == 'foreground':  # the advice, followed
         app.run()
         assert first.state is VectState.success and app.start('etl').id == 'etl.2'

@@ -336,13 +336,30 @@ def test_a_param_name_that_is_not_text_is_refused_when_the_flow_is_made():
         Flow('etl', params={'day': 'monday', 1: 'one'})
 
 
-@pytest.mark.parametrize('rule', ['all_skipped', 'NONE_SKIPPED', 'always'])
-def test_an_airflow_trigger_rule_oautom_leaves_out_is_said_to_be_one(flow, rule):
+@pytest.mark.parametrize('rule, nearest', [
+    ('all_skipped', ''), ('NONE_SKIPPED', ''),
+    ('always', r'all_done is the nearest of them \(it waits for every upstream step to end\); '),
+    ('none_failed_min_one_success', r'none_failed is the nearest of them \(it runs when every '
+                                    r'upstream step was skipped, too\); ')])
+def test_an_airflow_trigger_rule_oautom_leaves_out_is_said_to_be_one(flow, rule, nearest):
     # difflib would offer all_failed for all_skipped: a near name that means something else
     with pytest.raises(FlowIntegrityError, match=f"unknown trigger_rule '{rule}'; Airflow's "
-                                                 f"{rule.lower()} is not one of oautom's; use "
-                                                 'one of all_success,'):
+                                                 f"{rule.lower()} is not one of oautom's; "
+                                                 f'{nearest}use one of all_success,'):
         Scripted('a', flow, trigger_rule=rule)
+
+
+@pytest.mark.parametrize('option, hint', [
+    ('op_kwargs', r'a function is called as function\(context\): give it more with '
+                  r'functools.partial\(f, name=value\), or read context.params; '),
+    ('provide_context', 'a function is called as function.*; '),
+    ('start_date', r'a step has no schedule: app.plan\(\) starts its flow, from now on; '),
+    ('depends_on_past', 'a vect knows nothing of the vects before it; '),
+    ('pool', r'OAutom\(max_parallel=N\) bounds the steps that run at once, in every flow; ')])
+def test_an_option_of_airflow_s_operators_is_told_what_to_write_here(flow, option, hint):
+    with pytest.raises(FlowIntegrityError, match=f"unknown option '{option}'; {hint}"
+                                                 'PythonExecution takes function'):
+        PythonExecution('a', flow, lambda context: None, **{option: True})
 
 
 @pytest.mark.parametrize('option, value, says', [
@@ -773,3 +790,10 @@ def test_an_upstream_thing_whose_name_raises_is_a_problem_too():
     Scripted('a', flow).upstream.append(Odd())
     (problem,) = flow.problems()
     assert problem.endswith('depend on steps of this flow, with step.depends(...) or >>')
+
+
+def test_a_flow_used_as_airflow_s_dag_in_a_with_statement_says_what_to_write():
+    with pytest.raises(FlowIntegrityError, match=r"flow 'etl' is not a context manager, as "
+                                                 r"Airflow's DAG is: oautom has no current flow"):
+        with Flow('etl'):
+            pass  # pragma: no cover (never reached)

@@ -925,3 +925,16 @@ def test_vect_events_are_copies_that_readers_may_change(app, flow):
     tick_until_ended(app, vect)
     assert [event['state'] for event in seen][:2] == [VectState.running, ExecutionState.running]
     assert len(vect.events) == 4
+
+
+def test_a_step_its_trigger_rule_ended_before_it_ran_says_why_in_its_log(app, flow):
+    # Its log was empty, and status() has no error for it: the why was only in its event
+    a, b, c = Scripted('a', flow, script=[ValueError('no')]), Scripted('b', flow), \
+        Scripted('c', flow, trigger_rule='all_failed')
+    a >> [b, c]
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    assert states(vect) == {'a': 'failed', 'b': 'upstream_failed', 'c': 'success'}
+    assert vect.log('b') == ("[upstream_failed by trigger rule all_success: upstream 'a' "
+                             'failed]\n')
+    assert vect.log('c') == ''  # it ran
