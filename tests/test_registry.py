@@ -34,7 +34,9 @@ def test_flow_with_app_registers_it_and_flow_returns_it():
 def test_a_second_flow_of_the_same_name_in_one_app_is_refused():
     app, _ = step_app()
     Flow('etl', app=app)
-    with pytest.raises(FlowIntegrityError, match="'etl'"):
+    with pytest.raises(FlowIntegrityError, match=r"already has a flow named 'etl'; give each flow "
+                                                 r"its own name \(a notebook cell run again\? "
+                                                 r"make the app again too: app = OAutom\(\)\)"):
         Flow('etl', app=app)
     with pytest.raises(FlowIntegrityError, match="'etl'"):
         app.register_flow(Flow('etl'))
