@@ -89,24 +89,28 @@ def stream_tails(stdout_path, stderr_path):
     budget = LOG_LIMIT - 4096  # room for the command line and the markers
     keep_err = min(err_size, max(budget // 2, budget - out_size))
     keep_out = min(out_size, budget - keep_err)
-    return _tail(stdout_path, 'stdout', keep_out), _tail(stderr_path, 'stderr', keep_err)
+    return (_tail(stdout_path, 'stdout', keep_out, out_size),
+            _tail(stderr_path, 'stderr', keep_err, err_size))
 
 
-def _tail(path, stream, keep):
-    """The last `keep` bytes of the file at `path` as text, behind a marker if cut."""
+def _tail(path, stream, keep, size):
+    """The last `keep` of the first `size` bytes of the file at `path` (its size when it was
+    measured), as text, behind a marker if cut. What a command still writing has added since
+    is for the next read: counted from the new end, it would cut the head of what fits."""
     if not keep:
         return ''
     with open(path, 'rb') as file:
-        size = file.seek(0, os.SEEK_END)
-        file.seek(max(0, size - keep))  # a command may have cut its file since it was measured
-        data = file.read(keep)  # no more: a command still writing would keep it reading
-    if size <= keep:
+        end = min(size, file.seek(0, os.SEEK_END))  # a command may have cut its file since
+        start = max(0, end - keep)
+        file.seek(start)
+        data = file.read(end - start)
+    if not start:
         return data.decode('utf-8', errors='replace')
     # Begin on a whole character: skip what is left of one cut in two (at most 3 UTF-8
     # continuation bytes)
     cut = next((i for i, byte in enumerate(data[:3]) if byte & 0xC0 != 0x80), min(3, len(data)))
     text = data[cut:].decode('utf-8', errors='replace')
-    return f'[... {size - keep + cut} earlier bytes of {stream} dropped ...]\n{text}'
+    return f'[... {start + cut} earlier bytes of {stream} dropped ...]\n{text}'
 
 
 def output_text(path):

@@ -77,17 +77,34 @@ def test_the_tail_of_a_file_still_being_written_is_no_longer_than_asked(tmp_path
     # A shell step's log is read while its command runs: a reader that read to the end of a
     # file that a fast writer kept appending to took 100 MB instead of its last 1 MiB
     monkeypatch.setattr(shell_files, 'open', lambda *_: Growing(b'y' * 5000), raising=False)
-    assert _tail(tmp_path / 'out', 'stdout', 1000) == \
+    assert _tail(tmp_path / 'out', 'stdout', 1000, 5000) == \
         '[... 4000 earlier bytes of stdout dropped ...]\n' + 'y' * 1000
+
+
+def test_a_stream_that_grows_after_it_was_measured_loses_none_of_its_head(tmp_path, monkeypatch):
+    # A live read measured the file, then a command wrote more: the tail, counted from the
+    # new end, cut the first lines and said they were dropped, though all of them fit
+    stdout, stderr = tmp_path / 'out', tmp_path / 'err'
+    stdout.write_text('line-1\nline-2\n')
+    stderr.write_text('')
+    measure = os.path.getsize
+
+    def measured_then_written_to(path):
+        size = measure(path)
+        with open(path, 'a', encoding='utf-8') as file:
+            file.write('line-3\n')
+        return size
+    monkeypatch.setattr(os.path, 'getsize', measured_then_written_to)
+    assert stream_tails(stdout, stderr) == ('line-1\nline-2\n', '')  # line-3: the next read's
 
 
 def test_the_tail_of_a_file_cut_since_it_was_measured_is_what_is_left(tmp_path):
     path = tmp_path / 'out'
     path.write_bytes(b'short')
-    assert _tail(path, 'stdout', 100) == 'short'  # measured at 100 bytes, 5 left
+    assert _tail(path, 'stdout', 100, 100) == 'short'  # measured at 100 bytes, 5 left
     path.unlink()
     with pytest.raises(FileNotFoundError):  # removed: its text is lost (read_as_owner says so)
-        _tail(path, 'stdout', 100)
+        _tail(path, 'stdout', 100, 100)
 
 
 @pytest.mark.parametrize('written, told', [
