@@ -37,7 +37,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     __slots__ = ('step', 'name', 'index', 'options', 'state', 'attempts', 'started', 'ended',
                  'error', 'outputs', 'shown', 'attempt_copy', 'next_check', 'retry_at', 'deadline',
                  'upstream', 'downstream', 'pending', 'upstream_successes',
-                 'upstream_failures', 'upstream_skips', 'ready', 'log', 'noted')
+                 'upstream_failures', 'upstream_skips', 'ready', 'log', 'noted', 'unrun')
 
     def __init__(self, step, index, options):
         self.step = step                  # the definition (an Execution of the flow)
@@ -64,6 +64,7 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         self.ready = False                # decided to run, not started yet: a flag, not a state
         self.log = None                   # a StepLog, made at the first line written
         self.noted = ()                   # the kinds of warning noted in this attempt
+        self.unrun = None                 # why its trigger rule ended it before it ran, if so
 
     def has_ended(self):
         """True once the step reached an end state (success, failed, skipped, ...)."""
@@ -80,6 +81,8 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
     def log_text(self):
         """Everything kept of the log, as one string; while an attempt runs, followed by
         what its work has written so far and logs only when it ends (a shell's output)."""
+        if self.unrun:  # its whole log: one line, kept as text (a chain of 10,000 below a
+            return f'[{self.unrun}]\n'  # failure would make 10,000 StepLogs, 12 MB)
         attempt_copy = self.attempt_copy  # read once: the tick lets go of it when the step ends
         text = '' if self.log is None else self.log.text()  # first: no output is shown twice
         so_far = '' if attempt_copy is None else output_so_far(attempt_copy)
@@ -98,10 +101,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
 
     def why_never_run(self, verdict):
         """Why its trigger rule ended it before it ran, `verdict` (skipped, upstream_failed):
-        rules.blame's message, written in its log too, as a skip's reason is."""
-        why = blame(self, verdict)
-        self.write_log(f'[{why}]\n')
-        return why
+        rules.blame's message, which is its log too, as a skip's reason is."""
+        self.unrun = blame(self, verdict)
+        return self.unrun
 
     def count_ended(self, upstream):
         """Count one more ended upstream StepRun, by how it ended."""
