@@ -24,8 +24,8 @@ from .cron import PRESETS
 
 _CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
               'its failures and successes too; ')
-_ARGUMENTS = ('a function is called as function(context): give it more with '
-              'functools.partial(f, name=value), or read context.params; ')
+_ARGUMENTS = ("a PythonExecution's function is called as function(context): give it more "
+              'with functools.partial(f, name=value), or read context.params; ')
 OPERATOR_OPTIONS = {  # an option of Airflow's operators -> the hint that ends in what to write
     'execution_timeout': "Airflow's execution_timeout is timeout here, in seconds; ",
     **dict.fromkeys(('on_failure_callback', 'on_success_callback', 'on_retry_callback',

@@ -14,6 +14,7 @@ starts from (see StepRun: `pending`, `ready`).
 """
 from .context import StepOutputs
 from .errors import UnknownExecutionError
+from .execution import Execution
 from .names import counted, did_you_mean, shown_name
 from .step_run import StepRun
 
@@ -49,7 +50,7 @@ class Ancestry:
 
     def no_step(self, name):
         """"no step 'lod'; did you mean 'load'? its steps are: ...", for a name not found."""
-        if isinstance(getattr(name, 'name', None), str):  # a step, given for its name
+        if isinstance(name, Execution):  # a step, given for its name
             return f"no step {name!r}: give the step's name, {name.name!r}, not the step"
         names = [step_run.name for step_run in self.runs]
         return (f'no step {shown_name(name)}; {did_you_mean(name, names)}its steps are: '

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from functools import partial
 
 from .errors import OAutomError, UnknownExecutionError, UnknownOutputError
+from .execution import Execution
 from .names import did_you_mean
 from .report import short_repr
 from .states import STATES
@@ -123,7 +124,7 @@ class AncestorOutputs(Mapping):
             ancestors = f'its ancestors are: {names}' if names else 'it has no upstream steps'
             if ancestor is None:
                 close = did_you_mean(name, (step_run.name for step_run in self._ancestry.runs))
-                if isinstance(getattr(name, 'name', None), str):  # a step, given for its name
+                if isinstance(name, Execution):  # a step, given for its name
                     close = f"give the step's name, {name.name!r}, not the step; "
                 raise UnknownExecutionError(f'this flow has no step {short_repr(name)}; {close}'
                                             f"step {reader!r} reads its ancestors' outputs, "

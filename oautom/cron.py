@@ -164,7 +164,7 @@ def _backwards(name, span, ends, bounds):
     wrap-around meant within the field's `bounds` (lowest, highest)."""
     (first, last), (lowest, highest) = ends, bounds
     if name == 'day-of-week' and first == 7:  # Sunday written as 7, then the days after it
-        fix = _span(0, last)
+        fix = _span(0, last) if last else '0 (Sunday alone)'
     elif name == 'day-of-week' and last == 0:  # the days up to Sunday, written as 0
         fix = f'{first}-7 (7 is Sunday too)'
     elif name == 'day-of-week':

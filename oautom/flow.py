@@ -154,8 +154,8 @@ class Flow:
         return checked
 
     def __enter__(self):  # `with DAG(...) as dag:` is how Airflow users begin
-        raise FlowIntegrityError(f'flow {self.name!r} is not a context manager, as Airflow\'s DAG '
-                                 'is: oautom has no current flow, so give each step its flow '
+        raise FlowIntegrityError(f'flow {self.name!r} is not a context manager, unlike Airflow\'s '
+                                 'DAG: oautom has no current flow, so give each step its flow '
                                  "(BashExecution('a', flow, ...)); write flow = Flow(...)")
 
     def __exit__(self, *_):  # (Python looks it up before it calls __enter__)

@@ -40,7 +40,7 @@ STALL_ADVICE = {  # what such a wait is told to call, by the app's mode
     'background': "call app.run(): it starts the app's engine thread",
     'step': 'call app.tick() (from another thread, if this wait is in an event callback: the '
             'tick that delivers it waits too)'}
-FINISH_ADVICE = {  # how a running vect gets to its end, by the app's mode (for app.start())
+FINISH_ADVICE = {  # when to start a flow again, by the app's mode (for app.start(): it runs)
     'foreground': 'start the next once app.run() has run this one to its end',
     'background': 'start the next once it has ended (vect.wait() waits for that)',
     'step': 'start the next once app.tick() has moved this one to its end'}

@@ -35,7 +35,8 @@ class Flows:
             if self._by_name.get(flow.name, flow) is not flow:  # another flow of that name
                 raise FlowIntegrityError(
                     f'this app already has a flow named {flow.name!r}; give each flow its own name '
-                    '(a notebook cell run again? make the app again too: app = OAutom())')
+                    '(a notebook cell run again? stop the app and make another: app.stop(); '
+                    'app = OAutom())')
             self._by_name[flow.name] = flow
         return flow
 

@@ -99,9 +99,9 @@ class StepRun:  # pylint: disable=too-many-instance-attributes
         """Its fields() as of its last change of state (the tick sets some just before)."""
         return self.shown or (self.name, STATES.waiting, 0, None, None, None, NO_OUTPUTS)
 
-    def why_never_run(self, verdict):
-        """Why its trigger rule ended it before it ran, `verdict` (skipped, upstream_failed):
-        rules.blame's message, which is its log too, as a skip's reason is."""
+    def record_unrun(self, verdict):
+        """Record, and return, why its trigger rule ended it before it ran, `verdict` (skipped,
+        upstream_failed): rules.blame's message, which is its log too, as a skip's reason is."""
         self.unrun = blame(self, verdict)
         return self.unrun
 

@@ -172,8 +172,8 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def _fail_attempt(self, step_run, error):
         step_run.record_failure(error)
-        options, attempts, why = step_run.options, step_run.attempts, step_run.error  # (cut)
-        if attempts <= options.retries:  # the error last: a shell's ends with its stderr lines
+        options, attempts, why = step_run.options, step_run.attempts, step_run.error  # cut short
+        if attempts <= options.retries:  # why comes last: a shell's ends with lines of stderr
             step_run.retry_at = self._clock.monotonic() + options.retry_delay  # from the failure
             self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed, retrying in '
                             f'{in_seconds(options.retry_delay)} s: {why}')
@@ -203,7 +203,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                 if verdict == READY:
                     self._make_ready(step_run)
                 elif verdict is not None:
-                    self._end(step_run, verdict, step_run.why_never_run(verdict))
+                    self._end(step_run, verdict, step_run.record_unrun(verdict))
 
     def _cancel_all(self):
         for step_run in self._runs:

@@ -356,9 +356,9 @@ def test_an_endless_wait_in_background_mode_before_run_is_told_to_call_run(monke
 
 
 def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, caplog):
-    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.1)  # ticks: 1 ms apart
+    monkeypatch.setattr(loop_module, 'STALL_SECONDS', 0.25)  # ticks: 1 ms apart
     app = OAutom(mode=OAutomMode.step)
-    one_step_flow(app, script=[False] * 60 + [True], poll_interval=0.01)  # 0.6 s at least
+    one_step_flow(app, script=[False] * 100 + [True], poll_interval=0.01)  # 1 s at least
     vect = app.start('etl')
 
     def tick_until_ended():
@@ -369,7 +369,7 @@ def test_an_endless_wait_in_step_mode_is_quiet_while_someone_ticks(monkeypatch, 
     began = time.monotonic()
     ticker.start()
     assert finishes_within(DEADLINE, vect.wait) and vect.state is VectState.success
-    assert time.monotonic() - began > 0.3  # so the wait looked for ticks, at least thrice
+    assert time.monotonic() - began > 0.75  # so the wait looked for ticks, at least thrice
     ticker.join(DEADLINE)
     assert stall_warnings(caplog) == []
 

@@ -74,7 +74,7 @@ def test_a_bad_field_is_named(expression, field):
     ('0 0 L * *', "cron field day-of-month: 'L' is not allowed"),  # as written, not lowered
     ('0 0 * JANX *', "cron field month: 'JANX' is not allowed"),
     ('0 0 * * SAT-SUN', "cron field day-of-week: range 'SAT-SUN' runs backwards"),
-    ('0 0 * * 7-0', 'such as 0$'),  # Sunday to Sunday: not "0-0"
+    ('0 0 * * 7-0', r'such as 0 \(Sunday alone\)$'),  # Sunday to Sunday: not "0-0"
     # An item of no known shape is quoted whole: it used to be "'*' is not allowed; use *"
     ('*-5 * * * *', "cron field minute: '[*]-5' is no value, range or step; write a value "
                     r'\(5\), a range \(1-5\), [*] or a step \([*]/15, 1-30/5\), or a list of '

@@ -350,9 +350,9 @@ def test_an_airflow_trigger_rule_oautom_leaves_out_is_said_to_be_one(flow, rule,
 
 
 @pytest.mark.parametrize('option, hint', [
-    ('op_kwargs', r'a function is called as function\(context\): give it more with '
-                  r'functools.partial\(f, name=value\), or read context.params; '),
-    ('provide_context', 'a function is called as function.*; '),
+    ('op_kwargs', r"a PythonExecution's function is called as function\(context\): give it "
+                  r'more with functools.partial\(f, name=value\), or read context.params; '),
+    ('provide_context', "a PythonExecution's function is called as function.*; "),
     ('start_date', r'a step has no schedule: app.plan\(\) starts its flow, from now on; '),
     ('depends_on_past', 'a vect knows nothing of the vects before it; '),
     ('pool', r'OAutom\(max_parallel=N\) bounds the steps that run at once, in every flow; ')])
@@ -793,7 +793,7 @@ def test_an_upstream_thing_whose_name_raises_is_a_problem_too():
 
 
 def test_a_flow_used_as_airflow_s_dag_in_a_with_statement_says_what_to_write():
-    with pytest.raises(FlowIntegrityError, match=r"flow 'etl' is not a context manager, as "
-                                                 r"Airflow's DAG is: oautom has no current flow"):
+    with pytest.raises(FlowIntegrityError, match=r"flow 'etl' is not a context manager, unlike "
+                                                 r"Airflow's DAG: oautom has no current flow"):
         with Flow('etl'):
             pass  # pragma: no cover (never reached)

@@ -36,7 +36,8 @@ def test_a_second_flow_of_the_same_name_in_one_app_is_refused():
     Flow('etl', app=app)
     with pytest.raises(FlowIntegrityError, match=r"already has a flow named 'etl'; give each flow "
                                                  r"its own name \(a notebook cell run again\? "
-                                                 r"make the app again too: app = OAutom\(\)\)"):
+                                                 r"stop the app and make another: app.stop\(\); "
+                                                 r"app = OAutom\(\)\)"):
         Flow('etl', app=app)
     with pytest.raises(FlowIntegrityError, match="'etl'"):
         app.register_flow(Flow('etl'))

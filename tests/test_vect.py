@@ -7,6 +7,7 @@ import asyncio
 import copyreg
 import json
 import math
+import pathlib
 import sys
 
 import pytest
@@ -445,6 +446,8 @@ def test_log_of_an_unknown_step_lists_the_steps(app, flow):
                                                     "flow 'etl'>: give the step's name, 'a', not "
                                                     "the step$"):
         vect.log(flow.execution('a'))
+    with pytest.raises(UnknownExecutionError, match=r"no step PurePosixPath\('a'\); its steps are"):
+        vect.log(pathlib.PurePosixPath('a'))  # a .name of its own, but no step
 
 
 def test_events_follow_the_transitions_in_order(app, flow):
