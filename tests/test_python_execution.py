@@ -561,7 +561,12 @@ def test_cancel_abandons_a_running_function(release):
         assert step_status(vect)['state'] == 'cancelled'
         assert vect.log('call').startswith('[a thread cannot be stopped')
         release.set()  # the abandoned function returns at last: its result is ignored
-        time.sleep(0.05)
+        worker = next(thread for thread in threading.enumerate()
+                      if thread.name == 'oautom-python python.1 call')
+        deadline = time.monotonic() + DEADLINE
+        while worker.name == 'oautom-python python.1 call' and time.monotonic() < deadline:
+            time.sleep(0.001)  # its job is over once the worker takes its own name back
+        assert worker.name != 'oautom-python python.1 call'
         assert step_status(vect)['outputs'] == {} and step_status(vect)['state'] == 'cancelled'
     finally:
         app.stop()
