@@ -16,10 +16,15 @@ those hints, so that the modules that refuse stay about oautom:
     plan_option_hint()  app.plan(schedule='@daily'), schedule_interval=...  (plans.py)
     template_hint()     {{ params.day }} in a shell command: not filled in yet
                         (bash_execution.py, which warns)
+    timedelta_hint()    timeout=timedelta(minutes=5), app.plan(hours=timedelta(...))
+                        (step_options.py, plans.py)
+
+A hint that goes with one refusal only stays beside it (context['ti'] in
+context.py, `with Flow(...)` in flow.py).
 """
 import re
 
-from .clock import in_seconds
+from .clock import seconds_text
 from .cron import PRESETS
 
 _CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
@@ -88,6 +93,17 @@ def plan_option_hint(option, value):
     return None
 
 
+def timedelta_hint(value, keyword='', above_zero=False):
+    """'; oautom takes numbers where Airflow takes a timedelta: give 300' for a timedelta of
+    5 minutes (`keyword`: 'seconds=' to write it as one), or '' for anything else, and for a
+    timedelta the option would refuse as seconds too (below 0, or 0 if `above_zero`)."""
+    seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1
+    if seconds < 0 or above_zero and seconds == 0:
+        return ''
+    return f'; oautom takes numbers where Airflow takes a timedelta: give {keyword}' \
+           f'{seconds_text(seconds)}'
+
+
 def schedule_fix(value):
     """The arguments of app.plan(), as text, for a schedule that Airflow's DAG was given
     (cron='0 0 * * *' for '@daily'), or None for no schedule at all (None, '@once')."""
@@ -97,7 +113,7 @@ def schedule_fix(value):
     if isinstance(value, str):
         return f'cron={PRESETS.get(value.strip().lower(), value)!r}'
     seconds = value.total_seconds() if hasattr(value, 'total_seconds') else 0  # a timedelta
-    return f'seconds={in_seconds(seconds)}' if seconds > 0 else "cron='...' or hours=..."
+    return f'seconds={seconds_text(seconds)}' if seconds > 0 else "cron='...' or hours=..."
 
 
 # As the contract opens one: `{{`, maybe spaces, a letter or `_` (`{{.Names}}` is plain text)

@@ -33,7 +33,7 @@ class Ancestry:
         return (f'<Ancestry of {counted(len(self.runs), "step")}: the ancestors of '
                 f'{len(self._bits)} known>')
 
-    def run_named(self, name):
+    def find_run(self, name):
         """The StepRun called `name`, or None."""
         if self._by_name is None:  # two threads may both make it: they make the same
             self._by_name = {step_run.name: step_run for step_run in self.runs}
@@ -41,9 +41,9 @@ class Ancestry:
         # one up would raise TypeError)
         return self._by_name.get(name) if isinstance(name, str) else None
 
-    def run_called(self, name, owner):
+    def run_named(self, name, owner):
         """The StepRun called `name`, or UnknownExecutionError: "{owner} has no step ..."."""
-        step_run = self.run_named(name)
+        step_run = self.find_run(name)
         if step_run is None:
             raise UnknownExecutionError(f'{owner} has {self.no_step(name)}')
         return step_run
@@ -58,12 +58,12 @@ class Ancestry:
 
     def is_upstream(self, ancestor, step_run):
         """True if `ancestor` is upstream of `step_run`, directly or not."""
-        return bool(self._bits_of(step_run) >> ancestor.index & 1)
+        return bool((self._bits_of(step_run) >> ancestor.index) & 1)
 
     def names_upstream_of(self, step_run):
         """The names of every ancestor of `step_run`."""
         bits = self._bits_of(step_run)
-        return [other.name for other in self.runs if bits >> other.index & 1]
+        return [other.name for other in self.runs if (bits >> other.index) & 1]
 
     def outputs_of(self, step_run):
         """The outputs of `step_run` as a StepOutputs, made at the first read once it has ended

@@ -51,7 +51,8 @@ COLLECT_SECONDS = 1.0  # how long cancel() waits for a killed shell's output to 
 
 
 class CommandFailed(StepFailed):
-    """The command exited with a code other than 0 or 99."""
+    """A shell step failed: its command exited with a code other than 0 and 99, or could not
+    be run, or what it wrote could not be read (the message says which)."""
 
 
 class BashExecution(Execution):
@@ -76,10 +77,10 @@ class BashExecution(Execution):
         super().__init__(name, flow, **step_options)
         if hint := template_hint(name, command):  # said now, not found later in the output
             logger.warning('%s', hint)
-        if dropped := names_to_warn_of(self.env):
+        if unportable := names_to_warn_of(self.env):  # (each name is warned of once)
             logger.warning('step %r: env names %s are no shell variable names: /bin/sh may not '
                            "pass them on (dash does not); use letters, digits and '_', not "
-                           'first a digit', name, ', '.join(map(repr, dropped)))
+                           'first a digit', name, ', '.join(map(repr, unportable)))
 
     def run(self, context):
         self._result = None     # (exit code, stderr tail, outputs, trouble) once it has ended
@@ -175,6 +176,7 @@ class BashExecution(Execution):
             try:
                 stdout, stderr = shell.read_streams()
             except ShellTrouble as lost:  # its exit code still decides: only its output is lost
+                # (said as its stderr: an exit code other than 0 shows it as its last lines)
                 stdout, stderr = '', ('' if LIVE.closed else f'[{lost}]')  # (at exit: by us)
             text = _shell_output(stdout, stderr, _exit_line(code))
             # (_cancelled is read without the lock: it only changes what the log says)
@@ -191,12 +193,7 @@ class BashExecution(Execution):
             trouble = (f'the command could not be started: {describe(error)}' if shell is None
                        else f"the command's exit could not be collected: {describe(error)}")
         finally:
-            # Blank lines say nothing: the error keeps the last lines that do.
-            lines = [line for line in stderr.splitlines() if line.strip()]
-            tail = '\n'.join(lines[-STDERR_LINES_IN_ERROR:])
-            if len(tail) > STDERR_CHARS_IN_ERROR:  # one endless line must not flood the error
-                tail = '...' + tail[-STDERR_CHARS_IN_ERROR:]
-            self._result = (code, tail, outputs, trouble)
+            self._result = (code, _error_tail(stderr), outputs, trouble)
             if shell is not None:
                 with self._log_lock:  # its files go: nothing more to read live
                     self._logged = True
@@ -212,6 +209,16 @@ def _shell_output(stdout, stderr, ending):
     if stderr:
         parts += ['[stderr]', stderr.rstrip('\n')]
     return '\n'.join(parts + [ending])
+
+
+def _error_tail(stderr):
+    """The last lines of stderr that say something (blank ones do not), for the error of an
+    exit code other than 0: at most STDERR_LINES_IN_ERROR lines and STDERR_CHARS_IN_ERROR."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    tail = '\n'.join(lines[-STDERR_LINES_IN_ERROR:])
+    if len(tail) > STDERR_CHARS_IN_ERROR:  # one endless line must not flood the error
+        tail = '...' + tail[-STDERR_CHARS_IN_ERROR:]
+    return tail
 
 
 def _exit_line(code):

@@ -72,7 +72,7 @@ class FakeClock(Clock):
         self._elapsed = Fraction(0)
 
     def __repr__(self):
-        moved = in_seconds(float(self._elapsed))
+        moved = seconds_text(float(self._elapsed))
         return f'<FakeClock at {self.now():%Y-%m-%d %H:%M:%S}, moved {moved} s>'
 
     def monotonic(self):
@@ -145,7 +145,7 @@ def _takes_self(cls, name):
         next(iter(inspect.signature(function).parameters), None) == 'self'
 
 
-def in_seconds(value):
+def seconds_text(value):
     """A number of seconds, as messages show it: as it was given, 0.2, 5, 2592000, 0.1234567
     (`:g` would say 2.592e+06 and 0.123457), and 0.3 for 3 * 0.1."""
     return format(value, '.15g')
@@ -156,7 +156,7 @@ def duration_text(seconds):
     seconds, 0.2 s for a fraction (where timedelta would say 0:00:00.200000)."""
     if seconds == int(seconds):
         return str(timedelta(seconds=seconds))
-    return f'{in_seconds(seconds)} s'
+    return f'{seconds_text(seconds)} s'
 
 
 def moment_text(moment, now):

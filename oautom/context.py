@@ -69,7 +69,7 @@ class Context:
             self._agenda.wake(self._step_run)
 
     def __getitem__(self, key):
-        """Refused, as before, but in words: Airflow's context is a dict, and this is not."""
+        """Refused in words: Airflow's context is a dict, and this one is not."""
         raise TypeError(f"context[{key!r}]: the context is not a dict, as Airflow's is; read "
                         "context.params['name'], context.outputs['step']['name'] (what Airflow's "
                         'xcom_pull reads), context.vect_id and context.attempt')
@@ -118,7 +118,7 @@ class AncestorOutputs(Mapping):
         self._ancestry = ancestry  # the vect's Ancestry
 
     def __getitem__(self, name):
-        ancestor = self._ancestry.run_named(name)
+        ancestor = self._ancestry.find_run(name)
         if ancestor is None or not self._ancestry.is_upstream(ancestor, self._step_run):
             names, reader = ', '.join(self), self._step_run.name
             ancestors = f'its ancestors are: {names}' if names else 'it has no upstream steps'
@@ -137,7 +137,7 @@ class AncestorOutputs(Mapping):
     def __contains__(self, name):
         # Asked without the error of __getitem__ (Mapping's own `in` and get() would build
         # its message, suggestion included, for every name that is not there)
-        ancestor = self._ancestry.run_named(name)
+        ancestor = self._ancestry.find_run(name)
         return ancestor is not None and self._ancestry.is_upstream(ancestor, self._step_run)
 
     def get(self, key, default=None):

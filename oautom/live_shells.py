@@ -40,8 +40,9 @@ class LiveShells:
     def __init__(self):
         # Guards the four below. start() holds it across Popen, so an exit that
         # comes while a shell is being started waits for it, then kills it; and so
-        # does a fork (see the bottom). Reentrant: a Popen given a preexec_fn runs the
-        # fork handlers, in the thread that holds it.
+        # does a fork (see the bottom). Reentrant: Shell passes Popen no preexec_fn, but
+        # if something patched Popen to pass one, that Popen would run the fork handlers
+        # in the thread that holds this lock.
         self._lock = threading.RLock()
         self._shells = set()
         self._closed = False  # the interpreter is exiting: start nothing more
@@ -60,9 +61,11 @@ class LiveShells:
             except (FileNotFoundError, NotADirectoryError, PermissionError):
                 if not os.path.isdir(self._folder):  # ours was removed or replaced
                     self._folder = _new_folder()
-                else:  # a command took it away (chmod 000)? Given back; or about a cwd, say
+                else:  # a command took it away (chmod 000)? Given back: try once more
                     give_back(self._folder)
-                shell = Shell(command, env, cwd, self._new_stem())  # (raises again if not ours)
+                # If the error was about something else (a cwd removed since run() checked
+                # it), this second try raises it to the caller.
+                shell = Shell(command, env, cwd, self._new_stem())
             self._shells.add(shell)
             return shell
 
@@ -122,7 +125,7 @@ atexit.register(LIVE.kill_all)
 # must not kill its parent's shells, nor its steps write into its parent's files. And a fork
 # waits while a step's thread is in start(): a child made while it was inside mkdtemp() would
 # inherit tempfile's lock held, by a thread it does not have, and hang at its first shell.
-# (Popen's own fork runs no such handlers, unless it is given a preexec_fn: reentrant, the
-# lock lets the thread that holds it through.)
+# (Popen's own fork runs no such handlers, unless it is given a preexec_fn, which Shell never
+# does: were it patched to, the lock, reentrant, would let the thread that holds it through.)
 os.register_at_fork(before=LIVE.hold_off_forks, after_in_parent=LIVE.allow_forks,
                     after_in_child=LIVE.__init__)

@@ -80,12 +80,14 @@ def _own_copy(flow_name, name, value):
 
 
 def convert(flow_name, name, value, default):
-    """`value` converted to the type of `default` when it is text and the default is not."""
+    """`value` for a param whose default is `default`: for a bool, int or float default,
+    text is converted to its type and any other value checked to be of it (else
+    InvalidParamsError); for a default of another type, `value` as it is."""
     kind = type(default)
     if kind not in (bool, int, float):
         return value
     if not isinstance(value, str):
-        return _checked(flow_name, name, value, default)
+        return _checked_non_text(flow_name, name, value, default)
     text = value.strip()
     if kind is bool:
         if text.lower() in TRUE_WORDS:
@@ -106,7 +108,7 @@ def convert(flow_name, name, value, default):
         f'not {short_repr(value)}')
 
 
-def _checked(flow_name, name, value, default):
+def _checked_non_text(flow_name, name, value, default):
     """A non-text value for a bool, int or float param: kept if it is of the right type."""
     kind = type(default)
     kinds = (int, float) if kind is float else (kind,)

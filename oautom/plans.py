@@ -23,8 +23,8 @@ import math
 import threading
 from datetime import date, datetime
 
-from .airflow_words import plan_option_hint
-from .clock import duration_text, in_seconds, moment_text
+from .airflow_words import plan_option_hint, timedelta_hint
+from .clock import duration_text, moment_text
 from .cron import Cron
 from .due import with_slack
 from .errors import InvalidScheduleError, OAutomError, VectAlreadyRunningException
@@ -76,10 +76,10 @@ class Plan:
             while datetime.fromtimestamp(seconds).timestamp() <= moment.timestamp():
                 seconds = self._first_after(seconds)
             return datetime.fromtimestamp(seconds)
-        except InvalidScheduleError:  # a ValueError too, but no calendar's end
+        except InvalidScheduleError:  # a ValueError too: let it through the handler below
             raise
         except (OverflowError, ValueError):  # at the calendar's ends: no time stamp there
-            if moment.year < 9999:  # in the year 1
+            if moment.year < 9999:  # so the time stamp failed at the calendar's start
                 raise OAutomError(f'plan.next_after cannot convert {moment} to a time stamp: '
                                   'give a moment after the year 1') from None
             raise OAutomError(f'plan of flow {self.flow_name!r} has no firing after {moment}: '
@@ -132,11 +132,8 @@ def make_plan(flow_name, params, now, on_change, *, days, hours, minutes, second
                         'seconds': seconds}.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                 0 <= value < math.inf):
-            given = value.total_seconds() if hasattr(value, 'total_seconds') else -1
-            hint = ('' if given < 0 else '; oautom takes numbers where Airflow takes a '
-                    f'timedelta: give seconds={in_seconds(given)}')
             raise InvalidScheduleError(f'{name} must be an int or a float, finite, 0 or more; '
-                                       f'not {value!r}{hint}')
+                                       f'not {value!r}{timedelta_hint(value, "seconds=")}')
     interval = days * 86400 + hours * 3600 + minutes * 60 + seconds
     if cron is not None:
         if interval:
@@ -185,8 +182,9 @@ class Plans:
         """The plans not cancelled."""
         return [plan for plan in self._plans if not plan.cancelled]
 
-    def due(self, now):
-        """The plans whose firing time (epoch seconds) has come; each moves on to its next."""
+    def take_due(self, now):
+        """Move each plan whose firing time (epoch seconds) has come on to its next firing,
+        and return those plans (so a second call at the same `now` returns none)."""
         for plan in self.live():
             plan.notice_set_back(now)
         fired = [plan for plan in self.live() if plan.next_time <= now]
@@ -199,7 +197,7 @@ class Plans:
         if not self._plans:  # the usual case, asked at every tick: answered at once
             return False
         started = False
-        for plan in self.due(with_slack(self._clock.time())):  # (a FakeClock's tenths: due.py)
+        for plan in self.take_due(with_slack(self._clock.time())):  # (float rounding: due.py)
             if plan.cancelled:  # meanwhile, by app.stop() say: its firings are over
                 continue
             try:

@@ -37,8 +37,9 @@ def jsonable(value, outer=()):
 
 
 def too_long_for_text(value):
-    """True for an int with as many digits as str() and repr() write, or nearly (a limit of
-    Python's: sys.get_int_max_str_digits(), 4,300 by default). A bit is 0.30103 digit."""
+    """True for an int with more digits than str() and repr() will write (a limit of
+    Python's: sys.get_int_max_str_digits(), 4,300 by default), or about that many: its
+    digits are estimated from its bits, each worth 0.30103 digit."""
     limit = sys.get_int_max_str_digits()
     return isinstance(value, int) and 0 < limit < value.bit_length() * 0.30103 + 1
 
@@ -79,10 +80,10 @@ def _shown(value, show=repr):
         return f'<{type(value).__name__} object whose __{show.__name__}__ raised>'
 
 
-def vect_status(vect, runs):
+def vect_status(vect_fields, step_fields):
     """The status dict, from a vect's fields (id, flow, state, params, start_date, end_date)
     and its steps' (name, state, attempts, started, ended, error, outputs), copied by Vect."""
-    vect_id, flow, state, params, start_date, end_date = vect
+    vect_id, flow, state, params, start_date, end_date = vect_fields
     return {
         'id': vect_id, 'flow': flow, 'state': state.value, 'params': jsonable(params),
         'start_date': iso(start_date), 'end_date': iso(end_date),
@@ -90,5 +91,5 @@ def vect_status(vect, runs):
             'name': name, 'state': step_state.value, 'attempts': attempts,
             'started': iso(started), 'ended': iso(ended), 'error': error,
             'outputs': jsonable(outputs),
-        } for name, step_state, attempts, started, ended, error, outputs in runs],
+        } for name, step_state, attempts, started, ended, error, outputs in step_fields],
     }

@@ -116,8 +116,8 @@ class Shell:
 
     def kill(self):
         """Kill the shell's whole process group, and the groups its processes moved to,
-        unless it was reaped: then return False."""
-        return bool(Shell.kill_each([self]))
+        unless it was reaped (then nothing of it is left to kill)."""
+        Shell.kill_each([self])
 
     @staticmethod
     def kill_each(shells):

@@ -1,12 +1,14 @@
 """What a shell can be given: a command, an environment, a folder to work in.
 
-A shell step's arguments are checked when the step is made, not when its
-shell starts: a process cannot be given a NUL character or a name with '=' in
-its environment, and Popen would refuse them only in the step's own thread,
-with a TypeError or a ValueError of its own. One thing a shell may take and
-still lose: an environment name that is no shell variable name (`MY-VAR`),
-which dash, the /bin/sh of Debian and Ubuntu, does not pass on to the
-programs it starts: it is warned of, once, not refused.
+A shell step's arguments are checked when the step is made, and again at its
+run() for values set since, so that Popen never refuses them in the step's own
+thread (a process cannot be given a NUL character or a name with '=' in its
+environment: Popen would raise a TypeError or a ValueError of its own).
+Whether the folder `cwd` exists is checked at run() only: folders come and go.
+
+One thing a shell may take and still lose: an environment name that is no
+shell variable name (`MY-VAR`), which dash, the /bin/sh of Debian and Ubuntu,
+does not pass on to the programs it starts: it is warned of, once, not refused.
 """
 import os
 import re
@@ -47,14 +49,16 @@ def cwd_problem(cwd):
                 'a folder that exists')
     if cwd is not None and not os.access(cwd, os.X_OK):  # (root may enter any)
         return (f'cwd {os.fspath(cwd)!r} is a folder this user (uid {os.geteuid()}) may not '
-                'enter; give one it may, or let it: chmod u+x (or o+x) on it')
+                'enter; give a folder this user may enter, or allow it: chmod u+x (or o+x) '
+                'on that folder')
     return None
 
 
 def names_to_warn_of(env):
     """The names in `env` that /bin/sh may not pass on (dash passes only a shell variable's,
-    bash any), and that no step was warned of yet. A warning, not a refusal: a whole
-    environment copied may hold them, and those inherited as they are are not warned of."""
+    bash any), and that no step was warned of yet; marks them as warned of, so that a
+    second call returns none of them. A warning, not a refusal: a whole environment copied
+    may hold them, and those inherited as they are are not warned of."""
     names = [name for name, value in env.items() if not _SHELL_NAME.fullmatch(name)
              and name not in _WARNED and os.environ.get(name) != value]
     _WARNED.update(names)

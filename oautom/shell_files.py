@@ -1,7 +1,8 @@
 """The three files of a shell step: stdout, stderr and $OAUTOM_OUTPUT.
 
 A Shell (shell.py) makes them in oautom's folder (live_shells.py), gives them
-to its command, and reads them once the command has exited:
+to its command, and reads them while it runs (a live `vect.log()`) and once
+it has exited:
 
     new_file(paths, stem, stream)     a new file only its owner may use
     read_as_owner(read, *paths)       read(*paths), where read is one of these two:
@@ -145,7 +146,9 @@ def outputs_from(text, log):
     outputs, ignored = {}, []
     for line in text.split('\n'):
         key, sep, value = line.partition('=')
-        key = key.strip().lstrip('\ufeff')  # (a mark an editor begins a file with)
+        # (a byte-order mark: decoding drops one at the start; `cat` of a file saved with one
+        # brings it to any line)
+        key = key.strip().lstrip('\ufeff')
         if sep and key:
             outputs[key] = value
         elif line.strip():

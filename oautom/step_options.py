@@ -20,8 +20,8 @@ import operator
 import sys
 from collections import namedtuple
 
-from .airflow_words import LEFT_OUT_RULE_HINTS, LEFT_OUT_RULES, NEEDED_ARGUMENTS, OPERATOR_OPTIONS
-from .clock import in_seconds
+from .airflow_words import (LEFT_OUT_RULE_HINTS, LEFT_OUT_RULES, NEEDED_ARGUMENTS,
+                            OPERATOR_OPTIONS, timedelta_hint)
 from .errors import FlowIntegrityError
 from .names import did_you_mean
 from .rules import TRIGGER_RULES
@@ -48,9 +48,10 @@ def unknown_option(step_class, base, step_name, option):
         return (f'step {step_name!r}: {culprit.__name__}.__init__ passes its own option {option!r} '
                 f'on to super().__init__(), which does not take it: keep it (self.{option} = '
                 f'{option}), and do not pass it on')
-    # The one meant has a default (one without was given: Python checked it; a NEEDED_ARGUMENT
-    # whose default is None, the class did). difflib misses a long typo of a short name
-    # (enviroment for env): a shared start counts too.
+    # Suggest only parameters with a default: a missing one without would have raised
+    # TypeError already. `function` and `command` default to None only so that leaving them
+    # out is said in words: they count as required. difflib misses a long typo of a short
+    # name (enviroment for env): a shared start counts too.
     known = [p.name for p in own if p.default is not p.empty and not (
         p.default is None and p.name in NEEDED_ARGUMENTS)] + list(STEP_OPTIONS)
     start = [name for name in known if option.startswith(name) or name.startswith(option)][:1]
@@ -133,9 +134,7 @@ def checked_number(step_name, option, value, *, integer=False, positive=False, f
             positive and value == 0):  # `not value >= 0`: NaN is refused too
         wanted = 'a whole number (an int)' if integer else 'a number of seconds'  # 2.0: no int
         bound = 'above 0' if positive else '0 or more'
-        seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1  # timedelta
-        hint = '' if integer or seconds < 0 or positive and seconds == 0 else (
-            f'; oautom takes seconds where Airflow takes a timedelta: give {in_seconds(seconds)}')
+        hint = '' if integer else timedelta_hint(value, above_zero=positive)
         raise FlowIntegrityError(f'step {step_name!r}: {option} must be {wanted} {bound}, '
                                  f'not {value!r}{hint}')
     if not integer and value != math.inf and value > sys.float_info.max:  # 10**400

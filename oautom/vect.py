@@ -17,7 +17,7 @@ import math
 import threading
 
 from .ancestry import Ancestry, link_runs
-from .clock import in_seconds
+from .clock import seconds_text
 from .context import Context, refuse_a_wait_for_itself
 from .due import Agenda
 from .events import make_event
@@ -139,7 +139,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
 
     def log(self, step):
         """The log text of the step called `step`."""
-        return self._ancestry.run_called(step, f'vect {self.id}').log_text()
+        return self._ancestry.run_named(step, f'vect {self.id}').log_text()
 
     def __repr__(self):
         done = len(self._runs) - self._unfinished
@@ -156,7 +156,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
                     self._agenda.schedule(step_run, step_run.next_check)
             if step_run.state is STATES.running and step_run.deadline <= now:
                 step_run.cancel_attempt(self._clock)  # a step that cannot stop its work abandons it
-                self._fail_attempt(step_run, f'timed out after {in_seconds(options.timeout)} s')
+                self._fail_attempt(step_run, f'timed out after {seconds_text(options.timeout)} s')
         elif step_run.state is STATES.retrying and step_run.retry_at <= now and not step_run.ready:
             self._make_ready(step_run)
 
@@ -176,7 +176,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         if attempts <= options.retries:  # why comes last: a shell's ends with lines of stderr
             step_run.retry_at = self._clock.monotonic() + options.retry_delay  # from the failure
             self._set_state(step_run, STATES.retrying, f'attempt {attempts} failed, retrying in '
-                            f'{in_seconds(options.retry_delay)} s: {why}')
+                            f'{seconds_text(options.retry_delay)} s: {why}')
             self._agenda.schedule(step_run, step_run.retry_at)
         else:
             self._end(step_run, STATES.failed, f'failed after {attempts} attempt(s): {why}')

@@ -46,7 +46,7 @@ class Workers:  # pylint: disable=too-few-public-methods
         self._count = 0                   # workers started so far, to number their names
 
     def __repr__(self):
-        return f'<Workers: {self._count} started, {self._free} idle>'
+        return f'<Workers: {self._count} started, {self._free} free>'
 
     def hand_over(self, job, name):
         """Run `job()` now in a worker thread named `name` while it runs."""
@@ -57,7 +57,8 @@ class Workers:  # pylint: disable=too-few-public-methods
                 number = self._count
             else:
                 self._free -= 1  # promised: an idle worker will take this job
-        if start_one:  # the job goes straight to the new thread: if it cannot start, no trace
+        if start_one:  # the job is the thread's argument, not queued: if Thread.start() fails,
+            # no job is left in the queue
             threading.Thread(target=self._work, args=([(job, name)],), daemon=True,
                              name=f'oautom-worker-{number}').start()
         else:
@@ -73,7 +74,7 @@ class Workers:  # pylint: disable=too-few-public-methods
             thread.name = name
             # In an empty context, as a new thread starts with: what one job sets in context
             # variables (decimal's precision, say) does not reach the next. (It catches its own
-            # errors: PythonExecution._call, BashExecution's waiter.)
+            # errors: PythonExecution._call, BashExecution._run_shell.)
             contextvars.Context().run(job)
             job = None  # let go of it while idle: it holds its step's copy, context and app
             thread.name = idle_name

@@ -612,7 +612,7 @@ def test_a_timedelta_given_for_seconds_is_refused_with_the_seconds_to_give():
     flow = Flow('etl')
     with pytest.raises(FlowIntegrityError, match=r"^step 'a': retry_delay must be a number of "
                                                  r'seconds 0 or more, not datetime.timedelta\('
-                                                 r'seconds=300\); oautom takes seconds where '
+                                                 r'seconds=300\); oautom takes numbers where '
                                                  r'Airflow takes a timedelta: give 300$'):
         Scripted('a', flow, retry_delay=timedelta(minutes=5))
 

@@ -227,8 +227,8 @@ def test_a_command_that_takes_its_files_away_stops_neither_it_nor_the_others(as_
     assert steps['masked'][:2] == ['success', {'cols': '4'}]
     assert steps['closed'][0] == 'failed'
     assert steps['closed'][2] == (f'cwd {closed!r} is a folder this user (uid '
-                                  f"{result['uid']}) may not enter; give one it may, or let "
-                                  'it: chmod u+x (or o+x) on it')
+                                  f"{result['uid']}) may not enter; give a folder this user "
+                                  'may enter, or allow it: chmod u+x (or o+x) on that folder')
     assert not left  # removed at exit, though taken away
 
 

@@ -43,7 +43,7 @@ def test_an_idle_worker_is_reused_and_named_idle_again():
         if pool._free:  # pylint: disable=protected-access
             break  # idle (it renamed itself before it said so)
         threading.Event().wait(0.005)
-    assert repr(pool) == '<Workers: 1 started, 1 idle>'
+    assert repr(pool) == '<Workers: 1 started, 1 free>'
     second, _ = run_and_wait(pool)
     assert second is first and first.name == 'oautom-worker-1'
 
