@@ -59,7 +59,9 @@ class BashExecution(Execution):
     """Run `command` with /bin/sh; `env` is added to the inherited environment."""
 
     wakes_when_done = True  # its thread wakes the engine when the work ends
-    _shell = None  # until run(): a copy whose run() has not begun (or was overridden) has none
+    # Until run(): a copy whose run() has not begun, or a subclass's that does not call this
+    # run(), has neither a shell nor the lock that guards it
+    _shell = _lock = None
 
     def __init__(self, name, flow, command=None, *, env=None, cwd=None, **step_options):
         if command is None:  # (None, not a TypeError: bash_command= gets its hint)
@@ -119,6 +121,8 @@ class BashExecution(Execution):
         raise CommandFailed(f'the command failed with exit code {code}{detail}')
 
     def cancel(self):
+        if self._lock is None:  # a subclass's own run() started no shell of ours
+            return
         with self._lock:
             self._cancelled = True  # a shell still starting is killed once started
             shell, starting = self._shell, self._starting

@@ -13,8 +13,10 @@ over:
 (`run()` may raise too, with the same meaning. "Anything else" includes
 SystemExit and asyncio's CancelledError, but not a Ctrl-C: see errors.py.)
 
-`cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`), and
-`output_so_far()` shows, while it runs, what it will log only at its end.
+`cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`, and an
+attempt that run() or check() ended failed or skipped while its work may still
+run: a retry must not run beside it), and `output_so_far()` shows, while it
+runs, what it will log only at its end.
 
 When is `check()` called? In the first tick after `run()`, then every
 `poll_interval` seconds, and at once whenever the step calls
@@ -98,7 +100,8 @@ class Execution:
             f'{type(self).__name__} must define check(): False while running, True when done')
 
     def cancel(self):
-        """Stop the work. By default nothing: a step with nothing to stop is simply dropped."""
+        """Stop the work, if it still runs (run() may have failed before it started any). By
+        default nothing: a step with nothing to stop is simply dropped."""
 
     def output_so_far(self):
         """What the running work has written that the log gets only at its end (a shell's

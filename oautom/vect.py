@@ -6,12 +6,11 @@ The app drives it from its tick, never from two threads at once:
     take_ready()                  the steps that became ready to start, in definition order
     start_step(step_run)          start one ready step (start_queue.py says when)
     hold(step_run, limit)         note that a ready step waits for a free slot (queued)
-    next_due()                    when this vect next needs a tick, for the loop to sleep
+    next_due()                    when this vect next needs a tick (due.py), so the loop can sleep
 
-A step becomes ready the way `graphlib.TopologicalSorter` hands out nodes:
-each StepRun counts its upstream steps not ended yet; when one ends, every
-downstream count goes down and the trigger rule is asked (see rules.py). So a
-tick costs what changed, never the size of the flow. Due times: see due.py.
+A step becomes ready as `graphlib.TopologicalSorter` hands out nodes: each StepRun counts
+its upstream steps not ended yet; when one ends, every downstream count goes down and its
+trigger rule is asked (rules.py). So a tick costs what changed, never the flow's size.
 """
 import math
 import threading
@@ -161,9 +160,10 @@ class Vect:  # pylint: disable=too-many-instance-attributes
             self._make_ready(step_run)
 
     def _act_on(self, step_run, said):
-        """Act on what run() or check() said, (state, why) (see StepRun.poll); return True
-        if the attempt is over, False if it runs on (state None)."""
+        """Act on run()'s or check()'s (state, why) (StepRun.poll): True if the attempt is over."""
         state, why = said
+        if state is STATES.failed or state is STATES.skipped:  # its work may run on: stop it
+            step_run.cancel_attempt(self._clock)  # (a retry must not run beside it)
         if state is STATES.failed:  # this attempt failed: the step may be tried again
             self._fail_attempt(step_run, why)
         elif state is not None:  # it ended: success or skipped

@@ -744,6 +744,62 @@ time.sleep(30)
 
 
 @pytest.mark.skipif(not os.path.isdir('/proc'), reason='only Linux lists its processes')
+class GivesUp(BashExecution):
+    """A shell step whose check() gives up once its shell has written its pid; each run()
+    notes whether the shell of the attempt before still runs."""
+
+    def __init__(self, name, flow, folder, seen, **options):
+        super().__init__(name, flow, command=f'echo $$ >> {folder}/pids; exec sleep 30',
+                         **options)
+        self.pids, self.seen = folder / 'pids', seen  # seen: shared by every attempt
+
+    def run(self, context):
+        written = self.pids.read_text().split() if self.pids.exists() else []
+        self.seen.append([is_running(int(pid)) for pid in written])
+        self.attempt = context.attempt
+        super().run(context)
+
+    def check(self):
+        written = self.pids.read_text().split() if self.pids.exists() else []
+        if len(written) < self.attempt:
+            return super().check()
+        raise RuntimeError('gave up on the shell')
+
+
+def test_a_check_that_gives_up_on_its_shell_kills_it_before_the_retry(tmp_path, leftovers):
+    app = OAutom(mode=OAutomMode.foreground)
+    seen = []
+    GivesUp('cmd', Flow('bash', app=app), tmp_path, seen, retries=1, poll_interval=0.01,
+            timeout=DEADLINE)
+    vect = app.start('bash')
+    app.run()
+    pids = [leftovers(int(pid)) for pid in (tmp_path / 'pids').read_text().split()]
+    assert step_status(vect)['error'] == 'RuntimeError: gave up on the shell'
+    assert len(pids) == 2 and seen == [[], [False]]  # the first was killed before the retry
+    assert not any(map(is_running, pids))  # and the last once its attempt was over
+
+
+class WaitsItsOwnWay(BashExecution):
+    """A shell step whose run() and check() are its own: it starts no shell of BashExecution's."""
+
+    def run(self, context):
+        context.log('waiting, no shell')
+
+    def check(self):
+        return False
+
+
+def test_the_timeout_of_a_subclass_with_its_own_run_cancels_without_an_error():
+    app = OAutom(mode=OAutomMode.step, clock=FakeClock())
+    WaitsItsOwnWay('cmd', Flow('bash', app=app), command='true', timeout=1)
+    vect = app.start('bash')
+    app.tick()
+    app.clock.advance(1)
+    app.tick()
+    assert step_status(vect)['error'] == 'timed out after 1 s'
+    assert vect.log('cmd') == 'waiting, no shell\n[attempt 1 failed: timed out after 1 s]\n'
+
+
 def test_cancel_kills_what_moved_to_a_group_of_its_own_and_nothing_else(
         background_app, tmp_path, leftovers):
     (tmp_path / 'mover.py').write_text(MOVES_TO_A_GROUP_OF_ITS_OWN)

@@ -203,6 +203,30 @@ def test_retry_succeeds_with_a_fresh_copy_per_attempt(app, flow):
     assert not hasattr(step, 'context')
 
 
+@pytest.mark.parametrize('how', ['check raises', 'check skips', 'run raises'])
+def test_an_attempt_ended_by_its_own_run_or_check_is_cancelled_before_any_retry(app, flow, how):
+    # Its work may still run (a subclass's check() that gives up on a shell, say): a retry
+    # must not run beside it, and nothing of it may outlive its vect
+    answer = SkipExecution('enough') if how == 'check skips' else ValueError('gave up')
+    step = Scripted('a', flow, script=[answer], retries=1,
+                    fail_on_run=ValueError('gave up') if how == 'run raises' else None)
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    first_over = step.calls.index(('check',)) + 1 if how != 'run raises' else 1
+    assert step.calls[first_over] == ('cancel',)
+    assert step.calls.count(('cancel',)) == (1 if how == 'check skips' else 2)
+
+
+def test_an_attempt_that_succeeds_or_times_out_is_cancelled_only_by_its_timeout(app, flow):
+    done = Scripted('done', flow)
+    slow = Scripted('slow', flow, script=[False], timeout=5)
+    vect = app.start('etl')
+    app.tick()
+    app.clock.advance(5)
+    tick_until_ended(app, vect)
+    assert ('cancel',) not in done.calls and slow.calls.count(('cancel',)) == 1
+
+
 class Slotted(Execution):
     """Keeps its target in a slot: copy.copy() copies slots too."""
     __slots__ = ('target',)
