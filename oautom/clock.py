@@ -33,6 +33,9 @@ class Clock:  # pylint: disable=too-few-public-methods
     monotonic = staticmethod(monotonic_seconds)  # seconds; only differences mean anything
     now = staticmethod(datetime.now)             # the local wall-clock time, a naive datetime
     time = staticmethod(epoch_seconds)           # seconds since the epoch
+    # No: monotonic() stands still while the machine is suspended, and time() moves when the
+    # wall clock is set, so a wait for a plan's firing looks at time() again now and then
+    wall_time_follows_monotonic = False
 
     def __repr__(self):
         return '<Clock: real time>'
@@ -54,6 +57,8 @@ class FakeClock(Clock):
     when checked. In a foreground `run()` every timed wait jumps to its end (unless the
     loop was rung: then it ends at once, as a real one would), so a real thread or
     process still at work would see fake time race past its timeout."""
+
+    wall_time_follows_monotonic = True  # both move by advance(): a wait jumps to a firing
 
     def __init__(self, start=datetime(2026, 1, 1, 12, 0, 0)):
         if not isinstance(start, datetime) or start.tzinfo is not None:  # local, as now()'s

@@ -504,9 +504,31 @@ def test_a_wall_clock_set_back_a_little_only_delays_the_next_firing():
     assert firing_minutes(3 * 60, 61, 600, cron='0 13 * * *') == [60]
 
 
-def test_the_loop_looks_at_the_wall_clock_at_least_every_longest_wait(app):
+def test_the_loop_looks_at_the_wall_clock_at_least_every_longest_wait():
     # It sleeps on the monotonic clock, which ignores a wall clock set and a suspended machine
-    app.plan('etl', hours=1)
+    app = OAutom(mode=OAutomMode.step)  # real time
+    Scripted('a', Flow('etl', app=app))
+    plan = app.plan('etl', hours=1)
     assert app._plans.seconds_to_next() == LONGEST_WAIT  # pylint: disable=protected-access
+    plan.cancel()
+    app.plan('etl', seconds=10)
+    assert 9 < app._plans.seconds_to_next() <= 10  # pylint: disable=protected-access
+
+
+def test_a_fake_clock_s_wait_jumps_straight_to_the_next_firing(app):
+    # Its wall time and monotonic time move together: nothing to look at again meanwhile
+    app.plan('etl', hours=1)
+    assert app._plans.seconds_to_next() == 3600  # pylint: disable=protected-access
     app.clock.advance(3600 - 10)
     assert app._plans.seconds_to_next() == 10  # pylint: disable=protected-access
+
+
+def test_a_foreground_run_with_a_fake_clock_ticks_about_once_a_firing():
+    app = OAutom(mode=OAutomMode.foreground, clock=FakeClock(start=NOON))
+    Scripted('a', Flow('etl', app=app))
+    plan = app.plan('etl', cron='0 0 * * *')  # at midnight, 12 hours on: then cancelled
+    app.subscribe(lambda event: event['step'] is None and event['state'] == 'success'
+                  and plan.cancel())
+    app.run()
+    assert vect_ids(app) == ['etl.1'] and app.clock.now() < NOON + timedelta(hours=12, minutes=1)
+    assert app._loop.ticks < 10  # pylint: disable=protected-access  # not one a minute: 720
