@@ -104,9 +104,9 @@ class Cron:
             moment = datetime(moment.year, moment.month, moment.day) + timedelta(days=1)
         raise InvalidScheduleError(f'cron expression {self.expression!r} never fires')
 
-    def next_firing(self, seconds):
-        """Epoch seconds of the first firing strictly after epoch `seconds` (see the top).
-        Near a clock change, the order of wall-clock times is not the order of the moments
+    def next_firing(self, seconds, made):
+        """Epoch seconds of the first firing strictly after epoch `seconds` (see the top), for
+        a plan made at epoch `made`. Near a clock change, the order of wall-clock times is not the order of the moments
         they name: the moments named from SHIFT before `seconds` on are weighed, until every
         one still to weigh is known to come later than the earliest found."""
         now, shift = datetime.fromtimestamp(seconds), SHIFT.total_seconds()
@@ -121,8 +121,10 @@ class Cron:
             if first - shift > earliest:  # any later time names a later moment
                 return earliest
             # A time of the hour clocks go back over names two moments (second > first): the
-            # second fires too for a cron of every hour, or if the clock was back already
-            again = second > first and (len(self.hours) == 24 or moment > now)
+            # second fires too for a cron of every hour, or for a plan made between the two
+            # once the clock was back (fold 1). Not because a late tick fired it in between.
+            again = second > first and (len(self.hours) == 24 or first < made < second and
+                                        datetime.fromtimestamp(made).fold == 1)
             for firing in (first, second) if again else (first,):
                 if seconds < firing < earliest:
                     earliest = firing

@@ -48,7 +48,7 @@ class Plan:
         self.params = params            # as given to plan(): each firing resolves them anew
         self._interval = interval       # seconds, or None for a cron plan
         self._cron = None if cron is None else Cron(cron)
-        self._anchor = now              # an interval plan's grid starts here (epoch seconds)
+        self._anchor = now              # when made (epoch s); an interval plan's grid starts here
         self._since = now               # when it was made or last fired (epoch seconds)
         self._on_change = on_change     # rings the app's loop
         self.cancelled = False
@@ -62,14 +62,15 @@ class Plan:
         return datetime.fromtimestamp(self.next_time)
 
     def next_after(self, moment):
-        """The first firing strictly after the naive local datetime `moment` (reads no clock)."""
+        """The first firing strictly after the naive local datetime `moment` (reads no clock;
+        for a moment before the plan was made, its first firing)."""
         if not isinstance(moment, datetime):
             hint = ('; make one with datetime.combine(day, time())' if isinstance(moment, date)
                     else '')
             raise OAutomError(f'plan.next_after takes a datetime, not {type(moment).__name__} '
                               f'{moment!r}{hint}')
         try:
-            seconds = self._first_after(moment.timestamp())
+            seconds = self._first_after(max(moment.timestamp(), self._anchor))
             # A datetime shows microseconds: a firing less than one after `moment` shows as
             # `moment` itself (next_after(plan.next_run) would return next_run). Skip it.
             # (Timestamps, not datetimes, are compared: those ignore the fold of an hour.)
@@ -109,7 +110,7 @@ class Plan:
     def _first_after(self, seconds):
         """Epoch seconds of the first firing strictly after `seconds`."""
         if self._cron is not None:
-            return self._cron.next_firing(seconds)
+            return self._cron.next_firing(seconds, made=self._anchor)
         # The grid anchor + k * interval, k >= 1: the first point past `seconds` (the
         # loop guards against a float rounding down onto `seconds` itself).
         steps = max(0, math.floor((seconds - self._anchor) / self._interval)) + 1

@@ -401,6 +401,16 @@ def test_a_daily_cron_fires_once_in_the_hour_clocks_go_back_over(paris_time):
     assert firings('30 2 * * *', datetime(2026, 10, 25, 1, 0), 2) == [(2, 30, 0), (2, 30, 0)]
 
 
+def test_a_daily_cron_fired_late_in_the_second_pass_does_not_fire_again_that_night(paris_time):
+    # Made before the clocks went back, it fires once that night: a tick that comes late, in
+    # the second pass of the hour, fires it then, and not again at 02:30 of the second pass
+    plan = cron_plan('30 2 * * *', datetime(2026, 10, 25, 1, 0))
+    late = datetime(2026, 10, 25, 2, 10, fold=1)
+    plan.move_past(late.timestamp())
+    assert plan.next_run == datetime(2026, 10, 26, 2, 30)
+    assert plan.next_after(late) == datetime(2026, 10, 26, 2, 30)  # as the plan does
+
+
 def test_a_cron_of_every_hour_fires_in_both_passes_of_the_hour_clocks_go_back_over(paris_time):
     # Every 20 minutes stays every 20 minutes (it used to pause for 80 minutes, as Vixie cron
     # and Airflow do not)
@@ -442,8 +452,9 @@ def test_next_after_lists_both_passes_of_the_hour_clocks_go_back_over(paris_time
         (2, 20, 0), (2, 50, 0), (2, 20, 1), (2, 50, 1), (3, 20, 0)]  # every 30 minutes
 
 
-def test_next_after_a_moment_before_the_plan_is_its_first_firing(app):
-    plan = app.plan('etl', hours=1)
+@pytest.mark.parametrize('schedule', [{'hours': 1}, {'cron': '0 * * * *'}])
+def test_next_after_a_moment_before_the_plan_is_its_first_firing(app, schedule):
+    plan = app.plan('etl', **schedule)  # made at noon
     assert plan.next_after(datetime(2026, 1, 1, 9, 30)) == datetime(2026, 1, 1, 13, 0)
 
 
