@@ -106,9 +106,10 @@ class Cron:
 
     def next_firing(self, seconds, made):
         """Epoch seconds of the first firing strictly after epoch `seconds` (see the top), for
-        a plan made at epoch `made`. Near a clock change, the order of wall-clock times is not the order of the moments
-        they name: the moments named from SHIFT before `seconds` on are weighed, until every
-        one still to weigh is known to come later than the earliest found."""
+        a plan made at epoch `made`. Near a clock change, the order of wall-clock times is
+        not the order of the moments they name: the moments named from SHIFT before
+        `seconds` on are weighed, until every one still to weigh is known to come later than
+        the earliest found."""
         now, shift = datetime.fromtimestamp(seconds), SHIFT.total_seconds()
         coming = self.next_after(now).timestamp()
         if _utc_offset(seconds - shift) == _utc_offset(seconds + shift) and \
