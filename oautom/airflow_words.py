@@ -25,7 +25,8 @@ context.py, `with Flow(...)` in flow.py).
 import re
 
 from .clock import seconds_text
-from .cron import PRESETS
+from .cron import PRESETS, Cron
+from .errors import InvalidScheduleError  # (Cron's, for an expression it refuses)
 
 _CALLBACKS = ('oautom steps take no callbacks: app.subscribe(callback) gets every event, '
               'its failures and successes too; ')
@@ -106,12 +107,18 @@ def timedelta_hint(value, keyword='', above_zero=False):
 
 def schedule_fix(value):
     """The arguments of app.plan(), as text, for a schedule that Airflow's DAG was given
-    (cron='0 0 * * *' for '@daily'), or None for no schedule at all (None, '@once')."""
+    (cron='0 0 * * *' for '@daily'; the form of a cron expression for one that cron= would
+    refuse too: '@reboot', 6 fields), or None for no schedule at all (None, '@once')."""
     if value is None or isinstance(value, str) and value.strip().lower() in ('@once',
                                                                            '@continuous'):
         return None
     if isinstance(value, str):
-        return f'cron={PRESETS.get(value.strip().lower(), value)!r}'
+        expression = PRESETS.get(value.strip().lower(), value)
+        try:
+            Cron(expression)
+        except InvalidScheduleError:  # '@reboot', 6 fields: not one to suggest
+            return "cron='minute hour day-of-month month day-of-week'"
+        return f'cron={expression!r}'
     seconds = value.total_seconds() if hasattr(value, 'total_seconds') else 0  # a timedelta
     return f'seconds={seconds_text(seconds)}' if seconds > 0 else "cron='...' or hours=..."
 

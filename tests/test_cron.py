@@ -99,6 +99,15 @@ def test_a_cron_preset_is_refused_with_the_fields_it_stands_for(preset, fields):
         Cron(preset)
 
 
+@pytest.mark.parametrize('word', ['@reboot', ' @every 5m'])
+def test_a_shorthand_that_names_no_time_is_refused_as_such(word):
+    with pytest.raises(InvalidScheduleError) as refusal:
+        Cron(word)
+    assert str(refusal.value) == (f'cron expression {word.strip()!r} names no time that oautom '
+                                  'knows: write 5 fields: minute hour day-of-month month '
+                                  'day-of-week, such as "0 0 * * *" (what @daily stands for)')
+
+
 @pytest.mark.parametrize('expression, found', [('* * * *', ' (it has 4)'),
                                                ('0,  5 * * * *', ' (it has 6)'),
                                                ('', ' (it has 0)'),

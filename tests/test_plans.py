@@ -340,6 +340,14 @@ def test_an_unknown_plan_option_is_refused_with_the_one_meant(app, option, value
         assert len(app.plans()) == 1
 
 
+@pytest.mark.parametrize('value', ['@reboot', '0 0 * * * *'])
+def test_a_schedule_that_cron_would_refuse_too_is_not_given_as_the_fix(app, value):
+    with pytest.raises(InvalidScheduleError) as caught:
+        app.plan('etl', schedule=value)
+    assert str(caught.value) == ("app.plan() takes no schedule= (Airflow's DAG does); give "
+                                 "cron='minute hour day-of-month month day-of-week'")
+
+
 def test_a_plan_cancelled_while_the_plans_due_fire_does_not_fire(app, caplog):
     Scripted('b', Flow('other', app=app))
     first, second = app.plan('etl', minutes=5), app.plan('other', minutes=5)
