@@ -1,10 +1,11 @@
 """What a step's run() and check() give back: True and False, and the slips read strictly."""
+import inspect
 import warnings
 
 import pytest
 
 from oautom import Execution, Flow, OAutom, OAutomMode, VectState
-from oautom.answers import read_check
+from oautom.answers import closed_if_unrun, read_check
 from oautom.failures import StepFailed
 from helpers import tick_until_ended
 
@@ -76,6 +77,15 @@ def test_a_method_whose_body_never_ran_fails_its_step_in_words(step_class, metho
     assert vect.state is VectState.failed
     assert vect.status()['executions'][0]['error'].startswith(
         f"{method}() of step 'a' is {kind}, so its body never ran")
+
+
+def test_a_coroutine_or_generator_whose_body_never_ran_is_closed():
+    # Else Python warns, when it is collected, long after, that it was never awaited
+    coroutine, generator = AsyncCheck.check(None), GeneratorRun.run(None, None)
+    assert closed_if_unrun(coroutine) and closed_if_unrun(generator)
+    assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
+    assert inspect.getgeneratorstate(generator) == inspect.GEN_CLOSED
+    assert not closed_if_unrun({'rows': 3})
 
 
 def test_a_check_that_returns_the_outputs_it_filled_is_not_noted():

@@ -37,6 +37,17 @@ def test_a_context_read_as_airflow_s_dict_says_where_its_parts_are():
         'ti' in context  # pylint: disable=pointless-statement
 
 
+def test_the_outputs_view_lists_the_ancestors_by_name_not_in_definition_order():
+    flow = Flow('f')
+    zeta, alpha, last = (Scripted(name, flow) for name in ('zeta', 'alpha', 'last'))
+    [zeta, alpha] >> last
+    runs = link_runs(flow.executions, flow.checked_options())
+    view = AncestorOutputs(runs[2], Ancestry(runs))
+    assert list(view) == ['alpha', 'zeta']
+    with pytest.raises(UnknownExecutionError, match='its ancestors are: alpha, zeta'):
+        view['nope']  # pylint: disable=pointless-statement
+
+
 def test_ancestors_follow_every_path_and_only_upstream():
     runs, ancestry = diamond()
     assert sorted(ancestry.names_upstream_of(runs['d'])) == ['a', 'b', 'c']

@@ -30,6 +30,12 @@ def test_next_after(expression, after, expected):
     assert Cron(expression).next_after(after) == expected
 
 
+def test_a_start_with_a_step_runs_from_that_start_to_the_top_of_the_field():
+    # 5/15 is 5-59/15 (Vixie cron), not 5 alone
+    assert Cron('5/15 * * * *').minutes == {5, 20, 35, 50}
+    assert Cron('0 20/2 * * *').hours == {20, 22}
+
+
 def test_restricted_day_and_weekday_match_either():
     # Vixie cron: "on the 1st, and on every Monday"
     cron = Cron('0 9 1 * mon')

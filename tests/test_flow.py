@@ -617,6 +617,18 @@ def test_a_timedelta_given_for_seconds_is_refused_with_the_seconds_to_give():
         Scripted('a', flow, retry_delay=timedelta(minutes=5))
 
 
+def test_a_timedelta_given_for_retries_or_a_positive_option_gets_no_seconds_to_give():
+    # retries counts attempts, not seconds; poll_interval=timedelta(0) would be refused as 0
+    flow = Flow('etl')
+    with pytest.raises(FlowIntegrityError) as caught:
+        Scripted('a', flow, retries=timedelta(minutes=5))
+    assert str(caught.value) == ("step 'a': retries must be a whole number (an int) 0 or more, "
+                                 'not datetime.timedelta(seconds=300)')
+    with pytest.raises(FlowIntegrityError) as caught:
+        Scripted('a', flow, poll_interval=timedelta(0))
+    assert str(caught.value).endswith('not datetime.timedelta(0)')
+
+
 def test_a_flow_copied_shallowly_is_refused_and_deeply_runs_apart():
     app = OAutom(mode=OAutomMode.step)
     flow = Flow('etl')

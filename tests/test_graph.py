@@ -24,6 +24,13 @@ def test_each_cycle_starts_at_its_first_node_in_definition_order():
         ['y', 'z', 'y'], ['a', 'b', 'a']]
 
 
+def test_cycles_come_in_definition_order_even_when_one_is_upstream_of_another():
+    # The search finishes the downstream cycle (y, z) first: it is listed second all the same
+    nodes = list('abyz')
+    assert find_cycles(nodes, graph(['ab', 'ba', 'by', 'yz', 'zy'], nodes)) == [
+        ['a', 'b', 'a'], ['y', 'z', 'y']]
+
+
 def test_the_loop_printed_is_a_shortest_one_through_its_start():
     nodes = list('abcd')
     cycles = find_cycles(nodes, graph(['ab', 'bc', 'cd', 'da', 'ba'], nodes))

@@ -191,6 +191,11 @@ def test_an_interval_too_small_for_a_grid_is_refused_not_looped_on_for_ever(app)
     assert refused == [True]
 
 
+def test_the_shortest_interval_is_taken(app):
+    plan = app.plan('etl', seconds=0.001)
+    assert plan.next_time == pytest.approx(app.clock.time() + 0.001)
+
+
 def test_a_plan_checks_its_flow_and_params_at_once(app):
     with pytest.raises(UnknownFlowError):
         app.plan('nope', minutes=1)
@@ -438,6 +443,22 @@ def test_a_cron_firing_in_the_hour_clocks_skip_comes_at_that_moment_in_the_new_t
                                                  (2, 0, 0)]
 
 
+def test_times_that_a_half_hour_change_skips_fire_after_the_first_real_time(monkeypatch):
+    # At Lord Howe Island, clocks go forward 30 minutes, 02:00 -> 02:30: 02:10 is 02:40 that
+    # day, 02:20 is 02:50, and 02:30, which does exist, comes first
+    monkeypatch.setenv('TZ', '<+1030>-10:30<+11>-11,M10.1.0,M4.1.0')
+    time.tzset()
+    try:
+        plan, found = cron_plan('10,20,30 2 * * *', datetime(2025, 10, 5, 1, 50)), []
+        for _ in range(4):
+            found.append((plan.next_run.day, plan.next_run.hour, plan.next_run.minute))
+            plan.move_past(plan.next_time)
+        assert found == [(5, 2, 30), (5, 2, 40), (5, 2, 50), (6, 2, 10)]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_time_that_a_two_hour_change_skips_fires_two_hours_later(monkeypatch):
     # At Troll (Antarctica), clocks go forward two hours: 02:30 is 04:30 that day
     monkeypatch.setenv('TZ', '<+00>0<+02>-2,M3.5.0/1,M10.5.0/3')
@@ -521,6 +542,16 @@ def test_a_wall_clock_set_back_a_little_only_delays_the_next_firing():
     assert firing_minutes(3 * 60, 61, 150, hours=1) == [60, 122]  # at 122.5
     # 10 minutes back after a daily firing: tomorrow's comes 10 minutes later, no repeat
     assert firing_minutes(3 * 60, 61, 600, cron='0 13 * * *') == [60]
+
+
+def test_a_wall_clock_set_back_by_exactly_the_wait_between_firings_only_delays_the_next():
+    # By more, the plan would be planned again from the new time; by exactly that, not
+    made = NOON.timestamp()
+    plan = Plan('etl', {}, interval=3600, now=made, on_change=lambda: None)
+    plan.notice_set_back(made - 3600)
+    assert plan.next_time == made + 3600
+    plan.notice_set_back(made - 3600.5)
+    assert plan.next_time == made - 3600  # planned from the new time, on its grid
 
 
 def test_the_loop_looks_at_the_wall_clock_at_least_every_longest_wait():

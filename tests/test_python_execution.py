@@ -465,6 +465,25 @@ def test_a_function_may_wait_for_its_own_vect_with_a_timeout_or_for_another_vect
     assert said_own == [False] and said_other == [True]
 
 
+def test_a_function_may_wait_for_another_vect_that_still_runs(release):
+    # Only a wait for its own vect is refused: another one's end comes without it
+    app = OAutom(mode=OAutomMode.background)
+    PythonExecution('slow', Flow('other', app=app), function=lambda context: release.wait(DEADLINE))
+    other = app.start('other')
+
+    def wait_for_other(vect):
+        assert not vect.ended()
+        threading.Timer(0.05, release.set).start()  # once this wait has begun, most likely
+        return vect.wait()  # no timeout: the only wait that could be refused
+    waiting, said = waiting_flow(app, 'waiting', lambda _own: wait_for_other(other))
+    app.run()
+    try:
+        assert waiting.wait(DEADLINE)
+    finally:
+        app.stop()
+    assert said == [True] and step_status(waiting, 'waits')['state'] == 'success'
+
+
 def test_an_abandoned_attempt_may_wait_for_its_vect_to_end(release):
     # Timed out, it no longer holds the vect up: its wait ends when the vect does
     app = OAutom(mode=OAutomMode.background)

@@ -59,3 +59,13 @@ def test_an_int_too_long_for_text_is_shown_by_its_size():
 def test_what_counts_as_too_long_for_text_follows_pythons_own_limit(monkeypatch):
     monkeypatch.setattr(sys, 'get_int_max_str_digits', lambda: 640)
     assert jsonable(10 ** 1000) == '<int of 3322 bits>' and jsonable(10 ** 600) == 10 ** 600
+
+
+def test_with_no_limit_on_digits_no_int_is_too_long_for_text(monkeypatch):
+    monkeypatch.setattr(sys, 'get_int_max_str_digits', lambda: 0)  # 0: no limit at all
+    assert jsonable(5) == 5 and jsonable(10 ** 5000) == 10 ** 5000
+
+
+def test_a_key_numbered_like_another_key_is_numbered_further_not_overwritten():
+    shown = jsonable({'1 (int 2)': 'a', '1': 'b', 1: 'c'})
+    assert shown == {'1 (int 2)': 'a', '1': 'b', '1 (int 3)': 'c'}

@@ -518,6 +518,20 @@ def test_a_skipped_verdict_names_every_upstream_when_none_did_what_the_rule_wait
                                 "'skipper' skipped")
 
 
+def test_an_all_failed_verdict_blames_the_upstream_that_ended_not_those_still_running(app, flow):
+    ok, slow = Scripted('ok', flow), Scripted('slow', flow, script=[False])
+    rollback = Scripted('rollback', flow, trigger_rule='all_failed')
+    [ok, slow] >> rollback
+    vect = app.start('etl')
+    app.tick()
+    app.tick()  # ok succeeded, slow still runs: rollback can no longer run
+    assert states(vect) == {'ok': 'success', 'slow': 'running', 'rollback': 'skipped'}
+    (event,) = [e for e in vect.events if e['step'] == 'rollback']
+    assert event['message'] == "skipped by trigger rule all_failed: upstream 'ok' success"
+    vect.cancel()
+    app.tick()
+
+
 def test_skip_execution_raised_by_run_skips_the_step(app, flow):
     Scripted('a', flow, fail_on_run=SkipExecution('no new files today'), retries=2)
     vect = app.start('etl')
