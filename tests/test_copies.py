@@ -72,3 +72,35 @@ def test_a_copy_that_is_the_step_itself_fails_the_attempt_and_leaves_the_step_al
         "attempts would change the flow's definition: give the class a __copy__ that returns "
         'a new object (or none: the default copies)')
     assert step.outputs == {}  # the definition's, untouched
+
+
+class Counted(Scripted):
+    """A class with a __new__ of its own, which counts the objects it makes."""
+    made = []
+
+    def __new__(cls, *args, **options):
+        Counted.made.append(cls)
+        return super().__new__(cls)
+
+
+class CopiedItsOwnWay(Scripted):
+    """A base class whose __copy__ notes each copy."""
+    copies = []
+
+    def __copy__(self):
+        CopiedItsOwnWay.copies.append(self.name)
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+
+class Sub(CopiedItsOwnWay):
+    """No hook of its own: its base's __copy__ makes its copies."""
+
+
+def test_a_class_with_a_new_or_a_base_s_copy_hook_is_copied_as_copy_copy_does():
+    counted = Counted('a', Flow('etl'))
+    before = len(Counted.made)
+    assert type(per_run_copy(counted)) is Counted and len(Counted.made) == before + 1
+    sub = Sub('b', Flow('etl'))
+    assert type(per_run_copy(sub)) is Sub and CopiedItsOwnWay.copies == ['b']

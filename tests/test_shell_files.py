@@ -20,7 +20,7 @@ import pytest
 from oautom import BashExecution, Flow, OAutom, OAutomMode, bash_execution, live_shells
 from oautom import shell_files
 from oautom.shell_files import (OUTPUTS_LIMIT, ShellTrouble, _tail, output_text,
-                                 read_as_owner, stream_tails)
+                                 outputs_from, read_as_owner, stream_tails)
 from oautom.step_log import LOG_LIMIT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,6 +129,38 @@ def test_outputs_past_the_limit_still_fail_the_step(tmp_path):
         output_text(str(tmp_path / 'out'))
 
 
+def test_outputs_of_exactly_the_limit_are_read(tmp_path):
+    (tmp_path / 'out').write_bytes(b'x' * OUTPUTS_LIMIT)
+    assert len(output_text(str(tmp_path / 'out'))) == OUTPUTS_LIMIT
+
+
+def test_stderr_keeps_the_room_that_a_short_stdout_leaves_in_the_log(tmp_path):
+    budget = LOG_LIMIT - 4096  # (stream_tails' room for both)
+    (tmp_path / 'out').write_text('')
+    (tmp_path / 'err').write_text('e' * (budget * 3 // 4))  # more than half the room
+    stdout, stderr = stream_tails(tmp_path / 'out', tmp_path / 'err')
+    assert stdout == '' and stderr == 'e' * (budget * 3 // 4)  # whole: no marker
+
+
+@pytest.mark.parametrize('count, more', [(3, False), (4, True)])
+def test_the_log_names_three_ignored_lines_and_says_when_there_are_more(count, more):
+    said = []
+    assert outputs_from('\n'.join(f'line {n}' for n in range(count)) + '\nk=v\n',
+                        said.append) == {'k': 'v'}
+    assert said[0].endswith(", ...; write one key=value per line]") is more
+
+
+def test_a_shell_forgotten_once_released_and_none_started_once_closed():
+    shells = live_shells.LiveShells()
+    shell = shells.start('true', {}, None)
+    shell.wait()
+    shells.release(shell)
+    assert shell not in shells._shells  # pylint: disable=protected-access
+    shells.kill_all()  # what atexit does
+    with pytest.raises(RuntimeError, match='the interpreter is exiting'):
+        shells.start('true', {}, None)
+
+
 def test_a_file_that_cannot_be_read_again_is_said_lost(tmp_path):
     with pytest.raises(ShellTrouble, match=r"its file .*gone could not be read \(No such file"):
         read_as_owner(lambda path: Path(path).read_text(), str(tmp_path / 'gone'))
@@ -166,6 +198,7 @@ taker >> after >> masked
 waiter >> starter
 vect = app.start('taken')
 app.run()
+os.chmod(live_shells.LIVE._folder, 0)  # taken away after the last shell: the exit gives it back
 print(json.dumps({'uid': os.geteuid(),
                   'steps': {step['name']: [step['state'], step['outputs'], step['error'],
                                            vect.log(step['name'])]
