@@ -3,18 +3,16 @@
     app.plan('etl', hours=1)               # one hour after plan(), then every hour
     app.plan('etl', cron='*/5 * * * *')    # at :00, :05, :10, ... of every hour
 
-An interval plan fires on a fixed grid, anchored when the plan is made:
-anchor + 1 interval, anchor + 2 intervals, ... A firing that comes late (a
-busy or suspended machine) does not shift the grid, and firings missed
-meanwhile are not caught up: the plan simply fires at the next point of the
-grid. If the flow is still running when its plan fires, that firing is
-skipped and logged: only one vect per flow runs at a time.
+An interval plan fires on a fixed grid, anchored when the plan is made: anchor + 1
+interval, anchor + 2 intervals, ... A firing that comes late (a busy or suspended machine)
+does not shift the grid, and firings missed meanwhile are not caught up: the plan simply
+fires at the next point of the grid. If the flow is still running when its plan fires,
+that firing is skipped and logged: only one vect per flow runs at a time.
 
-A cron plan speaks local wall-clock time: cron.py says what it does when
-clocks go forward or back for daylight saving. A wall clock set back by
-hand, to before a plan's last firing by more than the wait between its
-firings (or more than SET_BACK), plans it again from the new time; set back
-by less, the plan only waits as long, and fires nothing twice.
+A cron plan speaks local wall-clock time: cron.py says what it does when clocks go forward
+or back for daylight saving. A wall clock set back by hand, to before a plan's last firing
+by more than the wait between its firings (or more than SET_BACK), plans it again from the
+new time; set back by less, the plan only waits as long, and fires nothing twice.
 
 In each tick the app asks its plans to start the flows that are due
 (`Plans.fire_due(start)`); the loop sleeps until the next firing at the latest.
@@ -54,7 +52,10 @@ class Plan:
         self.cancelled = False
         # Epoch seconds, not a local datetime: a daylight-saving change must not make
         # an interval plan fire twice or pause for an hour.
-        self.next_time = self._first_after(now)
+        self.next_time = self._firing_after(now)
+        if self.next_time == math.inf:
+            raise InvalidScheduleError(f'plan of flow {flow_name!r} has no firing after '
+                                       f'{datetime.fromtimestamp(now)}: datetimes end in 9999')
 
     @property
     def next_run(self):
@@ -94,7 +95,7 @@ class Plan:
     def move_past(self, now):
         """The plan fired at `now` (epoch seconds): its next firing is the first after it."""
         self._since = now
-        self.next_time = self._first_after(now)
+        self.next_time = self._firing_after(now)
 
     def notice_set_back(self, now):
         """If the wall clock is now before the plan's last firing (or its making) by more
@@ -106,6 +107,16 @@ class Plan:
         if self._interval is not None and now < self._anchor:
             self._anchor -= math.ceil((self._anchor - now) / self._interval) * self._interval
         self.move_past(now)
+
+    def _firing_after(self, seconds):
+        """_first_after(seconds), or inf if that firing would come after the year 9999, where
+        datetimes end (a FakeClock may go that far): Plans.fire_due then cancels the plan."""
+        try:
+            firing = self._first_after(seconds)
+            datetime.fromtimestamp(firing)  # as next_run shows it
+        except (OverflowError, ValueError):  # (not InvalidScheduleError: raised when made)
+            return math.inf
+        return firing
 
     def _first_after(self, seconds):
         """Epoch seconds of the first firing strictly after `seconds`."""
@@ -210,6 +221,9 @@ class Plans:
                                moment_text(refusal.running.start_date, self._clock.now()))
             except OAutomError as error:  # the flow was changed since: report, keep the plan
                 logger.warning('plan of flow %r could not start it: %s', plan.flow_name, error)
+            if plan.next_time == math.inf:  # that was its last firing (see Plan._firing_after)
+                logger.warning('plan of flow %r is over: datetimes end in 9999', plan.flow_name)
+                plan.cancel()
         return started
 
     def seconds_to_next(self):
@@ -217,8 +231,8 @@ class Plans:
 
         The loop sleeps on the monotonic clock, which stands still while the machine is
         suspended and ignores the wall clock being set: it looks again at least every
-        LONGEST_WAIT seconds, so a firing is never late by more than that. (Not with a
-        FakeClock, whose two times move together: its wait jumps straight to the firing.)
+        LONGEST_WAIT seconds, so a firing is never late by more than that (with a FakeClock,
+        whose two times move together, its wait jumps straight to the firing).
         """
         firings = [plan.next_time for plan in self.live()] if self._plans else None
         if not firings:

@@ -95,6 +95,24 @@ def test_next_after_the_end_of_the_calendar_says_so(app, schedule):
                                       'datetimes end with the year 9999')
 
 
+@pytest.mark.parametrize('schedule', [{'days': 1}, {'cron': '0 0 * * *'}])
+def test_a_plan_at_the_end_of_the_calendar_fires_its_last_time_then_is_over(schedule, caplog):
+    app = OAutom(mode=OAutomMode.step, clock=FakeClock(start=datetime(9999, 12, 30, 12)))
+    Scripted('a', Flow('etl', app=app))
+    plan = app.plan('etl', **schedule)  # once more on the 31st, and never again
+    app.clock.advance(86400)
+    app.tick()
+    app.tick()
+    assert vect_ids(app) == ['etl.1'] and plan.cancelled and app.plans() == []
+    assert "plan of flow 'etl' is over: datetimes end in 9999" in caplog.text
+    app.clock.advance(3600)
+    app.tick()  # the engine goes on (its tick used to fail on an OverflowError, at each tick)
+    with pytest.raises(InvalidScheduleError, match=r"^plan of flow 'etl' has no firing after "
+                                                   r'9999-12-31 13:00:00: datetimes end in '
+                                                   r'9999$'):
+        app.plan('etl', **schedule)
+
+
 def test_next_after_a_moment_too_early_for_a_time_stamp_says_so(app):
     with pytest.raises(OAutomError, match='^plan.next_after cannot convert 0001-01-01 05:00:00 '
                                           'to a time stamp: give a moment after the year 1$'):
