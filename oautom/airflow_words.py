@@ -96,8 +96,9 @@ def plan_option_hint(option, value):
 
 def timedelta_hint(value, keyword='', above_zero=False):
     """'; oautom takes numbers where Airflow takes a timedelta: give 300' for a timedelta of
-    5 minutes (`keyword`: 'seconds=' to write it as one), or '' for anything else, and for a
-    timedelta the option would refuse as seconds too (below 0, or 0 if `above_zero`)."""
+    5 minutes (`keyword` goes before the number: 'seconds=' gives 'give seconds=300'), or ''
+    for anything else, and for a timedelta the option would refuse as seconds too (below 0,
+    or 0 if `above_zero`)."""
     seconds = value.total_seconds() if hasattr(value, 'total_seconds') else -1
     if seconds < 0 or above_zero and seconds == 0:
         return ''

@@ -185,7 +185,8 @@ class BashExecution(Execution):
             text = _shell_output(stdout, stderr, _exit_line(code))
             # (_cancelled is read without the lock: it only changes what the log says)
             if self._cancelled and (stdout or stderr):
-                text = '[stopped early (a timeout, a cancel); its output follows]\n' + text
+                text = ('[stopped early (a timeout, a cancel, a check() that raised); its output '
+                        'follows]\n' + text)
             with self._log_lock:  # in one write: a reader sees all of it, or none
                 context.log(text)
                 self._logged = True

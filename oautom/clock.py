@@ -33,8 +33,9 @@ class Clock:  # pylint: disable=too-few-public-methods
     monotonic = staticmethod(monotonic_seconds)  # seconds; only differences mean anything
     now = staticmethod(datetime.now)             # the local wall-clock time, a naive datetime
     time = staticmethod(epoch_seconds)           # seconds since the epoch
-    # No: monotonic() stands still while the machine is suspended, and time() moves when the
-    # wall clock is set, so a wait for a plan's firing looks at time() again now and then
+    # Does time() move as monotonic() does? Not here: monotonic() stands still while the
+    # machine is suspended, and time() moves when the wall clock is set, so a wait for a
+    # plan's firing looks at time() again now and then (plans.py)
     wall_time_follows_monotonic = False
 
     def __repr__(self):

@@ -62,7 +62,7 @@ class Cron:
         if isinstance(expression, str) and expression.strip().startswith('@'):  # '@reboot'
             raise InvalidScheduleError(
                 f'cron expression {expression.strip()!r} names no time that oautom knows: write '
-                '5 fields: minute hour day-of-month month day-of-week, such as "0 0 * * *" '
+                "5 fields: minute hour day-of-month month day-of-week, such as '0 0 * * *' "
                 '(what @daily stands for)')
         if not isinstance(expression, str) or len(expression.split()) != 5:
             found = f' (it has {len(expression.split())})' if isinstance(expression, str) else \

@@ -13,10 +13,11 @@ over:
 (`run()` may raise too, with the same meaning. "Anything else" includes
 SystemExit and asyncio's CancelledError, but not a Ctrl-C: see errors.py.)
 
-`cancel()` stops the work early (timeout, `vect.cancel()`, `app.stop()`, and an
-attempt that run() or check() ended failed or skipped while its work may still
-run: a retry must not run beside it), and `output_so_far()` shows, while it
-runs, what it will log only at its end.
+`cancel()` stops the work early: on a timeout, `vect.cancel()` or `app.stop()`,
+and when check() raised (the attempt failed or was skipped while its work may
+still run: a retry must not run beside it), so it must do nothing once the work
+has ended. `output_so_far()` shows, while it runs, what it will log only at its
+end.
 
 When is `check()` called? In the first tick after `run()`, then every
 `poll_interval` seconds, and at once whenever the step calls
@@ -100,7 +101,7 @@ class Execution:
             f'{type(self).__name__} must define check(): False while running, True when done')
 
     def cancel(self):
-        """Stop the work, if it still runs (run() may have failed before it started any). By
+        """Stop the work, if it still runs (after a check() that raised, it may have ended). By
         default nothing: a step with nothing to stop is simply dropped."""
 
     def output_so_far(self):

@@ -50,8 +50,7 @@ class Plan:
         self._since = now               # when it was made or last fired (epoch seconds)
         self._on_change = on_change     # rings the app's loop
         self.cancelled = False
-        # Epoch seconds, not a local datetime: a daylight-saving change must not make
-        # an interval plan fire twice or pause for an hour.
+        # Epoch seconds, not local time: daylight saving must not make it fire twice or pause
         self.next_time = self._firing_after(now)
         if self.next_time == math.inf:
             raise InvalidScheduleError(f'plan of flow {flow_name!r} has no firing after '
@@ -104,13 +103,14 @@ class Plan:
         comes that much later: a plan that just fired never fires again at once."""
         if now >= self._since - min(SET_BACK, self.next_time - self._since):
             return
-        if self._interval is not None and now < self._anchor:
+        if self._interval is None:  # a cron plan counts as made at the new time
+            self._anchor = min(self._anchor, now)
+        elif now < self._anchor:
             self._anchor -= math.ceil((self._anchor - now) / self._interval) * self._interval
         self.move_past(now)
 
     def _firing_after(self, seconds):
-        """_first_after(seconds), or inf if that firing would come after the year 9999, where
-        datetimes end (a FakeClock may go that far): Plans.fire_due then cancels the plan."""
+        """_first_after(seconds), or inf past the year 9999 (Plans.fire_due then cancels it)."""
         try:
             firing = self._first_after(seconds)
             datetime.fromtimestamp(firing)  # as next_run shows it
@@ -238,7 +238,7 @@ class Plans:
         if not firings:
             return None
         wait = max(0.0, min(firings) - self._clock.time())
-        if getattr(self._clock, 'wall_time_follows_monotonic', False):  # (a clock of yours?)
+        if getattr(self._clock, 'wall_time_follows_monotonic', False):  # (not on every clock)
             return wait
         return min(wait, LONGEST_WAIT)
 

@@ -39,8 +39,7 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         self._lock = threading.Lock()
         self.state = VectState.running
         self.start_date = clock.now()
-        self.end_date = None
-        self._cancel_requested = False
+        self.end_date, self._cancel_requested = None, False
         self._end_reached = threading.Event()  # set by the tick that ends it (waits in a tick)
         self._end_seen = threading.Event()  # and once the callbacks saw it end (other waits)
         # Below: the tick's alone, but for wakes (the agenda locks them) and ancestry questions.
@@ -150,7 +149,10 @@ class Vect:  # pylint: disable=too-many-instance-attributes
         options = step_run.options  # as checked when this vect started
         if step_run.state is STATES.running:
             if step_run.next_check <= now:  # (else only its timeout is due)
-                if not self._act_on(step_run, step_run.poll(self._clock)):  # runs on: again, later
+                said = step_run.poll(self._clock)
+                if said[0] in (STATES.failed, STATES.skipped):  # its work may run on: stop it
+                    step_run.cancel_attempt(self._clock)  # before a retry can start
+                if not self._act_on(step_run, said):  # runs on: again, later
                     step_run.next_check = self._clock.monotonic() + options.poll_interval
                     self._agenda.schedule(step_run, step_run.next_check)
             if step_run.state is STATES.running and step_run.deadline <= now:
@@ -162,8 +164,6 @@ class Vect:  # pylint: disable=too-many-instance-attributes
     def _act_on(self, step_run, said):
         """Act on run()'s or check()'s (state, why) (StepRun.poll): True if the attempt is over."""
         state, why = said
-        if state is STATES.failed or state is STATES.skipped:  # its work may run on: stop it
-            step_run.cancel_attempt(self._clock)  # (a retry must not run beside it)
         if state is STATES.failed:  # this attempt failed: the step may be tried again
             self._fail_attempt(step_run, why)
         elif state is not None:  # it ended: success or skipped

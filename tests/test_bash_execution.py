@@ -698,8 +698,8 @@ def test_the_log_of_a_cancelled_step_is_complete_and_its_files_gone_when_the_vec
         assert wait_for(ready.exists)
         vect.cancel()
         assert vect.wait(DEADLINE)
-        assert vect.log('cmd').endswith('[stopped early (a timeout, a cancel); its output '
-                                        'follows]\npartial-output\n[killed by signal SIGKILL]\n'
+        assert vect.log('cmd').endswith('[stopped early (a timeout, a cancel, a check() that '
+                                        'raised); its output follows]\npartial-output\n[killed by signal SIGKILL]\n'
                                         '[attempt 1 cancelled with its vect]\n')
         assert os.listdir(live_shells.LIVE._folder) == []  # pylint: disable=protected-access
 
@@ -743,7 +743,6 @@ time.sleep(30)
 """
 
 
-@pytest.mark.skipif(not os.path.isdir('/proc'), reason='only Linux lists its processes')
 class GivesUp(BashExecution):
     """A shell step whose check() gives up once its shell has written its pid; each run()
     notes whether the shell of the attempt before still runs."""
@@ -800,6 +799,7 @@ def test_the_timeout_of_a_subclass_with_its_own_run_cancels_without_an_error():
     assert vect.log('cmd') == 'waiting, no shell\n[attempt 1 failed: timed out after 1 s]\n'
 
 
+@pytest.mark.skipif(not os.path.isdir('/proc'), reason='only Linux lists its processes')
 def test_cancel_kills_what_moved_to_a_group_of_its_own_and_nothing_else(
         background_app, tmp_path, leftovers):
     (tmp_path / 'mover.py').write_text(MOVES_TO_A_GROUP_OF_ITS_OWN)

@@ -111,7 +111,7 @@ def test_a_shorthand_that_names_no_time_is_refused_as_such(word):
         Cron(word)
     assert str(refusal.value) == (f'cron expression {word.strip()!r} names no time that oautom '
                                   'knows: write 5 fields: minute hour day-of-month month '
-                                  'day-of-week, such as "0 0 * * *" (what @daily stands for)')
+                                  "day-of-week, such as '0 0 * * *' (what @daily stands for)")
 
 
 @pytest.mark.parametrize('expression, found', [('* * * *', ' (it has 4)'),

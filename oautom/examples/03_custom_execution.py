@@ -29,7 +29,7 @@ class FileSensor(Execution):
     def check(self):
         return os.path.exists(self.path)
 
-    def cancel(self):  # on a timeout or a stop; a sensor has no work to stop, only a line to log
+    def cancel(self):  # a timeout, a stop, a check() that raised: a sensor has only a line to log
         self.context.log(f'gave up waiting for {self.path}')
 
 
