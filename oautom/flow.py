@@ -18,7 +18,7 @@ from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, InvalidParamsError, UnknownExecutionError
 from .graph import downstream_of, find_cycles, has_cycle
 from .names import check_name, counted, did_you_mean, shown_name
-from .params import resolve_params
+from .params import own_copy
 from .report import short_repr
 from .step_options import StepOptions, option_problems, options_of
 
@@ -37,10 +37,6 @@ class Flow:
         if problem:  # refused now, not by every app.start() of the flow
             raise FlowIntegrityError(problem)
         self.params = dict(params or {})  # param name -> default value
-        try:  # each vect gets its own copy of them: a default that cannot be copied, now
-            resolve_params(self, None)
-        except InvalidParamsError as error:
-            raise FlowIntegrityError(str(error)) from None
         self._executions = {}             # step name -> step, in definition order
         self._checked = {}                # step name -> its StepOptions, as last checked
         if app is not None:
@@ -175,10 +171,14 @@ def _params_problem(flow_name, params):
     if not isinstance(params, dict):
         return (f'flow {flow_name!r}: params must be a dict of names to default values, not '
                 f'{type(params).__name__}')
-    for param in params:
+    for param, default in params.items():
         if not isinstance(param, str):
             return (f'flow {flow_name!r}: param names are text, not {type(param).__name__} '
                     f'{param!r}: write {str(param)!r}')
+        try:  # each vect gets its own copy of them: a default that cannot be copied, now
+            own_copy(flow_name, param, default)
+        except InvalidParamsError as error:
+            return str(error)
     return None
 
 

@@ -48,7 +48,7 @@ def resolve_params(flow, given):
         values[name] = convert(flow.name, name, value, flow.params[name])
     # The vect's own copy: a step that changes a list param changes neither the flow's
     # default, nor the caller's list, nor what a plan gives its next firing.
-    return Params({name: _own_copy(flow.name, name, value) for name, value in values.items()})
+    return Params({name: own_copy(flow.name, name, value) for name, value in values.items()})
 
 
 class Params(dict):
@@ -67,7 +67,7 @@ def _no_param(name, known):
             f'{", ".join(map(str, known)) or "none"}{fix}')
 
 
-def _own_copy(flow_name, name, value):
+def own_copy(flow_name, name, value):
     """A deep copy of `value`, or InvalidParamsError saying why there can be none."""
     try:
         return copy.deepcopy(value)

@@ -23,13 +23,15 @@ def jsonable(value, outer=()):
     Whatever a step published, this never raises: a container inside itself (`outer` holds
     the ids of those around `value`) or too deep is shown as '...', and a value whose
     __repr__ (a key whose __str__) or iteration raises is shown by its type."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # strict JSON has no nan or inf
+    # Its type, not isinstance(): a Mock(spec=str) or a weakref.proxy claims another class
+    kind = type(value)
+    if issubclass(kind, float) and not math.isfinite(value):
+        return float.__repr__(value)  # strict JSON has no nan or inf
     if too_long_for_text(value):
-        return f'<int of {value.bit_length()} bits>'
-    if value is None or isinstance(value, (str, int, float, bool)):
+        return f'<int of {int.bit_length(value)} bits>'
+    if value is None or issubclass(kind, (str, int, float, bool)):
         return value
-    if not isinstance(value, (Mapping, list, tuple)):
+    if not issubclass(kind, (Mapping, list, tuple)):
         return _shown(value)
     if id(value) in outer or len(outer) >= MAX_DEPTH:
         return '...'
@@ -41,14 +43,14 @@ def too_long_for_text(value):
     Python's: sys.get_int_max_str_digits(), 4,300 by default), or about that many: its
     digits are estimated from its bits, each worth 0.30103 digit."""
     limit = sys.get_int_max_str_digits()
-    return isinstance(value, int) and 0 < limit < value.bit_length() * 0.30103 + 1
+    return issubclass(type(value), int) and 0 < limit < int.bit_length(value) * 0.30103 + 1
 
 
 def short_repr(value):
     """repr(value) cut short, as reprlib does, for a message; an int too long for text by
     its size, and a container holding one by its type."""
     if too_long_for_text(value):
-        return f'<int of {value.bit_length()} bits>'
+        return f'<int of {int.bit_length(value)} bits>'
     try:
         return reprlib.repr(value)
     except ValueError:  # an int inside, too long for text
@@ -61,7 +63,7 @@ def _converted(container, inner):
         if isinstance(container, Mapping):
             converted, alike = {}, {}  # alike: text -> how many keys were shown as it so far
             for key, item in container.items():
-                text = shown = key if isinstance(key, str) else _shown(key, str)
+                text = shown = key if type(key) is str else _shown(key, str)
                 while text in converted:  # 1 and '1' both, or two nan: the later ones numbered
                     alike[shown] = alike.get(shown, 1) + 1
                     text = f'{shown} ({type(key).__name__} {alike[shown]})'

@@ -748,6 +748,18 @@ def test_a_default_param_that_cannot_be_copied_is_refused_when_the_flow_is_made(
         Flow('etl', params={'lock': threading.Lock()})
 
 
+def test_a_default_param_that_cannot_be_copied_set_since_is_one_of_the_problems_listed():
+    app = OAutom(mode=OAutomMode.step)
+    flow = Flow('etl', app=app, params={'day': 'monday'})
+    Scripted('a', flow).retries = -1
+    flow.params['lock'] = threading.Lock()  # both set since: Flow() and Scripted() refuse them
+    for check in (flow.validate, lambda: app.start('etl')):
+        with pytest.raises(FlowIntegrityError) as caught:
+            check()
+        assert re.search(r"2 problem\(s\):\n  - param 'lock' of flow 'etl' cannot be copied .*\n"
+                         r"  - step 'a': retries", str(caught.value))
+
+
 def test_a_copy_of_a_step_cannot_depend_on_anything_either():
     flow = Flow('etl')
     a, b = Scripted('a', flow), Scripted('b', flow)

@@ -1,6 +1,8 @@
 """What status dicts show of what steps published: JSON always, whatever the values."""
 import json
 import sys
+import weakref
+from unittest import mock
 
 from oautom.report import MAX_DEPTH, jsonable
 
@@ -69,3 +71,20 @@ def test_with_no_limit_on_digits_no_int_is_too_long_for_text(monkeypatch):
 def test_a_key_numbered_like_another_key_is_numbered_further_not_overwritten():
     shown = jsonable({'1 (int 2)': 'a', '1': 'b', 1: 'c'})
     assert shown == {'1 (int 2)': 'a', '1': 'b', '1 (int 3)': 'c'}
+
+
+class Price(float):
+    """A float whose repr raises."""
+
+    def __repr__(self):
+        raise ValueError('no repr')
+
+
+def test_a_value_that_claims_a_class_it_is_not_of_is_shown_as_text():
+    # isinstance() believes a Mock(spec=str) and a weakref.proxy; json.dumps does not
+    price = Price(9.5)
+    shown = jsonable({'rows': 3, 'price': weakref.proxy(price), 'who': mock.Mock(spec=str),
+                      mock.Mock(spec=str): 1, 'nan': Price('nan'), 'real': price})
+    assert shown['rows'] == 3 and shown['real'] == 9.5 and shown['nan'] == 'nan'
+    assert shown['price'].startswith('<weakproxy at ') and shown['who'].startswith('<Mock ')
+    json.dumps(shown)
