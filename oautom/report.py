@@ -63,7 +63,7 @@ def _converted(container, inner):
         if isinstance(container, Mapping):
             converted, alike = {}, {}  # alike: text -> how many keys were shown as it so far
             for key, item in container.items():
-                text = shown = key if type(key) is str else _shown(key, str)
+                text = shown = key if issubclass(type(key), str) else _shown(key, str)
                 while text in converted:  # 1 and '1' both, or two nan: the later ones numbered
                     alike[shown] = alike.get(shown, 1) + 1
                     text = f'{shown} ({type(key).__name__} {alike[shown]})'
