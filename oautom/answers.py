@@ -23,11 +23,30 @@ step that is done publishes, its outputs, is read here too
 """
 import inspect
 from collections.abc import Mapping
+from functools import partial
+from types import CodeType
 
 from .failures import StepFailed
 from .report import short_repr
 
 _NEVER_RAN = (inspect.iscoroutine, inspect.isgenerator, inspect.isasyncgen)
+# The flags of the code of an async def and of a generator function (inspect takes them from
+# the dis module at import: pylint cannot see them)
+_ASYNC = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR  # pylint: disable=no-member
+_GENERATOR = inspect.CO_GENERATOR  # pylint: disable=no-member
+
+
+def unrun_body(function):
+    """'an async function' or 'a generator function' if a call of `function` (or of what a
+    partial of it calls) makes a coroutine or a generator, and so runs none of its body;
+    else None."""
+    while isinstance(function, partial):  # what a partial calls, however deep
+        function = function.func
+    code = getattr(function, '__code__', None)  # a method's is its function's
+    flags = code.co_flags if isinstance(code, CodeType) else 0  # (a proxy may answer anything)
+    if flags & _ASYNC:
+        return 'an async function'
+    return 'a generator function' if flags & _GENERATOR else None
 
 
 def closed_if_unrun(value):

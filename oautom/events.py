@@ -12,9 +12,10 @@ a broken listener must never stop the engine. They run in the thread that
 ticks, one after another, so a slow one slows the engine down (a delivery
 longer than SLOW_DELIVERY_SECONDS is reported): hand slow work to a thread
 of your own. Events wait in an outbox, so that callbacks see them in the
-order they happened even when two threads tick (a learner's tick and a
-stop()): only one thread at a time delivers, and it delivers everything
-posted. Events nobody would receive (no callback, and none the logger would
+order the ticks made them (each vect's in the order they happened; a vect
+started during a tick is seen starting in the next) even when two threads tick
+(a learner's tick and a stop()): only one thread at a time delivers, and it
+delivers everything posted. Events nobody would receive (no callback, and none the logger would
 print) skip the outbox: a busy engine that nobody watches does not pay for
 it. A vect that ends releases its `wait()`s through the outbox too, behind its
 end event: a script that waits, then reads what its callback collected,
@@ -26,6 +27,7 @@ import threading
 from collections import deque
 from time import monotonic
 
+from .answers import unrun_body
 from .errors import OAutomError, is_interrupt
 from .failures import describe
 from .logger import logger
@@ -68,6 +70,10 @@ class Subscribers:
         if not callable(callback) or not _takes_one_argument(callback):
             raise OAutomError(f'app.subscribe takes a function of one argument (the event), '
                               f'not {type(callback).__name__} {callback!r}')
+        if kind := unrun_body(callback):  # its calls would make coroutines or generators
+            raise OAutomError(f'app.subscribe takes a plain function: {callback!r} is {kind}, '
+                              'whose calls run none of its body; write a def (hand async work '
+                              'to an event loop of your own)')
         token = object()
         with self._lock:
             self._callbacks[token] = callback
@@ -144,20 +150,24 @@ class Subscribers:
         began, count = monotonic(), len(events)
         log_all = logger.isEnabledFor(logging.INFO)  # else only the warnings (_WARNING_STATES)
         while events:  # emptied as it goes: what a Ctrl-C leaves behind stays in it
-            event = events.popleft()  # or a function of after_events(), among the events
-            if callable(event):  # (the events before it are out)
-                event()
+            # An event; or a function of after_events(), among the events; or (event, the
+            # callbacks still to get it), left by a Ctrl-C in a callback
+            item = events.popleft()
+            if callable(item):  # (the events before it are out)
+                item()
                 continue
-            if log_all or event['state'] in _WARNING_STATES:
-                log_event(event)
-            for token, callback in callbacks:
+            event, receivers = item if isinstance(item, tuple) else (item, callbacks)
+            if receivers is callbacks and (log_all or event['state'] in _WARNING_STATES):
+                log_event(event)  # (logged once, not again for the rest of its callbacks)
+            for position, (token, callback) in enumerate(receivers):
                 # Unsubscribed meanwhile: nothing more. (Read without the lock: one lookup.)
                 if token not in self._callbacks:
                     continue
                 try:  # a copy each: one callback may change its own (to make it JSON, say)
                     callback(dict(event))  # and others, and vect.events, must not see that
                 except BaseException as error:  # pylint: disable=broad-exception-caught
-                    if is_interrupt(error):
+                    if is_interrupt(error):  # the callbacks after it get it at the next delivery
+                        events.appendleft((event, receivers[position + 1:]))
                         raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
                     # end the thread that ticks

@@ -24,22 +24,15 @@ import sys
 import traceback
 from collections.abc import Mapping
 from functools import partial
-from types import CodeType, MethodType
+from types import MethodType
 
 from .airflow_words import argument_hint
-from .answers import closed_if_unrun
+from .answers import closed_if_unrun, unrun_body
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution
 from .failures import StepFailed, describe, traceback_text
 from .workers import WORKERS
-
-
-# The flags of the code of an async def and of a generator function (inspect takes them from
-# the dis module at import: pylint cannot see them)
-_ASYNC = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR  # pylint: disable=no-member
-_GENERATOR = inspect.CO_GENERATOR  # pylint: disable=no-member
-
 
 _RUN_IT = {'coroutine': 'asyncio.run(...)', 'generator': 'list(...)',
            'async generator': 'asyncio.run() of an async def that collects it with async for'}
@@ -167,17 +160,16 @@ def _checked_function(name, function):
 def _check_it_runs_its_body(name, function):
     """Refuse, when the step is built, an async def or a generator function (or a partial of
     one): a call of it makes a coroutine or a generator, and runs none of its body."""
-    while isinstance(function, partial):  # what a partial calls, however deep
+    kind = unrun_body(function)
+    while isinstance(function, partial):  # its name: that of what the partial calls
         function = function.func
-    code = getattr(function, '__code__', None)  # a method's is its function's
-    flags = code.co_flags if isinstance(code, CodeType) else 0  # (a proxy may answer anything)
     label = getattr(function, '__name__', type(function).__name__)
-    if flags & _ASYNC:
+    if kind == 'an async function':
         raise FlowIntegrityError(f'step {name!r}: {label} is an async function: a call makes '
                                  'a coroutine and runs none of its body, and nothing here '
                                  'awaits it; give a function that runs it: function=lambda '
                                  f'context: asyncio.run({label}(context))')
-    if flags & _GENERATOR:
+    if kind == 'a generator function':
         raise FlowIntegrityError(f'step {name!r}: {label} is a generator function (it yields): '
                                  'a call makes a generator and runs none of its body; return '
                                  'a dict of outputs instead of yielding')

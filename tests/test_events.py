@@ -118,6 +118,24 @@ def test_a_ctrl_c_in_a_callback_loses_no_event_and_ends_the_waits_queued_meanwhi
     assert order == ['s1', 'released 2', 'released 3', 's2', 's3']
 
 
+def test_the_callbacks_after_one_cut_short_by_a_ctrl_c_get_its_event_at_the_next_delivery():
+    subscribers, seen = Subscribers(), []
+
+    def slow_printer(received):
+        seen.append(('printer', received['step']))
+        if received['step'] == 's1' and ('printer', 's1') not in seen[:-1]:
+            raise KeyboardInterrupt  # pressed while it printed
+    subscribers.subscribe(slow_printer)
+    subscribers.subscribe(lambda received: seen.append(('dashboard', received['step'])))
+    subscribers.post([event(1), event(2)])
+    with pytest.raises(KeyboardInterrupt):
+        subscribers.deliver()
+    subscribers.deliver()
+    assert seen == [('printer', 's1'), ('dashboard', 's1'), ('printer', 's2'),
+                    ('dashboard', 's2')]  # the printer does not get s1 twice
+    assert repr(subscribers) == '<Subscribers: 2 callbacks, 0 events to deliver>'
+
+
 def test_what_waits_for_the_events_runs_at_once_when_nobody_listens():
     subscribers, order = Subscribers(), []
     subscribers.after_events(lambda: order.append('released'))
@@ -160,6 +178,27 @@ def test_a_callback_whose_signature_cannot_be_read_is_accepted():
         def __signature__(self):
             raise RuntimeError('no signature here')
     Subscribers().subscribe(Odd())
+
+
+async def async_callback(received):
+    """Its calls make coroutines: nothing would await them."""
+    print(received)
+
+
+def generator_callback(received):
+    """Its calls make generators: nothing would run them."""
+    yield received
+
+
+@pytest.mark.parametrize('callback, kind', [(async_callback, 'an async function'),
+                                            (generator_callback, 'a generator function'),
+                                            (functools.partial(generator_callback), 'a generator function')])
+def test_a_callback_whose_calls_would_run_none_of_its_body_is_refused(callback, kind):
+    with pytest.raises(OAutomError) as refusal:
+        Subscribers().subscribe(callback)
+    assert str(refusal.value) == (f'app.subscribe takes a plain function: {callback!r} is '
+                                  f'{kind}, whose calls run none of its body; write a def '
+                                  '(hand async work to an event loop of your own)')
 
 
 def test_a_callback_that_cannot_take_one_event_is_refused_when_subscribed():
