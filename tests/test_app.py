@@ -1912,3 +1912,30 @@ def test_the_events_tick_returns_are_copies_to_change_at_will():
     for event in app.tick():
         event['time'] = event['time'].isoformat()  # made JSON-ready, say
     assert all(isinstance(event['time'], datetime) for event in vect.events)
+
+
+class StartsAnother(Scripted):
+    """A step whose run() starts another flow of its app (as a callback may too)."""
+
+    def __init__(self, name, flow, app, other, **options):
+        super().__init__(name, flow, **options)
+        self.app, self.other, self.started = app, other, []  # started: shared by the copies
+
+    def run(self, context):
+        super().run(context)
+        self.started.append(self.app.start(self.other))
+
+
+def test_a_vect_started_in_the_tick_that_ended_the_one_before_it_runs_to_its_end():
+    # In one tick, one.1 fails inside its run(), then a step of 'two' starts one.2: the end
+    # of that tick drops one.1 from the running vects, and must not drop one.2 with it
+    app = OAutom(mode=OAutomMode.step)
+    Scripted('bad', Flow('one', app=app), fail_on_run=ValueError('no'))
+    starter = StartsAnother('starter', Flow('two', app=app), app, 'one')
+    app.start('one')
+    app.start('two')
+    app.tick()
+    (again,) = starter.started
+    assert again.id == 'one.2'
+    tick_until_ended(app, again)
+    assert app.status('one')['state'] == 'failed' and app.start('one').id == 'one.3'

@@ -857,3 +857,47 @@ def test_a_wrapped_async_generator_fails_the_step_instead_of_being_its_return_va
         'failed', 'the function returned an async generator, whose body nothing here runs '
         '(from an async def or a generator, wrapped?); run it in the function: asyncio.run() '
         'of an async def that collects it with async for')
+
+
+def interrupted(_context):
+    """Raises KeyboardInterrupt in its worker thread: user code, not a Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def test_a_keyboard_interrupt_raised_in_a_worker_fails_only_its_step():
+    vect = run_function(interrupted)  # run() returns: no Ctrl-C reached the main thread
+    assert step_status(vect)['state'] == 'failed'
+    assert step_status(vect)['error'] == 'KeyboardInterrupt'
+
+
+def test_a_function_s_traceback_is_logged_once():
+    vect = run_function(lambda context: 1 / 0)
+    assert vect.log('call').count('Traceback (most recent call last)') == 1
+
+
+class NotesItsCopies(PythonExecution):
+    """Notes a weak reference to each of its per-run copies."""
+    copies = []
+
+    def run(self, context):
+        NotesItsCopies.copies.append(weakref.ref(self))
+        super().run(context)
+
+
+def test_a_finished_function_leaves_no_cycle_that_keeps_its_step_s_copy():
+    # The frame that called the function refers to the copy: it is let go of at the end,
+    # so reference counting frees the copy (and its context and app) with no collector
+    app = OAutom(mode=OAutomMode.foreground)
+    NotesItsCopies('call', Flow('python', app=app), function=lambda context: None)
+    gc.disable()
+    try:
+        vect = app.start('python')
+        app.run()
+        assert vect.state is VectState.success
+        # (the worker lets go of its job just after the function returns)
+        deadline = time.monotonic() + DEADLINE
+        while NotesItsCopies.copies[-1]() is not None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert NotesItsCopies.copies[-1]() is None
+    finally:
+        gc.enable()

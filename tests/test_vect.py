@@ -5,10 +5,12 @@ steps, so every round of the engine is visible and nothing sleeps.
 """
 import asyncio
 import copyreg
+import gc
 import json
 import math
 import pathlib
 import sys
+import weakref
 
 import pytest
 
@@ -985,3 +987,54 @@ def test_a_step_its_trigger_rule_ended_before_it_ran_says_why_in_its_log(app, fl
     assert vect.log('b') == ("[upstream_failed by trigger rule all_success: upstream 'a' "
                              'failed]\n')
     assert vect.log('c') == ''  # it ran
+
+
+def test_a_vect_cancelled_after_a_failure_ends_cancelled(app, flow):
+    Scripted('bad', flow, script=[ValueError('no')])
+    Scripted('slow', flow, script=[False])
+    vect = app.start('etl')
+    app.tick()
+    app.tick()
+    assert states(vect) == {'bad': 'failed', 'slow': 'running'}
+    vect.cancel()
+    app.tick()
+    assert vect.state is VectState.cancelled  # a stop says more than the failure before it
+
+
+def test_a_step_retried_keeps_the_start_of_its_first_attempt(app, flow):
+    Scripted('a', flow, scripts=[[ValueError('flaky')], [True]], retries=1, retry_delay=60)
+    vect = app.start('etl')
+    tick_until_ended(app, vect, seconds=30)
+    (step,) = vect.status()['executions']
+    assert (step['attempts'], step['started']) == (2, '2026-01-01T12:00:00')
+
+
+def test_steps_made_ready_in_one_tick_start_in_definition_order(app, flow):
+    a, b, x, y = (Scripted(name, flow) for name in 'abxy')
+    a >> y  # y's upstream ends first in the tick, x's second: x starts first all the same
+    b >> x
+    vect = app.start('etl')
+    tick_until_ended(app, vect)
+    started = [e['step'] for e in vect.events if e['state'] is ExecutionState.running]
+    assert started == ['a', 'b', 'x', 'y']
+
+
+class Noted(Scripted):
+    """Notes a weak reference to each of its per-run copies."""
+    copies = []
+
+    def run(self, context):
+        Noted.copies.append(weakref.ref(self))
+        super().run(context)
+
+
+def test_a_step_that_ended_lets_go_of_its_per_run_copy(app, flow):
+    # A vect kept in history must not keep every copy it ran (reference counting alone
+    # frees it: no cycle is left for the garbage collector)
+    Noted('a', flow)
+    gc.disable()
+    try:
+        tick_until_ended(app, app.start('etl'))
+        assert Noted.copies[-1]() is None
+    finally:
+        gc.enable()
