@@ -132,6 +132,13 @@ def test_dependency_on_a_non_step_is_refused(flow):
         Scripted('a', flow).depends('b')
 
 
+def test_a_step_renamed_to_a_list_is_refused_as_a_dependency_in_words(flow):
+    a, b = Scripted('a', flow), Scripted('b', flow)
+    a.name = ['a']  # unhashable: a plain lookup of it in the flow would raise TypeError
+    with pytest.raises(FlowIntegrityError, match='not the step its flow knows by that name'):
+        b.depends(a)
+
+
 class Forgetful(Execution):
     """A step class whose __init__ forgets super().__init__(name, flow)."""
 
@@ -238,6 +245,14 @@ def test_a_property_named_like_a_step_option_is_the_class_s_own_way_to_keep_it(f
         def timeout(self, seconds):
             self.kept = seconds  # pylint: disable=attribute-defined-outside-init
     assert Stored('p', flow, timeout=4).timeout == 4
+    assert Stored('q', flow).timeout is None  # the property is no value that a default hides
+
+
+def test_a_slot_named_like_a_step_option_is_the_class_s_own_way_to_keep_it(flow):
+    class Slotted(Scripted):
+        """Keeps its retries in a slot."""
+        __slots__ = ('retries',)
+    assert Slotted('p', flow).retries == 0 and Slotted('q', flow, retries=2).retries == 2
 
 
 class OddBase(Scripted):
@@ -303,6 +318,7 @@ def test_seconds_too_many_for_a_float_are_told_the_largest_and_inf_only_where_al
     (Scripted, {'colour': 'red'}, "unknown option 'colour'; Scripted takes script, scripts, "
                                   'outputs, fail_on_run, and every step takes retries,'),
     (BashExecution, {'command': 'ls', 'co': 1}, "unknown option 'co'; BashExecution takes"),
+    (Execution, {'poll': 5}, "unknown option 'poll'; did you mean 'poll_interval'[?] the "),
     (PythonExecution, {'function': print, 'execution_timeout': 60},
      "unknown option 'execution_timeout'; Airflow's execution_timeout is timeout here, in "
      'seconds; PythonExecution takes function'),
@@ -339,6 +355,7 @@ def test_a_param_name_that_is_not_text_is_refused_when_the_flow_is_made():
 @pytest.mark.parametrize('rule, nearest', [
     ('all_skipped', ''), ('NONE_SKIPPED', ''),
     ('always', r'all_done is the nearest of them \(it waits for every upstream step to end\); '),
+    ('dummy', r'all_done is the nearest of them \(it waits for every upstream step to end\); '),
     ('none_failed_min_one_success', r'none_failed is the nearest of them \(it runs when every '
                                     r'upstream step was skipped, too\); ')])
 def test_an_airflow_trigger_rule_oautom_leaves_out_is_said_to_be_one(flow, rule, nearest):
@@ -370,6 +387,11 @@ def test_an_option_of_airflow_s_operators_is_told_what_to_write_here(flow, optio
     ('schedule_interval', timedelta(minutes=5), "a flow has no schedule of its own: app.plan("
                                                 "'etl', seconds=300) starts it on one; "),
     ('schedule', None, "a flow runs when app.start('etl') is called; "),
+    ('schedule', '@continuous', "a flow runs when app.start('etl') is called; "),
+    ('schedule', ' @Daily', "a flow has no schedule of its own: app.plan('etl', cron='0 0 * * *"
+                            "') starts it on one; "),
+    ('schedule', 5, "a flow has no schedule of its own: app.plan('etl', cron='...' or hours=...)"
+                    ' starts it on one; '),  # a number is no timedelta: no seconds to give
     ('catchup', False, 'a flow has no schedule of its own, and app.plan() takes none: a plan '
                        'fires from now on, and never catches up; '),
     ('default_args', {}, 'each step takes its own options (retries=, timeout=...); '),

@@ -43,6 +43,13 @@ def test_a_second_flow_of_the_same_name_in_one_app_is_refused():
         app.register_flow(Flow('etl'))
 
 
+def test_a_flow_registered_again_in_the_same_app_is_returned_and_changes_nothing():
+    app, _ = step_app()
+    flow = Flow('etl', app=app)
+    assert app.register_flow(flow) is flow
+    assert app.flows() == ['etl'] and app.flow('etl') is flow
+
+
 def test_one_flow_registered_in_two_apps_runs_in_both():
     first, _ = step_app()
     second, _ = step_app()
@@ -123,6 +130,7 @@ def test_an_unknown_flow_in_an_empty_app_says_there_are_none():
     app, _ = step_app()
     with pytest.raises(UnknownFlowError, match='none yet'):
         app.flow('etl')
+    assert repr(app._flows) == '<Flows: none>'  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize('new_name, told', [

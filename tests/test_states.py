@@ -45,3 +45,8 @@ def test_refused_transitions_say_what_is_allowed(old, new):
 def test_end_states_are_those_without_moves():
     assert ENDED == {S.success, S.failed, S.skipped, S.upstream_failed, S.cancelled}
     assert all(TRANSITIONS[state] for state in set(S) - ENDED)
+
+
+def test_a_refused_move_from_an_ended_state_says_the_step_has_ended():
+    with pytest.raises(OAutomError, match='from success it may move to nothing: it has ended$'):
+        check_transition('a', S.success, S.running)

@@ -3,6 +3,7 @@ import contextvars
 import decimal
 import gc
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -102,6 +103,39 @@ def test_an_idle_worker_exits_after_its_idle_time(monkeypatch):
     thread, _ = run_and_wait(Workers())
     thread.join(2)
     assert not thread.is_alive()
+
+
+def test_a_worker_idle_for_a_while_still_takes_the_next_job():
+    pool = Workers()
+    first, _ = run_and_wait(pool)
+    threading.Event().wait(0.15)  # idle longer than a tick, far less than IDLE_SECONDS
+    second, _ = run_and_wait(pool)
+    assert second is first and repr(pool).startswith('<Workers: 1 started,')
+
+
+class RacingQueue:
+    """A worker's queue whose first get() times out just as a job is handed over."""
+
+    def __init__(self, pool, late_job):
+        self.real, self.pool, self.late_job = queue.SimpleQueue(), pool, late_job
+
+    def put(self, item):
+        self.real.put(item)
+
+    def get(self, timeout=None):
+        if self.late_job is not None:
+            job, self.late_job = self.late_job, None
+            self.pool.hand_over(job, 'late')  # promised to the worker that is timing out
+            raise queue.Empty
+        return self.real.get(timeout=timeout)
+
+
+def test_an_idle_worker_whose_wait_times_out_as_a_job_is_promised_to_it_runs_that_job():
+    pool, late = Workers(), threading.Event()
+    pool._jobs = RacingQueue(pool, late.set)  # pylint: disable=protected-access
+    run_and_wait(pool)
+    assert late.wait(2)
+    assert repr(pool).startswith('<Workers: 1 started,')
 
 
 def test_a_burst_of_jobs_that_wait_for_each_other_all_run_at_once():
