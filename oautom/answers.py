@@ -19,7 +19,9 @@ run() returns nothing; a coroutine or generator from it fails the attempt in
 the same words, and anything else is ignored, with a note (outputs returned
 there would be lost unseen: a step publishes them in self.outputs). What a
 step that is done publishes, its outputs, is read here too
-(checked_outputs).
+(checked_outputs). And a function whose calls would run none of its body
+(an async def, a generator function) is found before it is ever called
+(unrun_body: a step's function, an event callback).
 """
 import inspect
 from collections.abc import Mapping
@@ -42,7 +44,10 @@ def unrun_body(function):
     else None."""
     while isinstance(function, partial):  # what a partial calls, however deep
         function = function.func
-    code = getattr(function, '__code__', None)  # a method's is its function's
+    try:  # a method's is its function's; an object's own __getattr__ may raise anything
+        code = function.__code__
+    except Exception:  # pylint: disable=broad-exception-caught
+        code = None
     flags = code.co_flags if isinstance(code, CodeType) else 0  # (a proxy may answer anything)
     if flags & _ASYNC:
         return 'an async function'

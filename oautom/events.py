@@ -7,24 +7,25 @@ A vect records each event in `vect.events`; each tick posts the new ones to
 the app's `Subscribers` (your own callback, or, once they are built, the
 command line's progress and the HTTP event stream) and the `oautom` logger.
 Callbacks run outside every lock, and one that raises (anything but a
-Ctrl-C: see errors.py) is logged and ignored:
-a broken listener must never stop the engine. They run in the thread that
-ticks, one after another, so a slow one slows the engine down (a delivery
-longer than SLOW_DELIVERY_SECONDS is reported): hand slow work to a thread
-of your own. Events wait in an outbox, so that callbacks see them in the
-order the ticks made them (each vect's in the order they happened; a vect
-started during a tick is seen starting in the next) even when two threads tick
-(a learner's tick and a stop()): only one thread at a time delivers, and it
-delivers everything posted. Events nobody would receive (no callback, and none the logger would
+Ctrl-C: see errors.py) is logged and ignored: a broken listener must never
+stop the engine. They run in the thread that ticks, one after another, so a
+slow one slows the engine down (a delivery longer than SLOW_DELIVERY_SECONDS
+is reported): hand slow work to a thread of your own. Events wait in an
+outbox, so that callbacks see them in the order the ticks made them (each
+vect's in the order they happened; a vect started during a tick is seen
+starting in the next) even when two threads tick (a learner's tick and a
+stop()): only one thread at a time delivers, and it delivers everything
+posted. Events nobody would receive (no callback, and none the logger would
 print) skip the outbox: a busy engine that nobody watches does not pay for
-it. A vect that ends releases its `wait()`s through the outbox too, behind its
-end event: a script that waits, then reads what its callback collected,
+it. A vect that ends releases its `wait()`s through the outbox too, behind
+its end event: a script that waits, then reads what its callback collected,
 finds the end there.
 """
 import inspect
 import logging
 import threading
 from collections import deque
+from functools import partial
 from time import monotonic
 
 from .answers import unrun_body
@@ -71,9 +72,11 @@ class Subscribers:
             raise OAutomError(f'app.subscribe takes a function of one argument (the event), '
                               f'not {type(callback).__name__} {callback!r}')
         if kind := unrun_body(callback):  # its calls would make coroutines or generators
+            kind = f'a partial of {kind}' if isinstance(callback, partial) else kind
             raise OAutomError(f'app.subscribe takes a plain function: {callback!r} is {kind}, '
-                              'whose calls run none of its body; write a def (hand async work '
-                              'to an event loop of your own)')
+                              'so a call of it runs none of its body; give a function that '
+                              'does its work and returns (hand async work to an event loop of '
+                              'your own)')
         token = object()
         with self._lock:
             self._callbacks[token] = callback
@@ -167,7 +170,8 @@ class Subscribers:
                     callback(dict(event))  # and others, and vect.events, must not see that
                 except BaseException as error:  # pylint: disable=broad-exception-caught
                     if is_interrupt(error):  # the callbacks after it get it at the next delivery
-                        events.appendleft((event, receivers[position + 1:]))
+                        if position + 1 < len(receivers):
+                            events.appendleft((event, receivers[position + 1:]))
                         raise
                     # sys.exit() in a callback too, or asyncio's CancelledError: it must not
                     # end the thread that ticks

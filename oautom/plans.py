@@ -103,7 +103,7 @@ class Plan:
         comes that much later: a plan that just fired never fires again at once."""
         if now >= self._since - min(SET_BACK, self.next_time - self._since):
             return
-        if self._interval is None:  # a cron plan counts as made at the new time
+        if self._interval is None:  # set back before it was made: a cron plan counts as made then
             self._anchor = min(self._anchor, now)
         elif now < self._anchor:
             self._anchor -= math.ceil((self._anchor - now) / self._interval) * self._interval

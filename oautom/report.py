@@ -60,7 +60,7 @@ def short_repr(value):
 def _converted(container, inner):
     """A Mapping as a dict, a list or tuple as a list, each item made jsonable."""
     try:
-        if isinstance(container, Mapping):
+        if issubclass(type(container), Mapping):
             converted, alike = {}, {}  # alike: text -> how many keys were shown as it so far
             for key, item in container.items():
                 text = shown = key if issubclass(type(key), str) else _shown(key, str)

@@ -118,7 +118,8 @@ def test_a_ctrl_c_in_a_callback_loses_no_event_and_ends_the_waits_queued_meanwhi
     assert order == ['s1', 'released 2', 'released 3', 's2', 's3']
 
 
-def test_the_callbacks_after_one_cut_short_by_a_ctrl_c_get_its_event_at_the_next_delivery():
+def test_the_callbacks_after_one_cut_short_by_a_ctrl_c_get_its_event_at_the_next_delivery(
+        caplog):
     subscribers, seen = Subscribers(), []
 
     def slow_printer(received):
@@ -127,13 +128,33 @@ def test_the_callbacks_after_one_cut_short_by_a_ctrl_c_get_its_event_at_the_next
             raise KeyboardInterrupt  # pressed while it printed
     subscribers.subscribe(slow_printer)
     subscribers.subscribe(lambda received: seen.append(('dashboard', received['step'])))
+    subscribers.subscribe(lambda received: seen.append(('history', received['step'])))
+    caplog.set_level(logging.INFO, logger='oautom')
     subscribers.post([event(1), event(2)])
     with pytest.raises(KeyboardInterrupt):
         subscribers.deliver()
     subscribers.deliver()
-    assert seen == [('printer', 's1'), ('dashboard', 's1'), ('printer', 's2'),
-                    ('dashboard', 's2')]  # the printer does not get s1 twice
-    assert repr(subscribers) == '<Subscribers: 2 callbacks, 0 events to deliver>'
+    assert seen == [('printer', 's1'), ('dashboard', 's1'), ('history', 's1'),
+                    ('printer', 's2'), ('dashboard', 's2'), ('history', 's2')]  # s1 once each
+    assert [record.getMessage().split(':')[0] for record in caplog.records] == [
+        'f.1 s1', 'f.1 s2']  # each logged once
+    assert repr(subscribers) == '<Subscribers: 3 callbacks, 0 events to deliver>'
+
+
+def test_a_ctrl_c_in_the_last_callback_leaves_nothing_of_its_event_to_deliver():
+    subscribers, seen = Subscribers(), []
+
+    def last(received):
+        seen.append(received['step'])
+        if len(seen) == 1:
+            raise KeyboardInterrupt
+    subscribers.subscribe(last)
+    subscribers.post([event(1), event(2)])
+    with pytest.raises(KeyboardInterrupt):
+        subscribers.deliver()
+    assert repr(subscribers) == '<Subscribers: 1 callback, 1 event to deliver>'
+    subscribers.deliver()
+    assert seen == ['s1', 's2']
 
 
 def test_what_waits_for_the_events_runs_at_once_when_nobody_listens():
@@ -190,15 +211,16 @@ def generator_callback(received):
     yield received
 
 
-@pytest.mark.parametrize('callback, kind', [(async_callback, 'an async function'),
-                                            (generator_callback, 'a generator function'),
-                                            (functools.partial(generator_callback), 'a generator function')])
+@pytest.mark.parametrize('callback, kind', [
+    (async_callback, 'an async function'), (generator_callback, 'a generator function'),
+    (functools.partial(generator_callback), 'a partial of a generator function')])
 def test_a_callback_whose_calls_would_run_none_of_its_body_is_refused(callback, kind):
     with pytest.raises(OAutomError) as refusal:
         Subscribers().subscribe(callback)
     assert str(refusal.value) == (f'app.subscribe takes a plain function: {callback!r} is '
-                                  f'{kind}, whose calls run none of its body; write a def '
-                                  '(hand async work to an event loop of your own)')
+                                  f'{kind}, so a call of it runs none of its body; give a '
+                                  'function that does its work and returns (hand async work '
+                                  'to an event loop of your own)')
 
 
 def test_a_callback_that_cannot_take_one_event_is_refused_when_subscribed():

@@ -7,6 +7,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -108,6 +109,9 @@ def test_an_idle_worker_exits_after_its_idle_time(monkeypatch):
 def test_a_worker_idle_for_a_while_still_takes_the_next_job():
     pool = Workers()
     first, _ = run_and_wait(pool)
+    deadline = time.monotonic() + 2  # (run_and_wait returns before the worker says it is free)
+    while repr(pool) != '<Workers: 1 started, 1 free>' and time.monotonic() < deadline:
+        time.sleep(0.001)
     threading.Event().wait(0.15)  # idle longer than a tick, far less than IDLE_SECONDS
     second, _ = run_and_wait(pool)
     assert second is first and repr(pool).startswith('<Workers: 1 started,')
