@@ -310,3 +310,18 @@ def test_a_callback_raising_sys_exit_or_any_base_exception_is_logged_and_others_
         subscribers.post([event(1)])
         subscribers.deliver()
     assert seen == [event(1)] and 'event callback' in caplog.text
+
+
+class Picky:
+    """A callable whose __getattr__ raises for any name it does not know."""
+    known = {}
+
+    def __getattr__(self, name):
+        return self.known[name]  # a KeyError, not an AttributeError
+
+    def __call__(self, received):
+        return received
+
+
+def test_a_callback_whose_getattr_raises_anything_is_still_taken():
+    Subscribers().subscribe(Picky())  # (used to raise KeyError: '__code__')
