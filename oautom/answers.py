@@ -36,12 +36,13 @@ _NEVER_RAN = (inspect.iscoroutine, inspect.isgenerator, inspect.isasyncgen)
 # the dis module at import: pylint cannot see them)
 _ASYNC = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR  # pylint: disable=no-member
 _GENERATOR = inspect.CO_GENERATOR  # pylint: disable=no-member
+ASYNC_FUNCTION, GENERATOR_FUNCTION = 'an async function', 'a generator function'  # unrun_body's
 
 
 def unrun_body(function):
-    """'an async function' or 'a generator function' if a call of `function` (or of what a
-    partial of it calls) makes a coroutine or a generator, and so runs none of its body;
-    else None."""
+    """ASYNC_FUNCTION or GENERATOR_FUNCTION (words for a message) if a call of `function` (or
+    of what a partial of it calls) makes a coroutine or a generator, and so runs none of its
+    body; else None."""
     while isinstance(function, partial):  # what a partial calls, however deep
         function = function.func
     try:  # a method's is its function's; an object's own __getattr__ may raise anything
@@ -50,8 +51,8 @@ def unrun_body(function):
         code = None
     flags = code.co_flags if isinstance(code, CodeType) else 0  # (a proxy may answer anything)
     if flags & _ASYNC:
-        return 'an async function'
-    return 'a generator function' if flags & _GENERATOR else None
+        return ASYNC_FUNCTION
+    return GENERATOR_FUNCTION if flags & _GENERATOR else None
 
 
 def closed_if_unrun(value):

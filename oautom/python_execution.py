@@ -27,7 +27,7 @@ from functools import partial
 from types import MethodType
 
 from .airflow_words import argument_hint
-from .answers import closed_if_unrun, unrun_body
+from .answers import ASYNC_FUNCTION, GENERATOR_FUNCTION, closed_if_unrun, unrun_body
 from .context import mark_this_thread
 from .errors import FlowIntegrityError
 from .execution import Execution, SkipExecution
@@ -164,12 +164,12 @@ def _check_it_runs_its_body(name, function):
     while isinstance(function, partial):  # its name: that of what the partial calls
         function = function.func
     label = getattr(function, '__name__', type(function).__name__)
-    if kind == 'an async function':
+    if kind == ASYNC_FUNCTION:
         raise FlowIntegrityError(f'step {name!r}: {label} is an async function: a call makes '
                                  'a coroutine and runs none of its body, and nothing here '
                                  'awaits it; give a function that runs it: function=lambda '
                                  f'context: asyncio.run({label}(context))')
-    if kind == 'a generator function':
+    if kind == GENERATOR_FUNCTION:
         raise FlowIntegrityError(f'step {name!r}: {label} is a generator function (it yields): '
                                  'a call makes a generator and runs none of its body; return '
                                  'a dict of outputs instead of yielding')
