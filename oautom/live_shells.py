@@ -38,11 +38,11 @@ class LiveShells:
     where they write."""
 
     def __init__(self):
-        # Guards the four below. start() holds it across Popen, so an exit that
-        # comes while a shell is being started waits for it, then kills it; and so
-        # does a fork (see the bottom). Reentrant: Shell passes Popen no preexec_fn, but
-        # if something patched Popen to pass one, that Popen would run the fork handlers
-        # in the thread that holds this lock.
+        # Guards the four below (but for release()'s discard: see there). start() holds it
+        # across Popen, so an exit that comes while a shell is being started waits for it,
+        # then kills it; and so does a fork (see the bottom). Reentrant: Shell passes Popen
+        # no preexec_fn, but if something patched Popen to pass one, that Popen would run
+        # the fork handlers in the thread that holds this lock.
         self._lock = threading.RLock()
         self._shells = set()
         self._closed = False  # the interpreter is exiting: start nothing more
@@ -89,8 +89,11 @@ class LiveShells:
     def release(self, shell):
         """The shell has exited, was reaped, and its files were read: remove them."""
         shell.remove_files()
-        with self._lock:  # only now: until here, an exit must remove its files
-            self._shells.discard(shell)
+        # Forgotten only now (until here, an exit must remove its files), and without the
+        # lock: start() holds it across a Popen, so with hundreds of shells starting, a
+        # cancel() that waits for this release would wait for all of them. (A set's
+        # discard() is one atomic step, as is the list() that kill_all() makes of it.)
+        self._shells.discard(shell)
 
     def kill_all(self):
         """At exit: kill every live shell's group and remove its files."""

@@ -1294,3 +1294,22 @@ def test_a_popen_that_runs_the_fork_handlers_does_not_wait_for_itself():
                           text=True, timeout=10, env={**os.environ, 'PYTHONPATH': str(REPO)},
                           check=False)
     assert done.stdout == 'started\n', done.stderr
+
+
+def test_a_cancel_waits_for_its_shell_not_for_the_shells_other_steps_are_starting(
+        tmp_path, monkeypatch):
+    # A Popen holds LIVE's lock (live_shells.py): with hundreds of shells starting, a cancel()
+    # that waited for it too took up to a second, and was then reported as the user's slow code
+    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', 60.0)
+    ready, lines = tmp_path / 'ready', []
+    step = BashExecution('cmd', Flow('bash'), command=f'touch {ready}; sleep 30')
+    attempt = copy.copy(step)  # what a vect does for each attempt
+    attempt.outputs = {}
+    attempt.run(SimpleNamespace(log=lines.append, wake=lambda: None, vect_id='bash.1'))
+    assert wait_for(ready.exists)
+    canceller = threading.Thread(target=attempt.cancel, daemon=True)
+    with live_shells.LIVE._lock:  # pylint: disable=protected-access
+        canceller.start()  # as if another step's thread were inside Popen meanwhile
+        canceller.join(DEADLINE)
+        assert not canceller.is_alive()
+    assert lines[-1].endswith('[killed by signal SIGKILL]')
