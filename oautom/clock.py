@@ -15,7 +15,6 @@ import inspect
 import math
 import numbers
 import queue
-import sys
 from datetime import datetime, timedelta
 from fractions import Fraction
 from threading import TIMEOUT_MAX
@@ -109,9 +108,12 @@ class FakeClock(Clock):
         # (numpy's float32, say)
         exact = Fraction(seconds) if isinstance(seconds, (numbers.Rational, float)) else \
             Fraction(float(seconds))
-        if self._elapsed + exact > sys.float_info.max:  # the engine reads it as a float
-            raise OAutomError('FakeClock.advance would move it past the most seconds a float '
-                              'holds (1.8e308): the engine reads its time as a float')
+        try:  # now() must still tell a date, which the engine asks for at every tick
+            datetime.fromtimestamp(self._start.timestamp() + float(self._elapsed + exact))
+        except (OverflowError, ValueError, OSError):  # (OSError: the platform's own limit)
+            raise OAutomError(f'FakeClock.advance({seconds!r}) would move it past the end of '
+                              'the calendar (the year 9999), where it can tell no date; '
+                              'advance it by less') from None
         self._elapsed += exact
 
     def wait(self, doorbell, timeout):

@@ -38,11 +38,16 @@ def test_fake_clock_advances_by_a_timedelta_too_but_never_goes_back():
         clock.advance(-5)
     with pytest.raises(OAutomError, match=r"not '5'$"):  # no word of going back: it does not
         clock.advance('5')
-    with pytest.raises(OAutomError, match='past the most seconds a float holds'):
-        clock.advance(10**400)
-    clock.advance(1e308)
-    with pytest.raises(OAutomError, match='past the most seconds a float holds'):
-        clock.advance(1e308)  # 2e308 in all: more than a float holds
+    with pytest.raises(OAutomError, match=r'past the end of the calendar \(the year 9999\)'):
+        clock.advance(10**400)  # more than a float holds, too
+    for beyond in (1e12, 1e300):  # a tick would fail on its date, or never end
+        with pytest.raises(OAutomError, match=r'advance\([\de.+]+\) would move it past the end '):
+            clock.advance(beyond)
+    assert clock.monotonic() == 60.5
+    clock.advance(datetime(9999, 12, 30) - clock.now())  # up to its last days: a date still
+    assert clock.now() == datetime(9999, 12, 30)
+    with pytest.raises(OAutomError, match='past the end of the calendar'):
+        clock.advance(timedelta(days=2))
 
 
 class Float32:
