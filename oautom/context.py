@@ -150,6 +150,10 @@ class AncestorOutputs(Mapping):
     def __len__(self):
         return len(self._ancestry.names_upstream_of(self._step_run))
 
+    def __repr__(self):  # names only: each ancestor's outputs show when read (StepOutputs)
+        return (f'<outputs of the ancestors of step {self._step_run.name!r}: '
+                f'{", ".join(self) or "none"}>')
+
     def __reduce__(self):  # copied or pickled as a plain dict of plain dicts, not the vect
         return dict, ({name: dict(self[name]) for name in self},)
 

@@ -230,6 +230,10 @@ def test_the_outputs_of_an_ancestor_that_published_none_show_as_an_empty_dict():
     runs, ancestry = diamond()  # 'a' published nothing: its outputs are the shared empty ones
     assert repr(AncestorOutputs(runs['d'], ancestry)['a']) == "<outputs of step 'a': {}>"
     assert repr(ancestry) == '<Ancestry of 5 steps: the ancestors of 4 known>'  # d, a, b, c
+    assert repr(AncestorOutputs(runs['d'], ancestry)) == \
+        "<outputs of the ancestors of step 'd': a, b, c>"
+    assert repr(AncestorOutputs(runs['a'], ancestry)) == \
+        "<outputs of the ancestors of step 'a': none>"
     alone = Ancestry(runs['a'].downstream[:1])
     assert repr(alone) == '<Ancestry of 1 step: the ancestors of 0 known>'
 
