@@ -88,7 +88,7 @@ class BashExecution(Execution):
         self._result = None     # (exit code, stderr tail, outputs, trouble) once it has ended
         self._lock = threading.Lock()  # guards the three below: cancel() races the start
         self._shell = None      # the Shell, once its thread has started it
-        self._starting = False  # True once its thread has begun to start it
+        self._starting = False  # True once LIVE starts it (_may_start)
         self._cancelled = False
         # Guards _logged: the thread logs the shell's output while a reader may read it live
         self._log_lock = threading.Lock()
@@ -151,17 +151,23 @@ class BashExecution(Execution):
 
     def _start_shell(self):
         """The started Shell, or None if the step was cancelled (a timeout, a stop) first."""
-        with self._lock:
-            if self._cancelled:
-                return None
-            self._starting = True
         # dict(): an env set after the step was made may be a list of pairs, as the constructor's
-        shell = LIVE.start(self.command, dict(self.env or {}), self.cwd)
+        shell = LIVE.start(self.command, dict(self.env or {}), self.cwd, self._may_start)
+        if shell is None:
+            return None
         with self._lock:
             self._shell = shell
             if self._cancelled:  # cancelled while it started: it never gets to run on
                 shell.kill()
         return shell
+
+    def _may_start(self):
+        """True, once LIVE is about to start this step's shell, unless it was cancelled: a
+        thread may wait there behind other steps' Popens, and a cancel() meanwhile waits for
+        nothing (the shell never starts); from here on, it waits for this one to be killed."""
+        with self._lock:
+            self._starting = not self._cancelled
+            return self._starting
 
     def _run_shell(self, context):
         """In the step's own thread: start the shell, wait for it, collect, wake the engine."""

@@ -49,11 +49,14 @@ class LiveShells:
         self._folder = None   # made by the first start(), and again if someone removed it
         self._numbers = itertools.count(1)  # names files: folder/1.stdout, folder/2.stdout...
 
-    def start(self, command, env, cwd):
-        """Start a shell and remember it until release()."""
+    def start(self, command, env, cwd, may_start=None):
+        """Start a shell and remember it until release(); None if `may_start()`, asked once
+        no other shell is being started, says no (its step was cancelled meanwhile)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError('the interpreter is exiting; no new command is started')
+            if may_start is not None and not may_start():
+                return None
             if self._folder is None:
                 self._folder = _new_folder()
             try:

@@ -1313,3 +1313,29 @@ def test_a_cancel_waits_for_its_shell_not_for_the_shells_other_steps_are_startin
         canceller.join(DEADLINE)
         assert not canceller.is_alive()
     assert lines[-1].endswith('[killed by signal SIGKILL]')
+
+
+def test_a_cancel_waits_for_no_shell_that_waits_to_start_behind_other_steps_shells(
+        tmp_path, monkeypatch):
+    # A step's thread may wait for LIVE's lock while other steps' Popens hold it: a cancel()
+    # then used to wait for its shell to start, only to be killed (up to 1 s a step, blamed on
+    # the user's cancel()). Now the shell never starts, and the cancel() waits for nothing.
+    monkeypatch.setattr(bash_execution, 'COLLECT_SECONDS', 60.0)
+    lines = []
+    step = BashExecution('cmd', Flow('bash'), command=f'touch "{tmp_path}/ran"')
+    attempt = copy.copy(step)  # what a vect does for each attempt
+    attempt.outputs = {}
+    start_code = live_shells.LiveShells.start.__code__
+    with live_shells.LIVE._lock:  # pylint: disable=protected-access
+        # as if another step's thread were inside Popen
+        attempt.run(SimpleNamespace(log=lines.append, wake=lambda: None, vect_id='bash.1'))
+        assert wait_for(lambda: any(frame.f_code is start_code  # its thread waits there
+                                    for frame in sys._current_frames().values()))  # pylint: disable=protected-access
+        canceller = threading.Thread(target=attempt.cancel, daemon=True)
+        canceller.start()
+        canceller.join(DEADLINE)
+        assert not canceller.is_alive()
+    assert attempt._collected.wait(DEADLINE)  # pylint: disable=protected-access
+    with pytest.raises(bash_execution.CommandFailed, match='cancelled before its command'):
+        attempt.check()
+    assert not (tmp_path / 'ran').exists()
