@@ -325,3 +325,11 @@ class Picky:
 
 def test_a_callback_whose_getattr_raises_anything_is_still_taken():
     Subscribers().subscribe(Picky())  # (used to raise KeyError: '__code__')
+
+
+def test_a_failure_is_not_queued_when_the_logger_is_silenced_and_nobody_listens(caplog):
+    subscribers = Subscribers()
+    failure = make_event(None, 'f.1', 's9', 'failed', 'failed after 1 attempt(s): boom')
+    with caplog.at_level(logging.CRITICAL, logger='oautom'):  # even warnings are off
+        assert subscribers.post([event(1), failure]) is False
+    assert repr(subscribers) == '<Subscribers: 0 callbacks, 0 events to deliver>'

@@ -1,6 +1,7 @@
 """The loop: tick, then sleep until something can change; it survives a failing tick."""
 import logging
 import math
+import signal
 import sys
 import threading
 
@@ -122,3 +123,20 @@ def test_a_stop_made_while_the_engine_thread_fails_to_start_does_not_wait_for_it
             break
         threading.Event().wait(0.005)
     assert stopped == [True]
+
+
+def test_a_second_ctrl_c_as_a_foreground_loop_begins_is_only_noted_the_loop_still_ticks(
+        monkeypatch):
+    ticks = []
+    loop = Loop(tick=lambda: ticks.append(True), clock=Clock(), mode='foreground')
+    claim = loop._claim  # pylint: disable=protected-access
+
+    def claim_under_two_ctrl_cs(thread):  # both land after the signals are taken, before
+        signal.raise_signal(signal.SIGINT)  # the loop runs: it must still tick once (to
+        signal.raise_signal(signal.SIGINT)  # cancel what runs), then raise the Ctrl-C
+        claim(thread)
+    monkeypatch.setattr(loop, '_claim', claim_under_two_ctrl_cs)
+    with pytest.raises(KeyboardInterrupt):
+        loop.start(background=False)
+    assert ticks == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
