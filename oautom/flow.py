@@ -16,6 +16,7 @@ from operator import is_not
 
 from .airflow_words import dag_option_hint
 from .errors import FlowIntegrityError, InvalidParamsError, UnknownExecutionError
+from .execution import Execution
 from .graph import downstream_of, find_cycles, has_cycle
 from .names import check_name, counted, did_you_mean, shown_name
 from .params import own_copy
@@ -57,6 +58,9 @@ class Flow:
         # Names are strings; anything else is unknown (a list cannot be a dict key: looking
         # one up would raise TypeError)
         step = self._executions.get(name) if isinstance(name, str) else None
+        if isinstance(name, Execution):  # a step, given for its name
+            raise UnknownExecutionError(f"flow {self.name!r} is asked for a step: give the "
+                                        f"step's name, {name.name!r}, not the step")
         if step is None:
             raise UnknownExecutionError(
                 f'flow {self.name!r} has no step {shown_name(name)}; '
@@ -128,9 +132,10 @@ class Flow:
                 ours.append(our_name)
                 if other.name != our_name:
                     place.append(f'step {name!r} depends on a step renamed since (above)')
-            else:  # a copy of one of ours (copy.copy of a step), or no step at all
+            else:  # another flow's step, a copy of one of ours (copy.copy), or no step at all
+                fix = _the_step_itself(other, self, self._executions)
                 place.append(f'step {name!r} depends on {short_repr(other)}, which is not a step '
-                             f'of flow {self.name!r}: {_the_step_itself(other)}')
+                             f'of flow {self.name!r}: {fix}')
         return problems, place, checked, ours
 
     def validate(self):
@@ -191,12 +196,15 @@ def _name_problem(name):
     return None
 
 
-def _the_step_itself(thing):
-    """How to depend on a step instead of `thing`, which is not one of the flow's steps."""
+def _the_step_itself(thing, flow, steps):
+    """How to depend on a step instead of `thing`, which is not one of `flow`'s `steps` (its
+    step names -> its steps)."""
+    if isinstance(thing, Execution) and thing.flow is not flow:  # (its flow is a plain field)
+        return 'a dependency stays inside one flow'
     try:
         name = thing if isinstance(thing, str) else getattr(thing, 'name', None)
     except Exception:  # pylint: disable=broad-exception-caught  # a property of its own raised
         name = None
-    if isinstance(name, str):
+    if isinstance(name, str) and name in steps:
         return f'depend on the step itself, as flow.execution({name!r}) returns it'
     return 'depend on steps of this flow, with step.depends(...) or >>'

@@ -31,8 +31,10 @@ def shell_arguments_problem(command, env, cwd):
         return f'env must be a dict of names to values, not {type(env).__name__} {short_repr(env)}'
     for key, value in env.items():
         if not isinstance(key, str) or not isinstance(value, str):
+            fix = (f"{str(key)!r}: '' for an empty value, or leave the name out" if value is None
+                   else f'{str(key)!r}: {str(value)!r}')
             return (f'env holds {key!r}: {value!r}; environment variable names and values are '
-                    f'text: write {str(key)!r}: {str(value)!r}')
+                    f'text: write {fix}')
         if not key or '=' in key or not passes_to_a_process(key + value):
             return (f'env holds {key!r}: {value!r}, which a process cannot be given; a name '
                     "needs at least one character and no '=', and neither may hold a NUL "

@@ -313,6 +313,9 @@ def test_env_may_be_anything_dict_takes(env):
 
 @pytest.mark.parametrize('options, told', [
     ({'env': 'X=1'}, "env must be a dict of names to values, not str 'X=1'"),
+    ({'env': {'HOME': None}}, "env holds 'HOME': None; environment variable names and values "
+                              "are text: write 'HOME': '' for an empty value, or leave the name "
+                              "out"),
     ({'cwd': 5}, 'cwd must be the path of a folder, not int 5'),
     ({'command': 'echo a\0b'}, 'command must be a non-empty string of shell code, with no NUL'),
     ({'command': 'echo \ud800'}, 'command must be a non-empty string of shell code, with no NUL '

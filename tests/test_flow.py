@@ -62,6 +62,13 @@ def test_unknown_step_name_lists_the_known_ones(flow):
         flow.execution(['a'])  # unhashable: a plain dict lookup would raise TypeError
 
 
+def test_a_step_given_for_its_name_is_told_to_give_the_name(flow):
+    step = Scripted('a', flow)  # (it used to say "no step <Scripted 'a'...>; its steps are: a")
+    with pytest.raises(UnknownExecutionError, match="^flow 'etl' is asked for a step: give the "
+                                                    "step's name, 'a', not the step$"):
+        flow.execution(step)
+
+
 def test_duplicate_step_name_is_refused_at_once(flow):
     Scripted('a', flow)
     with pytest.raises(FlowIntegrityError, match="already has a step named 'a'"):
@@ -754,6 +761,12 @@ def test_an_upstream_set_by_hand_to_what_is_no_step_is_a_problem_not_a_crash():
     b.upstream[:] = [42]
     assert flow.problems()[0] == ("step 'b' depends on 42, which is not a step of flow 'etl': "
                                   'depend on steps of this flow, with step.depends(...) or >>')
+    b.upstream[:] = ['x']  # no step of this flow: flow.execution('x') would fail too
+    assert flow.problems()[0].endswith(': depend on steps of this flow, with step.depends(...) '
+                                       'or >>')
+    b.upstream[:] = [Scripted('x', Flow('other'))]  # (>> refuses it at once, in these words)
+    assert flow.problems()[0] == ("step 'b' depends on <Scripted 'x' of flow 'other'>, which is "
+                                  "not a step of flow 'etl': a dependency stays inside one flow")
 
 
 def test_a_flow_renamed_to_a_bad_name_is_a_problem_of_its_own():
