@@ -136,3 +136,11 @@ def test_steps_a_cut_short_tick_never_visited_are_due_at_once_in_the_next():
     agenda.due_again(visits[1:])  # a Ctrl-C in first's check: second was never looked at
     assert agenda.next_time() == -math.inf  # the loop must not sleep until 60 before it
     assert agenda.pop_due(10.0) == [second]
+
+
+def test_a_sweep_of_old_times_keeps_the_live_ones():
+    agenda = Agenda(lambda: None)
+    runs = [Run(100.0) for _ in range(70)]  # more times than the 64 that make a sweep
+    for run in runs:
+        agenda.schedule(run, 100.0)
+    assert agenda.pop_due(100.0) == runs

@@ -333,3 +333,13 @@ def test_a_failure_is_not_queued_when_the_logger_is_silenced_and_nobody_listens(
     with caplog.at_level(logging.CRITICAL, logger='oautom'):  # even warnings are off
         assert subscribers.post([event(1), failure]) is False
     assert repr(subscribers) == '<Subscribers: 0 callbacks, 0 events to deliver>'
+
+
+def test_a_callback_is_judged_by_what_is_called_not_by_what_it_wraps():
+    def report():  # takes no event
+        pass
+
+    @functools.wraps(report)
+    def on_event(event):  # a decorator's adapter, which does take one
+        report()
+    Subscribers().subscribe(on_event)  # not refused

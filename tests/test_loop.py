@@ -140,3 +140,15 @@ def test_a_second_ctrl_c_as_a_foreground_loop_begins_is_only_noted_the_loop_stil
         loop.start(background=False)
     assert ticks == [True]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
+def test_a_wait_that_saw_one_tick_then_none_still_says_nothing_moves(monkeypatch, caplog):
+    monkeypatch.setattr('oautom.loop.STALL_SECONDS', 0.1)
+    loop = Loop(tick=lambda: None, clock=Clock(), mode='step')
+
+    def one_tick():  # a learner ticks once, early in the wait, then never again
+        loop.ticks += 1
+    threading.Timer(0.03, one_tick).start()
+    with caplog.at_level(logging.WARNING, logger='oautom'):
+        assert loop.wait_for(threading.Event(), 0.6, 'vect f.1') is False
+    assert 'vect f.1 is waited for, but nothing moves its app' in caplog.text

@@ -145,3 +145,10 @@ def test_a_flow_renamed_to_a_bad_name_is_refused_when_registered(new_name, told)
     assert app.flows() == []
     with pytest.raises(UnknownFlowError, match='none yet'):  # and lookups still speak
         app.start('etl')
+
+
+def test_flows_are_listed_in_the_order_they_joined():
+    app, _ = step_app()
+    Flow('zeta', app=app)
+    Flow('alpha', app=app)
+    assert app.flows() == ['zeta', 'alpha']

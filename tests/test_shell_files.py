@@ -322,3 +322,23 @@ def test_what_another_user_owns_is_not_given_back(tmp_path):
     os.chown(theirs, 65534, 65534)
     shell_files.give_back(str(tmp_path), [str(theirs)])
     assert theirs.stat().st_mode & 0o777 == 0
+
+
+def test_a_shell_file_is_new_and_its_owners_alone(tmp_path):
+    paths = {}
+    os.close(shell_files.new_file(paths, str(tmp_path / '1'), 'stdout'))
+    assert os.stat(paths['stdout']).st_mode & 0o777 == 0o600
+    target = tmp_path / 'elsewhere'
+    target.write_text('keep')
+    os.symlink(target, tmp_path / '2.stdout')  # planted by a process that escaped a step
+    with pytest.raises(FileExistsError):
+        shell_files.new_file({}, str(tmp_path / '2'), 'stdout')
+    assert target.read_text() == 'keep'
+
+
+def test_two_big_streams_together_fit_in_one_step_log(tmp_path):
+    (tmp_path / 'out').write_text('o' * LOG_LIMIT)
+    (tmp_path / 'err').write_text('e' * LOG_LIMIT)
+    stdout, stderr = stream_tails(tmp_path / 'out', tmp_path / 'err')
+    assert len(stdout) + len(stderr) <= LOG_LIMIT - 4096 + 200  # (two markers)
+    assert stdout.endswith('o' * 1000) and stderr.endswith('e' * 1000)

@@ -2,7 +2,9 @@
 import sys
 import threading
 
-from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog
+import pytest
+
+from oautom.step_log import LOG_LIMIT, PIECE_TEXTS, SLACK, StepLog, output_so_far
 
 
 def test_small_log_is_kept_whole():
@@ -90,3 +92,11 @@ def test_a_step_log_says_how_much_it_keeps_in_a_debugger():
     log = StepLog()
     log.write('x' * (LOG_LIMIT + SLACK + 1))
     assert repr(log) == f'<StepLog: {LOG_LIMIT} characters kept, {SLACK + 1} dropped>'
+
+
+def test_a_ctrl_c_while_a_log_reads_the_output_so_far_is_not_swallowed():
+    class Attempt:  # pylint: disable=too-few-public-methods
+        def output_so_far(self):
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        output_so_far(Attempt())
