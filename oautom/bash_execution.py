@@ -162,9 +162,10 @@ class BashExecution(Execution):
         return shell
 
     def _may_start(self):
-        """True, once LIVE is about to start this step's shell, unless it was cancelled: a
-        thread may wait there behind other steps' Popens, and a cancel() meanwhile waits for
-        nothing (the shell never starts); from here on, it waits for this one to be killed."""
+        """Asked by LIVE under its lock, just before Popen (this step's thread may have waited
+        there behind other steps' Popens): False if the step was cancelled meanwhile, so the
+        shell never starts and that cancel() had nothing to wait for. Once True, a cancel()
+        waits for the shell to be killed and collected."""
         with self._lock:
             self._starting = not self._cancelled
             return self._starting

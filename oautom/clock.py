@@ -123,7 +123,13 @@ class FakeClock(Clock):
         if timeout is None:
             doorbell.get()
         elif doorbell.empty():  # else someone rang: a real wait would end at once
-            self.advance(max(timeout, 0.0))
+            try:
+                self.advance(max(timeout, 0.0))
+            except OAutomError:  # said of what the engine waits for, not of advance()
+                raise OAutomError(f'the engine would wait {seconds_text(timeout)} s on its '
+                                  'FakeClock, until what it waits for next (a poll_interval, a '
+                                  'retry_delay, a timeout), past the end of the calendar (the '
+                                  'year 9999); make that time shorter') from None
 
 
 def checked_clock(clock, *, background):

@@ -59,8 +59,8 @@ class Flow:
         # one up would raise TypeError)
         step = self._executions.get(name) if isinstance(name, str) else None
         if isinstance(name, Execution):  # a step, given for its name
-            raise UnknownExecutionError(f"flow {self.name!r} is asked for a step: give the "
-                                        f"step's name, {name.name!r}, not the step")
+            raise UnknownExecutionError(f"flow.execution() takes a step's name, not the step: "
+                                        f'write flow.execution({name.name!r})')
         if step is None:
             raise UnknownExecutionError(
                 f'flow {self.name!r} has no step {shown_name(name)}; '

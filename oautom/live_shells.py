@@ -1,6 +1,8 @@
 """The shells of oautom's steps still live, and the folder where they write.
 
-    LIVE.start(command, env, cwd)   start a Shell (shell.py), and keep it
+    LIVE.start(command, env, cwd, may_start)
+                                    start a Shell (shell.py), unless may_start() says
+                                    no, and keep it
     LIVE.release(shell)             it has exited and its files were read: remove
                                     them, and forget it
     LIVE.kill_all()                 at interpreter exit: kill every shell kept, and

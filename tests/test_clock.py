@@ -10,8 +10,9 @@ from fractions import Fraction
 
 import pytest
 
-from oautom import OAutom, OAutomError, OAutomMode
+from oautom import Flow, OAutom, OAutomError, OAutomMode
 from oautom.clock import Clock, FakeClock, moment_text
+from helpers import Scripted
 
 
 def test_fake_clock_moves_only_when_told():
@@ -202,3 +203,17 @@ def test_a_moment_is_shown_with_its_date_unless_it_is_of_today():
     now = datetime(2026, 1, 4, 9, 0)
     assert moment_text(datetime(2026, 1, 4, 8, 59, 1), now) == '08:59:01'
     assert moment_text(datetime(2026, 1, 1, 12, 0), now) == '2026-01-01 12:00:00'
+
+
+def test_a_foreground_wait_past_the_calendar_s_end_on_a_fake_clock_says_what_it_waits_for():
+    clock = FakeClock()
+    app = OAutom(mode=OAutomMode.foreground, clock=clock)
+    Scripted('slow', Flow('f', app=app), script=(False,), poll_interval=1e12)  # never done
+    vect = app.start('f')
+    # It used to fail every tick on a bare ValueError, for ever
+    with pytest.raises(OAutomError, match=r'^the engine would wait 1000000000000 s on its FakeClock, '
+                                          r'until what it waits for next \(a poll_interval'):
+        app.run()
+    assert clock.now() == datetime(2026, 1, 1, 12, 0)  # not moved: the wait was refused
+    app.stop()
+    assert vect.state.value == 'cancelled'

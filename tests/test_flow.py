@@ -64,8 +64,8 @@ def test_unknown_step_name_lists_the_known_ones(flow):
 
 def test_a_step_given_for_its_name_is_told_to_give_the_name(flow):
     step = Scripted('a', flow)  # (it used to say "no step <Scripted 'a'...>; its steps are: a")
-    with pytest.raises(UnknownExecutionError, match="^flow 'etl' is asked for a step: give the "
-                                                    "step's name, 'a', not the step$"):
+    with pytest.raises(UnknownExecutionError, match=r"^flow.execution\(\) takes a step's name, "
+                                                    r"not the step: write flow.execution\('a'\)$"):
         flow.execution(step)
 
 
