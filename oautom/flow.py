@@ -55,12 +55,12 @@ class Flow:
 
     def execution(self, name):
         """The step called `name`."""
-        # Names are strings; anything else is unknown (a list cannot be a dict key: looking
-        # one up would raise TypeError)
-        step = self._executions.get(name) if isinstance(name, str) else None
         if isinstance(name, Execution):  # a step, given for its name
             raise UnknownExecutionError(f"flow.execution() takes a step's name, not the step: "
                                         f'write flow.execution({name.name!r})')
+        # Names are strings; anything else is unknown (a list cannot be a dict key: looking
+        # one up would raise TypeError)
+        step = self._executions.get(name) if isinstance(name, str) else None
         if step is None:
             raise UnknownExecutionError(
                 f'flow {self.name!r} has no step {shown_name(name)}; '
@@ -199,7 +199,7 @@ def _name_problem(name):
 def _the_step_itself(thing, flow, steps):
     """How to depend on a step instead of `thing`, which is not one of `flow`'s `steps` (its
     step names -> its steps)."""
-    if isinstance(thing, Execution) and thing.flow is not flow:  # (its flow is a plain field)
+    if isinstance(thing, Execution) and getattr(thing, 'flow', flow) is not flow:
         return 'a dependency stays inside one flow'
     try:
         name = thing if isinstance(thing, str) else getattr(thing, 'name', None)
