@@ -764,6 +764,9 @@ def test_an_upstream_set_by_hand_to_what_is_no_step_is_a_problem_not_a_crash():
     b.upstream[:] = ['x']  # no step of this flow: flow.execution('x') would fail too
     assert flow.problems()[0].endswith(': depend on steps of this flow, with step.depends(...) '
                                        'or >>')
+    b.upstream[:] = [object.__new__(Scripted)]  # a step never made: no flow, no name
+    assert flow.problems()[0].endswith(': depend on steps of this flow, with step.depends(...) '
+                                       'or >>')
     b.upstream[:] = [Scripted('x', Flow('other'))]  # (>> refuses it at once, in these words)
     assert flow.problems()[0] == ("step 'b' depends on <Scripted 'x' of flow 'other'>, which is "
                                   "not a step of flow 'etl': a dependency stays inside one flow")
